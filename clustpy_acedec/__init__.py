@@ -1,0 +1,10 @@
+"""
+clustpy-acedec: ACe/DeC (IJCAI 2021) and ENRC (AAAI 2020) for clustpy, on the CPU and the GPU.
+"""
+
+__version__ = "0.1.0"
+
+from clustpy_acedec.acedec import ACeDeC
+from clustpy_acedec.objectives import register_base
+
+__all__ = ["ACeDeC", "register_base", "__version__"]

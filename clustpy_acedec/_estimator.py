@@ -1,0 +1,206 @@
+"""
+What ACeDeC and ENRC share as scikit-learn estimators: the fit pipeline (checks, device, seeding,
+autoencoder, pretraining, initialisation, clustering phase) and embedding helpers for predict/transform.
+"""
+
+import copy
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin
+from sklearn.utils.validation import check_is_fitted
+
+from clustpy_acedec._validation import check_data, resolve_device, seed_from
+from clustpy_acedec.augmentation import RandomRotationShift
+from clustpy_acedec.model import SubspaceClusteringModel
+from clustpy_acedec.training import encode_all, pretrain_autoencoder, train_clustering
+
+#: ENRC §3.2: β is learned faster than the network (learning rate 0.01 next to the network's 0.001).
+BETA_LR_FACTOR = 10.0
+
+
+@dataclass
+class FitConfig:
+    """Hyperparameters of one fit, resolved from the estimator (and, for ACeDeC, its base)."""
+    n_clusters: list
+    batch_size: int = 256
+    pretrain_epochs: int = 100
+    clustering_epochs: int = 150
+    init_epochs: int | None = None
+    pretrain_optimizer_params: dict = field(default_factory=lambda: {"lr": 1e-3})
+    clustering_optimizer_params: dict = field(default_factory=lambda: {"lr": 1e-4})
+    optimizer_class: type = torch.optim.Adam
+    neural_network: object = None
+    neural_network_weights: object = None
+    embedding_size: int = 10
+    augmentation_invariance: bool = False
+    device: object = None
+    random_state: object = None
+
+    @property
+    def resolved_init_epochs(self) -> int:
+        # As clustpy's ENRC: a fifth of the clustering budget, at least 10 epochs.
+        return self.init_epochs if self.init_epochs is not None else max(10, self.clustering_epochs // 5)
+
+
+@dataclass
+class FitContext:
+    """Everything of a running fit that the initialisation needs."""
+    config: FitConfig
+    device: torch.device
+    X: torch.Tensor
+    embedded: torch.Tensor
+    autoencoder: torch.nn.Module
+    generator: torch.Generator  # on the device: batch order, augmentation
+    cpu_generator: torch.Generator  # initialisation draws, identical on every device
+    augment: object = None
+
+
+class SubspaceClustererMixin(TransformerMixin, ClusterMixin, BaseEstimator):
+    """
+    Fit pipeline of the subspace-layer clusterers. Subclasses provide ``_fit_config``, ``_initialize``
+    and ``_fitted_attributes``.
+    """
+
+    # ------------------------------------------------------------------------------------- hooks
+    def _fit_config(self, n_samples: int) -> FitConfig:
+        raise NotImplementedError
+
+    def _initialize(self, context: FitContext) -> SubspaceClusteringModel:
+        raise NotImplementedError
+
+    def _fitted_attributes(self, model: SubspaceClusteringModel, labels: np.ndarray, context: FitContext) -> dict:
+        raise NotImplementedError
+
+    def _scheduler(self, optimizer: torch.optim.Optimizer, config: FitConfig):
+        return None
+
+    # ------------------------------------------------------------------------------------- fit
+    def fit(self, X, y=None):
+        """
+        Pretrain (if needed), initialise and train; the result is stored in attributes ending in ``_``.
+
+        Parameters
+        ----------
+        X : array-like
+            the data set, (n_samples, n_features) or (n_samples, *image_shape)
+        y : ignored
+
+        Returns
+        -------
+        self
+        """
+        X_np = check_data(X)
+        config = self._fit_config(X_np.shape[0])
+        device = resolve_device(config.device)
+        seed = seed_from(config.random_state)
+        torch.manual_seed(seed)  # network weights are drawn from torch's global generator
+        context = self._prepare(X_np, config, device, seed)
+        model = self._initialize(context)
+        optimizer = self._optimizer(model, config.clustering_optimizer_params, config.optimizer_class,
+                                    train_autoencoder=True)
+        train_clustering(model, context.X, config.clustering_epochs, config.batch_size, optimizer, context.generator,
+                         augment=context.augment, scheduler=self._scheduler(optimizer, config),
+                         verbose=self.verbose, desc=f"{type(self).__name__} clustering")
+        labels = predict_labels(model, context.X)
+        attributes = self._fitted_attributes(model, labels, context)
+        attributes.update(model_=model, neural_network_trained_=model.autoencoder, n_features_in_=X_np.shape[1],
+                          input_shape_=tuple(X_np.shape[1:]), labels_=attributes.get("labels_", labels))
+        # Assign only now: a fit that raised above leaves the estimator as it was.
+        for name, value in attributes.items():
+            setattr(self, name, value)
+        return self
+
+    def _prepare(self, X_np: np.ndarray, config: FitConfig, device: torch.device, seed: int) -> FitContext:
+        from clustpy.deep import get_neural_network
+        input_dim = int(np.prod(X_np.shape[1:]))
+        autoencoder = get_neural_network(input_dim, config.embedding_size, config.neural_network,
+                                         neural_network_weights=config.neural_network_weights, device=device,
+                                         random_state=seed)
+        if not hasattr(autoencoder, "encode") or not hasattr(autoencoder, "decode"):
+            raise TypeError(f"neural_network must be an autoencoder with encode and decode, got {type(autoencoder).__name__}")
+        X = network_input(X_np, autoencoder, device)
+        generator = torch.Generator(device=device).manual_seed(seed)
+        cpu_generator = torch.Generator().manual_seed(seed)
+        augment = self._augmentation(X_np, autoencoder) if config.augmentation_invariance else None
+        if not getattr(autoencoder, "fitted", False) and config.pretrain_epochs > 0:
+            pretrain_autoencoder(autoencoder, X, config.pretrain_epochs, config.batch_size, config.optimizer_class,
+                                 config.pretrain_optimizer_params, generator, verbose=self.verbose)
+        embedded = encode_all(autoencoder, X)
+        return FitContext(config, device, X, embedded, autoencoder, generator, cpu_generator, augment)
+
+    def _augmentation(self, X_np: np.ndarray, autoencoder: torch.nn.Module) -> RandomRotationShift:
+        image_shape = getattr(self, "image_shape", None)
+        channels_first = bool(getattr(autoencoder, "allow_nd_input", False)) and X_np.ndim == 4
+        if image_shape is None:
+            if X_np.ndim < 3:
+                raise ValueError("augmentation_invariance needs images: pass X as (n_samples, H, W[, C]) "
+                                 "or set image_shape")
+            image_shape = X_np.shape[1:] if not channels_first else (*X_np.shape[2:], X_np.shape[1])
+        return RandomRotationShift(image_shape, channels_first=channels_first)
+
+    @staticmethod
+    def _optimizer(model: SubspaceClusteringModel, params: dict, optimizer_class: type,
+                   train_autoencoder: bool) -> torch.optim.Optimizer:
+        """Optimiser over V, β (at BETA_LR_FACTOR times the rate), learnable centres and optionally the autoencoder."""
+        beta_params = dict(params, lr=params.get("lr", 1e-3) * BETA_LR_FACTOR)
+        groups = [dict(params=[model.layer.V], **params),
+                  dict(params=[model.layer.beta_logits], **beta_params)]
+        objective_params = [p for o in model.objectives for p in o.parameters()]
+        if objective_params:
+            groups.append(dict(params=objective_params, **params))
+        if train_autoencoder:
+            groups.append(dict(params=list(model.autoencoder.parameters()), **params))
+        return optimizer_class(groups)
+
+    def _run_initial_phase(self, model: SubspaceClusteringModel, context: FitContext, regularizer: str) -> float:
+        """Train V, β (and learnable centres) with the autoencoder fixed; returns the last epoch's mean loss."""
+        config = context.config
+        for p in model.autoencoder.parameters():
+            p.requires_grad_(False)
+        try:
+            optimizer = self._optimizer(model, config.pretrain_optimizer_params, config.optimizer_class,
+                                        train_autoencoder=False)
+            loss, _, _ = train_clustering(model, context.X, config.resolved_init_epochs, config.batch_size, optimizer,
+                                          context.generator, embedded=context.embedded, regularizer=regularizer,
+                                          verbose=self.verbose, desc=f"{type(self).__name__} initialisation")
+        finally:
+            for p in model.autoencoder.parameters():
+                p.requires_grad_(True)
+        return loss
+
+    # ------------------------------------------------------------------------------------- after fit
+    def _embed(self, X) -> torch.Tensor:
+        check_is_fitted(self, "model_")
+        X_np = check_data(X)
+        if tuple(X_np.shape[1:]) != self.input_shape_ and int(np.prod(X_np.shape[1:])) != self.n_features_total_:
+            raise ValueError(f"X has shape {X_np.shape[1:]} per sample, but {type(self).__name__} was fitted on "
+                             f"{self.input_shape_}")
+        device = next(self.model_.parameters()).device
+        return encode_all(self.model_.autoencoder, network_input(X_np, self.model_.autoencoder, device))
+
+    @property
+    def n_features_total_(self) -> int:
+        return int(np.prod(self.input_shape_))
+
+    def _rotated(self, X) -> torch.Tensor:
+        with torch.no_grad():
+            return self.model_.layer.rotate(self._embed(X))
+
+
+def network_input(X_np: np.ndarray, autoencoder: torch.nn.Module, device: torch.device) -> torch.Tensor:
+    """The data as the network takes it, on the device: flattened unless the network accepts n-d input."""
+    if not getattr(autoencoder, "allow_nd_input", False):
+        X_np = X_np.reshape(X_np.shape[0], -1)
+    return torch.as_tensor(np.ascontiguousarray(X_np), dtype=torch.float32, device=device)
+
+
+def predict_labels(model: SubspaceClusteringModel, X: torch.Tensor, batch_size: int = 4096) -> np.ndarray:
+    """Hard labels (N, S) of the data on the device (ENRC Eq. 5 per space)."""
+    embedded = encode_all(model.autoencoder, X, batch_size)
+    return model.predict_embedded(embedded).cpu().numpy()
+
+
+def clone_module(module: torch.nn.Module) -> torch.nn.Module:
+    return copy.deepcopy(module)

@@ -1,0 +1,207 @@
+"""
+Mini-batch k-means centre state for one or several clusterings at once (ENRC Eq. 5-7, §2.8).
+
+All centres of all clusterings live in one (ΣK_s, d) tensor in the rotated space, so assignment and
+update for every clustering are a handful of tensor operations, whatever the number of clusterings.
+Centres are not parameters: they receive no gradient (ENRC §2.3), they follow the data by Eq. 6-7.
+"""
+
+import math
+
+import torch
+
+from clustpy_acedec.subspace import weighted_squared_distance
+
+
+class MiniBatchCenters:
+    """
+    Centres of S clusterings, updated by ENRC's mini-batch k-means.
+
+    Parameters
+    ----------
+    centers : list
+        one tensor of shape (K_s, d) per clustering, in the rotated space
+    spaces : list
+        the index (row of β) of the space each clustering lives in
+    initial_count : list
+        starting value of A (Eq. 7) per clustering: the expected number of points per batch and centre
+    discount : float
+        α of Eq. 7 (ENRC §3.2: 0.5)
+
+    Attributes
+    ----------
+    centers : torch.Tensor
+        all centres, shape (ΣK_s, d)
+    counts : torch.Tensor
+        A of Eq. 7 per centre
+    lost_counter : torch.Tensor
+        per centre, how often it received no point of a batch since its last re-initialisation (§2.8)
+    """
+
+    def __init__(self, centers: list, spaces: list, initial_count: list, discount: float = 0.5):
+        if not 0.0 < discount < 1.0:
+            raise ValueError(f"discount must lie in (0, 1), got {discount}")
+        device = centers[0].device
+        self.n_clusters = [c.shape[0] for c in centers]
+        self.spaces = list(spaces)
+        self.discount = discount
+        self.centers = torch.cat([c.detach().float() for c in centers]).to(device)
+        self.counts = torch.cat([torch.full((k,), float(a)) for k, a in zip(self.n_clusters, initial_count)]).to(device)
+        self.lost_counter = torch.zeros(self.centers.shape[0], dtype=torch.long, device=device)
+        offsets = torch.tensor([0] + self.n_clusters[:-1]).cumsum(0)
+        self.offsets = offsets.to(device)
+        # Position of every centre inside a (S, K_max) grid; padding cells get +inf distance.
+        k_max = max(self.n_clusters)
+        self.padding = torch.ones(len(self.n_clusters), k_max, dtype=torch.bool, device=device)
+        for s, k in enumerate(self.n_clusters):
+            self.padding[s, :k] = False
+        self.grid_index = torch.zeros(len(self.n_clusters), k_max, dtype=torch.long, device=device)
+        self.grid_index[~self.padding] = torch.arange(self.centers.shape[0], device=device)
+
+    def center_betas(self, betas: torch.Tensor) -> torch.Tensor:
+        """The β of each centre's clustering, shape (ΣK_s, d)."""
+        space_of_center = torch.repeat_interleave(torch.tensor(self.spaces, device=betas.device),
+                                                  torch.tensor(self.n_clusters, device=betas.device))
+        return betas[space_of_center]
+
+    def distances(self, rotated: torch.Tensor, betas: torch.Tensor) -> torch.Tensor:
+        """
+        Eq. 2 distance of every point to every centre of its clusterings, shape (N, S, K_max);
+        padding entries are +inf.
+        """
+        flat = weighted_squared_distance(rotated, self.centers, self.center_betas(betas))
+        grid = flat[:, self.grid_index]
+        return grid.masked_fill(self.padding, math.inf)
+
+    def assign(self, rotated: torch.Tensor, betas: torch.Tensor) -> torch.Tensor:
+        """
+        Eq. 5: the closest centre per clustering under the β_s-weighted distance.
+
+        Returns
+        -------
+        labels : torch.Tensor
+            shape (N, S), cluster index within each clustering
+        """
+        return self.distances(rotated, betas).argmin(2)
+
+    def assigned_centers(self, labels: torch.Tensor) -> torch.Tensor:
+        """The assigned centre of each point in each clustering, shape (N, S, d)."""
+        return self.centers[labels + self.offsets]
+
+    @torch.no_grad()
+    def update(self, rotated: torch.Tensor, labels: torch.Tensor) -> None:
+        """
+        Eq. 6-7 for every centre at once; centres without a point in this batch keep their position and A.
+
+        Parameters
+        ----------
+        rotated : torch.Tensor
+            the batch in the rotated space, shape (N, d)
+        labels : torch.Tensor
+            its assignments, shape (N, S)
+        """
+        flat = (labels + self.offsets).reshape(-1)
+        n_total = self.centers.shape[0]
+        batch_counts = torch.bincount(flat, minlength=n_total).to(rotated.dtype)
+        sums = torch.zeros_like(self.centers).index_add_(0, flat, rotated.repeat_interleave(labels.shape[1], 0))
+        has_points = batch_counts > 0
+        batch_means = sums / batch_counts.clamp_min(1.0).unsqueeze(1)
+        new_counts = (1.0 - self.discount) * self.counts + self.discount * batch_counts
+        self.counts = torch.where(has_points, new_counts, self.counts)
+        eta = (1.0 / self.counts).clamp(max=1.0) * has_points
+        self.centers = self.centers + eta.unsqueeze(1) * (batch_means - self.centers)
+        self.lost_counter += (~has_points).long()
+
+    def centers_of(self, clustering: int) -> torch.Tensor:
+        """The centres of one clustering, shape (K_s, d)."""
+        start = sum(self.n_clusters[:clustering])
+        return self.centers[start:start + self.n_clusters[clustering]]
+
+    def lost_centers(self, iteration: int) -> list:
+        """
+        Centres due for re-initialisation (ENRC §2.8): lost all points of a batch more often than
+        v = max(1, ⌊√iteration⌋) times. One host synchronisation; call it between epochs, not per step.
+
+        Returns
+        -------
+        lost : list
+            (clustering, cluster index) pairs
+        """
+        threshold = max(1, math.isqrt(max(iteration, 0)))
+        lost = torch.nonzero(self.lost_counter > threshold).flatten().tolist()
+        bounds = torch.tensor(self.n_clusters).cumsum(0).tolist()
+        result = []
+        for flat in lost:
+            s = next(i for i, b in enumerate(bounds) if flat < b)
+            result.append((s, flat - (bounds[s] - self.n_clusters[s])))
+        return result
+
+    @torch.no_grad()
+    def reinitialize(self, clustering: int, cluster: int, sample: torch.Tensor, betas: torch.Tensor,
+                     n_lloyd_steps: int = 10) -> None:
+        """
+        ENRC §2.8: move a lost centre to the sampled point farthest from the centre of the cluster with the
+        highest compression loss, then run Lloyd steps for that clustering on the sample.
+
+        Parameters
+        ----------
+        clustering : int
+            the clustering the centre belongs to
+        cluster : int
+            the lost centre
+        sample : torch.Tensor
+            n_s points of the data set in the rotated space
+        betas : torch.Tensor
+            current β, shape (S, d)
+        n_lloyd_steps : int
+            l of §2.8 (default: 10)
+        """
+        beta = betas[self.spaces[clustering]]
+        centers = self.centers_of(clustering).clone()
+        centers[cluster] = farthest_point_of_worst_cluster(sample, centers, beta)
+        centers = lloyd(sample, centers, beta, n_lloyd_steps)
+        start = sum(self.n_clusters[:clustering])
+        self.centers[start:start + centers.shape[0]] = centers
+        self.lost_counter[start + cluster] = 0
+
+
+def farthest_point_of_worst_cluster(points: torch.Tensor, centers: torch.Tensor, beta: torch.Tensor) -> torch.Tensor:
+    """
+    The replacement for a lost centre (ENRC §2.8): among the points of the cluster with the highest
+    compression loss (sum of weighted distances to its centre), the one farthest from that centre.
+    """
+    dist = weighted_squared_distance(points, centers, beta)
+    labels = dist.argmin(1)
+    own = dist.gather(1, labels.unsqueeze(1)).squeeze(1)
+    loss_per_cluster = torch.zeros(centers.shape[0], device=points.device).index_add_(0, labels, own)
+    worst = loss_per_cluster.argmax()
+    farthest = torch.where(labels == worst, own, -1.0).argmax()
+    return points[farthest].clone()
+
+
+def lloyd(points: torch.Tensor, centers: torch.Tensor, beta: torch.Tensor, n_steps: int) -> torch.Tensor:
+    """
+    Lloyd iterations under the β-weighted distance; a centre that loses all points stays where it is.
+
+    Parameters
+    ----------
+    points : torch.Tensor
+        shape (N, d)
+    centers : torch.Tensor
+        starting centres, shape (K, d)
+    beta : torch.Tensor
+        weights, shape (d,)
+    n_steps : int
+        number of assignment/update rounds
+
+    Returns
+    -------
+    centers : torch.Tensor
+        shape (K, d)
+    """
+    for _ in range(n_steps):
+        labels = weighted_squared_distance(points, centers, beta).argmin(1)
+        counts = torch.bincount(labels, minlength=centers.shape[0]).to(points.dtype)
+        sums = torch.zeros_like(centers).index_add_(0, labels, points)
+        centers = torch.where(counts.unsqueeze(1) > 0, sums / counts.clamp_min(1.0).unsqueeze(1), centers)
+    return centers

@@ -1,0 +1,62 @@
+"""
+The loss terms of ACe/DeC and ENRC, each as one function.
+
+Every term is a per-sample sum over dimensions averaged over the batch. A mean over the D input features
+(as torch's ``mse_loss`` computes it) would silently re-weight reconstruction against compression by 1/D.
+"""
+
+import torch
+
+#: ACe/DeC Eq. 1: every point counts once, the terms of all spaces are summed.
+POINTS = "points"
+#: ENRC Eq. 4: per clustering, each cluster's mean distance; averaged over clusterings.
+CLUSTER_SIZE = "cluster_size"
+
+
+def compression_loss(per_sample: torch.Tensor, labels: torch.Tensor, normalization: str) -> torch.Tensor:
+    """
+    Compression loss of a batch over all spaces.
+
+    - ``"points"`` (ACe/DeC Eq. 1 / Eq. 5, L_cluster + L_shared): (1/N) Σ_s Σ_i l_{i,s}
+    - ``"cluster_size"`` (ENRC Eq. 4): (1/S) Σ_s Σ_k (1/|C_{s,k}|) Σ_{i ∈ C_{s,k}} l_{i,s},
+      with |C_{s,k}| the number of batch points assigned to cluster k of clustering s
+
+    Parameters
+    ----------
+    per_sample : torch.Tensor
+        weighted distance (or base loss) of every point in every space, shape (N, S)
+    labels : torch.Tensor
+        hard assignments, shape (N, S)
+    normalization : str
+        "points" or "cluster_size"
+
+    Returns
+    -------
+    loss : torch.Tensor
+        scalar
+    """
+    if normalization == POINTS:
+        return per_sample.sum(1).mean()
+    if normalization == CLUSTER_SIZE:
+        n_cols = labels.shape[1]
+        # |C_{s,k}| of each point's own cluster: an N x N comparison per space is cheap at batch sizes
+        # and, unlike bincount, needs no bound on the cluster indices (no host synchronisation).
+        sizes = (labels.unsqueeze(0) == labels.unsqueeze(1)).sum(0).to(per_sample.dtype)
+        return (per_sample / sizes).sum() / n_cols
+    raise ValueError(f"normalization must be '{POINTS}' or '{CLUSTER_SIZE}', got {normalization!r}")
+
+
+def reconstruction_loss(x: torch.Tensor, reconstruction: torch.Tensor) -> torch.Tensor:
+    """
+    L_rec of ACe/DeC Eq. 1 and ENRC Eq. 1: ||x - dec(V V^T z)||², summed over features, averaged over points.
+    """
+    return (x - reconstruction).square().reshape(x.shape[0], -1).sum(1).mean()
+
+
+def orthogonality_loss(embedded: torch.Tensor, V: torch.Tensor) -> torch.Tensor:
+    """
+    ENRC Eq. 8: L_orth = ||sg[z] - V V^T sg[z]||², keeps V close to orthogonal while the autoencoder is
+    fixed during initialisation.
+    """
+    z = embedded.detach()
+    return (z - (z @ V) @ V.T).square().sum(1).mean()

@@ -1,0 +1,137 @@
+"""
+The network that ACe/DeC and ENRC train: autoencoder + subspace layer + one objective per group of spaces.
+
+ACe/DeC and ENRC are two configurations of this module:
+
+========================  ===================================  ==========================================
+                          ACe/DeC (IJCAI 2021)                  ENRC (AAAI 2020)
+========================  ===================================  ==========================================
+spaces                    cluster space + shared space (S=2)    S clusterings (optionally one of 1 cluster)
+β                         sigmoid(b)                            softmax over S of B
+objectives                base's (DCN / DEC / IDEC) + mean      mini-batch k-means for all clusterings
+normalisation             sum over points (Eq. 1)               per cluster size (Eq. 4)
+========================  ===================================  ==========================================
+"""
+
+import torch
+
+from clustpy_acedec.losses import compression_loss, orthogonality_loss, reconstruction_loss
+from clustpy_acedec.objectives import SharedMeanObjective, SpaceObjective
+from clustpy_acedec.subspace import SubspaceLayer
+
+
+class SubspaceClusteringModel(torch.nn.Module):
+    """
+    Autoencoder with the subspace layer in its bottleneck and the compression objectives of its spaces.
+
+    Parameters
+    ----------
+    autoencoder : torch.nn.Module
+        a clustpy autoencoder (``encode``/``decode``)
+    layer : SubspaceLayer
+        V and β
+    objectives : list
+        :class:`SpaceObjective` instances; together they cover every space of ``layer`` once
+    normalization : str
+        "points" (ACe/DeC) or "cluster_size" (ENRC), see :func:`clustpy_acedec.losses.compression_loss`
+    """
+
+    def __init__(self, autoencoder: torch.nn.Module, layer: SubspaceLayer, objectives: list, normalization: str):
+        super().__init__()
+        covered = sorted(s for objective in objectives for s in objective.spaces)
+        if covered != list(range(layer.n_spaces)):
+            raise ValueError(f"objectives must cover the spaces 0..{layer.n_spaces - 1} once each, got {covered}")
+        self.autoencoder = autoencoder
+        self.layer = layer
+        self.objectives = torch.nn.ModuleList(objectives)
+        self.normalization = normalization
+        self.shared_spaces = [s for o in objectives if _is_shared(o) for s in o.spaces]
+
+    def _compression(self, rotated: torch.Tensor, betas: torch.Tensor) -> tuple:
+        losses, labels = zip(*(objective.loss(rotated, betas, self.layer) for objective in self.objectives))
+        return torch.cat(losses, 1), torch.cat(labels, 1)
+
+    def batch_loss(self, x: torch.Tensor, embedded: torch.Tensor | None = None, x_aug: torch.Tensor | None = None,
+                   regularizer: str = "reconstruction") -> tuple:
+        """
+        Loss of one batch: compression of all spaces (ACe/DeC Eq. 1 and 5, ENRC Eq. 4) plus the
+        reconstruction of dec(V V^T z) (ACe/DeC Eq. 1, ENRC Eq. 9 with λ = 1) or, during ENRC's
+        initialisation, L_orth (ENRC Eq. 8).
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            the input batch
+        embedded : torch.Tensor | None
+            enc(x) when already known (the autoencoder is frozen during initialisation)
+        x_aug : torch.Tensor | None
+            an augmented version of x (ACe/DeC §2.2): z_aug is pulled to the centres x was assigned to, and
+            x_aug is reconstructed from x's cluster-space and x_aug's shared-space coordinates
+        regularizer : str
+            "reconstruction" or "orthogonality"
+
+        Returns
+        -------
+        tuple : (torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor)
+            total loss, embedded batch z, rotated batch V^T z (both detached), labels (N, S)
+        """
+        z = self.autoencoder.encode(x) if embedded is None else embedded
+        betas = self.layer.betas()
+        rotated = self.layer.rotate(z)
+        per_sample, labels = self._compression(rotated, betas)
+        loss = compression_loss(per_sample, labels, self.normalization)
+        if regularizer == "orthogonality":
+            loss = loss + orthogonality_loss(z, self.layer.V)
+        else:
+            loss = loss + reconstruction_loss(x, self.autoencoder.decode(self.layer.rotate_back(rotated)))
+        if x_aug is not None:
+            loss = loss + self._augmentation_loss(x_aug, rotated, betas, labels)
+        return loss, z.detach(), rotated.detach(), labels
+
+    def _augmentation_loss(self, x_aug: torch.Tensor, rotated: torch.Tensor, betas: torch.Tensor,
+                           labels: torch.Tensor) -> torch.Tensor:
+        rotated_aug = self.layer.rotate(self.autoencoder.encode(x_aug))
+        per_sample, start = [], 0
+        for objective in self.objectives:
+            stop = start + len(objective.spaces)
+            per_sample.append(objective.augmented_loss(rotated_aug, betas, self.layer, labels[:, start:stop]))
+            start = stop
+        loss = compression_loss(torch.cat(per_sample, 1), labels, self.normalization)
+        if self.shared_spaces:
+            # x's cluster-space coordinates with x_aug's shared-space coordinates must decode to x_aug.
+            shared_weight = betas[self.shared_spaces].sum(0)
+            mixed = (1.0 - shared_weight) * rotated + shared_weight * rotated_aug
+        else:
+            mixed = rotated_aug
+        return loss + reconstruction_loss(x_aug, self.autoencoder.decode(self.layer.rotate_back(mixed)))
+
+    def after_step(self, embedded: torch.Tensor, rotated: torch.Tensor, labels: torch.Tensor) -> None:
+        """Gradient-free updates (mini-batch k-means centres, running means) after the optimiser step."""
+        start = 0
+        for objective in self.objectives:
+            stop = start + len(objective.spaces)
+            objective.update(embedded, rotated, labels[:, start:stop])
+            start = stop
+
+    def end_epoch(self) -> None:
+        for objective in self.objectives:
+            objective.end_epoch()
+
+    @torch.no_grad()
+    def predict_embedded(self, embedded: torch.Tensor) -> torch.Tensor:
+        """Hard labels (N, S) of already embedded points."""
+        rotated = self.layer.rotate(embedded)
+        betas = self.layer.betas()
+        return torch.cat([o.predict(rotated, betas, self.layer) for o in self.objectives], 1)
+
+    def cluster_centers(self) -> list:
+        """Centres per space, in space order, in the rotated space."""
+        by_space = {}
+        for objective in self.objectives:
+            for space, centers in zip(objective.spaces, objective.cluster_centers(self.layer)):
+                by_space[space] = centers
+        return [by_space[s] for s in range(self.layer.n_spaces)]
+
+
+def _is_shared(objective: SpaceObjective) -> bool:
+    return isinstance(objective, SharedMeanObjective)

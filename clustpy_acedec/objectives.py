@@ -1,0 +1,327 @@
+"""
+Compression objectives of the spaces of the subspace layer, and the registry of supported bases.
+
+An objective owns the centre state of one or more spaces and turns a batch of rotated points into a
+per-sample loss and hard labels for each of its spaces:
+
+- :class:`HardCentroidObjective` - DCN and ENRC: hard assignment to the nearest centre (ENRC Eq. 5),
+  loss dist_β(V^T z, μ_k) (ACe/DeC Eq. 5, ENRC Eq. 4), centres by mini-batch k-means (ENRC Eq. 6-7).
+- :class:`StudentTObjective` - DEC and IDEC: Student-t soft assignment under the β-weighted distance and
+  the KL divergence to DEC's sharpened target distribution; centres are learnable.
+- :class:`SharedMeanObjective` - ACe/DeC's shared space: one 'cluster' whose centre is the mean of the
+  embedded data (ACe/DeC Eq. 1, L_shared).
+
+Which objective a clustpy base maps to is kept in a registry (:func:`register_base`).
+"""
+
+from collections.abc import Callable
+
+import torch
+
+from clustpy_acedec.centers import MiniBatchCenters, farthest_point_of_worst_cluster
+from clustpy_acedec.subspace import SubspaceLayer, squared_distance_to_assigned, weighted_squared_distance
+
+
+class SpaceObjective(torch.nn.Module):
+    """
+    Interface of a compression objective over one or more spaces of a :class:`SubspaceLayer`.
+
+    Attributes
+    ----------
+    spaces : list
+        the rows of β (spaces) this objective is responsible for
+    """
+
+    spaces: list
+
+    def loss(self, rotated: torch.Tensor, betas: torch.Tensor, layer: SubspaceLayer) -> tuple:
+        """
+        Per-sample compression loss and hard labels of a batch.
+
+        Returns
+        -------
+        tuple : (torch.Tensor, torch.Tensor)
+            loss of shape (N, len(spaces)), labels of shape (N, len(spaces))
+        """
+        raise NotImplementedError
+
+    def augmented_loss(self, rotated_aug: torch.Tensor, betas: torch.Tensor, layer: SubspaceLayer,
+                       labels: torch.Tensor) -> torch.Tensor:
+        """Per-sample loss pulling augmented points to the centres their originals were assigned to, (N, len(spaces))."""
+        raise NotImplementedError
+
+    def predict(self, rotated: torch.Tensor, betas: torch.Tensor, layer: SubspaceLayer) -> torch.Tensor:
+        """Hard labels, shape (N, len(spaces))."""
+        return self.loss(rotated, betas, layer)[1]
+
+    def update(self, embedded: torch.Tensor, rotated: torch.Tensor, labels: torch.Tensor) -> None:
+        """Gradient-free state update after an optimiser step (detached inputs)."""
+
+    def end_epoch(self) -> None:
+        """Called after every epoch."""
+
+    def cluster_centers(self, layer: SubspaceLayer) -> list:
+        """One (K_s, d) tensor of centres in the rotated space per space."""
+        raise NotImplementedError
+
+    def reinitialize_lost(self, sample: Callable, betas: torch.Tensor, iteration: int) -> int:
+        """
+        Re-initialise centres that lost their points (ENRC §2.8); called between epochs.
+
+        Parameters
+        ----------
+        sample : Callable
+            returns n_s points of the data set in the rotated space; only called when a centre is lost
+        betas : torch.Tensor
+            current β
+        iteration : int
+            the mini-batch iteration count
+
+        Returns
+        -------
+        n_reinitialized : int
+        """
+        return 0
+
+
+class HardCentroidObjective(SpaceObjective):
+    """
+    k-means compression with mini-batch k-means centres (DCN in ACe/DeC; every clustering of ENRC).
+
+    Parameters
+    ----------
+    centers : MiniBatchCenters
+        the centre state; its ``spaces`` are this objective's spaces
+    """
+
+    def __init__(self, centers: MiniBatchCenters):
+        super().__init__()
+        self.centers = centers
+        self.spaces = centers.spaces
+
+    def loss(self, rotated, betas, layer):
+        # Assignment (Eq. 5) is a discrete choice: no gradient flows through it, and centres are constants.
+        with torch.no_grad():
+            labels = self.centers.assign(rotated, betas)
+        return self._distance_to(rotated, betas, labels), labels
+
+    def augmented_loss(self, rotated_aug, betas, layer, labels):
+        return self._distance_to(rotated_aug, betas, labels)
+
+    def _distance_to(self, rotated: torch.Tensor, betas: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        assigned = self.centers.assigned_centers(labels)  # (N, S, d)
+        weights = betas[self.spaces].square()  # (S, d)
+        return (weights.unsqueeze(0) * (rotated.unsqueeze(1) - assigned).square()).sum(2)
+
+    def update(self, embedded, rotated, labels):
+        self.centers.update(rotated, labels)
+
+    def cluster_centers(self, layer):
+        return [self.centers.centers_of(s) for s in range(len(self.spaces))]
+
+    def reinitialize_lost(self, sample, betas, iteration):
+        lost = self.centers.lost_centers(iteration)
+        if lost:
+            points = sample()
+            for clustering, cluster in lost:
+                self.centers.reinitialize(clustering, cluster, points, betas)
+        return len(lost)
+
+
+class StudentTObjective(SpaceObjective):
+    """
+    DEC / IDEC clustering loss in one space: KL(P || Q) with Student-t soft assignments Q (Xie et al. 2016)
+    computed under the β-weighted distance of Eq. 2 in the rotated space.
+
+    With ACe/DeC the reconstruction is always part of the loss and the trade-off weights are dropped, so
+    DEC and IDEC become the same objective. The target distribution P is computed from the batch and
+    detached, as clustpy's DEC does.
+
+    Parameters
+    ----------
+    centers : torch.Tensor
+        initial centres in the rotated space, shape (K, d); they become learnable parameters
+    space : int
+        the row of β this clustering lives in
+    alpha : float
+        degrees of freedom of the Student-t kernel (default: 1.0)
+    """
+
+    def __init__(self, centers: torch.Tensor, space: int = 0, alpha: float = 1.0):
+        super().__init__()
+        self.centers = torch.nn.Parameter(centers.detach().clone().float())
+        self.spaces = [space]
+        self.alpha = alpha
+        self.register_buffer("_epoch_counts", torch.zeros(centers.shape[0], dtype=torch.long, device=centers.device))
+
+    def soft_assignment(self, rotated: torch.Tensor, betas: torch.Tensor) -> torch.Tensor:
+        """Q: Student-t kernel of the β-weighted distance, normalised over clusters, shape (N, K)."""
+        sq_dist = weighted_squared_distance(rotated, self.centers, betas[self.spaces[0]])
+        log_kernel = -(self.alpha + 1.0) / 2.0 * torch.log1p(sq_dist / self.alpha)
+        return torch.softmax(log_kernel, dim=1)
+
+    def loss(self, rotated, betas, layer):
+        q = self.soft_assignment(rotated, betas)
+        return _kl_to_target(q, target_distribution(q.detach())).unsqueeze(1), q.argmax(1, keepdim=True)
+
+    def augmented_loss(self, rotated_aug, betas, layer, labels):
+        # The target of an augmented point is its original's one-hot cluster.
+        q_aug = self.soft_assignment(rotated_aug, betas)
+        return -torch.log(q_aug.gather(1, labels).clamp_min(1e-12))
+
+    def predict(self, rotated, betas, layer):
+        return self.soft_assignment(rotated, betas).argmax(1, keepdim=True)
+
+    def update(self, embedded, rotated, labels):
+        self._epoch_counts += torch.bincount(labels[:, 0], minlength=self._epoch_counts.shape[0])
+
+    def reinitialize_lost(self, sample, betas, iteration):
+        # A DEC centre that won no point in a whole epoch is lost; move it like ENRC §2.8 does.
+        lost = torch.nonzero(self._epoch_counts == 0).flatten().tolist()
+        self._epoch_counts.zero_()
+        if lost:
+            points = sample()
+            beta = betas[self.spaces[0]]
+            with torch.no_grad():
+                for cluster in lost:
+                    self.centers[cluster] = farthest_point_of_worst_cluster(points, self.centers, beta)
+        return len(lost)
+
+    def cluster_centers(self, layer):
+        return [self.centers.detach()]
+
+
+def target_distribution(q: torch.Tensor) -> torch.Tensor:
+    """DEC's sharpened target P: p_ik ∝ q_ik² / Σ_i q_ik, normalised per point."""
+    weight = q.square() / q.sum(0, keepdim=True)
+    return weight / weight.sum(1, keepdim=True)
+
+
+def _kl_to_target(q: torch.Tensor, p: torch.Tensor) -> torch.Tensor:
+    """Per-sample KL(p_i || q_i), shape (N,)."""
+    return (p * (torch.log(p.clamp_min(1e-12)) - torch.log(q.clamp_min(1e-12)))).sum(1)
+
+
+class SharedMeanObjective(SpaceObjective):
+    """
+    ACe/DeC's shared space (Eq. 1, L_shared): every point is compared with the mean μ of the embedded data.
+
+    μ lives in the embedded space and is rotated with the current V (Eq. 1 uses V^T μ). It receives no
+    gradient; it is recomputed every epoch as the mean over that epoch's batches.
+
+    Parameters
+    ----------
+    mean : torch.Tensor
+        mean of the embedded data, shape (d,)
+    space : int
+        the row of β of the shared space (default: 1)
+    kernel : Callable | None
+        maps the β-weighted squared distance to the loss; None keeps the squared distance (DCN).
+        DEC/IDEC use the negative log Student-t kernel, see :func:`student_t_shared_kernel`.
+    """
+
+    def __init__(self, mean: torch.Tensor, space: int = 1, kernel: Callable | None = None):
+        super().__init__()
+        self.register_buffer("mean", mean.detach().clone().float())
+        self.register_buffer("_epoch_sum", torch.zeros_like(self.mean))
+        self.register_buffer("_epoch_count", torch.zeros((), device=mean.device))
+        self.spaces = [space]
+        self.kernel = kernel
+
+    def _loss(self, rotated, betas, layer):
+        center = layer.rotate(self.mean.unsqueeze(0))
+        sq_dist = squared_distance_to_assigned(rotated, center, betas[self.spaces[0]])
+        return (sq_dist if self.kernel is None else self.kernel(sq_dist)).unsqueeze(1)
+
+    def loss(self, rotated, betas, layer):
+        labels = torch.zeros(rotated.shape[0], 1, dtype=torch.long, device=rotated.device)
+        return self._loss(rotated, betas, layer), labels
+
+    def augmented_loss(self, rotated_aug, betas, layer, labels):
+        return self._loss(rotated_aug, betas, layer)
+
+    def update(self, embedded, rotated, labels):
+        self._epoch_sum += embedded.sum(0)
+        self._epoch_count += embedded.shape[0]
+
+    def end_epoch(self):
+        if bool(self._epoch_count > 0):
+            self.mean.copy_(self._epoch_sum / self._epoch_count)
+        self._epoch_sum.zero_()
+        self._epoch_count.zero_()
+
+    def cluster_centers(self, layer):
+        return [layer.rotate(self.mean.unsqueeze(0)).detach()]
+
+
+def student_t_shared_kernel(alpha: float) -> Callable:
+    """
+    Shared-space loss for DEC/IDEC bases: the negative log Student-t kernel (α+1)/2 · log(1 + d²/α).
+
+    DEC's cluster loss is a KL divergence of Student-t assignments: it grows with the logarithm of the
+    distances, not with their square. Comparing it with a squared-distance shared term would tie the
+    balance of the two spaces to the scale of the embedding (the role of DCN's λ). Measuring the shared
+    space with the same kernel - the shared space is modelled as a single Student-t 'cluster' - keeps both
+    terms in the same units, without a trade-off weight.
+    """
+    def kernel(sq_dist: torch.Tensor) -> torch.Tensor:
+        return (alpha + 1.0) / 2.0 * torch.log1p(sq_dist / alpha)
+    return kernel
+
+
+# --------------------------------------------------------------------------------------------------- registry
+
+_REGISTRY: dict = {}
+
+
+def register_base(cls: type, objective: str | Callable) -> None:
+    """
+    Register a centroid-based deep clusterer class as an ACeDeC base.
+
+    Parameters
+    ----------
+    cls : type
+        the base's class, e.g. ``clustpy.deep.DCN``; subclasses are matched too unless registered themselves
+    objective : str | Callable
+        "hard" (DCN-style: nearest centre, mini-batch k-means centres) or "student_t" (DEC-style), or a
+        callable ``objective(base, initial_centers, space) -> SpaceObjective`` building the cluster-space
+        objective from the base estimator, the initial centres (K x d, rotated space) and the β row.
+
+    Examples
+    --------
+    >>> register_base(MyDeepKMeans, "hard")
+    """
+    if not isinstance(cls, type):
+        raise TypeError(f"cls must be a class, got {type(cls).__name__}")
+    if isinstance(objective, str) and objective not in ("hard", "student_t"):
+        raise ValueError(f"objective must be 'hard', 'student_t' or a callable, got {objective!r}")
+    if not isinstance(objective, str) and not callable(objective):
+        raise TypeError("objective must be 'hard', 'student_t' or a callable")
+    _REGISTRY[cls] = objective
+
+
+def registered_objective(base) -> str | Callable:
+    """
+    The objective registered for a base estimator (exact class first, then its parents).
+
+    Raises
+    ------
+    TypeError
+        if no class in the base's hierarchy is registered
+    """
+    for cls in type(base).__mro__:
+        if cls in _REGISTRY:
+            return _REGISTRY[cls]
+    supported = ", ".join(sorted(c.__name__ for c in _REGISTRY))
+    raise TypeError(f"base must be a centroid-based deep clusterer registered with ACeDeC "
+                    f"(supported: {supported}; add others with register_base), got {type(base).__name__}")
+
+
+def _register_clustpy_bases() -> None:
+    from clustpy.deep import DCN, DEC, IDEC
+    register_base(DCN, "hard")
+    register_base(DEC, "student_t")
+    register_base(IDEC, "student_t")
+
+
+_register_clustpy_bases()
