@@ -13,7 +13,7 @@ from clustpy_acedec.initialization import weighted_kmeans
 from clustpy_acedec.losses import POINTS
 from clustpy_acedec.model import SubspaceClusteringModel
 from clustpy_acedec.objectives import (HardCentroidObjective, SharedMeanObjective, StudentTObjective,
-                                       registered_objective, student_t_shared_kernel)
+                                       registered_objective)
 from clustpy_acedec.subspace import (DEFAULT_DIM_MARGIN, SubspaceLayer, hardened_dims, random_orthogonal,
                                      split_beta_logits)
 
@@ -151,8 +151,8 @@ class ACeDeC(SubspaceClustererMixin):
             cluster_objective = StudentTObjective(centers, space=0, alpha=alpha)
         else:
             cluster_objective = kind(base, centers, 0)
-        shared_kernel = student_t_shared_kernel(alpha) if isinstance(cluster_objective, StudentTObjective) else None
-        shared_objective = SharedMeanObjective(context.embedded.mean(0), space=1, kernel=shared_kernel)
+        scale = getattr(cluster_objective, "distance_scale", 1.0)
+        shared_objective = SharedMeanObjective(context.embedded.mean(0), space=1, scale=scale)
         model = SubspaceClusteringModel(context.autoencoder, layer, [cluster_objective, shared_objective], POINTS)
         model.to(device)
         self._betas_init = layer.betas().detach().cpu().numpy()

@@ -130,12 +130,22 @@ class HardCentroidObjective(SpaceObjective):
 
 class StudentTObjective(SpaceObjective):
     """
-    DEC / IDEC clustering loss in one space: KL(P || Q) with Student-t soft assignments Q (Xie et al. 2016)
-    computed under the β-weighted distance of Eq. 2 in the rotated space.
+    DEC / IDEC in the cluster space: Student-t soft assignments Q under the β-weighted distance of Eq. 2 in
+    the rotated space, and the KL divergence to DEC's sharpened target P (Xie et al. 2016); centres are
+    learnable. P is computed from the batch and detached, as clustpy's DEC does.
 
     With ACe/DeC the reconstruction is always part of the loss and the trade-off weights are dropped, so
-    DEC and IDEC become the same objective. The target distribution P is computed from the batch and
-    detached, as clustpy's DEC does.
+    DEC and IDEC become one objective. The KL divergence alone cannot decide which dimensions belong to
+    the cluster space: it depends on relative distances only (adding a constant to every distance of a
+    point hardly changes it), while the shared term rewards moving every dimension out of the shared space.
+    So the cluster space also carries ACe/DeC's own compression, the β_cs-weighted squared distance to the
+    most probable centre (centres detached: they are trained by the KL term only). Per dimension this
+    gives the same competition with the shared term as for DCN (stationary β_cs = c / (a + c)).
+
+    The squared-distance terms are expressed in the kernel's units: (α+1)/(2α) · d² is the small-distance
+    limit of the Student-t negative log-likelihood (α+1)/2 · log(1 + d²/α) that the KL term is built from,
+    so compression, shared term and KL divergence are commensurate without a tuned weight (the factor is 1
+    for DEC's default α = 1). The same factor scales the shared term (see :attr:`distance_scale`).
 
     Parameters
     ----------
@@ -154,15 +164,23 @@ class StudentTObjective(SpaceObjective):
         self.alpha = alpha
         self.register_buffer("_epoch_counts", torch.zeros(centers.shape[0], dtype=torch.long, device=centers.device))
 
+    @property
+    def distance_scale(self) -> float:
+        """(α+1)/(2α): the Student-t negative log-likelihood per squared distance near a centre."""
+        return (self.alpha + 1.0) / (2.0 * self.alpha)
+
     def soft_assignment(self, rotated: torch.Tensor, betas: torch.Tensor) -> torch.Tensor:
         """Q: Student-t kernel of the β-weighted distance, normalised over clusters, shape (N, K)."""
         sq_dist = weighted_squared_distance(rotated, self.centers, betas[self.spaces[0]])
-        log_kernel = -(self.alpha + 1.0) / 2.0 * torch.log1p(sq_dist / self.alpha)
-        return torch.softmax(log_kernel, dim=1)
+        return torch.softmax(-(self.alpha + 1.0) / 2.0 * torch.log1p(sq_dist / self.alpha), dim=1)
 
     def loss(self, rotated, betas, layer):
+        beta = betas[self.spaces[0]]
         q = self.soft_assignment(rotated, betas)
-        return _kl_to_target(q, target_distribution(q.detach())).unsqueeze(1), q.argmax(1, keepdim=True)
+        labels = q.detach().argmax(1, keepdim=True)
+        kl = _kl_to_target(q, target_distribution(q.detach()))
+        compression = squared_distance_to_assigned(rotated, self.centers.detach()[labels[:, 0]], beta)
+        return (kl + self.distance_scale * compression).unsqueeze(1), labels
 
     def augmented_loss(self, rotated_aug, betas, layer, labels):
         # The target of an augmented point is its original's one-hot cluster.
@@ -215,23 +233,23 @@ class SharedMeanObjective(SpaceObjective):
         mean of the embedded data, shape (d,)
     space : int
         the row of β of the shared space (default: 1)
-    kernel : Callable | None
-        maps the β-weighted squared distance to the loss; None keeps the squared distance (DCN).
-        DEC/IDEC use the negative log Student-t kernel, see :func:`student_t_shared_kernel`.
+    scale : float
+        factor of the squared distance, to express it in the cluster objective's units
+        (1 for DCN, :attr:`StudentTObjective.distance_scale` for DEC/IDEC) (default: 1.0)
     """
 
-    def __init__(self, mean: torch.Tensor, space: int = 1, kernel: Callable | None = None):
+    def __init__(self, mean: torch.Tensor, space: int = 1, scale: float = 1.0):
         super().__init__()
         self.register_buffer("mean", mean.detach().clone().float())
         self.register_buffer("_epoch_sum", torch.zeros_like(self.mean))
         self.register_buffer("_epoch_count", torch.zeros((), device=mean.device))
         self.spaces = [space]
-        self.kernel = kernel
+        self.scale = scale
 
     def _loss(self, rotated, betas, layer):
         center = layer.rotate(self.mean.unsqueeze(0))
         sq_dist = squared_distance_to_assigned(rotated, center, betas[self.spaces[0]])
-        return (sq_dist if self.kernel is None else self.kernel(sq_dist)).unsqueeze(1)
+        return (self.scale * sq_dist).unsqueeze(1)
 
     def loss(self, rotated, betas, layer):
         labels = torch.zeros(rotated.shape[0], 1, dtype=torch.long, device=rotated.device)
@@ -252,21 +270,6 @@ class SharedMeanObjective(SpaceObjective):
 
     def cluster_centers(self, layer):
         return [layer.rotate(self.mean.unsqueeze(0)).detach()]
-
-
-def student_t_shared_kernel(alpha: float) -> Callable:
-    """
-    Shared-space loss for DEC/IDEC bases: the negative log Student-t kernel (α+1)/2 · log(1 + d²/α).
-
-    DEC's cluster loss is a KL divergence of Student-t assignments: it grows with the logarithm of the
-    distances, not with their square. Comparing it with a squared-distance shared term would tie the
-    balance of the two spaces to the scale of the embedding (the role of DCN's λ). Measuring the shared
-    space with the same kernel - the shared space is modelled as a single Student-t 'cluster' - keeps both
-    terms in the same units, without a trade-off weight.
-    """
-    def kernel(sq_dist: torch.Tensor) -> torch.Tensor:
-        return (alpha + 1.0) / 2.0 * torch.log1p(sq_dist / alpha)
-    return kernel
 
 
 # --------------------------------------------------------------------------------------------------- registry
