@@ -3,7 +3,6 @@ What ACeDeC and ENRC share as scikit-learn estimators: the fit pipeline (checks,
 autoencoder, pretraining, initialisation, clustering phase) and embedding helpers for predict/transform.
 """
 
-import copy
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -105,7 +104,7 @@ class SubspaceClustererMixin(TransformerMixin, ClusterMixin, BaseEstimator):
                          verbose=self.verbose, desc=f"{type(self).__name__} clustering")
         labels = predict_labels(model, context.X)
         attributes = self._fitted_attributes(model, labels, context)
-        attributes.update(model_=model, neural_network_trained_=model.autoencoder, n_features_in_=X_np.shape[1],
+        attributes.update(model_=model, neural_network_trained_=model.autoencoder, n_features_in_=int(np.prod(X_np.shape[1:])),
                           input_shape_=tuple(X_np.shape[1:]), labels_=attributes.get("labels_", labels))
         # Assign only now: a fit that raised above leaves the estimator as it was.
         for name, value in attributes.items():
@@ -173,20 +172,17 @@ class SubspaceClustererMixin(TransformerMixin, ClusterMixin, BaseEstimator):
     # ------------------------------------------------------------------------------------- after fit
     def _embed(self, X) -> torch.Tensor:
         check_is_fitted(self, "model_")
-        X_np = check_data(X)
-        if tuple(X_np.shape[1:]) != self.input_shape_ and int(np.prod(X_np.shape[1:])) != self.n_features_total_:
+        X_np = check_data(X, min_samples=1)
+        if tuple(X_np.shape[1:]) != self.input_shape_ and int(np.prod(X_np.shape[1:])) != self.n_features_in_:
             raise ValueError(f"X has shape {X_np.shape[1:]} per sample, but {type(self).__name__} was fitted on "
                              f"{self.input_shape_}")
         device = next(self.model_.parameters()).device
         return encode_all(self.model_.autoencoder, network_input(X_np, self.model_.autoencoder, device))
 
-    @property
-    def n_features_total_(self) -> int:
-        return int(np.prod(self.input_shape_))
-
     def _rotated(self, X) -> torch.Tensor:
+        embedded = self._embed(X)
         with torch.no_grad():
-            return self.model_.layer.rotate(self._embed(X))
+            return self.model_.layer.rotate(embedded)
 
 
 def network_input(X_np: np.ndarray, autoencoder: torch.nn.Module, device: torch.device) -> torch.Tensor:
@@ -200,7 +196,3 @@ def predict_labels(model: SubspaceClusteringModel, X: torch.Tensor, batch_size: 
     """Hard labels (N, S) of the data on the device (ENRC Eq. 5 per space)."""
     embedded = encode_all(model.autoencoder, X, batch_size)
     return model.predict_embedded(embedded).cpu().numpy()
-
-
-def clone_module(module: torch.nn.Module) -> torch.nn.Module:
-    return copy.deepcopy(module)

@@ -6,9 +6,9 @@ import numpy as np
 import torch
 
 
-def check_data(X) -> np.ndarray:
+def check_data(X, min_samples: int = 2) -> np.ndarray:
     """
-    Check a data set: array-like of numbers, at least 2-D, at least 2 samples, finite.
+    Check a data set: array-like of real numbers, at least 2-D, at least ``min_samples`` samples, finite.
 
     Returns
     -------
@@ -28,12 +28,12 @@ def check_data(X) -> np.ndarray:
         X = np.asarray(X)
     except Exception as error:  # ragged nested lists and the like
         raise TypeError(f"X must be an array of numbers: {error}") from None
-    if X.dtype == object or not (np.issubdtype(X.dtype, np.number) or X.dtype == bool):
-        raise TypeError(f"X must hold numbers, got dtype {X.dtype}")
+    if X.dtype == object or np.iscomplexobj(X) or not (np.issubdtype(X.dtype, np.number) or X.dtype == bool):
+        raise TypeError(f"X must hold real numbers, got dtype {X.dtype}")
     if X.ndim < 2:
         raise ValueError(f"X must have shape (n_samples, n_features) or (n_samples, *image_shape), got shape {X.shape}")
-    if X.shape[0] < 2 or X[0].size == 0:
-        raise ValueError(f"X must contain at least 2 samples with at least 1 feature, got shape {X.shape}")
+    if X.shape[0] < min_samples or X.shape[0] == 0 or X[0].size == 0:
+        raise ValueError(f"X must contain at least {min_samples} samples with at least 1 feature, got shape {X.shape}")
     X = X.astype(np.float32, copy=False)
     if not np.isfinite(X).all():
         raise ValueError("X contains NaN or infinity")

@@ -119,8 +119,8 @@ class ACeDeC(SubspaceClustererMixin):
         n_clusters = check_n_clusters(params.get("n_clusters"), n_samples)
         if self.init_epochs is not None:
             check_positive_int(self.init_epochs, "init_epochs", minimum=0)
-        if not 0.0 <= self.dim_margin < 1.0:
-            raise ValueError(f"dim_margin must lie in [0, 1), got {self.dim_margin}")
+        if not 0.0 < self.dim_margin < 1.0:
+            raise ValueError(f"dim_margin must lie in (0, 1), got {self.dim_margin}")
         if params.get("custom_dataloaders") is not None:
             raise ValueError("custom_dataloaders are not supported: ACeDeC keeps the data on the device and "
                              "augments there; pass X (images as (n, H, W[, C])) and augmentation_invariance=True")
@@ -191,7 +191,8 @@ class ACeDeC(SubspaceClustererMixin):
         labels : np.ndarray
             shape (n_samples,)
         """
-        return self.model_.predict_embedded(self._embed(X))[:, 0].cpu().numpy()
+        embedded = self._embed(X)
+        return self.model_.predict_embedded(embedded)[:, 0].cpu().numpy()
 
     def transform(self, X) -> np.ndarray:
         """Coordinates in the cluster space: the rotated dimensions in ``cluster_space_dims_``, (n_samples, |dims|)."""

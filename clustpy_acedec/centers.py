@@ -46,7 +46,8 @@ class MiniBatchCenters:
         self.spaces = list(spaces)
         self.discount = discount
         self.centers = torch.cat([c.detach().float() for c in centers]).to(device)
-        self.counts = torch.cat([torch.full((k,), float(a)) for k, a in zip(self.n_clusters, initial_count)]).to(device)
+        self.initial_counts = torch.cat([torch.full((k,), float(a)) for k, a in zip(self.n_clusters, initial_count)]).to(device)
+        self.counts = self.initial_counts.clone()
         self.lost_counter = torch.zeros(self.centers.shape[0], dtype=torch.long, device=device)
         offsets = torch.tensor([0] + self.n_clusters[:-1]).cumsum(0)
         self.offsets = offsets.to(device)
@@ -162,6 +163,7 @@ class MiniBatchCenters:
         centers = lloyd(sample, centers, beta, n_lloyd_steps)
         start = sum(self.n_clusters[:clustering])
         self.centers[start:start + centers.shape[0]] = centers
+        self.counts[start + cluster] = self.initial_counts[start + cluster]
         self.lost_counter[start + cluster] = 0
 
 
@@ -173,7 +175,7 @@ def farthest_point_of_worst_cluster(points: torch.Tensor, centers: torch.Tensor,
     dist = weighted_squared_distance(points, centers, beta)
     labels = dist.argmin(1)
     own = dist.gather(1, labels.unsqueeze(1)).squeeze(1)
-    loss_per_cluster = torch.zeros(centers.shape[0], device=points.device).index_add_(0, labels, own)
+    loss_per_cluster = torch.zeros(centers.shape[0], dtype=own.dtype, device=points.device).index_add_(0, labels, own)
     worst = loss_per_cluster.argmax()
     farthest = torch.where(labels == worst, own, -1.0).argmax()
     return points[farthest].clone()

@@ -211,8 +211,8 @@ class StudentTObjective(SpaceObjective):
 
 def target_distribution(q: torch.Tensor) -> torch.Tensor:
     """DEC's sharpened target P: p_ik ∝ q_ik² / Σ_i q_ik, normalised per point."""
-    weight = q.square() / q.sum(0, keepdim=True)
-    return weight / weight.sum(1, keepdim=True)
+    weight = q.square() / q.sum(0, keepdim=True).clamp_min(1e-12)
+    return weight / weight.sum(1, keepdim=True).clamp_min(1e-12)
 
 
 def _kl_to_target(q: torch.Tensor, p: torch.Tensor) -> torch.Tensor:

@@ -102,6 +102,10 @@ def weighted_squared_distance(points: torch.Tensor, centers: torch.Tensor, betas
     weights = betas.square()
     if weights.ndim == 1:
         weights = weights.expand_as(centers)
+    # Distances do not change under a common shift; centring on the centres' mean keeps the expanded
+    # form below accurate when the data sit far from the origin.
+    shift = centers.detach().mean(0)
+    points, centers = points - shift, centers - shift
     # Expanded form  Σ w p² - 2 Σ w p g + Σ w g²: two matrix products and no N x K x d temporary.
     point_term = points.square() @ weights.T
     cross_term = points @ (weights * centers).T

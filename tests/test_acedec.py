@@ -135,8 +135,6 @@ def test_finds_the_synthetic_clusters(fitted, data):
     assert normalized_mutual_info_score(y, fitted.model.labels_) > 0.6
 
 
-@pytest.mark.xfail(reason="BUG: _embed validates new data with check_data, which demands at least 2 samples "
-                          "(a rule for fit), so predict/transform reject a single sample", strict=True)
 def test_predict_and_transform_single_sample(fitted, data):
     X, _ = data
     np.testing.assert_array_equal(fitted.model.predict(X[:1]), fitted.model.labels_[:1])
@@ -149,9 +147,6 @@ def test_predict_rejects_wrong_number_of_features(fitted, data):
         fitted.model.predict(X[:, :4])
 
 
-@pytest.mark.xfail(reason="BUG: predict/transform/transform_shared evaluate self.model_ before _embed's "
-                          "check_is_fitted, so an unfitted estimator raises a bare AttributeError instead of "
-                          "sklearn's NotFittedError", strict=True)
 @pytest.mark.parametrize("method", ["predict", "transform", "transform_shared"])
 def test_unfitted_estimator_raises_not_fitted_error(method, data):
     X, _ = data
@@ -302,8 +297,6 @@ BAD_INPUT = {  # case: (data, base parameters, error, message)
 }
 
 
-@pytest.mark.xfail(reason="BUG: check_data accepts complex dtypes (np.number) and casts them to float32, "
-                          "silently dropping the imaginary part", strict=True)
 @pytest.mark.filterwarnings("ignore:Casting complex values")
 def test_complex_input_raises_type_error():
     model = ACeDeC(base=tiny(), verbose=False)
