@@ -26,7 +26,7 @@ class FitConfig:
     batch_size: int = 256
     pretrain_epochs: int = 100
     clustering_epochs: int = 150
-    init_epochs: int | None = None
+    init_iterations: int = 5000
     pretrain_optimizer_params: dict = field(default_factory=lambda: {"lr": 1e-3})
     clustering_optimizer_params: dict = field(default_factory=lambda: {"lr": 1e-4})
     optimizer_class: type = torch.optim.Adam
@@ -36,11 +36,6 @@ class FitConfig:
     augmentation_invariance: bool = False
     device: object = None
     random_state: object = None
-
-    @property
-    def resolved_init_epochs(self) -> int:
-        # As clustpy's ENRC: a fifth of the clustering budget, at least 10 epochs.
-        return self.init_epochs if self.init_epochs is not None else max(10, self.clustering_epochs // 5)
 
 
 @dataclass
@@ -153,20 +148,23 @@ class SubspaceClustererMixin(TransformerMixin, ClusterMixin, BaseEstimator):
             groups.append(dict(params=list(model.autoencoder.parameters()), **params))
         return optimizer_class(groups)
 
-    def _run_initial_phase(self, model: SubspaceClusteringModel, context: FitContext, regularizer: str) -> float:
-        """Train V, β (and learnable centres) with the autoencoder fixed; returns the last epoch's mean loss."""
+    def _run_initial_phase(self, model: SubspaceClusteringModel, context: FitContext) -> float:
+        """
+        Train V, β (and learnable centres; mini-batch centres keep following Eq. 6-7) on the fixed embedding.
+
+        The autoencoder is fixed in this phase (ACe/DeC §2.2, ENRC §2.6), so the embedding is computed once
+        and L_orth (ENRC Eq. 8) stands in for the reconstruction through the fixed decoder: it keeps V from
+        degenerating at the cost of a d x d product instead of a decoder pass, so that many iterations are
+        cheap. Returns the last epoch's mean loss.
+        """
         config = context.config
-        for p in model.autoencoder.parameters():
-            p.requires_grad_(False)
-        try:
-            optimizer = self._optimizer(model, config.pretrain_optimizer_params, config.optimizer_class,
-                                        train_autoencoder=False)
-            loss, _, _ = train_clustering(model, context.X, config.resolved_init_epochs, config.batch_size, optimizer,
-                                          context.generator, embedded=context.embedded, regularizer=regularizer,
-                                          verbose=self.verbose, desc=f"{type(self).__name__} initialisation")
-        finally:
-            for p in model.autoencoder.parameters():
-                p.requires_grad_(True)
+        embedded = context.embedded
+        epochs = max(1, -(-config.init_iterations // -(-embedded.shape[0] // config.batch_size)))
+        optimizer = self._optimizer(model, config.pretrain_optimizer_params, config.optimizer_class,
+                                    train_autoencoder=False)
+        loss, _, _ = train_clustering(model, embedded, epochs, config.batch_size, optimizer, context.generator,
+                                      embedded=embedded, regularizer="orthogonality", verbose=self.verbose,
+                                      desc=f"{type(self).__name__} initialisation")
         return loss
 
     # ------------------------------------------------------------------------------------- after fit

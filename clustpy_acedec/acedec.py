@@ -44,9 +44,9 @@ class ACeDeC(SubspaceClustererMixin):
     n_clusters : int | None
         shorthand for ``base=DCN(n_clusters=n_clusters)``; must agree with the base's if both are given
         (default: None)
-    init_epochs : int | None
-        epochs of the initial phase that trains only V and b (and the centres) with the autoencoder fixed
-        (§2.2). None: max(10, clustering_epochs // 5) (default: None)
+    init_iterations : int
+        mini-batch iterations of the initial phase that trains only V and b (and the centres) with the
+        autoencoder fixed (§2.2); it runs on the cached embedding, so it is cheap (default: 5000)
     dim_margin : float
         a dimension belongs to the cluster space when β_cs - β_ss >= dim_margin, i.e. β_cs >= 0.55 for the
         default; see :func:`clustpy_acedec.subspace.hardened_dims` (default: 0.1)
@@ -92,11 +92,11 @@ class ACeDeC(SubspaceClustererMixin):
     "Details (Don't) Matter: Isolating Cluster Information in Deep Embedded Spaces." IJCAI 2021.
     """
 
-    def __init__(self, base=None, n_clusters: int | None = None, init_epochs: int | None = None,
+    def __init__(self, base=None, n_clusters: int | None = None, init_iterations: int = 5000,
                  dim_margin: float = DEFAULT_DIM_MARGIN, image_shape: tuple | None = None, verbose: bool = True):
         self.base = base
         self.n_clusters = n_clusters
-        self.init_epochs = init_epochs
+        self.init_iterations = init_iterations
         self.dim_margin = dim_margin
         self.image_shape = image_shape
         self.verbose = verbose
@@ -117,15 +117,14 @@ class ACeDeC(SubspaceClustererMixin):
         base = self._resolved_base()
         params = base.get_params(deep=False)
         n_clusters = check_n_clusters(params.get("n_clusters"), n_samples)
-        if self.init_epochs is not None:
-            check_positive_int(self.init_epochs, "init_epochs", minimum=0)
+        check_positive_int(self.init_iterations, "init_iterations", minimum=0)
         if not 0.0 < self.dim_margin < 1.0:
             raise ValueError(f"dim_margin must lie in (0, 1), got {self.dim_margin}")
         if params.get("custom_dataloaders") is not None:
             raise ValueError("custom_dataloaders are not supported: ACeDeC keeps the data on the device and "
                              "augments there; pass X (images as (n, H, W[, C])) and augmentation_invariance=True")
         kwargs = {name: params[name] for name in _BASE_PARAMETERS if params.get(name) is not None}
-        config = FitConfig(n_clusters=[n_clusters], init_epochs=self.init_epochs, **kwargs)
+        config = FitConfig(n_clusters=[n_clusters], init_iterations=self.init_iterations, **kwargs)
         check_positive_int(config.batch_size, "batch_size")
         self._base_in_fit = base
         return config
@@ -156,7 +155,7 @@ class ACeDeC(SubspaceClustererMixin):
         model = SubspaceClusteringModel(context.autoencoder, layer, [cluster_objective, shared_objective], POINTS)
         model.to(device)
         self._betas_init = layer.betas().detach().cpu().numpy()
-        self._run_initial_phase(model, context, regularizer="reconstruction")
+        self._run_initial_phase(model, context)
         return model
 
     def _fitted_attributes(self, model, labels, context) -> dict:

@@ -13,6 +13,15 @@ import torch
 from clustpy_acedec.subspace import weighted_squared_distance
 
 
+def bin_counts(indices: torch.Tensor, n_bins: int, dtype: torch.dtype = torch.float32) -> torch.Tensor:
+    """
+    How often each of ``n_bins`` values occurs in ``indices``. Unlike ``torch.bincount`` this never asks the
+    device for the largest index, so it does not synchronise with the host.
+    """
+    ones = torch.ones(indices.numel(), dtype=dtype, device=indices.device)
+    return torch.zeros(n_bins, dtype=dtype, device=indices.device).scatter_add_(0, indices.reshape(-1), ones)
+
+
 class MiniBatchCenters:
     """
     Centres of S clusterings, updated by ENRC's mini-batch k-means.
@@ -103,7 +112,7 @@ class MiniBatchCenters:
         """
         flat = (labels + self.offsets).reshape(-1)
         n_total = self.centers.shape[0]
-        batch_counts = torch.bincount(flat, minlength=n_total).to(rotated.dtype)
+        batch_counts = bin_counts(flat, n_total, rotated.dtype)
         sums = torch.zeros_like(self.centers).index_add_(0, flat, rotated.repeat_interleave(labels.shape[1], 0))
         has_points = batch_counts > 0
         batch_means = sums / batch_counts.clamp_min(1.0).unsqueeze(1)
@@ -203,7 +212,7 @@ def lloyd(points: torch.Tensor, centers: torch.Tensor, beta: torch.Tensor, n_ste
     """
     for _ in range(n_steps):
         labels = weighted_squared_distance(points, centers, beta).argmin(1)
-        counts = torch.bincount(labels, minlength=centers.shape[0]).to(points.dtype)
+        counts = bin_counts(labels, centers.shape[0], points.dtype)
         sums = torch.zeros_like(centers).index_add_(0, labels, points)
         centers = torch.where(counts.unsqueeze(1) > 0, sums / counts.clamp_min(1.0).unsqueeze(1), centers)
     return centers

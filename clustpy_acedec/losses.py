@@ -7,13 +7,16 @@ Every term is a per-sample sum over dimensions averaged over the batch. A mean o
 
 import torch
 
+from clustpy_acedec.centers import bin_counts
+
 #: ACe/DeC Eq. 1: every point counts once, the terms of all spaces are summed.
 POINTS = "points"
 #: ENRC Eq. 4: per clustering, each cluster's mean distance; averaged over clusterings.
 CLUSTER_SIZE = "cluster_size"
 
 
-def compression_loss(per_sample: torch.Tensor, labels: torch.Tensor, normalization: str) -> torch.Tensor:
+def compression_loss(per_sample: torch.Tensor, labels: torch.Tensor, normalization: str,
+                     n_clusters_max: int) -> torch.Tensor:
     """
     Compression loss of a batch over all spaces.
 
@@ -29,6 +32,8 @@ def compression_loss(per_sample: torch.Tensor, labels: torch.Tensor, normalizati
         hard assignments, shape (N, S)
     normalization : str
         "points" or "cluster_size"
+    n_clusters_max : int
+        an upper bound of the labels (the largest number of clusters of a space)
 
     Returns
     -------
@@ -38,11 +43,11 @@ def compression_loss(per_sample: torch.Tensor, labels: torch.Tensor, normalizati
     if normalization == POINTS:
         return per_sample.sum(1).mean()
     if normalization == CLUSTER_SIZE:
-        n_cols = labels.shape[1]
-        # |C_{s,k}| of each point's own cluster: an N x N comparison per space is cheap at batch sizes
-        # and, unlike bincount, needs no bound on the cluster indices (no host synchronisation).
-        sizes = (labels.unsqueeze(0) == labels.unsqueeze(1)).sum(0).to(per_sample.dtype)
-        return (per_sample / sizes).sum() / n_cols
+        n_spaces = labels.shape[1]
+        # One bin per (space, cluster), so that a single scatter counts the clusters of all spaces.
+        bins = labels + torch.arange(n_spaces, device=labels.device) * n_clusters_max
+        sizes = bin_counts(bins, n_spaces * n_clusters_max, per_sample.dtype)[bins]
+        return (per_sample / sizes).sum() / n_spaces
     raise ValueError(f"normalization must be '{POINTS}' or '{CLUSTER_SIZE}', got {normalization!r}")
 
 

@@ -46,6 +46,7 @@ class SubspaceClusteringModel(torch.nn.Module):
         self.objectives = torch.nn.ModuleList(objectives)
         self.normalization = normalization
         self.shared_spaces = [s for o in objectives if _is_shared(o) for s in o.spaces]
+        self.n_clusters_max = max(c.shape[0] for c in self.cluster_centers())
 
     def _compression(self, rotated: torch.Tensor, betas: torch.Tensor) -> tuple:
         losses, labels = zip(*(objective.loss(rotated, betas, self.layer) for objective in self.objectives))
@@ -79,7 +80,7 @@ class SubspaceClusteringModel(torch.nn.Module):
         betas = self.layer.betas()
         rotated = self.layer.rotate(z)
         per_sample, labels = self._compression(rotated, betas)
-        loss = compression_loss(per_sample, labels, self.normalization)
+        loss = compression_loss(per_sample, labels, self.normalization, self.n_clusters_max)
         if regularizer == "orthogonality":
             loss = loss + orthogonality_loss(z, self.layer.V)
         else:
@@ -96,7 +97,7 @@ class SubspaceClusteringModel(torch.nn.Module):
             stop = start + len(objective.spaces)
             per_sample.append(objective.augmented_loss(rotated_aug, betas, self.layer, labels[:, start:stop]))
             start = stop
-        loss = compression_loss(torch.cat(per_sample, 1), labels, self.normalization)
+        loss = compression_loss(torch.cat(per_sample, 1), labels, self.normalization, self.n_clusters_max)
         if self.shared_spaces:
             # x's cluster-space coordinates with x_aug's shared-space coordinates must decode to x_aug.
             shared_weight = betas[self.shared_spaces].sum(0)

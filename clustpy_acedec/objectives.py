@@ -18,7 +18,7 @@ from collections.abc import Callable
 
 import torch
 
-from clustpy_acedec.centers import MiniBatchCenters, farthest_point_of_worst_cluster
+from clustpy_acedec.centers import MiniBatchCenters, bin_counts, farthest_point_of_worst_cluster
 from clustpy_acedec.subspace import SubspaceLayer, squared_distance_to_assigned, weighted_squared_distance
 
 
@@ -191,7 +191,7 @@ class StudentTObjective(SpaceObjective):
         return self.soft_assignment(rotated, betas).argmax(1, keepdim=True)
 
     def update(self, embedded, rotated, labels):
-        self._epoch_counts += torch.bincount(labels[:, 0], minlength=self._epoch_counts.shape[0])
+        self._epoch_counts += bin_counts(labels[:, 0], self._epoch_counts.shape[0], torch.long)
 
     def reinitialize_lost(self, sample, betas, iteration):
         # A DEC centre that won no point in a whole epoch is lost; move it like ENRC §2.8 does.

@@ -169,7 +169,7 @@ def test_same_random_state_gives_identical_results(fitted, data):
 
 def test_other_random_state_gives_other_rotation(fitted, data):
     X, _ = data
-    other = ACeDeC(base=tiny(random_state=1), init_epochs=1, verbose=False).fit(X)
+    other = ACeDeC(base=tiny(random_state=1), init_iterations=20, verbose=False).fit(X)
     assert not np.allclose(other.V_, fitted.model.V_)
 
 
@@ -178,7 +178,7 @@ def test_other_random_state_gives_other_rotation(fitted, data):
 @pytest.mark.parametrize("base_class", [DEC, IDEC])
 def test_dec_and_idec_bases_fit(base_class, data):
     X, _ = data
-    model = ACeDeC(base=tiny(base_class, alpha=3.0), init_epochs=2, verbose=False).fit(X)
+    model = ACeDeC(base=tiny(base_class, alpha=3.0), init_iterations=20, verbose=False).fit(X)
     cluster_objective, shared_objective = model.model_.objectives
     assert isinstance(cluster_objective, StudentTObjective) and cluster_objective.alpha == 3.0
     assert isinstance(shared_objective, SharedMeanObjective)
@@ -201,7 +201,7 @@ def test_dcn_base_uses_hard_centroids(fitted):
 # ------------------------------------------------------------------------------------------ sklearn API
 
 def test_clone_and_nested_params():
-    model = ACeDeC(base=tiny(), init_epochs=3, dim_margin=0.2, verbose=False)
+    model = ACeDeC(base=tiny(), init_iterations=30, dim_margin=0.2, verbose=False)
     cloned = clone(model)
     assert cloned is not model and cloned.base is not model.base
     without_base = lambda params: {k: v for k, v in params.items() if k != "base"}  # noqa: E731
@@ -209,7 +209,7 @@ def test_clone_and_nested_params():
     params = model.get_params(deep=True)
     assert params["base__n_clusters"] == 4
     assert params["base__embedding_size"] == 4
-    assert params["init_epochs"] == 3 and params["dim_margin"] == 0.2
+    assert params["init_iterations"] == 30 and params["dim_margin"] == 0.2
     assert model.set_params(base__n_clusters=3) is model
     assert model.base.n_clusters == 3
     assert model._resolved_base().n_clusters == 3
@@ -225,7 +225,7 @@ def test_fit_does_not_train_the_bases_network(data):
     X, _ = data
     network = FeedforwardAutoencoder(layers=[5, 8, 4], work_on_copy=False, random_state=0)
     weights = copy.deepcopy(network.state_dict())
-    model = ACeDeC(base=tiny(neural_network=network), init_epochs=1, verbose=False).fit(X)
+    model = ACeDeC(base=tiny(neural_network=network), init_iterations=20, verbose=False).fit(X)
     assert model.base.neural_network is network
     assert not getattr(network, "fitted", False)
     for name, tensor in network.state_dict().items():
@@ -332,7 +332,7 @@ def test_cuda_device_without_cuda_raises(device):
     assert not hasattr(model, "labels_")
 
 
-@pytest.mark.parametrize("params", [{"dim_margin": 1.0}, {"dim_margin": -0.1}, {"init_epochs": -1}])
+@pytest.mark.parametrize("params", [{"dim_margin": 1.0}, {"dim_margin": -0.1}, {"init_iterations": -1}, {"dim_margin": 0.0}])
 def test_bad_acedec_parameters_raise(params):
     model = ACeDeC(base=tiny(), verbose=False, **params)
     with pytest.raises(ValueError):

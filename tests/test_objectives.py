@@ -191,7 +191,7 @@ def test_compression_loss_points():
     g = torch.Generator().manual_seed(5)
     per_sample = torch.rand(6, 2, generator=g)
     labels = torch.randint(3, (6, 2), generator=g)
-    torch.testing.assert_close(compression_loss(per_sample, labels, "points"), per_sample.sum(1).mean())
+    torch.testing.assert_close(compression_loss(per_sample, labels, "points", 3), per_sample.sum(1).mean())
 
 
 def test_compression_loss_cluster_size_hand_computed():
@@ -200,14 +200,14 @@ def test_compression_loss_cluster_size_hand_computed():
     # clustering 0: cluster 0 = {1, 2, 6} -> mean 3, cluster 1 = {3} -> 3; sum 6
     # clustering 1: cluster 1 = {4, 5, 6} -> mean 5, cluster 0 = {7} -> 7; sum 12
     # average over the two clusterings: 9
-    torch.testing.assert_close(compression_loss(per_sample, labels, "cluster_size"), torch.tensor(9.0))
+    torch.testing.assert_close(compression_loss(per_sample, labels, "cluster_size", 3), torch.tensor(9.0))
     # one clustering: the same as its column alone
-    torch.testing.assert_close(compression_loss(per_sample[:, :1], labels[:, :1], "cluster_size"), torch.tensor(6.0))
+    torch.testing.assert_close(compression_loss(per_sample[:, :1], labels[:, :1], "cluster_size", 3), torch.tensor(6.0))
 
 
 def test_compression_loss_rejects_unknown_normalization():
     with pytest.raises(ValueError):
-        compression_loss(torch.ones(2, 1), torch.zeros(2, 1, dtype=torch.long), "mean")
+        compression_loss(torch.ones(2, 1), torch.zeros(2, 1, dtype=torch.long), "mean", 1)
 
 
 def test_reconstruction_and_orthogonality_loss():
@@ -275,7 +275,7 @@ def test_register_base_hard_lets_toy_base_fit(clean_registry, tiny_data):
     register_base(ToyDeepKMeans, "hard")
     base = ToyDeepKMeans(n_clusters=3)
     params_before = base.get_params()
-    model = ACeDeC(base=base, init_epochs=1, verbose=False).fit(tiny_data)
+    model = ACeDeC(base=base, init_iterations=20, verbose=False).fit(tiny_data)
     assert isinstance(model.model_.objectives[0], HardCentroidObjective)
     assert isinstance(model.base_, ToyDeepKMeans) and model.base_ is not base
     assert model.base_.get_params() == params_before == base.get_params()
@@ -304,7 +304,7 @@ def test_register_base_callable_objective(clean_registry, tiny_data):
         return StudentTObjective(initial_centers, space=space, alpha=3.0)
 
     register_base(ToyDeepKMeans, factory)
-    model = ACeDeC(base=ToyDeepKMeans(n_clusters=3), init_epochs=1, verbose=False).fit(tiny_data)
+    model = ACeDeC(base=ToyDeepKMeans(n_clusters=3), init_iterations=20, verbose=False).fit(tiny_data)
     assert len(calls) == 1
     base, centers, space = calls[0]
     assert isinstance(base, ToyDeepKMeans) and base.n_clusters == 3
