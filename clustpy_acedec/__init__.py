@@ -5,6 +5,7 @@ clustpy-acedec: ACe/DeC (IJCAI 2021) and ENRC (AAAI 2020) for clustpy, on the CP
 __version__ = "0.1.0"
 
 from clustpy_acedec.acedec import ACeDeC
+from clustpy_acedec.enrc import ENRC
 from clustpy_acedec.objectives import register_base
 
-__all__ = ["ACeDeC", "register_base", "__version__"]
+__all__ = ["ACeDeC", "ENRC", "register_base", "__version__"]

@@ -36,6 +36,7 @@ class FitConfig:
     augmentation_invariance: bool = False
     device: object = None
     random_state: object = None
+    base: object = None  # ACeDeC: the resolved, cloned base estimator
 
 
 @dataclass
@@ -49,6 +50,7 @@ class FitContext:
     generator: torch.Generator  # on the device: batch order, augmentation
     cpu_generator: torch.Generator  # initialisation draws, identical on every device
     augment: object = None
+    betas_init: object = None  # β of the kept initialisation, set by _initialize
 
 
 class SubspaceClustererMixin(TransformerMixin, ClusterMixin, BaseEstimator):
@@ -155,11 +157,13 @@ class SubspaceClustererMixin(TransformerMixin, ClusterMixin, BaseEstimator):
         The autoencoder is fixed in this phase (ACe/DeC §2.2, ENRC §2.6), so the embedding is computed once
         and L_orth (ENRC Eq. 8) stands in for the reconstruction through the fixed decoder: it keeps V from
         degenerating at the cost of a d x d product instead of a decoder pass, so that many iterations are
-        cheap. Returns the last epoch's mean loss.
+        cheap. The iteration count is rounded up to whole epochs. Returns the last epoch's mean loss (NaN
+        when ``init_iterations`` is 0 and the phase is skipped).
         """
         config = context.config
         embedded = context.embedded
-        epochs = max(1, -(-config.init_iterations // -(-embedded.shape[0] // config.batch_size)))
+        batches_per_epoch = -(-embedded.shape[0] // config.batch_size)
+        epochs = -(-config.init_iterations // batches_per_epoch)
         optimizer = self._optimizer(model, config.pretrain_optimizer_params, config.optimizer_class,
                                     train_autoencoder=False)
         loss, _, _ = train_clustering(model, embedded, epochs, config.batch_size, optimizer, context.generator,

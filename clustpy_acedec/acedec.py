@@ -124,15 +124,15 @@ class ACeDeC(SubspaceClustererMixin):
             raise ValueError("custom_dataloaders are not supported: ACeDeC keeps the data on the device and "
                              "augments there; pass X (images as (n, H, W[, C])) and augmentation_invariance=True")
         kwargs = {name: params[name] for name in _BASE_PARAMETERS if params.get(name) is not None}
-        config = FitConfig(n_clusters=[n_clusters], init_iterations=self.init_iterations, **kwargs)
+        config = FitConfig(n_clusters=[n_clusters], init_iterations=self.init_iterations, base=base, **kwargs)
         check_positive_int(config.batch_size, "batch_size")
-        self._base_in_fit = base
         return config
 
     def _initialize(self, context: FitContext) -> SubspaceClusteringModel:
         """§2.2: random orthogonal V, random split of the dimensions, k-means in the cluster space, μ = data mean,
         then the phase that trains V and b with the autoencoder fixed."""
-        base, config, device = self._base_in_fit, context.config, context.device
+        config, device = context.config, context.device
+        base = config.base
         d = context.embedded.shape[1]
         layer = SubspaceLayer(random_orthogonal(d, context.cpu_generator, device),
                               split_beta_logits(d, context.cpu_generator).to(device), parametrization="sigmoid")
@@ -154,7 +154,7 @@ class ACeDeC(SubspaceClustererMixin):
         shared_objective = SharedMeanObjective(context.embedded.mean(0), space=1, scale=scale)
         model = SubspaceClusteringModel(context.autoencoder, layer, [cluster_objective, shared_objective], POINTS)
         model.to(device)
-        self._betas_init = layer.betas().detach().cpu().numpy()
+        context.betas_init = layer.betas().detach().cpu().numpy()
         self._run_initial_phase(model, context)
         return model
 
@@ -164,17 +164,9 @@ class ACeDeC(SubspaceClustererMixin):
         centers = model.cluster_centers()
         attributes = dict(labels_=labels[:, 0], cluster_centers_=centers[0].cpu().numpy(),
                           shared_center_=centers[1][0].cpu().numpy(), V_=model.layer.V.detach().cpu().numpy(),
-                          betas_=betas.cpu().numpy(), betas_init_=self._betas_init, cluster_space_dims_=cluster_dims,
-                          shared_space_dims_=shared_dims, base_=self._base_in_fit)
-        del self._base_in_fit, self._betas_init
+                          betas_=betas.cpu().numpy(), betas_init_=context.betas_init, cluster_space_dims_=cluster_dims,
+                          shared_space_dims_=shared_dims, base_=context.config.base)
         return attributes
-
-    def fit(self, X, y=None) -> "ACeDeC":
-        try:
-            return super().fit(X, y)
-        finally:
-            self.__dict__.pop("_base_in_fit", None)
-            self.__dict__.pop("_betas_init", None)
 
     def predict(self, X) -> np.ndarray:
         """

@@ -108,3 +108,59 @@ def scale_images(images: np.ndarray) -> np.ndarray:
     """Images as float32 in [0, 1] (uint8 images are divided by 255)."""
     images = images.astype(np.float32)
     return images / 255.0 if images.max() > 1.0 else images
+
+
+def channel_zscore(images: np.ndarray, channels_last: bool = True) -> np.ndarray:
+    """
+    Channel-wise z-transformation (ENRC §3.1): every colour channel to mean 0 and variance 1 over the data set.
+
+    Parameters
+    ----------
+    images : np.ndarray
+        (n, H, W) grey or (n, H, W, C) / (n, C, H, W) colour images
+    channels_last : bool
+        whether the channel axis is the last one (default: True)
+
+    Returns
+    -------
+    images : np.ndarray
+        float32, same shape
+    """
+    images = images.astype(np.float32)
+    if images.ndim == 3:
+        return (images - images.mean()) / max(float(images.std()), 1e-8)
+    axes = (0, 1, 2) if channels_last else (0, 2, 3)
+    mean = images.mean(axis=axes, keepdims=True)
+    std = np.maximum(images.std(axis=axes, keepdims=True), 1e-8)
+    return (images - mean) / std
+
+
+def make_concatenated_mnist(images: np.ndarray, labels: np.ndarray, n_samples: int = 60000,
+                            random_state: int | np.random.RandomState | None = None) -> tuple:
+    """
+    C-MNIST (ENRC §3.1): two MNIST digits side by side, padded with black rows to 56 x 56, so that the left
+    and the right digit are two independent labelings (100 combinations).
+
+    Parameters
+    ----------
+    images : np.ndarray
+        MNIST digits (n, 28, 28), e.g. the training part of ``load_npz("mnist")``
+    labels : np.ndarray
+        their digits (n,)
+    n_samples : int
+        number of pairs (ENRC Table 2: 60,000) (default: 60000)
+    random_state : int | np.random.RandomState | None
+        seed (default: None)
+
+    Returns
+    -------
+    tuple : (np.ndarray, np.ndarray)
+        images (n_samples, 56, 56) of the input's dtype, labels (n_samples, 2): left and right digit
+    """
+    from sklearn.utils import check_random_state
+    rng = check_random_state(random_state)
+    left, right = rng.randint(0, len(images), n_samples), rng.randint(0, len(images), n_samples)
+    pairs = np.zeros((n_samples, 56, 56), dtype=images.dtype)
+    pairs[:, 14:42, :28] = images[left]
+    pairs[:, 14:42, 28:] = images[right]
+    return pairs, np.stack([labels[left], labels[right]], axis=1)

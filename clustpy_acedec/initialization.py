@@ -65,3 +65,26 @@ def weighted_kmeans(points: torch.Tensor, n_clusters: int, beta: torch.Tensor, g
         if best is None or inertia < best[2]:
             best = (centers, dist.argmin(1), inertia)
     return best
+
+
+def seed_centers(rotated: torch.Tensor, n_clusters: list, betas: torch.Tensor, generator: torch.Generator) -> list:
+    """
+    ENRC §2.6: k-means++ seeding of every clustering under the β-weighted distance of its space.
+
+    Parameters
+    ----------
+    rotated : torch.Tensor
+        the embedded data in the rotated space, shape (N, d)
+    n_clusters : list
+        K_s per clustering
+    betas : torch.Tensor
+        β, shape (S, d)
+    generator : torch.Generator
+        CPU generator
+
+    Returns
+    -------
+    centers : list
+        one (K_s, d) tensor per clustering
+    """
+    return [kmeans_plus_plus(rotated, k, betas[s], generator) for s, k in enumerate(n_clusters)]

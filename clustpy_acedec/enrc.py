@@ -1,0 +1,218 @@
+"""
+ENRC: Embedded Non-Redundant Clustering (Miklautz, Mautz et al., AAAI 2020).
+
+Several clusterings at once, each in its own (soft) subspace of one rotated embedding: the same subspace
+layer, centre state and training loop as ACeDeC, configured with S clusterings, softmax β and ENRC's
+per-cluster loss normalisation (Eq. 4).
+"""
+
+import numbers
+
+import numpy as np
+import torch
+from sklearn.utils.validation import check_is_fitted
+
+from clustpy_acedec._estimator import FitConfig, FitContext, SubspaceClustererMixin
+from clustpy_acedec._validation import check_n_clusters, check_positive_int
+from clustpy_acedec.centers import MiniBatchCenters
+from clustpy_acedec.initialization import seed_centers
+from clustpy_acedec.losses import CLUSTER_SIZE
+from clustpy_acedec.model import SubspaceClusteringModel
+from clustpy_acedec.objectives import HardCentroidObjective
+from clustpy_acedec.subspace import DEFAULT_DIM_MARGIN, SubspaceLayer, block_beta_logits, hardened_dims, random_orthogonal
+
+
+class ENRC(SubspaceClustererMixin):
+    """
+    Embedded Non-Redundant Clustering: S non-redundant clusterings in the embedding of an autoencoder.
+
+    A d x d matrix V rotates the embedding; β_s = softmax_s(B) softly assigns every rotated dimension to
+    clustering s (§2.2). Each clustering compresses its clusters in its β_s-weighted space (Eq. 4), with
+    centres updated by mini-batch k-means (Eq. 5-7), while the autoencoder reconstructs the input from
+    V V^T z (Eq. 1, Eq. 9 with λ = 1). A clustering with one cluster models a shared/noise space.
+
+    Parameters
+    ----------
+    n_clusters : list
+        number of clusters of each clustering, e.g. [3, 3]; a 1 adds a shared (noise) space
+    batch_size : int
+        size of the mini-batches (default: 128)
+    pretrain_optimizer_params : dict | None
+        optimiser parameters of the pretraining, and of the initialisation phase; None: {"lr": 1e-3}
+    clustering_optimizer_params : dict | None
+        optimiser parameters of the clustering phase; β uses a 10 times higher learning rate (§3.2);
+        None: {"lr": 1e-4}
+    pretrain_epochs : int
+        epochs of autoencoder pretraining, skipped for a fitted network (default: 100)
+    clustering_epochs : int
+        epochs of the clustering phase (default: 150)
+    optimizer_class : type
+        torch optimiser (default: torch.optim.Adam)
+    neural_network : torch.nn.Module | tuple | None
+        a clustpy autoencoder, a (class, params) tuple, or None for a FeedforwardAutoencoder
+        [D, 500, 500, 2000, embedding_size] (default: None)
+    neural_network_weights : str | None
+        state dict to load into the network (default: None)
+    embedding_size : int
+        d, the embedding size of a new network (default: 20)
+    augmentation_invariance : bool
+        learn clusterings invariant to random rotations and shifts of images (default: False)
+    init_rounds : int
+        number of initialisations (§2.6); the one with the lowest loss is kept (default: 10)
+    init_iterations : int
+        mini-batch iterations of every initialisation round (default: 1000)
+    lr_decay_step : int
+        the learning rate decays every this many iterations of the clustering phase (§3.2: 2,000) (default: 2000)
+    lr_decay : float
+        factor of each decay (default: 0.8, i.e. about 1/10 after ten decays)
+    dim_margin : float
+        a dimension belongs to clustering s when β_s exceeds every other β on it by this margin (default: 0.1)
+    image_shape : tuple | None
+        (H, W) or (H, W, C) of flattened images, for augmentation (default: None)
+    device : torch.device | str | int | None
+        None: CUDA when available (default: None)
+    random_state : int | np.random.RandomState | None
+        seed (default: None)
+    verbose : bool
+        progress bars (default: True)
+
+    Attributes
+    ----------
+    labels_ : np.ndarray
+        shape (n_samples, S), one column per clustering
+    cluster_centers_ : list
+        one (K_s, d) array of centres in the rotated space per clustering
+    V_ : np.ndarray
+        the d x d matrix
+    betas_ : np.ndarray
+        β, shape (S, d); every column sums to one
+    betas_init_ : np.ndarray
+        β of the kept initialisation
+    subspace_dims_ : list
+        hardened dimensions per clustering (dimensions spread evenly belong to none)
+    neural_network_trained_ : torch.nn.Module
+        the trained autoencoder
+
+    References
+    ----------
+    Miklautz, Lukas, Dominik Mautz, Muzaffer Can Altinigneli, Christian Böhm, and Claudia Plant.
+    "Deep Embedded Non-Redundant Clustering." AAAI 2020.
+    """
+
+    def __init__(self, n_clusters: list, batch_size: int = 128, pretrain_optimizer_params: dict | None = None,
+                 clustering_optimizer_params: dict | None = None, pretrain_epochs: int = 100,
+                 clustering_epochs: int = 150, optimizer_class: type = torch.optim.Adam, neural_network=None,
+                 neural_network_weights=None, embedding_size: int = 20, augmentation_invariance: bool = False,
+                 init_rounds: int = 10, init_iterations: int = 1000, lr_decay_step: int = 2000, lr_decay: float = 0.8,
+                 dim_margin: float = DEFAULT_DIM_MARGIN, image_shape: tuple | None = None, device=None,
+                 random_state=None, verbose: bool = True):
+        self.n_clusters = n_clusters
+        self.batch_size = batch_size
+        self.pretrain_optimizer_params = pretrain_optimizer_params
+        self.clustering_optimizer_params = clustering_optimizer_params
+        self.pretrain_epochs = pretrain_epochs
+        self.clustering_epochs = clustering_epochs
+        self.optimizer_class = optimizer_class
+        self.neural_network = neural_network
+        self.neural_network_weights = neural_network_weights
+        self.embedding_size = embedding_size
+        self.augmentation_invariance = augmentation_invariance
+        self.init_rounds = init_rounds
+        self.init_iterations = init_iterations
+        self.lr_decay_step = lr_decay_step
+        self.lr_decay = lr_decay
+        self.dim_margin = dim_margin
+        self.image_shape = image_shape
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def _fit_config(self, n_samples: int) -> FitConfig:
+        if isinstance(self.n_clusters, (numbers.Integral, str)) or not hasattr(self.n_clusters, "__len__") \
+                or len(self.n_clusters) == 0:
+            raise TypeError(f"n_clusters must be a non-empty list of integers, one per clustering, got {self.n_clusters!r}")
+        n_clusters = [check_n_clusters(k, n_samples, name=f"n_clusters[{s}]", minimum=1)
+                      for s, k in enumerate(self.n_clusters)]
+        if max(n_clusters) < 2:
+            raise ValueError(f"at least one clustering needs 2 or more clusters, got n_clusters={n_clusters}")
+        for name in ("batch_size", "init_rounds", "lr_decay_step"):
+            check_positive_int(getattr(self, name), name)
+        for name in ("pretrain_epochs", "clustering_epochs", "init_iterations"):
+            check_positive_int(getattr(self, name), name, minimum=0)
+        if not 0.0 < self.lr_decay <= 1.0:
+            raise ValueError(f"lr_decay must lie in (0, 1], got {self.lr_decay}")
+        if not 0.0 < self.dim_margin < 1.0:
+            raise ValueError(f"dim_margin must lie in (0, 1), got {self.dim_margin}")
+        config = FitConfig(n_clusters=n_clusters, batch_size=self.batch_size, pretrain_epochs=self.pretrain_epochs,
+                           clustering_epochs=self.clustering_epochs, init_iterations=self.init_iterations,
+                           optimizer_class=self.optimizer_class, neural_network=self.neural_network,
+                           neural_network_weights=self.neural_network_weights, embedding_size=self.embedding_size,
+                           augmentation_invariance=self.augmentation_invariance, device=self.device,
+                           random_state=self.random_state)
+        if self.pretrain_optimizer_params is not None:
+            config.pretrain_optimizer_params = dict(self.pretrain_optimizer_params)
+        if self.clustering_optimizer_params is not None:
+            config.clustering_optimizer_params = dict(self.clustering_optimizer_params)
+        return config
+
+    def _candidate(self, context: FitContext) -> SubspaceClusteringModel:
+        """One initialisation (§2.6): random orthogonal V, 'strong' block β, k-means++ seeds per clustering."""
+        config, device = context.config, context.device
+        d, n_spaces = context.embedded.shape[1], len(config.n_clusters)
+        layer = SubspaceLayer(random_orthogonal(d, context.cpu_generator, device),
+                              block_beta_logits(d, n_spaces).to(device), parametrization="softmax")
+        with torch.no_grad():
+            centers = seed_centers(layer.rotate(context.embedded), config.n_clusters, layer.betas(),
+                                   context.cpu_generator)
+        expected_per_batch = [config.batch_size / k for k in config.n_clusters]
+        objective = HardCentroidObjective(MiniBatchCenters(centers, list(range(n_spaces)), expected_per_batch))
+        return SubspaceClusteringModel(context.autoencoder, layer, [objective], CLUSTER_SIZE).to(device)
+
+    def _initialize(self, context: FitContext) -> SubspaceClusteringModel:
+        """§2.6: ``init_rounds`` candidates trained on L_comp + L_orth (Eq. 8) with the autoencoder fixed;
+        the one with the lowest loss on the whole data set is kept."""
+        best, best_loss, betas_init = None, float("inf"), None
+        for _ in range(self.init_rounds):
+            candidate = self._candidate(context)
+            initial_betas = candidate.layer.betas().detach().cpu().numpy()
+            self._run_initial_phase(candidate, context)
+            with torch.no_grad():
+                loss = float(candidate.batch_loss(context.embedded, context.embedded, regularizer="orthogonality")[0])
+            if best is None or loss < best_loss:
+                best, best_loss, betas_init = candidate, loss, initial_betas
+        context.betas_init = betas_init
+        return best
+
+    def _scheduler(self, optimizer, config):
+        return torch.optim.lr_scheduler.StepLR(optimizer, step_size=self.lr_decay_step, gamma=self.lr_decay)
+
+    def _fitted_attributes(self, model, labels, context) -> dict:
+        betas = model.layer.betas().detach()
+        attributes = dict(labels_=labels, cluster_centers_=[c.cpu().numpy() for c in model.cluster_centers()],
+                          V_=model.layer.V.detach().cpu().numpy(), betas_=betas.cpu().numpy(),
+                          betas_init_=context.betas_init, subspace_dims_=hardened_dims(betas, self.dim_margin),
+                          n_clusters_=list(context.config.n_clusters))
+        return attributes
+
+    def predict(self, X) -> np.ndarray:
+        """Labels of every clustering (Eq. 5), shape (n_samples, S)."""
+        embedded = self._embed(X)
+        return self.model_.predict_embedded(embedded).cpu().numpy()
+
+    def transform(self, X) -> np.ndarray:
+        """The rotated embedding V^T z, shape (n_samples, d)."""
+        return self._rotated(X).cpu().numpy()
+
+    def transform_subspace(self, X, subspace: int) -> np.ndarray:
+        """Coordinates in the hardened subspace of one clustering, shape (n_samples, |subspace_dims_[s]|)."""
+        rotated = self._rotated(X)
+        return rotated[:, torch.as_tensor(self.subspace_dims_[subspace], dtype=torch.long)].cpu().numpy()
+
+    def reconstruct_centers(self, subspace: int) -> np.ndarray:
+        """The decoded centres dec(V μ) of one clustering (ENRC Fig. 3), shape (K_s, *input shape)."""
+        check_is_fitted(self, "model_")
+        model = self.model_
+        centers = torch.as_tensor(self.cluster_centers_[subspace], device=model.layer.V.device)
+        with torch.no_grad():
+            decoded = model.autoencoder.decode(model.layer.rotate_back(centers))
+        return decoded.reshape(len(centers), *self.input_shape_).cpu().numpy()

@@ -1,0 +1,75 @@
+"""Device-side image augmentation (ACe/DeC §2.2) and its use in a fit."""
+
+import numpy as np
+import pytest
+import torch
+from clustpy.deep import DCN
+
+from clustpy_acedec import ACeDeC
+from clustpy_acedec.augmentation import RandomRotationShift
+
+
+def _images(n=4, h=9, w=9):
+    images = torch.zeros(n, h, w)
+    images[:, 1:8, 4] = 1.0  # a vertical bar through the centre column
+    return images
+
+
+def test_zero_rotation_and_shift_is_identity():
+    images = _images()
+    augment = RandomRotationShift((9, 9), max_degrees=0.0, max_shift=0.0)
+    out = augment(images.reshape(4, -1), torch.Generator().manual_seed(0))
+    torch.testing.assert_close(out.reshape(4, 9, 9), images, atol=1e-5, rtol=0)
+
+
+def test_ninety_degree_rotation_turns_a_vertical_bar_horizontal():
+    augment = RandomRotationShift((9, 9), max_degrees=90.0, max_shift=0.0)
+    generator = torch.Generator().manual_seed(0)
+    # Force the draw to the maximum angle: draws in [-1, 1] come from torch.rand * 2 - 1.
+    torch.manual_seed(0)
+    images = _images(n=1)
+    out = None
+    for _ in range(200):  # find a draw close to ±90 degrees
+        candidate = augment(images.reshape(1, -1), generator).reshape(9, 9)
+        if candidate[4, 1:8].sum() > 5.0:
+            out = candidate
+            break
+    assert out is not None, "no near-90-degree rotation drawn"
+    assert out[4, 1:8].sum() > 5.0 and out[1:3, 4].sum() < 0.5
+
+
+def test_shapes_channels_last_and_first():
+    x = torch.rand(5, 6, 7, 3)
+    last = RandomRotationShift((6, 7, 3))(x.reshape(5, -1), torch.Generator().manual_seed(0))
+    assert last.shape == (5, 6 * 7 * 3)
+    first = RandomRotationShift((6, 7, 3), channels_first=True)(x.permute(0, 3, 1, 2), torch.Generator().manual_seed(0))
+    assert first.shape == (5, 3, 6, 7)
+
+
+def test_rejects_bad_image_shape():
+    with pytest.raises(ValueError):
+        RandomRotationShift((10,))
+
+
+def test_fit_with_augmentation_on_images_changes_the_result():
+    rng = np.random.default_rng(0)
+    X = rng.random((120, 8, 8)).astype(np.float32)
+    X[:60, :, :4] += 1.0
+    kwargs = dict(n_clusters=2, pretrain_epochs=1, clustering_epochs=2, batch_size=32, embedding_size=3,
+                  device="cpu", random_state=0)
+    plain = ACeDeC(base=DCN(**kwargs), init_iterations=10, verbose=False).fit(X)
+    augmented = ACeDeC(base=DCN(augmentation_invariance=True, **kwargs), init_iterations=10, verbose=False).fit(X)
+    assert augmented.labels_.shape == (120,)
+    assert not np.allclose(plain.V_, augmented.V_)
+
+
+def test_augmentation_of_flat_data_needs_an_image_shape():
+    X = np.random.default_rng(0).random((50, 64)).astype(np.float32)
+    base = DCN(n_clusters=2, pretrain_epochs=1, clustering_epochs=1, batch_size=16, embedding_size=3,
+               augmentation_invariance=True, device="cpu", random_state=0)
+    model = ACeDeC(base=base, init_iterations=5, verbose=False)
+    with pytest.raises(ValueError, match="image_shape"):
+        model.fit(X)
+    assert not hasattr(model, "labels_")
+    model.set_params(image_shape=(8, 8)).fit(X)
+    assert model.labels_.shape == (50,)

@@ -1,0 +1,417 @@
+"""Tests of the ENRC estimator (fitted attributes, methods, sklearn API, input checks) and of ENRC's
+loss configured with ACe/DeC's options, which must equal ACeDeC(DCN)'s loss."""
+
+import copy
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+import torch
+from clustpy.deep.neural_networks import FeedforwardAutoencoder
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+
+from clustpy_acedec import ENRC
+from clustpy_acedec.centers import MiniBatchCenters
+from clustpy_acedec.model import SubspaceClusteringModel
+from clustpy_acedec.objectives import HardCentroidObjective, SharedMeanObjective
+from clustpy_acedec.subspace import SubspaceLayer, block_beta_logits, hardened_dims, random_orthogonal
+
+N_SAMPLES = 300
+N_FEATURES = 6
+EMBEDDING = 6
+
+
+def non_redundant_data(n_samples=N_SAMPLES, random_state=0):
+    """Two independent labelings: 3 blobs in dims 0-1 (A), 2 blobs in dims 2-3 (B), every combination
+    equally often, plus 2 noise dims."""
+    rng = np.random.RandomState(random_state)
+    a = np.arange(n_samples) % 3
+    b = (np.arange(n_samples) // 3) % 2
+    centers_a = 6.0 * np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0]])
+    centers_b = 6.0 * np.array([[0.0, 0.0], [1.0, 1.0]])
+    X = np.hstack([centers_a[a] + 0.5 * rng.standard_normal((n_samples, 2)),
+                   centers_b[b] + 0.5 * rng.standard_normal((n_samples, 2)),
+                   rng.standard_normal((n_samples, 2))]).astype(np.float32)
+    return X, np.column_stack([a, b])
+
+
+def tiny(**params):
+    """ENRC with a tiny network, 3 + 2 epochs and 2 short initialisation rounds, on the CPU."""
+    kwargs = dict(n_clusters=[3, 2], pretrain_epochs=3, clustering_epochs=2, batch_size=64,
+                  embedding_size=EMBEDDING, init_rounds=2, init_iterations=20, random_state=0, verbose=False,
+                  device="cpu")
+    kwargs.update(params)
+    return ENRC(**kwargs)
+
+
+def block_betas(d, n_spaces, strong=0.9):
+    """ENRC §2.6 'strong' initialisation, written out: 0.9 on each clustering's block of ⌊d/S⌋ dims,
+    the rest of the block's weight spread over the other clusterings, 1/S on the d mod S leftover dims."""
+    betas = np.full((n_spaces, d), 1.0 / n_spaces)
+    block = d // n_spaces
+    for s in range(n_spaces):
+        betas[:, s * block:(s + 1) * block] = (1.0 - strong) / (n_spaces - 1)
+        betas[s, s * block:(s + 1) * block] = strong
+    return betas
+
+
+def _embedded(model, X):
+    with torch.no_grad():
+        return model.neural_network_trained_.encode(torch.as_tensor(X)).numpy()
+
+
+def _fitted_state(model):
+    return {name: copy.deepcopy(value) for name, value in vars(model).items() if name.endswith("_")}
+
+
+@pytest.fixture(scope="module")
+def data():
+    return non_redundant_data()
+
+
+@pytest.fixture(scope="module")
+def fitted(data):
+    X, _ = data
+    return tiny().fit(X)
+
+
+@pytest.fixture(scope="module")
+def fitted_noise_space(data):
+    """A clustering plus a shared/noise space (1 cluster), with d = 5 so that one dimension is left over."""
+    X, _ = data
+    return tiny(n_clusters=[3, 1], embedding_size=5).fit(X)
+
+
+# ------------------------------------------------------------------------------------------ fitted attributes
+
+def test_labels_shape_and_ranges(fitted):
+    labels = fitted.labels_
+    assert labels.shape == (N_SAMPLES, 2)
+    assert np.issubdtype(labels.dtype, np.integer)
+    assert labels[:, 0].min() >= 0 and labels[:, 0].max() < 3
+    assert labels[:, 1].min() >= 0 and labels[:, 1].max() < 2
+    assert fitted.n_clusters_ == [3, 2]
+    assert fitted.n_features_in_ == N_FEATURES
+
+
+def test_cluster_centers_are_one_array_per_clustering(fitted):
+    centers = fitted.cluster_centers_
+    assert isinstance(centers, list) and len(centers) == 2
+    assert centers[0].shape == (3, EMBEDDING) and centers[1].shape == (2, EMBEDDING)
+    for mine, model_centers in zip(centers, fitted.model_.cluster_centers()):
+        np.testing.assert_array_equal(mine, model_centers.numpy())
+
+
+def test_betas_columns_sum_to_one_and_follow_the_logits(fitted):
+    betas = fitted.betas_
+    assert betas.shape == (2, EMBEDDING)
+    np.testing.assert_allclose(betas.sum(0), 1.0, atol=1e-6)
+    assert ((betas > 0) & (betas < 1)).all()
+    expected = torch.softmax(fitted.model_.layer.beta_logits.detach(), 0).numpy()
+    np.testing.assert_allclose(betas, expected, atol=1e-7)
+    assert fitted.V_.shape == (EMBEDDING, EMBEDDING)
+
+
+def test_betas_init_is_the_block_initialisation(fitted):
+    # d = 6, S = 2: dims 0-2 belong to clustering 0, dims 3-5 to clustering 1, no leftover
+    expected = np.array([[0.9, 0.9, 0.9, 0.1, 0.1, 0.1], [0.1, 0.1, 0.1, 0.9, 0.9, 0.9]])
+    np.testing.assert_allclose(fitted.betas_init_, expected, atol=1e-6)
+    np.testing.assert_allclose(block_betas(EMBEDDING, 2), expected)
+    assert not hasattr(fitted, "_betas_init")
+
+
+@pytest.mark.parametrize("d, n_spaces", [(6, 2), (5, 2), (7, 3), (2, 3), (4, 1)])
+def test_block_beta_logits_give_the_block_betas(d, n_spaces):
+    betas = torch.softmax(block_beta_logits(d, n_spaces), 0).numpy()
+    expected = block_betas(d, n_spaces) if n_spaces > 1 else np.ones((1, d))
+    np.testing.assert_allclose(betas, expected, atol=1e-6)
+
+
+def test_subspace_dims_are_disjoint_and_follow_betas(fitted):
+    dims = fitted.subspace_dims_
+    assert isinstance(dims, list) and len(dims) == 2
+    assert len(np.intersect1d(dims[0], dims[1])) == 0
+    assert set(dims[0]) | set(dims[1]) <= set(range(EMBEDDING))
+    for mine, expected in zip(dims, hardened_dims(torch.as_tensor(fitted.betas_), fitted.dim_margin)):
+        np.testing.assert_array_equal(mine, expected)
+    # with S = 2: β_s - β_other >= margin
+    for s in range(2):
+        np.testing.assert_array_equal(dims[s], np.flatnonzero(fitted.betas_[s] - fitted.betas_[1 - s] >= 0.1 - 1e-7))
+
+
+def test_labels_are_nearest_centre_under_each_clusterings_betas(fitted, data):
+    X, _ = data
+    rotated = _embedded(fitted, X) @ fitted.V_
+    for s in range(2):
+        centers = fitted.cluster_centers_[s]
+        dist = ((rotated[:, None, :] - centers[None]) ** 2 * fitted.betas_[s] ** 2).sum(2)
+        np.testing.assert_array_equal(fitted.labels_[:, s], dist.argmin(1))
+
+
+# ------------------------------------------------------------------------------------------ methods
+
+def test_predict_on_training_data_equals_labels(fitted, data):
+    X, _ = data
+    np.testing.assert_array_equal(fitted.predict(X), fitted.labels_)
+    np.testing.assert_array_equal(fitted.predict(X[:1]), fitted.labels_[:1])
+    np.testing.assert_array_equal(fitted.predict(torch.as_tensor(X[:20])), fitted.labels_[:20])
+
+
+def test_transform_is_the_rotated_embedding(fitted, data):
+    X, _ = data
+    transformed = fitted.transform(X)
+    assert transformed.shape == (N_SAMPLES, EMBEDDING)
+    np.testing.assert_allclose(transformed, _embedded(fitted, X) @ fitted.V_, atol=1e-5, rtol=1e-5)
+
+
+@pytest.mark.parametrize("subspace", [0, 1])
+def test_transform_subspace_selects_the_hardened_dims(fitted, data, subspace):
+    X, _ = data
+    coordinates = fitted.transform_subspace(X, subspace)
+    dims = fitted.subspace_dims_[subspace]
+    assert coordinates.shape == (N_SAMPLES, len(dims))
+    np.testing.assert_allclose(coordinates, fitted.transform(X)[:, dims], atol=1e-6)
+
+
+@pytest.mark.parametrize("subspace, n_clusters", [(0, 3), (1, 2)])
+def test_reconstruct_centers_decodes_the_rotated_back_centres(fitted, subspace, n_clusters):
+    decoded = fitted.reconstruct_centers(subspace)
+    assert decoded.shape == (n_clusters, N_FEATURES)
+    centers = torch.as_tensor(fitted.cluster_centers_[subspace]) @ torch.as_tensor(fitted.V_).T
+    with torch.no_grad():
+        expected = fitted.neural_network_trained_.decode(centers).numpy()
+    np.testing.assert_allclose(decoded, expected, atol=1e-5, rtol=1e-5)
+
+
+@pytest.mark.parametrize("method, args", [("predict", ()), ("transform", ()), ("transform_subspace", (0,))])
+def test_unfitted_estimator_raises_not_fitted_error(method, args, data):
+    X, _ = data
+    with pytest.raises(NotFittedError):
+        getattr(tiny(), method)(X, *args)
+
+
+def test_unfitted_reconstruct_centers_raises_not_fitted_error():
+    with pytest.raises(NotFittedError):
+        tiny().reconstruct_centers(0)
+
+
+def test_predict_rejects_wrong_number_of_features(fitted, data):
+    X, _ = data
+    with pytest.raises(ValueError):
+        fitted.predict(X[:, :4])
+
+
+# ------------------------------------------------------------------------------------------ reproducibility
+
+def test_same_random_state_gives_identical_results(fitted, data):
+    X, _ = data
+    again = tiny()
+    np.testing.assert_array_equal(again.fit_predict(X), fitted.labels_)
+    np.testing.assert_array_equal(again.labels_, fitted.labels_)
+    np.testing.assert_array_equal(again.V_, fitted.V_)
+    np.testing.assert_array_equal(again.betas_, fitted.betas_)
+    for mine, theirs in zip(again.cluster_centers_, fitted.cluster_centers_):
+        np.testing.assert_array_equal(mine, theirs)
+
+
+def test_zero_init_iterations_and_clustering_epochs_leave_the_initialisation(data):
+    X, _ = data
+    model = tiny(init_iterations=0, clustering_epochs=0, init_rounds=1).fit(X)
+    np.testing.assert_allclose(model.betas_, model.betas_init_, atol=1e-7)
+    np.testing.assert_allclose(model.V_.T @ model.V_, np.eye(EMBEDDING), atol=1e-5)  # still the random orthogonal V
+
+
+# ------------------------------------------------------------------------------------------ shared/noise space
+
+def test_noise_space_has_a_single_cluster(fitted_noise_space, data):
+    model, (X, _) = fitted_noise_space, data
+    assert model.labels_.shape == (N_SAMPLES, 2)
+    np.testing.assert_array_equal(model.labels_[:, 1], 0)
+    assert model.labels_[:, 0].min() >= 0 and model.labels_[:, 0].max() < 3
+    assert [c.shape for c in model.cluster_centers_] == [(3, 5), (1, 5)]
+    np.testing.assert_array_equal(model.predict(X), model.labels_)
+    assert model.reconstruct_centers(1).shape == (1, N_FEATURES)
+    np.testing.assert_allclose(model.betas_.sum(0), 1.0, atol=1e-6)
+
+
+def test_noise_space_betas_init_has_a_leftover_dimension(fitted_noise_space):
+    # d = 5, S = 2: blocks of 2 dims, dimension 4 is left over and starts at 1/2 for both spaces
+    expected = np.array([[0.9, 0.9, 0.1, 0.1, 0.5], [0.1, 0.1, 0.9, 0.9, 0.5]])
+    np.testing.assert_allclose(fitted_noise_space.betas_init_, expected, atol=1e-6)
+
+
+# ------------------------------------------------------------------------------------------ sklearn API
+
+def test_clone_get_params_and_set_params(fitted):
+    params = fitted.get_params()
+    assert params["n_clusters"] == [3, 2]
+    assert params["embedding_size"] == EMBEDDING and params["init_rounds"] == 2 and params["lr_decay"] == 0.8
+    cloned = clone(fitted)
+    assert cloned is not fitted
+    assert cloned.get_params() == params
+    assert cloned.n_clusters is not fitted.n_clusters  # deep copy: changing one does not change the other
+    assert not hasattr(cloned, "labels_") and not hasattr(cloned, "model_")
+    assert cloned.set_params(n_clusters=[4, 2, 1], lr_decay=0.5) is cloned
+    assert cloned.n_clusters == [4, 2, 1] and cloned.lr_decay == 0.5
+    assert fitted.n_clusters == [3, 2] and fitted.lr_decay == 0.8
+
+
+# ------------------------------------------------------------------------------------------ bad input
+
+def _small_X():
+    return non_redundant_data(n_samples=40, random_state=1)[0]
+
+
+def _nan_X():
+    X = _small_X()
+    X[3, 2] = np.nan
+    return X
+
+
+BAD_INPUT = {  # case: (data, parameters, error, message)
+    "n_clusters_int": (_small_X, {"n_clusters": 3}, TypeError, "non-empty list"),
+    "n_clusters_empty": (_small_X, {"n_clusters": []}, TypeError, "non-empty list"),
+    "n_clusters_str": (_small_X, {"n_clusters": "32"}, TypeError, "non-empty list"),
+    "n_clusters_float_entry": (_small_X, {"n_clusters": [3, 2.0]}, TypeError, r"n_clusters\[1\] must be an integer"),
+    "all_single_cluster": (_small_X, {"n_clusters": [1, 1]}, ValueError, "2 or more clusters"),
+    "zero_clusters": (_small_X, {"n_clusters": [0, 3]}, ValueError, r"n_clusters\[0\] must be at least 1"),
+    "more_clusters_than_samples": (_small_X, {"n_clusters": [3, 10_000]}, ValueError,
+                                   "larger than the number of samples"),
+    "nan": (_nan_X, {}, ValueError, "NaN or infinity"),
+    "lr_decay_0": (_small_X, {"lr_decay": 0}, ValueError, "lr_decay"),
+    "lr_decay_above_1": (_small_X, {"lr_decay": 1.5}, ValueError, "lr_decay"),
+    "dim_margin_1": (_small_X, {"dim_margin": 1.0}, ValueError, "dim_margin"),
+    "init_rounds_0": (_small_X, {"init_rounds": 0}, ValueError, "init_rounds"),
+    "batch_size_0": (_small_X, {"batch_size": 0}, ValueError, "batch_size"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_INPUT))
+def test_bad_input_raises_and_leaves_no_fitted_attribute(case):
+    make_X, params, error, message = BAD_INPUT[case]
+    model = tiny(**params)
+    with pytest.raises(error, match=message):
+        model.fit(make_X())
+    fitted_names = [name for name in vars(model) if name.endswith("_") or name == "_betas_init"]
+    assert fitted_names == []
+
+
+def test_failed_refit_keeps_previous_fit(fitted, data):
+    X, _ = data
+    model = copy.deepcopy(fitted)
+    before = _fitted_state(model)
+    fitted_model = model.model_
+    with pytest.raises(ValueError):
+        model.set_params(n_clusters=[1, 1]).fit(X)
+    assert model.model_ is fitted_model
+    after = _fitted_state(model)
+    assert after.keys() == before.keys()
+    np.testing.assert_array_equal(after["labels_"], before["labels_"])
+    np.testing.assert_array_equal(after["V_"], before["V_"])
+    np.testing.assert_array_equal(model.predict(X), fitted.labels_)
+
+
+# ------------------------------------------------------------------------------------------ ENRC = ACeDeC(DCN)
+
+D_IN, D_EMB, BATCH = 5, 3, 24
+
+
+@pytest.fixture(scope="module")
+def equivalence():
+    """A fixed batch, a tiny autoencoder in eval mode, V, b, centres C (three batch points, so that no
+    cluster is empty) and a shared mean μ in the embedding. μ is shifted away from the batch mean: at the
+    batch mean the gradient through ACeDeC's moving shared centre would vanish and the gradient check below
+    could not tell the two models apart."""
+    g = torch.Generator().manual_seed(0)
+    autoencoder = FeedforwardAutoencoder(layers=[D_IN, 8, D_EMB], random_state=0).eval()
+    x = torch.randn(BATCH, D_IN, generator=g) * 2.0
+    V = random_orthogonal(D_EMB, g)
+    b = torch.tensor([1.7, -0.6, 0.2])
+    with torch.no_grad():
+        z = autoencoder.encode(x)
+    C = (z @ V)[:3].clone()
+    mu = z.mean(0) + 0.3
+    return SimpleNamespace(autoencoder=autoencoder, x=x, V=V, b=b, C=C, mu=mu, a=BATCH / 3)
+
+
+def _acedec_model(e):
+    objectives = [HardCentroidObjective(MiniBatchCenters([e.C], [0], [e.a])), SharedMeanObjective(e.mu, space=1)]
+    return SubspaceClusteringModel(e.autoencoder, SubspaceLayer(e.V, e.b, "sigmoid"), objectives, "points")
+
+
+def _enrc_model(e, normalization="points"):
+    """ENRC's configuration: softmax β over [b, 0] (= sigmoid(b)), the shared space as a clustering with one
+    cluster whose centre is the rotated mean, all centres in one mini-batch k-means state."""
+    logits = torch.stack([e.b, torch.zeros_like(e.b)])
+    centers = MiniBatchCenters([e.C, (e.mu @ e.V)[None]], [0, 1], [e.a, e.a])
+    return SubspaceClusteringModel(e.autoencoder, SubspaceLayer(e.V, logits, "softmax"),
+                                   [HardCentroidObjective(centers)], normalization)
+
+
+def test_softmax_over_b_and_zero_gives_sigmoid_betas(equivalence):
+    e = equivalence
+    torch.testing.assert_close(_enrc_model(e).layer.betas(), _acedec_model(e).layer.betas())
+
+
+@pytest.mark.parametrize("regularizer", ["reconstruction", "orthogonality"])
+def test_enrc_with_acedec_options_computes_acedecs_loss(equivalence, regularizer):
+    e = equivalence
+    acedec, enrc = _acedec_model(e), _enrc_model(e)
+    loss_acedec, _, rotated_acedec, labels_acedec = acedec.batch_loss(e.x, regularizer=regularizer)
+    loss_enrc, _, rotated_enrc, labels_enrc = enrc.batch_loss(e.x, regularizer=regularizer)
+    torch.testing.assert_close(loss_enrc, loss_acedec)
+    torch.testing.assert_close(rotated_enrc, rotated_acedec)
+    torch.testing.assert_close(labels_enrc[:, 0], labels_acedec[:, 0])
+    assert set(labels_acedec[:, 0].tolist()) == {0, 1, 2}  # every cluster is used: the comparison means something
+    torch.testing.assert_close(labels_enrc[:, 1], torch.zeros(BATCH, dtype=torch.long))
+
+    # The gradients agree too, except for one term by design: ACeDeC's shared centre V^T μ moves with V
+    # (μ lives in the embedding), ENRC's centres are constants of the rotated space (§2.3). So
+    # grad_V(ACeDeC) = grad_V(ENRC) + μ ⊗ dL/dc with c = V^T μ, dL/dc = -(2/N) Σ_i β_ss² (V^T z_i - c).
+    # b against B: softmax over [b0, b1] depends on b0 - b1 only. Encoder: the same.
+    network = list(e.autoencoder.parameters())
+    grads_acedec = torch.autograd.grad(loss_acedec, [acedec.layer.V, acedec.layer.beta_logits] + network,
+                                        allow_unused=True)
+    grads_enrc = torch.autograd.grad(loss_enrc, [enrc.layer.V, enrc.layer.beta_logits] + network,
+                                      allow_unused=True)
+    beta_shared = 1.0 - torch.sigmoid(e.b)
+    d_loss_d_center = -2.0 * (beta_shared ** 2 * (rotated_acedec - e.mu @ e.V)).mean(0)
+    torch.testing.assert_close(grads_acedec[0], grads_enrc[0] + torch.outer(e.mu, d_loss_d_center))
+    assert not torch.allclose(grads_acedec[0], grads_enrc[0])  # the centre term is not negligible here
+    torch.testing.assert_close(grads_enrc[1][0], grads_acedec[1])
+    torch.testing.assert_close(grads_enrc[1][1], -grads_acedec[1])
+    for g_enrc, g_acedec in zip(grads_enrc[2:], grads_acedec[2:]):  # the decoder is unused under L_orth
+        assert (g_enrc is None) == (g_acedec is None)
+        if g_enrc is not None:
+            torch.testing.assert_close(g_enrc, g_acedec)
+    assert sum(g is not None for g in grads_acedec[2:]) >= 2  # at least the encoder receives gradients
+
+
+def test_cluster_size_normalisation_is_enrc_eq_4(equivalence):
+    """(1/S) Σ_s Σ_k (1/|C_{s,k}|) Σ_{i ∈ C_{s,k}} dist_β_s(V^T z_i, μ_{s,k}), plus the reconstruction."""
+    e = equivalence
+    with torch.no_grad():
+        loss_points = _enrc_model(e, "points").batch_loss(e.x)[0]
+        loss_sizes, _, _, labels = _enrc_model(e, "cluster_size").batch_loss(e.x)
+
+        # by hand
+        z = e.autoencoder.encode(e.x)
+        rotated = z @ e.V
+        beta_cluster = torch.sigmoid(e.b)
+        beta_shared = 1.0 - beta_cluster
+        to_centres = ((rotated[:, None, :] - e.C[None]) ** 2 * beta_cluster ** 2).sum(2)
+        hand_labels = to_centres.argmin(1)
+        d_cluster = to_centres.min(1).values
+        d_shared = ((rotated - e.mu @ e.V) ** 2 * beta_shared ** 2).sum(1)
+        reconstruction = ((e.x - e.autoencoder.decode(rotated @ e.V.T)) ** 2).sum(1).mean()
+
+    torch.testing.assert_close(labels[:, 0], hand_labels)
+    sizes = torch.bincount(hand_labels, minlength=3)
+    assert (sizes > 0).all() and len(set(sizes.tolist())) > 1  # unequal cluster sizes: the two rules differ
+    per_cluster_means = sum(d_cluster[hand_labels == k].mean() for k in range(3))
+    expected_sizes = 0.5 * (per_cluster_means + d_shared.mean()) + reconstruction
+    expected_points = (d_cluster + d_shared).mean() + reconstruction
+    torch.testing.assert_close(loss_sizes, expected_sizes)
+    torch.testing.assert_close(loss_points, expected_points)
+    assert abs(float(loss_sizes - loss_points)) > 1e-3

@@ -1,0 +1,87 @@
+"""
+Real-data checks of the acceptance criteria.
+
+Unmarked tests are the small slice that CI runs on its CPU; ``-m slow`` runs the full protocols (minutes to
+an hour on a CPU, seconds on a GPU).
+"""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from clustpy.deep import DCN, DEC, IDEC
+from clustpy.deep.neural_networks import FeedforwardAutoencoder
+from sklearn.metrics import normalized_mutual_info_score
+
+from clustpy_acedec import ACeDeC, ENRC
+from clustpy_acedec.data import load_npz, make_synth, scale_images
+from clustpy_acedec.metrics import average_variation_of_information, best_match_nmi
+
+DATA_DIR = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+def _linear_autoencoder(dim: int, seed: int) -> FeedforwardAutoencoder:
+    """ACe/DeC §4: a single-layer linear autoencoder with d = D for the synthetic data."""
+    torch.manual_seed(seed)
+    return FeedforwardAutoencoder(layers=[dim, dim], random_state=seed)
+
+
+def _synth_acedec(base_class, seed: int, noise_std: float, epochs: int = 50) -> tuple:
+    X, y = make_synth(noise_std=noise_std, random_state=seed)
+    base = base_class(n_clusters=4, neural_network=_linear_autoencoder(X.shape[1], seed), pretrain_epochs=epochs,
+                      clustering_epochs=epochs, device="cpu", random_state=seed)
+    model = ACeDeC(base=base, verbose=False).fit(X)
+    return normalized_mutual_info_score(y, model.labels_), model
+
+
+# ------------------------------------------------------------------------------------------ CI slice
+
+def test_synth_acedec_dcn_isolates_the_two_cluster_dimensions():
+    """SYNTH with moderate noise (σ = 2.4, where AE+k-means still works): the cluster space is exactly the
+    two dimensions that carry the clusters, and the 25 noise dimensions go to the shared space."""
+    nmi, model = _synth_acedec(DCN, seed=0, noise_std=2.4, epochs=30)
+    assert nmi > 0.95
+    assert len(model.cluster_space_dims_) == 2
+    assert np.all(np.abs(np.delete(model.betas_[0], model.cluster_space_dims_) - 0.5) < 0.05)
+
+
+def test_stickfigures_enrc_finds_both_poses():
+    from clustpy.data import load_stickfigures
+    X, labels = load_stickfigures(return_X_y=True)
+    model = ENRC(n_clusters=[3, 3], pretrain_epochs=60, clustering_epochs=40, device="cpu", random_state=0,
+                 verbose=False).fit(X)
+    assert np.all(best_match_nmi(labels, model.labels_) > 0.95)
+    assert average_variation_of_information(model.labels_) > 2.1
+
+
+# ------------------------------------------------------------------------------------------ full protocols
+
+@pytest.mark.slow
+@pytest.mark.parametrize("base_class, floor", [(DCN, 0.95), (DEC, 0.90), (IDEC, 0.90)])
+def test_synth25_acedec(base_class, floor):
+    scores = [_synth_acedec(base_class, seed, noise_std=3.9)[0] for seed in range(5)]
+    assert np.mean(scores) >= floor, scores
+
+
+@pytest.mark.slow
+def test_stickfigures_enrc_ten_seeds():
+    from clustpy.data import load_stickfigures
+    X, labels = load_stickfigures(return_X_y=True)
+    good = 0
+    for seed in range(10):
+        model = ENRC(n_clusters=[3, 3], device="cpu", random_state=seed, verbose=False).fit(X)
+        good += bool(np.all(best_match_nmi(labels, model.labels_) >= 0.99))
+    assert good >= 9
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not (DATA_DIR / "usps.npz").is_file(), reason="needs ../shared/data/usps.npz")
+def test_usps_acedec_dcn_five_seeds():
+    X, y = load_npz("usps", DATA_DIR)
+    X = scale_images(X).reshape(len(X), -1)
+    scores = []
+    for seed in range(5):
+        model = ACeDeC(base=DCN(n_clusters=10, random_state=seed), verbose=False).fit(X)
+        scores.append(normalized_mutual_info_score(y, model.labels_))
+    assert np.mean(scores) >= 0.70, scores
