@@ -15,6 +15,9 @@ from clustpy_acedec.augmentation import RandomRotationShift
 from clustpy_acedec.model import SubspaceClusteringModel
 from clustpy_acedec.training import encode_all, pretrain_autoencoder, train_clustering
 
+#: Marks files written by ``save``.
+_SAVE_FORMAT = "clustpy-acedec-estimator/1"
+
 #: ENRC §3.2: β is learned faster than the network (learning rate 0.01 next to the network's 0.001).
 BETA_LR_FACTOR = 10.0
 
@@ -170,6 +173,59 @@ class SubspaceClustererMixin(TransformerMixin, ClusterMixin, BaseEstimator):
                                       embedded=embedded, regularizer="orthogonality", verbose=self.verbose,
                                       desc=f"{type(self).__name__} initialisation")
         return loss
+
+    # ------------------------------------------------------------------------------------- persistence
+    def save(self, path) -> None:
+        """
+        Save the fitted estimator (parameters, network weights, V, β, centres) to a file.
+
+        Parameters
+        ----------
+        path : str | Path
+            target file
+        """
+        check_is_fitted(self, "model_")
+        from clustpy_acedec import __version__
+        torch.save({"format": _SAVE_FORMAT, "version": __version__, "class": type(self).__name__,
+                    "estimator": self}, path)
+
+    @classmethod
+    def load(cls, path, device=None):
+        """
+        Load an estimator saved with :meth:`save`.
+
+        Parameters
+        ----------
+        path : str | Path
+            the file
+        device : torch.device | str | None
+            where to put the model; None: where it was saved if available, else the CPU
+
+        Returns
+        -------
+        estimator
+            the fitted estimator; its predictions equal those of the saved one
+
+        Raises
+        ------
+        ValueError
+            if the file was written by another version of clustpy-acedec, or holds another class
+        """
+        from clustpy_acedec import __version__
+        map_location = device if device is not None else (None if torch.cuda.is_available() else "cpu")
+        content = torch.load(path, map_location=map_location, weights_only=False)
+        if not isinstance(content, dict) or content.get("format") != _SAVE_FORMAT:
+            raise ValueError(f"{path} is not a file saved by clustpy-acedec")
+        if content["version"] != __version__:
+            raise ValueError(f"{path} was saved by clustpy-acedec {content['version']}, this is {__version__}; "
+                             "refit the model with this version")
+        if content["class"] != cls.__name__:
+            raise ValueError(f"{path} holds a fitted {content['class']}, not a {cls.__name__}: "
+                             f"use {content['class']}.load")
+        estimator = content["estimator"]
+        if device is not None:
+            estimator.model_.to(resolve_device(device))
+        return estimator
 
     # ------------------------------------------------------------------------------------- after fit
     def _embed(self, X) -> torch.Tensor:

@@ -22,7 +22,7 @@ def bin_counts(indices: torch.Tensor, n_bins: int, dtype: torch.dtype = torch.fl
     return torch.zeros(n_bins, dtype=dtype, device=indices.device).scatter_add_(0, indices.reshape(-1), ones)
 
 
-class MiniBatchCenters:
+class MiniBatchCenters(torch.nn.Module):
     """
     Centres of S clusterings, updated by ENRC's mini-batch k-means.
 
@@ -48,31 +48,35 @@ class MiniBatchCenters:
     """
 
     def __init__(self, centers: list, spaces: list, initial_count: list, discount: float = 0.5):
+        super().__init__()
         if not 0.0 < discount < 1.0:
             raise ValueError(f"discount must lie in (0, 1), got {discount}")
         device = centers[0].device
         self.n_clusters = [c.shape[0] for c in centers]
         self.spaces = list(spaces)
         self.discount = discount
-        self.centers = torch.cat([c.detach().float() for c in centers]).to(device)
-        self.initial_counts = torch.cat([torch.full((k,), float(a)) for k, a in zip(self.n_clusters, initial_count)]).to(device)
-        self.counts = self.initial_counts.clone()
-        self.lost_counter = torch.zeros(self.centers.shape[0], dtype=torch.long, device=device)
-        offsets = torch.tensor([0] + self.n_clusters[:-1]).cumsum(0)
-        self.offsets = offsets.to(device)
+        n_total = sum(self.n_clusters)
+        self.register_buffer("centers", torch.cat([c.detach().float() for c in centers]).to(device))
+        initial = torch.cat([torch.full((k,), float(a)) for k, a in zip(self.n_clusters, initial_count)])
+        self.register_buffer("initial_counts", initial.to(device))
+        self.register_buffer("counts", initial.clone().to(device))
+        self.register_buffer("lost_counter", torch.zeros(n_total, dtype=torch.long, device=device))
+        self.register_buffer("offsets", torch.tensor([0] + self.n_clusters[:-1]).cumsum(0).to(device))
+        self.register_buffer("space_of_center", torch.repeat_interleave(torch.tensor(self.spaces),
+                                                                        torch.tensor(self.n_clusters)).to(device))
         # Position of every centre inside a (S, K_max) grid; padding cells get +inf distance.
         k_max = max(self.n_clusters)
-        self.padding = torch.ones(len(self.n_clusters), k_max, dtype=torch.bool, device=device)
+        padding = torch.ones(len(self.n_clusters), k_max, dtype=torch.bool)
         for s, k in enumerate(self.n_clusters):
-            self.padding[s, :k] = False
-        self.grid_index = torch.zeros(len(self.n_clusters), k_max, dtype=torch.long, device=device)
-        self.grid_index[~self.padding] = torch.arange(self.centers.shape[0], device=device)
+            padding[s, :k] = False
+        grid_index = torch.zeros(len(self.n_clusters), k_max, dtype=torch.long)
+        grid_index[~padding] = torch.arange(n_total)
+        self.register_buffer("padding", padding.to(device))
+        self.register_buffer("grid_index", grid_index.to(device))
 
     def center_betas(self, betas: torch.Tensor) -> torch.Tensor:
         """The β of each centre's clustering, shape (ΣK_s, d)."""
-        space_of_center = torch.repeat_interleave(torch.tensor(self.spaces, device=betas.device),
-                                                  torch.tensor(self.n_clusters, device=betas.device))
-        return betas[space_of_center]
+        return betas[self.space_of_center]
 
     def distances(self, rotated: torch.Tensor, betas: torch.Tensor) -> torch.Tensor:
         """
