@@ -177,8 +177,6 @@ class ENRC(SubspaceClustererMixin):
             initial_betas = candidate.layer.betas().detach().cpu().numpy()
             self._run_initial_phase(candidate, context)
             with torch.no_grad():
-                # Mini-batch updates leave centres behind V's last moves; settle them on the whole data set.
-                candidate.objectives[0].refine(candidate.layer.rotate(context.embedded), candidate.layer.betas())
                 loss = float(candidate.batch_loss(context.embedded, context.embedded, regularizer="orthogonality")[0])
             if best is None or loss < best_loss:
                 best, best_loss, betas_init = candidate, loss, initial_betas

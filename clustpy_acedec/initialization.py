@@ -67,13 +67,9 @@ def weighted_kmeans(points: torch.Tensor, n_clusters: int, beta: torch.Tensor, g
     return best
 
 
-def seed_centers(rotated: torch.Tensor, n_clusters: list, betas: torch.Tensor, generator: torch.Generator,
-                 n_lloyd_steps: int = 100) -> list:
+def seed_centers(rotated: torch.Tensor, n_clusters: list, betas: torch.Tensor, generator: torch.Generator) -> list:
     """
-    ENRC §2.6: k-means++ seeding of every clustering under the β-weighted distance of its space, followed by
-    Lloyd steps under the same distance. The paper seeds only and lets mini-batch k-means move the centres;
-    with many clusters on small data sets (CMU faces: 20 clusters, 624 images) those few mini-batch updates
-    leave the centres near the seeds, and the Lloyd steps (as in §2.8's re-initialisation) fix that.
+    ENRC §2.6: k-means++ seeding of every clustering under the β-weighted distance of its space.
 
     Parameters
     ----------
@@ -91,5 +87,4 @@ def seed_centers(rotated: torch.Tensor, n_clusters: list, betas: torch.Tensor, g
     centers : list
         one (K_s, d) tensor per clustering
     """
-    return [lloyd(rotated, kmeans_plus_plus(rotated, k, betas[s], generator), betas[s], n_lloyd_steps)
-            for s, k in enumerate(n_clusters)]
+    return [kmeans_plus_plus(rotated, k, betas[s], generator) for s, k in enumerate(n_clusters)]

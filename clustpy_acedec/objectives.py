@@ -18,7 +18,7 @@ from collections.abc import Callable
 
 import torch
 
-from clustpy_acedec.centers import MiniBatchCenters, bin_counts, farthest_point_of_worst_cluster, lloyd
+from clustpy_acedec.centers import MiniBatchCenters, bin_counts, farthest_point_of_worst_cluster
 from clustpy_acedec.subspace import SubspaceLayer, squared_distance_to_assigned, weighted_squared_distance
 
 
@@ -118,13 +118,6 @@ class HardCentroidObjective(SpaceObjective):
 
     def cluster_centers(self, layer):
         return [self.centers.centers_of(s) for s in range(len(self.spaces))]
-
-    @torch.no_grad()
-    def refine(self, rotated: torch.Tensor, betas: torch.Tensor, n_steps: int = 100) -> None:
-        """Lloyd steps for every clustering on the given points under the current β (end of initialisation)."""
-        for s in range(len(self.spaces)):
-            centers = self.centers.centers_of(s)
-            centers.copy_(lloyd(rotated, centers.clone(), betas[self.spaces[s]], n_steps))
 
     def reinitialize_lost(self, sample, betas, iteration):
         lost = self.centers.lost_centers(iteration)
