@@ -9,6 +9,7 @@ shared space), and the decoder sees ``V V^T z`` (Eq. 1 of both papers).
 
 import math
 
+import numpy as np
 import torch
 
 #: Dimension-to-space margin used to harden soft β weights, see :func:`hardened_dims`.
@@ -206,7 +207,6 @@ def hardened_dims(betas: torch.Tensor, margin: float = DEFAULT_DIM_MARGIN) -> li
     dims : list
         one sorted integer array of dimensions per space
     """
-    import numpy as np
     betas = betas.detach().cpu()
     n_spaces = betas.shape[0]
     dims = []
