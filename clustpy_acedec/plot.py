@@ -101,3 +101,103 @@ def plot_cluster_space(model, X, labels: np.ndarray | None = None, n_dims: int =
     if path is not None:
         figure.savefig(path, dpi=120)
     return figure
+
+
+def _decode(model, rotated) -> np.ndarray:
+    """Decode rotated coordinates: dec(V r), as images in the model's input shape."""
+    import torch
+    layer, autoencoder = model.model_.layer, model.model_.autoencoder
+    with torch.no_grad():
+        r = torch.as_tensor(np.asarray(rotated), dtype=torch.float32, device=layer.V.device)
+        decoded = autoencoder.decode(layer.rotate_back(r))
+    return decoded.reshape(len(r), -1).cpu().numpy()
+
+
+def _as_image(vector: np.ndarray, image_shape: tuple) -> np.ndarray:
+    """A flat vector as an (H, W) or (H, W, C) image for imshow; channel-first input is moved last."""
+    image = vector.reshape(image_shape)
+    if image.ndim == 3 and image.shape[0] in (1, 3) and image.shape[-1] not in (1, 3):
+        image = np.moveaxis(image, 0, -1)
+    if image.ndim == 3 and image.shape[-1] == 1:
+        image = image[..., 0]
+    return (image - image.min()) / max(float(image.max() - image.min()), 1e-8) if image.ndim == 3 else image
+
+
+def _image_grid(rows: list, row_titles: list, image_shape: tuple, title: str, path: str | None):
+    plt = _pyplot()
+    n_rows, n_cols = len(rows), max(len(r) for r in rows)
+    figure, axes = plt.subplots(n_rows, n_cols, figsize=(1.2 * n_cols, 1.3 * n_rows), squeeze=False)
+    for i, row in enumerate(rows):
+        for j in range(n_cols):
+            axis = axes[i][j]
+            axis.set_xticks([])
+            axis.set_yticks([])
+            if j < len(row):
+                axis.imshow(_as_image(row[j], image_shape), cmap="gray")
+        axes[i][0].set_ylabel(row_titles[i], fontsize=7)
+    figure.suptitle(title)
+    figure.tight_layout()
+    if path is not None:
+        figure.savefig(path, dpi=120)
+    return figure
+
+
+def plot_space_reconstructions(model, X, image_shape: tuple | None = None, n_images: int = 8,
+                               path: str | None = None):
+    """
+    Input images and their reconstructions from one space alone (ACe/DeC Fig. 1b): for "cluster space only"
+    the rotated coordinates outside ``cluster_space_dims_`` are replaced by their data mean (not zero, which
+    would be an arbitrary point of the embedding), and vice versa for "shared space only".
+
+    Parameters
+    ----------
+    model : ACeDeC
+        a fitted model
+    X : array-like
+        data; the first ``n_images`` samples are shown
+    image_shape : tuple | None
+        (H, W) or (H, W, C); None uses the shape the model was fitted on (default: None)
+    n_images : int
+        number of columns (default: 8)
+    path : str | None
+        where to save the figure (default: None)
+
+    Returns
+    -------
+    figure : matplotlib.figure.Figure
+    """
+    X = np.asarray(X)[:n_images]
+    image_shape = tuple(image_shape) if image_shape is not None else model.input_shape_
+    rotated = model._rotated(X).cpu().numpy()
+    data_mean = np.asarray(model.shared_center_)  # V^T μ, μ the mean of the embedded training data
+    in_cluster = np.zeros(rotated.shape[1], dtype=bool)
+    in_cluster[np.asarray(model.cluster_space_dims_, dtype=int)] = True
+    cluster_only = np.where(in_cluster, rotated, data_mean)
+    shared_only = np.where(in_cluster, data_mean, rotated)
+    rows = [X.reshape(len(X), -1), _decode(model, cluster_only), _decode(model, shared_only)]
+    return _image_grid(rows, ["input", "cluster space only", "shared space only"], image_shape,
+                       "reconstructions from one space", path)
+
+
+def plot_decoded_centers(model, image_shape: tuple | None = None, path: str | None = None):
+    """
+    The centres decoded as images, dec(V μ) (ENRC Fig. 3 bottom): one row per clustering.
+
+    Parameters
+    ----------
+    model : ACeDeC | ENRC
+        a fitted model
+    image_shape : tuple | None
+        (H, W) or (H, W, C); None uses the shape the model was fitted on (default: None)
+    path : str | None
+        where to save the figure (default: None)
+
+    Returns
+    -------
+    figure : matplotlib.figure.Figure
+    """
+    image_shape = tuple(image_shape) if image_shape is not None else model.input_shape_
+    centers = model.cluster_centers_ if isinstance(model.cluster_centers_, list) else [model.cluster_centers_]
+    rows = [_decode(model, c) for c in centers]
+    titles = ["centres"] if len(rows) == 1 else [f"clustering {s}" for s in range(len(rows))]
+    return _image_grid(rows, titles, image_shape, "decoded centres dec(V μ)", path)

@@ -1,0 +1,66 @@
+"""Plots of fitted models: rendered with the Agg backend and checked for their structure."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np
+import pytest
+from clustpy.deep import DCN
+
+from clustpy_acedec import ACeDeC, ENRC
+from clustpy_acedec.plot import (plot_betas, plot_cluster_space, plot_decoded_centers,
+                                 plot_space_reconstructions)
+
+
+@pytest.fixture(scope="module")
+def images():
+    rng = np.random.default_rng(0)
+    X = rng.random((96, 8, 8)).astype(np.float32) * 0.2
+    X[:48, :, :4] += 0.8  # two kinds of images: left half bright or not
+    return X
+
+
+@pytest.fixture(scope="module")
+def acedec(images):
+    base = DCN(n_clusters=2, pretrain_epochs=2, clustering_epochs=1, batch_size=32, embedding_size=4, device="cpu",
+               random_state=0)
+    return ACeDeC(base=base, init_iterations=10, verbose=False).fit(images)
+
+
+@pytest.fixture(scope="module")
+def enrc(images):
+    return ENRC(n_clusters=[2, 3], pretrain_epochs=2, clustering_epochs=1, batch_size=32, embedding_size=4,
+                init_rounds=1, init_iterations=10, device="cpu", random_state=0, verbose=False).fit(images)
+
+
+def test_beta_bars_one_axis_per_space(acedec, tmp_path):
+    figure = plot_betas(acedec, path=tmp_path / "betas.png")
+    assert len(figure.axes) == 2
+    assert [a.get_title() for a in figure.axes] == ["β of the cluster space", "β of the shared space"]
+    # initial and trained bars for every dimension
+    assert len(figure.axes[0].patches) == 2 * acedec.betas_.shape[1]
+    assert (tmp_path / "betas.png").stat().st_size > 0
+
+
+def test_cluster_space_scatter_matrix(acedec, images, tmp_path):
+    figure = plot_cluster_space(acedec, images, n_dims=2, path=tmp_path / "space.png")
+    assert len(figure.axes) == 4
+    assert (tmp_path / "space.png").is_file()
+
+
+def test_space_reconstructions_three_rows_of_images(acedec, images, tmp_path):
+    figure = plot_space_reconstructions(acedec, images, n_images=5, path=tmp_path / "rec.png")
+    assert len(figure.axes) == 3 * 5
+    shown = figure.axes[0].get_images()[0].get_array()
+    assert shown.shape == (8, 8)
+    np.testing.assert_allclose(shown, images[0])
+    assert figure.axes[0].get_ylabel() == "input" and figure.axes[5].get_ylabel() == "cluster space only"
+
+
+def test_decoded_centres_one_row_per_clustering(enrc, acedec, tmp_path):
+    figure = plot_decoded_centers(enrc, path=tmp_path / "centres.png")
+    assert len(figure.axes) == 2 * 3  # two rows, as many columns as the largest clustering
+    assert sum(len(a.get_images()) for a in figure.axes) == 2 + 3
+    figure = plot_decoded_centers(acedec)
+    assert sum(len(a.get_images()) for a in figure.axes) == 2
