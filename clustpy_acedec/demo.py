@@ -55,7 +55,7 @@ def main(argv: list | None = None) -> int:
     from sklearn.metrics import normalized_mutual_info_score
 
     from clustpy_acedec import ACeDeC
-    from clustpy_acedec.plot import plot_betas, plot_cluster_space
+    from clustpy_acedec.plot import plot_betas, plot_cluster_space, plot_decoded_centers, plot_space_reconstructions
 
     X, y, image_shape = load_dataset(args.dataset, args.data_dir)
     n_clusters = len(np.unique(y))
@@ -76,7 +76,9 @@ def main(argv: list | None = None) -> int:
     output.mkdir(parents=True, exist_ok=True)
     plot_betas(model, path=output / "betas.png")
     plot_cluster_space(model, X, labels=y, path=output / "cluster_space.png")
-    print(f"plots written to {output}/betas.png and {output}/cluster_space.png")
+    plot_space_reconstructions(model, X, image_shape=image_shape, path=output / "space_reconstructions.png")
+    plot_decoded_centers(model, image_shape=image_shape, path=output / "decoded_centers.png")
+    print(f"plots written to {output}/: betas.png, cluster_space.png, space_reconstructions.png, decoded_centers.png")
     return 0
 
 

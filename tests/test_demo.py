@@ -1,0 +1,22 @@
+"""The demo command end to end on scikit-learn's digits, with a tiny budget."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+from clustpy_acedec.demo import build_parser, main
+
+
+def test_demo_prints_nmi_and_writes_the_plots(tmp_path, capsys):
+    code = main(["--pretrain-epochs", "2", "--clustering-epochs", "1", "--embedding-size", "4", "--device", "cpu",
+                 "--quiet", "--output", str(tmp_path)])
+    assert code == 0
+    out = capsys.readouterr().out
+    assert "NMI = " in out and "cluster-space dimensions" in out
+    for name in ("betas.png", "cluster_space.png", "space_reconstructions.png", "decoded_centers.png"):
+        assert (tmp_path / name).stat().st_size > 0
+
+
+def test_help_explains_the_defaults():
+    text = build_parser().format_help()
+    assert "--dataset" in text and "digits" in text and "default" in text
