@@ -55,7 +55,8 @@ def main(argv: list | None = None) -> int:
     from sklearn.metrics import normalized_mutual_info_score
 
     from clustpy_acedec import ACeDeC
-    from clustpy_acedec.plot import plot_betas, plot_cluster_space, plot_decoded_centers, plot_space_reconstructions
+    from clustpy_acedec.plot import (plot_betas, plot_cluster_space, plot_decoded_centers, plot_shared_traversal,
+                                     plot_space_reconstructions)
 
     X, y, image_shape = load_dataset(args.dataset, args.data_dir)
     n_clusters = len(np.unique(y))
@@ -78,7 +79,11 @@ def main(argv: list | None = None) -> int:
     plot_cluster_space(model, X, labels=y, path=output / "cluster_space.png")
     plot_space_reconstructions(model, X, image_shape=image_shape, path=output / "space_reconstructions.png")
     plot_decoded_centers(model, image_shape=image_shape, path=output / "decoded_centers.png")
-    print(f"plots written to {output}/: betas.png, cluster_space.png, space_reconstructions.png, decoded_centers.png")
+    written = ["betas.png", "cluster_space.png", "space_reconstructions.png", "decoded_centers.png"]
+    if len(model.shared_space_dims_):
+        plot_shared_traversal(model, X, image_shape=image_shape, path=output / "shared_traversal.png")
+        written.append("shared_traversal.png")
+    print(f"plots written to {output}/: {', '.join(written)}")
     return 0
 
 

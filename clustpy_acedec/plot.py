@@ -201,3 +201,61 @@ def plot_decoded_centers(model, image_shape: tuple | None = None, path: str | No
     rows = [_decode(model, c) for c in centers]
     titles = ["centres"] if len(rows) == 1 else [f"clustering {s}" for s in range(len(rows))]
     return _image_grid(rows, titles, image_shape, "decoded centres dec(V μ)", path)
+
+
+def shared_traversal(model, X, n_steps: int = 7, component: int = 0, spread: float = 2.0) -> tuple:
+    """
+    Walk the shared space along one of its principal components while the cluster-space coordinates stay at
+    a centre (ACe/DeC Fig. 3 right): row k starts from centre k, and its shared-space coordinates run from
+    ``-spread`` to ``+spread`` standard deviations of that component around the data mean.
+
+    Parameters
+    ----------
+    model : ACeDeC
+        a fitted model with at least one shared-space dimension
+    X : array-like
+        data that define the principal components of the shared space
+    n_steps : int
+        images per row (default: 7)
+    component : int
+        which principal component, 0 = the direction of most variance (default: 0)
+    spread : float
+        range of the walk in standard deviations (default: 2.0)
+
+    Returns
+    -------
+    tuple : (np.ndarray, np.ndarray)
+        decoded images (n_clusters, n_steps, n_features) and the cluster of every row (n_clusters,)
+    """
+    shared_dims = np.asarray(model.shared_space_dims_, dtype=int)
+    if len(shared_dims) == 0:
+        raise ValueError("the model has no shared-space dimension to traverse")
+    shared = model._rotated(X).cpu().numpy()[:, shared_dims]
+    mean = shared.mean(0)
+    _, singular_values, directions = np.linalg.svd(shared - mean, full_matrices=False)
+    component = min(component, len(singular_values) - 1)
+    std = singular_values[component] / np.sqrt(max(len(shared) - 1, 1))
+    steps = np.linspace(-spread, spread, n_steps)[:, None] * std * directions[component][None, :]
+    centers = np.asarray(model.cluster_centers_)
+    images = []
+    for center in centers:
+        walk = np.repeat(center[None, :], n_steps, axis=0)
+        walk[:, shared_dims] = mean + steps
+        images.append(_decode(model, walk))
+    return np.stack(images), np.arange(len(centers))
+
+
+def plot_shared_traversal(model, X, image_shape: tuple | None = None, n_steps: int = 7, component: int = 0,
+                          path: str | None = None):
+    """
+    Images of :func:`shared_traversal`: one row per cluster, the shared space walked from left to right.
+    The cluster (row) should stay while the style changes.
+
+    Returns
+    -------
+    figure : matplotlib.figure.Figure
+    """
+    image_shape = tuple(image_shape) if image_shape is not None else model.input_shape_
+    images, clusters = shared_traversal(model, X, n_steps=n_steps, component=component)
+    return _image_grid(list(images), [f"cluster {k}" for k in clusters], image_shape,
+                       f"shared-space traversal along PC{component + 1}", path)

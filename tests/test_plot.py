@@ -64,3 +64,22 @@ def test_decoded_centres_one_row_per_clustering(enrc, acedec, tmp_path):
     assert sum(len(a.get_images()) for a in figure.axes) == 2 + 3
     figure = plot_decoded_centers(acedec)
     assert sum(len(a.get_images()) for a in figure.axes) == 2
+
+
+def test_shared_traversal_rows_are_clusters_and_columns_steps(acedec, images, tmp_path):
+    from clustpy_acedec.plot import plot_shared_traversal, shared_traversal
+    walked, clusters = shared_traversal(acedec, images, n_steps=5)
+    assert walked.shape == (2, 5, 64) and clusters.tolist() == [0, 1]
+    assert not np.allclose(walked[0, 0], walked[0, -1])  # the walk changes the image
+    figure = plot_shared_traversal(acedec, images, n_steps=5, path=tmp_path / "walk.png")
+    assert len(figure.axes) == 2 * 5
+    assert figure.axes[0].get_ylabel() == "cluster 0"
+
+
+def test_traversal_needs_a_shared_dimension(acedec, images):
+    from clustpy_acedec.plot import shared_traversal
+    import copy
+    model = copy.copy(acedec)
+    model.shared_space_dims_ = np.array([], dtype=int)
+    with pytest.raises(ValueError, match="shared-space"):
+        shared_traversal(model, images)
