@@ -6,6 +6,7 @@ update for every clustering are a handful of tensor operations, whatever the num
 Centres are not parameters: they receive no gradient (ENRC §2.3), they follow the data by Eq. 6-7.
 """
 
+import bisect
 import math
 
 import torch
@@ -56,12 +57,14 @@ class MiniBatchCenters(torch.nn.Module):
         self.spaces = list(spaces)
         self.discount = discount
         n_total = sum(self.n_clusters)
+        # First row of every clustering's block in the stacked centre tensor (host copy of ``offsets``).
+        self.starts = [sum(self.n_clusters[:s]) for s in range(len(self.n_clusters))]
         self.register_buffer("centers", torch.cat([c.detach().float() for c in centers]).to(device))
         initial = torch.cat([torch.full((k,), float(a)) for k, a in zip(self.n_clusters, initial_count)])
         self.register_buffer("initial_counts", initial.to(device))
         self.register_buffer("counts", initial.clone().to(device))
         self.register_buffer("lost_counter", torch.zeros(n_total, dtype=torch.long, device=device))
-        self.register_buffer("offsets", torch.tensor([0] + self.n_clusters[:-1]).cumsum(0).to(device))
+        self.register_buffer("offsets", torch.tensor(self.starts).to(device))
         self.register_buffer("space_of_center", torch.repeat_interleave(torch.tensor(self.spaces),
                                                                         torch.tensor(self.n_clusters)).to(device))
         # Position of every centre inside a (S, K_max) grid; padding cells get +inf distance.
@@ -128,7 +131,7 @@ class MiniBatchCenters(torch.nn.Module):
 
     def centers_of(self, clustering: int) -> torch.Tensor:
         """The centres of one clustering, shape (K_s, d)."""
-        start = sum(self.n_clusters[:clustering])
+        start = self.starts[clustering]
         return self.centers[start:start + self.n_clusters[clustering]]
 
     def lost_centers(self, iteration: int) -> list:
@@ -143,12 +146,8 @@ class MiniBatchCenters(torch.nn.Module):
         """
         threshold = max(1, math.isqrt(max(iteration, 0)))
         lost = torch.nonzero(self.lost_counter > threshold).flatten().tolist()
-        bounds = torch.tensor(self.n_clusters).cumsum(0).tolist()
-        result = []
-        for flat in lost:
-            s = next(i for i, b in enumerate(bounds) if flat < b)
-            result.append((s, flat - (bounds[s] - self.n_clusters[s])))
-        return result
+        clusterings = [bisect.bisect_right(self.starts, flat) - 1 for flat in lost]
+        return [(s, flat - self.starts[s]) for s, flat in zip(clusterings, lost)]
 
     @torch.no_grad()
     def reinitialize(self, clustering: int, cluster: int, sample: torch.Tensor, betas: torch.Tensor,
@@ -173,11 +172,10 @@ class MiniBatchCenters(torch.nn.Module):
         beta = betas[self.spaces[clustering]]
         centers = self.centers_of(clustering).clone()
         centers[cluster] = farthest_point_of_worst_cluster(sample, centers, beta)
-        centers = lloyd(sample, centers, beta, n_lloyd_steps)
-        start = sum(self.n_clusters[:clustering])
-        self.centers[start:start + centers.shape[0]] = centers
-        self.counts[start + cluster] = self.initial_counts[start + cluster]
-        self.lost_counter[start + cluster] = 0
+        self.centers_of(clustering).copy_(lloyd(sample, centers, beta, n_lloyd_steps))
+        flat = self.starts[clustering] + cluster
+        self.counts[flat] = self.initial_counts[flat]
+        self.lost_counter[flat] = 0
 
 
 def farthest_point_of_worst_cluster(points: torch.Tensor, centers: torch.Tensor, beta: torch.Tensor) -> torch.Tensor:

@@ -13,6 +13,7 @@ normalisation             sum over points (Eq. 1)               per cluster size
 ========================  ===================================  ==========================================
 """
 
+import numpy as np
 import torch
 
 from clustpy_acedec.losses import compression_loss, orthogonality_loss, reconstruction_loss
@@ -46,6 +47,9 @@ class SubspaceClusteringModel(torch.nn.Module):
         self.objectives = torch.nn.ModuleList(objectives)
         self.normalization = normalization
         self.shared_spaces = [s for o in objectives if _is_shared(o) for s in o.spaces]
+        # The label columns of each objective in the (N, S) label matrix, in objective order.
+        bounds = np.cumsum([0] + [len(o.spaces) for o in objectives]).tolist()
+        self.label_columns = [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:])]
         self.n_clusters_max = max(c.shape[0] for c in self.cluster_centers())
 
     def _compression(self, rotated: torch.Tensor, betas: torch.Tensor) -> tuple:
@@ -92,11 +96,8 @@ class SubspaceClusteringModel(torch.nn.Module):
     def _augmentation_loss(self, x_aug: torch.Tensor, rotated: torch.Tensor, betas: torch.Tensor,
                            labels: torch.Tensor) -> torch.Tensor:
         rotated_aug = self.layer.rotate(self.autoencoder.encode(x_aug))
-        per_sample, start = [], 0
-        for objective in self.objectives:
-            stop = start + len(objective.spaces)
-            per_sample.append(objective.augmented_loss(rotated_aug, betas, self.layer, labels[:, start:stop]))
-            start = stop
+        per_sample = [objective.augmented_loss(rotated_aug, betas, self.layer, labels[:, columns])
+                      for objective, columns in zip(self.objectives, self.label_columns)]
         loss = compression_loss(torch.cat(per_sample, 1), labels, self.normalization, self.n_clusters_max)
         if self.shared_spaces:
             # x's cluster-space coordinates with x_aug's shared-space coordinates must decode to x_aug.
@@ -108,11 +109,8 @@ class SubspaceClusteringModel(torch.nn.Module):
 
     def after_step(self, embedded: torch.Tensor, rotated: torch.Tensor, labels: torch.Tensor) -> None:
         """Gradient-free updates (mini-batch k-means centres, running means) after the optimiser step."""
-        start = 0
-        for objective in self.objectives:
-            stop = start + len(objective.spaces)
-            objective.update(embedded, rotated, labels[:, start:stop])
-            start = stop
+        for objective, columns in zip(self.objectives, self.label_columns):
+            objective.update(embedded, rotated, labels[:, columns])
 
     def end_epoch(self) -> None:
         for objective in self.objectives:
