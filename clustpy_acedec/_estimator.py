@@ -40,6 +40,7 @@ class FitConfig:
     device: object = None
     random_state: object = None
     base: object = None  # ACeDeC: the resolved, cloned base estimator
+    pretraining: object = None  # a StackedDenoisingPretraining, or None for end-to-end pretraining
 
 
 @dataclass
@@ -123,7 +124,11 @@ class SubspaceClustererMixin(TransformerMixin, ClusterMixin, BaseEstimator):
         generator = torch.Generator(device=device).manual_seed(seed)
         cpu_generator = torch.Generator().manual_seed(seed)
         augment = self._augmentation(X_np, autoencoder) if config.augmentation_invariance else None
-        if not getattr(autoencoder, "fitted", False) and config.pretrain_epochs > 0:
+        if getattr(autoencoder, "fitted", False):
+            pass
+        elif config.pretraining is not None:
+            config.pretraining.run(autoencoder, X, config.batch_size, generator, verbose=self.verbose)
+        elif config.pretrain_epochs > 0:
             pretrain_autoencoder(autoencoder, X, config.pretrain_epochs, config.batch_size, config.optimizer_class,
                                  config.pretrain_optimizer_params, generator, verbose=self.verbose)
         embedded = encode_all(autoencoder, X)

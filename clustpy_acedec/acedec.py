@@ -14,6 +14,7 @@ from clustpy_acedec.losses import POINTS
 from clustpy_acedec.model import SubspaceClusteringModel
 from clustpy_acedec.objectives import (HardCentroidObjective, SharedMeanObjective, StudentTObjective,
                                        registered_objective)
+from clustpy_acedec.pretraining import resolve_pretraining
 from clustpy_acedec.subspace import (DEFAULT_DIM_MARGIN, SubspaceLayer, hardened_dims, random_orthogonal,
                                      split_beta_logits)
 
@@ -50,6 +51,12 @@ class ACeDeC(SubspaceClustererMixin):
     dim_margin : float
         a dimension belongs to the cluster space when β_cs - β_ss >= dim_margin, i.e. β_cs >= 0.55 for the
         default; see :func:`clustpy_acedec.subspace.hardened_dims` (default: 0.1)
+    pretraining : str | StackedDenoisingPretraining
+        how an unfitted autoencoder is pretrained: "end_to_end" (the reconstruction loss with the optimiser and
+        epochs of the base's pretraining parameters) or "stacked_denoising" (DEC's greedy layer-wise denoising
+        autoencoders, then fine-tuning, the base's ``pretrain_epochs`` of it; ACe/DeC §3 pretrains this way), or a
+        :class:`clustpy_acedec.pretraining.StackedDenoisingPretraining` with its own schedule
+        (default: "end_to_end")
     image_shape : tuple | None
         (H, W) or (H, W, C) of flattened image input, needed for augmentation when X is 2-D (default: None)
     verbose : bool
@@ -93,11 +100,13 @@ class ACeDeC(SubspaceClustererMixin):
     """
 
     def __init__(self, base=None, n_clusters: int | None = None, init_iterations: int = 5000,
-                 dim_margin: float = DEFAULT_DIM_MARGIN, image_shape: tuple | None = None, verbose: bool = True):
+                 dim_margin: float = DEFAULT_DIM_MARGIN, pretraining="end_to_end", image_shape: tuple | None = None,
+                 verbose: bool = True):
         self.base = base
         self.n_clusters = n_clusters
         self.init_iterations = init_iterations
         self.dim_margin = dim_margin
+        self.pretraining = pretraining
         self.image_shape = image_shape
         self.verbose = verbose
 
@@ -125,6 +134,7 @@ class ACeDeC(SubspaceClustererMixin):
                              "augments there; pass X (images as (n, H, W[, C])) and augmentation_invariance=True")
         kwargs = {name: params[name] for name in _BASE_PARAMETERS if params.get(name) is not None}
         config = FitConfig(n_clusters=[n_clusters], init_iterations=self.init_iterations, base=base, **kwargs)
+        config.pretraining = resolve_pretraining(self.pretraining, config.pretrain_epochs)
         check_positive_int(config.batch_size, "batch_size")
         return config
 

@@ -33,7 +33,7 @@ def make_synth(n_noise_dims: int = 25, n_samples: int = 12000, cluster_distance:
     cluster_distance : float
         side of the square whose corners are the cluster means (default: 8.0)
     noise_std : float
-        standard deviation of the noise dimensions (default: 2.4)
+        standard deviation of the noise dimensions (default: 3.9)
     random_state : int | np.random.RandomState | None
         seed (default: None)
 

@@ -45,6 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--device", default=None, help="'cpu', 'cuda', ... (default: CUDA when available)")
     parser.add_argument("--output", default="demo_output", help="folder for the pictures")
+    parser.add_argument("--save-model", default=None, help="also save the fitted model to this file (ACeDeC.load reads it)")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     return parser
 
@@ -56,7 +57,7 @@ def main(argv: list | None = None) -> int:
 
     from clustpy_acedec import ACeDeC
     from clustpy_acedec.plot import (plot_betas, plot_cluster_space, plot_decoded_centers, plot_shared_traversal,
-                                     plot_space_reconstructions)
+                                     plot_space_reconstructions, traversal_consistency)
 
     X, y, image_shape = load_dataset(args.dataset, args.data_dir)
     n_clusters = len(np.unique(y))
@@ -80,9 +81,17 @@ def main(argv: list | None = None) -> int:
     plot_space_reconstructions(model, X, image_shape=image_shape, path=output / "space_reconstructions.png")
     plot_decoded_centers(model, image_shape=image_shape, path=output / "decoded_centers.png")
     written = ["betas.png", "cluster_space.png", "space_reconstructions.png", "decoded_centers.png"]
-    if len(model.shared_space_dims_):
+    if len(model.cluster_space_dims_) < model.betas_.shape[1]:
         plot_shared_traversal(model, X, image_shape=image_shape, path=output / "shared_traversal.png")
         written.append("shared_traversal.png")
+        check = traversal_consistency(model, X)
+        print(f"shared-space traversal: {check['class_kept']:.0%} of the images keep their row's cluster; pixel "
+              f"variance along the rows {check['row_pixel_variance'].min():.4f} ... "
+              f"{check['row_pixel_variance'].max():.4f} ({check['relative_row_variance'].min():.2f} ... "
+              f"{check['relative_row_variance'].max():.2f} of the data's per-pixel variance)")
+    if args.save_model:
+        model.save(args.save_model)
+        written.append(str(args.save_model))
     print(f"plots written to {output}/: {', '.join(written)}")
     return 0
 

@@ -19,6 +19,7 @@ from clustpy_acedec.initialization import seed_centers
 from clustpy_acedec.losses import CLUSTER_SIZE
 from clustpy_acedec.model import SubspaceClusteringModel
 from clustpy_acedec.objectives import HardCentroidObjective
+from clustpy_acedec.pretraining import resolve_pretraining
 from clustpy_acedec.subspace import DEFAULT_DIM_MARGIN, SubspaceLayer, block_beta_logits, hardened_dims, random_orthogonal
 
 
@@ -67,6 +68,12 @@ class ENRC(SubspaceClustererMixin):
         factor of each decay (default: 0.8, i.e. about 1/10 after ten decays)
     dim_margin : float
         a dimension belongs to clustering s when β_s exceeds every other β on it by this margin (default: 0.1)
+    pretraining : str | StackedDenoisingPretraining
+        how an unfitted autoencoder is pretrained: "end_to_end" (the reconstruction loss with the optimiser and
+        epochs of the pretraining parameters) or "stacked_denoising" (DEC's greedy layer-wise denoising
+        autoencoders, then fine-tuning, ``pretrain_epochs`` of it), or a
+        :class:`clustpy_acedec.pretraining.StackedDenoisingPretraining` with its own schedule
+        (default: "end_to_end")
     image_shape : tuple | None
         (H, W) or (H, W, C) of flattened images, for augmentation (default: None)
     device : torch.device | str | int | None
@@ -104,7 +111,7 @@ class ENRC(SubspaceClustererMixin):
                  clustering_epochs: int = 150, optimizer_class: type = torch.optim.Adam, neural_network=None,
                  neural_network_weights=None, embedding_size: int = 20, augmentation_invariance: bool = False,
                  init_rounds: int = 10, init_iterations: int = 1000, lr_decay_step: int = 2000, lr_decay: float = 0.8,
-                 dim_margin: float = DEFAULT_DIM_MARGIN, image_shape: tuple | None = None, device=None,
+                 dim_margin: float = DEFAULT_DIM_MARGIN, pretraining="end_to_end", image_shape: tuple | None = None, device=None,
                  random_state=None, verbose: bool = True):
         self.n_clusters = n_clusters
         self.batch_size = batch_size
@@ -122,6 +129,7 @@ class ENRC(SubspaceClustererMixin):
         self.lr_decay_step = lr_decay_step
         self.lr_decay = lr_decay
         self.dim_margin = dim_margin
+        self.pretraining = pretraining
         self.image_shape = image_shape
         self.device = device
         self.random_state = random_state
@@ -148,7 +156,8 @@ class ENRC(SubspaceClustererMixin):
                            optimizer_class=self.optimizer_class, neural_network=self.neural_network,
                            neural_network_weights=self.neural_network_weights, embedding_size=self.embedding_size,
                            augmentation_invariance=self.augmentation_invariance, device=self.device,
-                           random_state=self.random_state)
+                           random_state=self.random_state,
+                           pretraining=resolve_pretraining(self.pretraining, self.pretrain_epochs))
         if self.pretrain_optimizer_params is not None:
             config.pretrain_optimizer_params = dict(self.pretrain_optimizer_params)
         if self.clustering_optimizer_params is not None:

@@ -203,11 +203,18 @@ def plot_decoded_centers(model, image_shape: tuple | None = None, path: str | No
     return _image_grid(rows, titles, image_shape, "decoded centres dec(V μ)", path)
 
 
+def _non_cluster_dims(model) -> np.ndarray:
+    """The rotated dimensions outside ``cluster_space_dims_``: what the reconstructions and the traversal treat as
+    the shared space (dimensions with β_cs near 0.5 carry little cluster information either way)."""
+    return np.setdiff1d(np.arange(np.asarray(model.betas_).shape[1]), np.asarray(model.cluster_space_dims_, dtype=int))
+
+
 def shared_traversal(model, X, n_steps: int = 7, component: int = 0, spread: float = 2.0) -> tuple:
     """
     Walk the shared space along one of its principal components while the cluster-space coordinates stay at
     a centre (ACe/DeC Fig. 3 right): row k starts from centre k, and its shared-space coordinates run from
-    ``-spread`` to ``+spread`` standard deviations of that component around the data mean.
+    ``-spread`` to ``+spread`` standard deviations of that component around the data mean. The shared space
+    here is every rotated dimension outside ``cluster_space_dims_``, as in :func:`plot_space_reconstructions`.
 
     Parameters
     ----------
@@ -227,9 +234,9 @@ def shared_traversal(model, X, n_steps: int = 7, component: int = 0, spread: flo
     tuple : (np.ndarray, np.ndarray)
         decoded images (n_clusters, n_steps, n_features) and the cluster of every row (n_clusters,)
     """
-    shared_dims = np.asarray(model.shared_space_dims_, dtype=int)
+    shared_dims = _non_cluster_dims(model)
     if len(shared_dims) == 0:
-        raise ValueError("the model has no shared-space dimension to traverse")
+        raise ValueError("every dimension belongs to the cluster space: there is no shared space to traverse")
     shared = model._rotated(X).cpu().numpy()[:, shared_dims]
     mean = shared.mean(0)
     _, singular_values, directions = np.linalg.svd(shared - mean, full_matrices=False)
@@ -259,3 +266,37 @@ def plot_shared_traversal(model, X, image_shape: tuple | None = None, n_steps: i
     images, clusters = shared_traversal(model, X, n_steps=n_steps, component=component)
     return _image_grid(list(images), [f"cluster {k}" for k in clusters], image_shape,
                        f"shared-space traversal along PC{component + 1}", path)
+
+
+def traversal_consistency(model, X, n_steps: int = 7, component: int = 0, spread: float = 2.0) -> dict:
+    """
+    Measure what :func:`shared_traversal` should show: the class stays while the style changes.
+
+    Every decoded image of the walk is clustered again with ``model.predict``; ``class_kept`` is the fraction
+    of the grid assigned to its row's cluster. The change along a row is the per-pixel variance over the
+    steps, averaged over pixels; it is reported in absolute terms and relative to the per-pixel variance of
+    X (1 would mean the walk varies a pixel as much as the whole data set does).
+
+    Parameters
+    ----------
+    model : ACeDeC
+        a fitted model with at least one shared-space dimension
+    X : array-like
+        data that define the principal components of the shared space
+    n_steps, component, spread
+        as in :func:`shared_traversal`
+
+    Returns
+    -------
+    dict
+        ``class_kept`` (float), ``row_pixel_variance`` (np.ndarray, one per row), ``relative_row_variance``
+        (np.ndarray, the same divided by the mean per-pixel variance of X)
+    """
+    images, clusters = shared_traversal(model, X, n_steps=n_steps, component=component, spread=spread)
+    n_rows = images.shape[0]
+    predicted = model.predict(images.reshape(n_rows * n_steps, *model.input_shape_)).reshape(n_rows, n_steps)
+    row_variance = images.var(axis=1).mean(axis=1)
+    data_variance = float(np.asarray(X, dtype=np.float64).reshape(len(X), -1).var(axis=0).mean())
+    return {"class_kept": float(np.mean(predicted == clusters[:, None])),
+            "row_pixel_variance": row_variance,
+            "relative_row_variance": row_variance / max(data_variance, 1e-12)}

@@ -76,10 +76,30 @@ def test_shared_traversal_rows_are_clusters_and_columns_steps(acedec, images, tm
     assert figure.axes[0].get_ylabel() == "cluster 0"
 
 
-def test_traversal_needs_a_shared_dimension(acedec, images):
+def test_traversal_needs_a_dimension_outside_the_cluster_space(acedec, images):
     from clustpy_acedec.plot import shared_traversal
     import copy
     model = copy.copy(acedec)
-    model.shared_space_dims_ = np.array([], dtype=int)
-    with pytest.raises(ValueError, match="shared-space"):
+    model.cluster_space_dims_ = np.arange(acedec.betas_.shape[1])
+    with pytest.raises(ValueError, match="no shared space"):
         shared_traversal(model, images)
+    # dimensions with β_cs near 0.5 belong to neither hardened space, and are walked
+    model.shared_space_dims_ = np.array([], dtype=int)
+    model.cluster_space_dims_ = np.array([0])
+    assert shared_traversal(model, images, n_steps=3)[0].shape == (2, 3, 64)
+
+
+def test_traversal_consistency_counts_the_grid(acedec, images, monkeypatch):
+    from clustpy_acedec import plot
+    result = plot.traversal_consistency(acedec, images, n_steps=4)
+    assert 0.0 <= result["class_kept"] <= 1.0
+    assert result["row_pixel_variance"].shape == (2,) and np.all(result["row_pixel_variance"] > 0)
+    data_variance = images.reshape(len(images), -1).var(axis=0).mean()
+    np.testing.assert_allclose(result["relative_row_variance"], result["row_pixel_variance"] / data_variance,
+                               rtol=1e-5)
+    # a model that puts every image into its row's cluster keeps the class everywhere, and one that
+    # always answers cluster 0 keeps it in row 0 only
+    monkeypatch.setattr(type(acedec), "predict", lambda self, X: np.repeat(np.arange(2), 4))
+    assert plot.traversal_consistency(acedec, images, n_steps=4)["class_kept"] == 1.0
+    monkeypatch.setattr(type(acedec), "predict", lambda self, X: np.zeros(len(X), dtype=int))
+    assert plot.traversal_consistency(acedec, images, n_steps=4)["class_kept"] == 0.5

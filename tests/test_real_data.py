@@ -16,7 +16,7 @@ from sklearn.metrics import normalized_mutual_info_score
 
 from clustpy_acedec import ACeDeC, ENRC
 from clustpy_acedec.data import load_npz, make_synth, scale_images
-from clustpy_acedec.metrics import average_variation_of_information, best_match_nmi
+from clustpy_acedec.metrics import best_match_nmi
 
 DATA_DIR = Path(__file__).resolve().parents[2] / "shared" / "data"
 
@@ -46,13 +46,8 @@ def test_synth_acedec_dcn_isolates_the_two_cluster_dimensions():
     assert np.all(np.abs(np.delete(model.betas_[0], model.cluster_space_dims_) - 0.5) < 0.05)
 
 
-def test_stickfigures_enrc_finds_both_poses():
-    from clustpy.data import load_stickfigures
-    X, labels = load_stickfigures(return_X_y=True)
-    model = ENRC(n_clusters=[3, 3], pretrain_epochs=60, clustering_epochs=40, device="cpu", random_state=0,
-                 verbose=False).fit(X)
-    assert np.all(best_match_nmi(labels, model.labels_) > 0.95)
-    assert average_variation_of_information(model.labels_) > 2.1
+# ENRC on stickfigures (seed 0, 60 + 40 epochs, both poses at NMI > 0.95, VI > 2.1) runs in CI as part of the
+# quick benchmark: tests/test_benchmark.py::test_quick_profile_writes_the_report_and_keeps_its_floors
 
 
 # ------------------------------------------------------------------------------------------ full protocols

@@ -1,0 +1,7 @@
+"""``python -m benchmarks``: the same as ``clustpy-acedec-bench``."""
+
+import sys
+
+from clustpy_acedec.benchmark.cli import main
+
+sys.exit(main())

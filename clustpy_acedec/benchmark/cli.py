@@ -1,0 +1,96 @@
+"""
+``clustpy-acedec-bench`` (also ``python -m benchmarks``): run a benchmark profile and write its results and
+report.
+"""
+
+import argparse
+import platform
+import shlex
+import sys
+from pathlib import Path
+
+from clustpy_acedec.benchmark.methods import METHODS
+from clustpy_acedec.benchmark.profiles import PROFILES
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="clustpy-acedec-bench",
+        description="Reproduce the tables of ACe/DeC (IJCAI 2021) and ENRC (AAAI 2020) with this package and "
+                    "clustpy's baselines; writes results.jsonl/.csv/.json and report.md (our values next to the "
+                    "papers'). Finished runs are kept in results.jsonl: rerunning the command resumes.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    profile = parser.add_mutually_exclusive_group()
+    profile.add_argument("--quick", dest="profile", action="store_const", const="quick",
+                         help="CPU smoke run, a few minutes: one seed, subsets, short schedules (CI runs it)")
+    profile.add_argument("--paper", dest="profile", action="store_const", const="paper",
+                         help="the papers' protocol: 10 seeds (20 for SYNTH-25), full data, 100 + 150 epochs")
+    parser.set_defaults(profile="quick")
+    parser.add_argument("--datasets", nargs="+", default=None, help="only these data sets of the profile")
+    parser.add_argument("--methods", nargs="+", default=None, help=f"only these methods; known: {', '.join(METHODS)}")
+    parser.add_argument("--seeds", nargs="+", type=int, default=None, help="these seeds instead of the profile's")
+    parser.add_argument("--device", default=None, help="'cpu', 'cuda', ... (default: CUDA when available)")
+    parser.add_argument("--data-dir", default=None, help="folder of the .npz files (default: $CLUSTPY_ACEDEC_DATA "
+                                                         "or ../shared/data); missing files fall back to clustpy's "
+                                                         "online loaders")
+    parser.add_argument("--output", default="bench_output", help="folder for results and report")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar and no per-run lines")
+    return parser
+
+
+def select_plans(profile: str, datasets=None, methods=None, seeds=None) -> list:
+    """The profile's plans, filtered; unknown names raise ValueError."""
+    plans = PROFILES[profile]()
+    known_datasets = {p.name for p in plans}
+    for name in datasets or []:
+        if name not in known_datasets:
+            raise ValueError(f"data set {name!r} is not in the {profile} profile: {', '.join(sorted(known_datasets))}")
+    for name in methods or []:
+        if name not in METHODS:
+            raise ValueError(f"unknown method {name!r}; known: {', '.join(METHODS)}")
+    selected = []
+    for plan in plans:
+        if datasets and plan.name not in datasets:
+            continue
+        if methods:
+            plan.methods = [m for m in plan.methods if m in methods]
+        if seeds:
+            plan.seeds = list(seeds)
+        if plan.methods:
+            selected.append(plan)
+    return selected
+
+
+def describe_machine(device: str) -> str:
+    import torch
+    if device.startswith("cuda"):
+        hardware = torch.cuda.get_device_name(torch.device(device))
+    else:
+        import os
+        hardware = f"{platform.processor() or platform.machine()} CPU, {os.cpu_count()} cores, " \
+                   f"{torch.get_num_threads()} torch threads"
+    return f"{hardware}; torch {torch.__version__}; Python {platform.python_version()}"
+
+
+def main(argv: list | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from clustpy_acedec._validation import resolve_device
+    from clustpy_acedec.benchmark.report import write_report
+    from clustpy_acedec.benchmark.runner import run_plan
+    try:
+        plans = select_plans(args.profile, args.datasets, args.methods, args.seeds)
+    except ValueError as error:
+        print(f"clustpy-acedec-bench: {error}", file=sys.stderr)
+        return 2
+    device = str(resolve_device(args.device))
+    output = Path(args.output)
+    records = run_plan(plans, output, device=device, data_dir=args.data_dir, verbose=not args.quiet,
+                       progress=not args.quiet)
+    command = "clustpy-acedec-bench " + " ".join(shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:]))
+    report = write_report(records, output, command, describe_machine(device))
+    print(f"report: {report}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,127 @@
+"""
+The benchmark's data sets: offline first (.npz files of a data folder, data bundled in clustpy, generators
+of this package), clustpy's online loaders only as a announced fallback.
+"""
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from clustpy_acedec.data import (channel_zscore, load_npz, make_concatenated_mnist, make_synth, scale_images)
+
+
+@dataclass
+class BenchmarkDataset:
+    """A data set as the methods take it: flat features, labels with one column per ground-truth clustering."""
+    name: str
+    X: np.ndarray  # (n, D) float32
+    labels: np.ndarray  # (n, L) int
+    image_shape: tuple | None = None  # (H, W) or (H, W, C) for image data
+    source: str = ""
+    notes: list = field(default_factory=list)
+
+    @property
+    def n_clusters(self) -> list:
+        return [len(np.unique(self.labels[:, g])) for g in range(self.labels.shape[1])]
+
+    @property
+    def is_multi(self) -> bool:
+        return self.labels.shape[1] > 1
+
+
+def _images(name: str, images: np.ndarray, labels: np.ndarray, source: str, zscore: bool = False):
+    images = channel_zscore(images) if zscore else scale_images(images)
+    labels = np.asarray(labels).reshape(len(labels), -1).astype(np.int64)
+    return BenchmarkDataset(name, images.reshape(len(images), -1), labels, tuple(images.shape[1:]), source)
+
+
+def _synth(seed: int, data_dir):
+    X, y = make_synth(random_state=seed)
+    return BenchmarkDataset("SYNTH-25", X, y[:, None], None, "generated: clustpy_acedec.data.make_synth")
+
+
+def _npz(file_key: str, display: str, subset: str = "all", zscore: bool = False, classes=None):
+    def load(seed: int, data_dir):
+        images, labels = load_npz(file_key, data_dir, subset=subset)
+        if classes is not None:  # the GTSRB 4-sign subset of ENRC, with its colour labeling
+            keep = np.isin(labels, classes)
+            images, labels = images[keep], labels[keep]
+            red = np.isin(labels, classes[:2]).astype(np.int64)
+            labels = np.stack([np.searchsorted(classes, labels), red], axis=1)
+        return _images(display, images, labels, f"{Path(str(data_dir or '')) / file_key}.npz ({subset})", zscore)
+    return load
+
+
+def _clustpy(loader_name: str, display: str):
+    def load(seed: int, data_dir):
+        import clustpy.data
+        X, labels = getattr(clustpy.data, loader_name)(return_X_y=True)
+        images = X.reshape(len(X), 20, 20) if display == "stickfigures" else X
+        data = _images(display, images, labels, f"clustpy.data.{loader_name} (bundled)")
+        if display != "stickfigures":
+            data.image_shape = None
+        return data
+    return load
+
+
+def _c_mnist(seed: int, data_dir):
+    images, labels = load_npz("mnist", data_dir, subset="train")
+    pairs, pair_labels = make_concatenated_mnist(images, labels, random_state=seed)
+    return _images("C-MNIST", pairs, pair_labels, "generated from mnist.npz (train) by make_concatenated_mnist")
+
+
+#: name -> loader(seed, data_dir); the ACe/DeC and ENRC data sets available offline.
+LOADERS = {
+    "SYNTH-25": _synth,
+    "MNIST": _npz("mnist", "MNIST"),
+    "MNIST-Test": _npz("mnist", "MNIST-Test", subset="test"),
+    "FMNIST": _npz("fashion_mnist", "FMNIST"),
+    "USPS": _npz("usps", "USPS"),
+    "GTSRB": _npz("gtsrb", "GTSRB", zscore=True, classes=np.array([4, 9, 35, 38])),
+    "CMU faces": _npz("cmu_faces", "CMU faces"),
+    "stickfigures": _clustpy("load_stickfigures", "stickfigures"),
+    "nrLetters": _clustpy("load_nrletters", "nrLetters"),
+    "C-MNIST": _c_mnist,
+}
+
+#: clustpy's online loaders, used (with a note) when a file of the data folder is missing.
+_ONLINE = {"MNIST": "load_mnist", "FMNIST": "load_fmnist", "USPS": "load_usps"}
+
+
+def load_dataset(name: str, seed: int = 0, data_dir=None, max_samples: int | None = None) -> BenchmarkDataset:
+    """
+    Load a benchmark data set.
+
+    Parameters
+    ----------
+    name : str
+        one of ``LOADERS``
+    seed : int
+        seed of generated data and of the subset (default: 0)
+    data_dir : str | Path | None
+        folder of the .npz files (default: ``$CLUSTPY_ACEDEC_DATA`` or ../shared/data)
+    max_samples : int | None
+        keep a random, seeded subset of at most this many points (default: None)
+
+    Returns
+    -------
+    BenchmarkDataset
+    """
+    if name not in LOADERS:
+        raise ValueError(f"unknown data set {name!r}; known: {', '.join(LOADERS)}")
+    try:
+        data = LOADERS[name](seed, data_dir)
+    except FileNotFoundError as missing:
+        if name not in _ONLINE:
+            raise
+        import clustpy.data
+        print(f"{missing}; falling back to clustpy.data.{_ONLINE[name]}, which downloads")
+        X, y = getattr(clustpy.data, _ONLINE[name])(return_X_y=True)
+        side = int(round(np.sqrt(X.shape[1])))
+        data = _images(name, X.reshape(len(X), side, side), y, f"clustpy.data.{_ONLINE[name]} (download)")
+    if max_samples is not None and len(data.X) > max_samples:
+        keep = np.sort(np.random.default_rng(seed).choice(len(data.X), max_samples, replace=False))
+        data.X, data.labels = data.X[keep], data.labels[keep]
+        data.notes.append(f"random subset of {max_samples} points")
+    return data

@@ -1,0 +1,195 @@
+"""
+The methods of the benchmark, each a function ``run(data, context) -> dict`` returning ``labels`` ((n,) or
+(n, S)) and optionally ``n_cluster_dims``. Deep methods and the AE+ baselines share the context's pretrained
+autoencoder (one per data set and seed); every deep method trains a copy of it for the same number of
+clustering epochs.
+"""
+
+import copy
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from clustpy_acedec.benchmark.datasets import BenchmarkDataset
+from clustpy_acedec.training import encode_all
+
+
+def summed_squared_error(x: torch.Tensor, x_rec: torch.Tensor) -> torch.Tensor:
+    """Reconstruction loss summed over features and averaged over the batch (DCN's ℓ and ours)."""
+    return (x - x_rec).pow(2).reshape(len(x), -1).sum(1).mean()
+
+
+@dataclass
+class RunContext:
+    """One data set and seed: the schedule, and the autoencoder all deep methods start from."""
+    seed: int
+    device: str
+    pretrain_epochs: int
+    clustering_epochs: int
+    batch_size: int = 256
+    embedding_size: int = 10
+    pretraining: str = "stacked_denoising"
+    linear_autoencoder: bool = False  # ACe/DeC §4: one linear layer with d = D for SYNTH-25
+    init_iterations: int = 5000  # ACeDeC's initial phase
+    subset_for_linear_methods: int = 10000  # SubKmeans / Nr-Kmeans on raw data: the papers' 10,000-point subsets
+    verbose: bool = False
+    _autoencoder: object = field(default=None, repr=False)
+    _embedded: object = field(default=None, repr=False)
+    pretrain_seconds: float = 0.0
+
+    def autoencoder(self, data: BenchmarkDataset) -> torch.nn.Module:
+        """The pretrained autoencoder of this data set and seed, trained on first use."""
+        if self._autoencoder is None:
+            import time
+            from clustpy.deep.neural_networks import FeedforwardAutoencoder
+            from clustpy_acedec._validation import resolve_device
+            from clustpy_acedec.pretraining import resolve_pretraining
+            from clustpy_acedec.training import pretrain_autoencoder
+            start = time.perf_counter()
+            torch.manual_seed(self.seed)
+            dim = data.X.shape[1]
+            layers = [dim, dim] if self.linear_autoencoder else [dim, 500, 500, 2000, self.embedding_size]
+            device = resolve_device(self.device)
+            autoencoder = FeedforwardAutoencoder(layers=layers, random_state=self.seed).to(device)
+            X = torch.as_tensor(data.X, device=device)
+            generator = torch.Generator(device=device).manual_seed(self.seed)
+            schedule = resolve_pretraining("end_to_end" if self.linear_autoencoder else self.pretraining,
+                                           self.pretrain_epochs)
+            if schedule is not None:
+                schedule.run(autoencoder, X, self.batch_size, generator, verbose=self.verbose)
+            else:
+                pretrain_autoencoder(autoencoder, X, self.pretrain_epochs, self.batch_size, torch.optim.Adam,
+                                     {"lr": 1e-3}, generator, verbose=self.verbose)
+            self._autoencoder = autoencoder
+            self.pretrain_seconds = time.perf_counter() - start
+        return self._autoencoder
+
+    def embedded(self, data: BenchmarkDataset) -> np.ndarray:
+        if self._embedded is None:
+            autoencoder = self.autoencoder(data)
+            device = next(autoencoder.parameters()).device
+            self._embedded = encode_all(autoencoder, torch.as_tensor(data.X, device=device)).cpu().numpy()
+        return self._embedded
+
+    def fresh_autoencoder(self, data: BenchmarkDataset) -> torch.nn.Module:
+        """A copy of the pretrained autoencoder, so that no method trains the shared one."""
+        return copy.deepcopy(self.autoencoder(data))
+
+    def subset(self, n: int) -> np.ndarray:
+        rng = np.random.default_rng(self.seed)
+        return np.sort(rng.choice(n, self.subset_for_linear_methods, replace=False)) \
+            if n > self.subset_for_linear_methods else np.arange(n)
+
+
+def _deep_params(data: BenchmarkDataset, context: RunContext, augmentation: bool = False) -> dict:
+    return dict(n_clusters=data.n_clusters[0], batch_size=context.batch_size, pretrain_epochs=0,
+                clustering_epochs=context.clustering_epochs, neural_network=context.fresh_autoencoder(data),
+                embedding_size=context.embedding_size, augmentation_invariance=augmentation, device=context.device,
+                random_state=context.seed)
+
+
+def _predict_all(model, X: np.ndarray, subset: np.ndarray) -> np.ndarray:
+    """Labels of all points of a method fitted on a subset."""
+    return model.labels_ if len(subset) == len(X) else model.predict(X)
+
+
+# ------------------------------------------------------------------------------------------ raw data and AE+
+def kmeans(data, context, on_embedding: bool = False) -> dict:
+    from sklearn.cluster import KMeans
+    X = context.embedded(data) if on_embedding else data.X
+    return {"labels": KMeans(data.n_clusters[0], n_init=10, random_state=context.seed).fit_predict(X)}
+
+
+def subkmeans(data, context, on_embedding: bool = False) -> dict:
+    from clustpy.centroid import SubKmeans
+    X = context.embedded(data) if on_embedding else data.X
+    subset = context.subset(len(X))
+    model = SubKmeans(data.n_clusters[0], random_state=context.seed).fit(X[subset])
+    return {"labels": _predict_all(model, X, subset), "n_cluster_dims": int(model.m_[0])}
+
+
+def nrkmeans(data, context, on_embedding: bool = False) -> dict:
+    """Nr-Kmeans, best of 10 runs by its own cost (ENRC §3.4); one noise space added."""
+    from clustpy.alternative import NrKmeans
+    X = context.embedded(data) if on_embedding else data.X
+    subset = context.subset(len(X))
+    model = NrKmeans([*data.n_clusters, 1], n_init=10, random_state=context.seed).fit(X[subset])
+    labels = _predict_all(model, X, subset)
+    return {"labels": labels[:, :len(data.n_clusters)]}
+
+
+def orthogonal(data, context, variant: int) -> dict:
+    """Orth1 / Orth2 of Cui et al. 2007 (clustpy), on the embedding as in ENRC §3.4."""
+    from clustpy.alternative import ClusteringInOrthogonalSpaces, OrthogonalClustering
+    cls = OrthogonalClustering if variant == 1 else ClusteringInOrthogonalSpaces
+    model = cls(data.n_clusters, random_state=context.seed).fit(context.embedded(data))
+    return {"labels": model.labels_}
+
+
+# ------------------------------------------------------------------------------------------ deep
+def dcn(data, context, lam: float) -> dict:
+    """clustpy's DCN with λ of the DCN paper: L_rec (summed over features) + λ/2 · L_clust, i.e. clustpy's
+    ``clustering_loss_weight`` = λ with our summed reconstruction loss (clustpy multiplies by 1/2 itself)."""
+    from clustpy.deep import DCN
+    model = DCN(**_deep_params(data, context), clustering_loss_weight=lam, ssl_loss_weight=1.0,
+                ssl_loss_fn=summed_squared_error).fit(data.X)
+    return {"labels": model.labels_}
+
+
+def dec(data, context, improved: bool = False) -> dict:
+    from clustpy.deep import DEC, IDEC
+    params = _deep_params(data, context)
+    model = (IDEC(**params, ssl_loss_fn=summed_squared_error) if improved else DEC(**params)).fit(data.X)
+    return {"labels": model.labels_}
+
+
+def acedec(data, context, base: str, augmentation: bool = False) -> dict:
+    from clustpy.deep import DCN, DEC, IDEC
+    from clustpy_acedec import ACeDeC
+    base_estimator = dict(DCN=DCN, DEC=DEC, IDEC=IDEC)[base](**_deep_params(data, context, augmentation))
+    model = ACeDeC(base=base_estimator, init_iterations=context.init_iterations, image_shape=data.image_shape,
+                   verbose=context.verbose).fit(data.X)
+    return {"labels": model.labels_, "n_cluster_dims": len(model.cluster_space_dims_)}
+
+
+def enrc(data, context, augmentation: bool = False) -> dict:
+    from clustpy_acedec import ENRC
+    params = _deep_params(data, context, augmentation)
+    params.pop("n_clusters")
+    model = ENRC(n_clusters=data.n_clusters, image_shape=data.image_shape, verbose=context.verbose, **params).fit(data.X)
+    return {"labels": model.labels_}
+
+
+@dataclass(frozen=True)
+class Method:
+    name: str
+    run: object
+    kwargs: dict
+    multi: bool = False  # finds several clusterings (needs a data set with several labelings)
+    deep: bool = False
+    needs_images: bool = False
+
+
+def _method(name, run, multi=False, deep=False, needs_images=False, **kwargs) -> Method:
+    return Method(name, run, kwargs, multi, deep, needs_images)
+
+
+#: name -> Method; names as in the papers' tables.
+METHODS = {m.name: m for m in [
+    _method("k-means", kmeans),
+    _method("SubKmeans", subkmeans),
+    _method("AE + k-means", kmeans, on_embedding=True),
+    _method("AE + SubKmeans", subkmeans, on_embedding=True),
+    *[_method(f"DCN (λ={lam})", dcn, deep=True, lam=lam) for lam in (0.1, 1.0, 10.0)],
+    _method("DEC", dec, deep=True),
+    _method("IDEC", dec, deep=True, improved=True),
+    *[_method(f"ACe/DeC+{base}", acedec, deep=True, base=base) for base in ("DCN", "DEC", "IDEC")],
+    *[_method(f"ACe/DeC+{base} + Aug", acedec, deep=True, needs_images=True, base=base, augmentation=True)
+      for base in ("DCN", "DEC", "IDEC")],
+    _method("ENRC", enrc, multi=True, deep=True),
+    _method("Nr-Kmeans", nrkmeans, multi=True),
+    _method("AE + Nr-Kmeans", nrkmeans, multi=True, on_embedding=True),
+    _method("Orth1", orthogonal, multi=True, variant=1),
+    _method("Orth2", orthogonal, multi=True, variant=2),
+]}

@@ -1,0 +1,46 @@
+"""
+The benchmark's profiles: which data sets, methods, seeds and schedules a run covers.
+
+``quick`` is a CPU smoke run of the whole pipeline (CI runs it, a few minutes on two cores): one seed,
+subsets, short schedules, so its numbers are far below the papers' and only guard against regressions.
+``paper`` is the papers' protocol: 10 pretrained autoencoders (20 for SYNTH-25), DEC's stacked denoising
+pretraining, 100 + 150 epochs, all methods of the tables; it needs a GPU to finish in hours.
+"""
+
+from clustpy_acedec.benchmark.runner import DatasetPlan
+
+_TABLE1 = ["ACe/DeC+DCN", "DCN (λ=0.1)", "DCN (λ=1.0)", "DCN (λ=10.0)", "k-means", "SubKmeans", "AE + SubKmeans",
+           "AE + k-means"]
+_AUG = ["ACe/DeC+DCN + Aug", "ACe/DeC+DEC + Aug", "ACe/DeC+IDEC + Aug"]
+_TABLE2 = ["ACe/DeC+DEC", "ACe/DeC+IDEC", "DEC", "IDEC"]
+_NONREDUNDANT = ["ENRC", "Nr-Kmeans", "AE + Nr-Kmeans", "Orth1", "Orth2"]
+
+
+def paper() -> list:
+    images = _TABLE1 + _AUG + _TABLE2
+    return [
+        DatasetPlan("SYNTH-25", _TABLE1 + _TABLE2, seeds=list(range(20)), embedding_size=27, linear_autoencoder=True,
+                    pretraining="end_to_end"),
+        *[DatasetPlan(name, images) for name in ("MNIST", "MNIST-Test", "FMNIST", "USPS")],
+        DatasetPlan("GTSRB", images + _NONREDUNDANT),
+        DatasetPlan("stickfigures", _NONREDUNDANT, batch_size=128, embedding_size=20),
+        DatasetPlan("nrLetters", _NONREDUNDANT, batch_size=128, embedding_size=20),
+        DatasetPlan("CMU faces", _NONREDUNDANT, batch_size=128, embedding_size=20),
+        DatasetPlan("C-MNIST", _NONREDUNDANT, batch_size=128, embedding_size=20),
+    ]
+
+
+def quick() -> list:
+    return [
+        DatasetPlan("SYNTH-25", ["k-means", "AE + k-means", "DCN (λ=1.0)", "ACe/DeC+DCN"], seeds=[0],
+                    pretrain_epochs=20, clustering_epochs=20, embedding_size=27, max_samples=4000,
+                    linear_autoencoder=True, pretraining="end_to_end", init_iterations=1000),
+        DatasetPlan("USPS", ["k-means", "AE + k-means", "DCN (λ=1.0)", "IDEC", "ACe/DeC+DCN", "ACe/DeC+IDEC"],
+                    seeds=[0], pretrain_epochs=20, clustering_epochs=10, max_samples=2000, pretraining="end_to_end",
+                    init_iterations=1000),
+        DatasetPlan("stickfigures", ["ENRC", "AE + Nr-Kmeans", "Orth1"], seeds=[0], pretrain_epochs=60,
+                    clustering_epochs=40, batch_size=128, embedding_size=20, pretraining="end_to_end"),
+    ]
+
+
+PROFILES = {"quick": quick, "paper": paper}

@@ -1,0 +1,127 @@
+"""
+The benchmark loop: for every data set and seed one pretrained autoencoder, then every method on it; each
+finished run is appended to ``results.jsonl`` at once, so that an interrupted benchmark resumes where it
+stopped.
+"""
+
+import json
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from sklearn.metrics import normalized_mutual_info_score
+
+from clustpy_acedec.benchmark.datasets import BenchmarkDataset, load_dataset
+from clustpy_acedec.benchmark.methods import METHODS, RunContext
+from clustpy_acedec.metrics import average_variation_of_information, best_match_nmi
+
+
+@dataclass
+class DatasetPlan:
+    """How one data set is run: its schedule and the methods that apply to it."""
+    name: str
+    methods: list
+    pretrain_epochs: int = 100
+    clustering_epochs: int = 150
+    batch_size: int = 256
+    embedding_size: int = 10
+    max_samples: int | None = None
+    seeds: list = field(default_factory=lambda: list(range(10)))
+    pretraining: str = "stacked_denoising"
+    linear_autoencoder: bool = False
+    init_iterations: int = 5000  # ACeDeC's initial phase (V and β on the fixed embedding)
+
+
+def score(data: BenchmarkDataset, labels: np.ndarray, multi: bool) -> dict:
+    """NMI per ground-truth labeling (best-matching found clustering) and, for several clusterings, the VI."""
+    labels = np.asarray(labels).reshape(len(labels), -1)
+    if not multi:
+        return {"nmi": [float(normalized_mutual_info_score(data.labels[:, 0], labels[:, 0]))], "vi": None}
+    nmi = best_match_nmi(data.labels, labels).tolist()
+    try:
+        vi = average_variation_of_information(labels)
+    except ValueError:  # fewer than two non-trivial clusterings found: 'n.a.' as in ENRC Table 3
+        vi = None
+    return {"nmi": nmi, "vi": vi}
+
+
+def read_results(path: Path) -> list:
+    if not path.is_file():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def _key(record: dict) -> tuple:
+    return record["dataset"], record["method"], record["seed"]
+
+
+def run_plan(plans: list, output: Path, device: str = "cpu", data_dir=None, verbose: bool = True,
+             progress: bool = True) -> list:
+    """
+    Run every (data set, seed, method) of the plans that ``output/results.jsonl`` does not hold yet.
+
+    Returns
+    -------
+    list
+        all records of ``results.jsonl`` (old and new)
+    """
+    import tqdm
+    output.mkdir(parents=True, exist_ok=True)
+    results_path = output / "results.jsonl"
+    done = {_key(r) for r in read_results(results_path)}
+    jobs = [(plan, seed, method) for plan in plans for seed in plan.seeds for method in plan.methods
+            if (plan.name, method, seed) not in done]
+    bar = tqdm.tqdm(total=len(jobs), desc="benchmark", disable=not progress)
+    contexts = {}
+    for plan, seed, method_name in jobs:
+        bar.set_postfix_str(f"{plan.name} / {method_name} / seed {seed}")
+        if (plan.name, seed) not in contexts:
+            contexts.clear()  # one data set and autoencoder in memory at a time
+            data = load_dataset(plan.name, seed, data_dir, plan.max_samples)
+            contexts[(plan.name, seed)] = (data, RunContext(
+                seed, device, plan.pretrain_epochs, plan.clustering_epochs, plan.batch_size, plan.embedding_size,
+                plan.pretraining, plan.linear_autoencoder, init_iterations=plan.init_iterations))
+        data, context = contexts[(plan.name, seed)]
+        record = _run_one(data, context, method_name, plan, device)
+        with results_path.open("a") as file:
+            file.write(json.dumps(record) + "\n")
+        if verbose:
+            bar.write(_describe(record))
+        bar.update()
+    bar.close()
+    return read_results(results_path)
+
+
+def _run_one(data: BenchmarkDataset, context: RunContext, method_name: str, plan: DatasetPlan, device: str) -> dict:
+    method = METHODS[method_name]
+    record = {"dataset": plan.name, "method": method_name, "seed": context.seed, "n_samples": len(data.X),
+              "n_features": data.X.shape[1], "pretrain_epochs": plan.pretrain_epochs,
+              "clustering_epochs": plan.clustering_epochs, "pretraining": plan.pretraining, "device": device,
+              "notes": "; ".join(data.notes), "nmi": None, "vi": None, "n_cluster_dims": None, "error": None}
+    if method.multi and not data.is_multi:
+        record["error"] = "needs a data set with several ground-truth labelings"
+        return record
+    if method.deep or method.name.startswith("AE"):
+        context.autoencoder(data)  # pretraining is timed once per data set and seed, not per method
+    record["pretrain_seconds"] = round(context.pretrain_seconds, 2)
+    start = time.perf_counter()
+    try:
+        result = method.run(data, context, **method.kwargs)
+    except Exception as error:  # a failing baseline is reported, not fatal to the benchmark
+        record["error"] = f"{type(error).__name__}: {error}"
+        record["traceback"] = traceback.format_exc(limit=3)
+        return record
+    record["seconds"] = round(time.perf_counter() - start, 2)
+    record.update(score(data, result["labels"], method.multi))
+    record["n_cluster_dims"] = result.get("n_cluster_dims")
+    return record
+
+
+def _describe(record: dict) -> str:
+    if record.get("error"):
+        return f"{record['dataset']:>12} | {record['method']:<24} | seed {record['seed']} | skipped: {record['error']}"
+    nmi = " ".join(f"{v:.3f}" for v in record["nmi"])
+    vi = f" VI {record['vi']:.2f}" if record.get("vi") is not None else ""
+    return f"{record['dataset']:>12} | {record['method']:<24} | seed {record['seed']} | NMI {nmi}{vi} | {record['seconds']:.1f} s"

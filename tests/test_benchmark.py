@@ -1,0 +1,97 @@
+"""The benchmark suite: scoring, resuming, the report's layout, and the quick profile's numbers."""
+
+import json
+
+import numpy as np
+import pytest
+
+from clustpy_acedec.benchmark import paper_values
+from clustpy_acedec.benchmark.cli import main, select_plans
+from clustpy_acedec.benchmark.datasets import BenchmarkDataset, load_dataset
+from clustpy_acedec.benchmark.report import aggregate, write_report
+from clustpy_acedec.benchmark.runner import DatasetPlan, run_plan, score
+from clustpy_acedec.data import default_data_dir
+
+
+def _record(dataset, method, seed, nmi, vi=None, dims=None):
+    return {"dataset": dataset, "method": method, "seed": seed, "nmi": nmi, "vi": vi, "n_cluster_dims": dims,
+            "seconds": 1.0, "pretrain_seconds": 2.0, "notes": "", "error": None}
+
+
+def test_score_single_and_multiple_clusterings():
+    labels = np.repeat(np.arange(3), 4)
+    data = BenchmarkDataset("toy", np.zeros((12, 2), np.float32), np.stack([labels, labels % 2], 1))
+    assert score(data, labels, multi=False) == {"nmi": [1.0], "vi": None}
+    result = score(data, np.stack([labels % 2, labels], 1), multi=True)
+    assert result["nmi"] == [1.0, 1.0] and result["vi"] > 0
+    assert score(data, np.stack([labels, np.zeros(12, int)], 1), multi=True)["vi"] is None  # 'n.a.'
+
+
+def test_aggregate_means_over_seeds_and_ignores_failures():
+    records = [_record("USPS", "ACe/DeC+DCN", 0, [0.6], dims=4), _record("USPS", "ACe/DeC+DCN", 1, [0.8], dims=6),
+               {**_record("USPS", "ACe/DeC+DCN", 2, None), "error": "boom"}]
+    summary = aggregate(records)[("USPS", "ACe/DeC+DCN")]
+    assert summary["n_seeds"] == 2 and summary["nmi_mean"] == pytest.approx([0.7]) and summary["dims"] == 5
+
+
+def test_report_lays_out_the_papers_tables_with_published_values_and_flags(tmp_path):
+    records = [_record("USPS", "ACe/DeC+DCN", 0, [0.10]), _record("USPS", "ACe/DeC+DCN", 1, [0.12]),
+               _record("MNIST", "k-means", 0, [0.50]),
+               _record("stickfigures", "ENRC", 0, [1.0, 1.0], vi=2.2)]
+    path = write_report(records, tmp_path, "clustpy-acedec-bench --quick", "test machine")
+    text = path.read_text()
+    for heading in ("ACe/DeC Table 1: NMI without augmentation", "with augmentation", "ACe/DeC Table 2",
+                    "ACe/DeC Table 3", "ENRC Table 1", "ENRC Table 3", "Runtime"):
+        assert heading in text
+    usps_paper = paper_values.ACEDEC_TABLE1[False]["USPS"]["ACe/DeC+DCN"]
+    assert f"0.11 ± 0.01 ({usps_paper[0]:.2f} ± {usps_paper[1]:.2f}) ⚠" in text  # far below: flagged
+    mnist_paper = paper_values.ACEDEC_TABLE1[False]["MNIST-Full"]["k-means"]
+    assert f"0.50 ({mnist_paper[0]:.2f} ± {mnist_paper[1]:.2f})" in text  # MNIST is the paper's MNIST-Full
+    sticks = paper_values.ENRC_TABLE1["Stickfigures"]["ENRC"][0]
+    assert f"1.00 ({sticks[0]:.2f} ± {sticks[1]:.2f})" in text
+    assert "| ISAAC |" in text  # paper-only methods are shown
+    assert (tmp_path / "results.csv").read_text().splitlines()[0].startswith("dataset,method,seed,nmi")
+    assert len(json.loads((tmp_path / "results.json").read_text())) == 4
+
+
+def test_runs_are_appended_and_a_rerun_resumes(tmp_path):
+    plan = DatasetPlan("SYNTH-25", ["k-means"], seeds=[0, 1], max_samples=400)
+    records = run_plan([plan], tmp_path, verbose=False, progress=False)
+    assert [(r["method"], r["seed"]) for r in records] == [("k-means", 0), ("k-means", 1)]
+    assert all(r["n_samples"] == 400 and 0 <= r["nmi"][0] <= 1 and r["seconds"] >= 0 for r in records)
+    (tmp_path / "results.jsonl").write_text((tmp_path / "results.jsonl").read_text().splitlines()[0] + "\n")
+    records = run_plan([plan], tmp_path, verbose=False, progress=False)  # only seed 1 is run again
+    assert [r["seed"] for r in records] == [0, 1]
+
+
+def test_filters_and_unknown_names():
+    plans = select_plans("quick", datasets=["USPS"], methods=["k-means"], seeds=[3])
+    assert [(p.name, p.methods, p.seeds) for p in plans] == [("USPS", ["k-means"], [3])]
+    with pytest.raises(ValueError, match="not in the quick profile"):
+        select_plans("quick", datasets=["OBJECTS-42"])
+    with pytest.raises(ValueError, match="unknown method"):
+        select_plans("quick", methods=["spectral"])
+    assert {p.name for p in select_plans("paper")} >= {"SYNTH-25", "MNIST", "MNIST-Test", "FMNIST", "USPS", "GTSRB",
+                                                       "stickfigures", "nrLetters", "CMU faces", "C-MNIST"}
+
+
+def test_gtsrb_carries_the_sign_and_the_colour_labeling():
+    if default_data_dir() is None:
+        pytest.skip("needs ../shared/data")
+    data = load_dataset("GTSRB")
+    assert data.n_clusters == [4, 2] and data.image_shape == (35, 35, 3)
+    assert np.allclose(data.X.reshape(-1, 3).mean(0), 0, atol=1e-3)  # channel-wise z-score (ENRC §3.1)
+
+
+@pytest.mark.skipif(default_data_dir() is None, reason="needs ../shared/data")
+def test_quick_profile_writes_the_report_and_keeps_its_floors(tmp_path):
+    """The CI guard: the quick profile end to end on the CPU, with floors below its measured numbers."""
+    assert main(["--quick", "--quiet", "--device", "cpu", "--output", str(tmp_path)]) == 0
+    records = {(r["dataset"], r["method"]): r for r in json.loads((tmp_path / "results.json").read_text())}
+    assert not [key for key, r in records.items() if r["error"]]
+    assert records["SYNTH-25", "k-means"]["nmi"][0] > 0.8
+    assert records["USPS", "ACe/DeC+DCN"]["nmi"][0] > 0.45
+    assert records["USPS", "ACe/DeC+IDEC"]["nmi"][0] > 0.45
+    assert min(records["stickfigures", "ENRC"]["nmi"]) > 0.95 and records["stickfigures", "ENRC"]["vi"] > 2.1
+    text = (tmp_path / "report.md").read_text()
+    assert "clustpy-acedec-bench --quick" in text and "ENRC Table 1" in text

@@ -1,0 +1,89 @@
+"""DEC's stacked denoising pretraining: stages, layer-wise training, fine-tuning, estimator option."""
+
+import numpy as np
+import pytest
+import torch
+from clustpy.deep import DCN
+from clustpy.deep.neural_networks import FeedforwardAutoencoder
+
+from clustpy_acedec import ACeDeC, ENRC
+from clustpy_acedec.losses import reconstruction_loss
+from clustpy_acedec.networks import SmallConvAutoencoder
+from clustpy_acedec.pretraining import (StackedDenoisingPretraining, _layer_pairs, linear_stages,
+                                        resolve_pretraining)
+
+
+@pytest.fixture
+def data():
+    rng = np.random.default_rng(0)
+    latent = rng.normal(size=(256, 3))
+    X = np.tanh(latent @ rng.normal(size=(3, 12))) + 0.05 * rng.normal(size=(256, 12))
+    return torch.tensor(X, dtype=torch.float32)
+
+
+def test_stages_start_at_each_linear_layer():
+    autoencoder = FeedforwardAutoencoder([12, 8, 6, 3])
+    stages = linear_stages(autoencoder.encoder.block)
+    assert len(stages) == 3
+    assert all(isinstance(stage[0], torch.nn.Linear) for stage in stages)
+    assert isinstance(stages[0][-1], torch.nn.LeakyReLU) and len(stages[-1]) == 1  # linear embedding
+    pairs = _layer_pairs(autoencoder)
+    assert [(e[0].in_features, d[0].out_features) for e, d in pairs] == [(12, 12), (8, 8), (6, 6)]
+
+
+def test_layerwise_then_finetuning_trains_every_layer_and_reconstructs(data):
+    torch.manual_seed(0)
+    autoencoder = FeedforwardAutoencoder([12, 8, 6, 3])
+    before = [p.detach().clone() for p in autoencoder.parameters()]
+    with torch.no_grad():
+        error_before = float(reconstruction_loss(data, autoencoder.decode(autoencoder.encode(data))))
+    schedule = StackedDenoisingPretraining(layerwise_epochs=10, finetune_epochs=30, lr=0.1)
+    result = schedule.run(autoencoder, data, batch_size=32, generator=torch.Generator().manual_seed(0))
+    assert result is autoencoder and autoencoder.fitted and not autoencoder.training
+    assert all(not torch.equal(b, p) for b, p in zip(before, autoencoder.parameters()))
+    with torch.no_grad():
+        error_after = float(reconstruction_loss(data, autoencoder.decode(autoencoder.encode(data))))
+    assert error_after < 0.5 * error_before
+
+
+def test_dec_schedule_from_epochs_and_names():
+    schedule = resolve_pretraining("stacked_denoising", 100)
+    assert (schedule.layerwise_epochs, schedule.finetune_epochs, schedule.dropout, schedule.lr) == (50, 100, 0.2, 1.0)
+    assert resolve_pretraining("end_to_end", 100) is None
+    assert resolve_pretraining("stacked_denoising", 0) is None
+    custom = StackedDenoisingPretraining(layerwise_epochs=1, finetune_epochs=2)
+    assert resolve_pretraining(custom, 100) is custom
+    with pytest.raises(ValueError, match="pretraining must be one of"):
+        resolve_pretraining("greedy", 10)
+    with pytest.raises(TypeError, match="pretraining must be"):
+        resolve_pretraining(3, 10)
+
+
+def test_convolutional_network_is_refused(data):
+    with pytest.raises(TypeError, match="fully connected autoencoder"):
+        StackedDenoisingPretraining(1, 1).run(SmallConvAutoencoder((1, 8, 8), 4), data, 32, torch.Generator())
+
+
+def test_divergence_is_reported(data):
+    with pytest.raises(FloatingPointError, match="diverged in layer pair 1"):
+        StackedDenoisingPretraining(1, 1, lr=1e6, max_grad_norm=None).run(FeedforwardAutoencoder([12, 8, 3]), data * 100, 32,
+                                                       torch.Generator())
+
+
+def test_estimators_pretrain_with_the_option(data):
+    X = torch.sigmoid(data).numpy()  # in [0, 1], the scale the default learning rate is meant for
+    base = DCN(n_clusters=2, pretrain_epochs=4, clustering_epochs=1, batch_size=32, embedding_size=3, device="cpu",
+               random_state=0)
+    model = ACeDeC(base=base, pretraining="stacked_denoising", init_iterations=5, verbose=False).fit(X)
+    assert model.neural_network_trained_.fitted and model.labels_.shape == (256,)
+    enrc = ENRC(n_clusters=[2, 2], pretrain_epochs=2, clustering_epochs=1, batch_size=32, embedding_size=4,
+                init_rounds=1, init_iterations=5, device="cpu", random_state=0, verbose=False,
+                pretraining=StackedDenoisingPretraining(layerwise_epochs=1, finetune_epochs=1)).fit(X)
+    assert enrc.labels_.shape == (256, 2)
+
+
+def test_bad_option_leaves_estimator_unfitted(data):
+    model = ACeDeC(n_clusters=2, pretraining="layerwise", verbose=False)
+    with pytest.raises(ValueError, match="pretraining"):
+        model.fit(data.numpy())
+    assert not hasattr(model, "labels_")
