@@ -164,3 +164,27 @@ def make_concatenated_mnist(images: np.ndarray, labels: np.ndarray, n_samples: i
     pairs[:, 14:42, :28] = images[left]
     pairs[:, 14:42, 28:] = images[right]
     return pairs, np.stack([labels[left], labels[right]], axis=1)
+
+
+def equalize_histogram(images: np.ndarray) -> np.ndarray:
+    """
+    Per-image histogram equalisation of grey uint8 images (n, H, W): every image's grey values are mapped
+    through its own cumulative histogram, which lifts the low contrast of real-world photos (ENRC §3.1, GTSRB).
+    """
+    images = np.asarray(images)
+    if images.dtype != np.uint8 or images.ndim != 3:
+        raise ValueError(f"expected grey uint8 images (n, H, W), got {images.dtype} {images.shape}")
+    flat = images.reshape(len(images), -1)
+    counts = np.stack([np.bincount(row, minlength=256) for row in flat])
+    cdf = counts.cumsum(axis=1)
+    cdf_min = np.where(counts > 0, cdf, cdf[:, -1:]).min(axis=1, keepdims=True)
+    lookup = np.round(255 * (cdf - cdf_min) / np.maximum(cdf[:, -1:] - cdf_min, 1)).clip(0, 255).astype(np.uint8)
+    return np.take_along_axis(lookup, flat.astype(np.int64), axis=1).reshape(images.shape)
+
+
+def grey_resized(images: np.ndarray, size: tuple) -> np.ndarray:
+    """RGB uint8 images (n, H, W, 3) as grey uint8 images (n, *size): ITU-R 601 luminance, area-averaged resize."""
+    import torch
+    grey = np.asarray(images, dtype=np.float32) @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
+    resized = torch.nn.functional.interpolate(torch.from_numpy(grey)[:, None], size=size, mode="area")[:, 0]
+    return resized.round().clamp(0, 255).to(torch.uint8).numpy()

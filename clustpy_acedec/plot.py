@@ -279,11 +279,7 @@ def traversal_consistency(model, X, n_steps: int = 7, component: int = 0, spread
 
     Parameters
     ----------
-    model : ACeDeC
-        a fitted model with at least one shared-space dimension
-    X : array-like
-        data that define the principal components of the shared space
-    n_steps, component, spread
+    model, X, n_steps, component, spread
         as in :func:`shared_traversal`
 
     Returns

@@ -79,8 +79,24 @@ def test_gtsrb_carries_the_sign_and_the_colour_labeling():
     if default_data_dir() is None:
         pytest.skip("needs ../shared/data")
     data = load_dataset("GTSRB")
-    assert data.n_clusters == [4, 2] and data.image_shape == (35, 35, 3)
-    assert np.allclose(data.X.reshape(-1, 3).mean(0), 0, atol=1e-3)  # channel-wise z-score (ENRC §3.1)
+    assert data.n_clusters == [4, 2] and data.image_shape == (32, 32) and data.X.shape[1] == 1024  # ENRC Table 2
+    assert abs(data.X.mean()) < 1e-3 and abs(data.X.std() - 1) < 1e-3  # z-score (ENRC §3.1)
+    signs = data.labels[:, 0]
+    assert np.array_equal(data.labels[:, 1], (signs < 2).astype(int))  # 70 km/h and no passing are the red ones
+
+
+def test_histogram_equalisation_spreads_grey_values():
+    from clustpy_acedec.data import equalize_histogram, grey_resized
+    rng = np.random.default_rng(0)
+    dull = rng.integers(100, 130, size=(3, 8, 8)).astype(np.uint8)
+    equalized = equalize_histogram(dull)
+    assert equalized.shape == dull.shape and equalized.min() == 0 and equalized.max() == 255
+    assert np.all(np.diff(equalized.reshape(3, -1)[0][np.argsort(dull.reshape(3, -1)[0], kind="stable")]) >= 0)
+    with pytest.raises(ValueError, match="grey uint8"):
+        equalize_histogram(dull.astype(np.float32))
+    rgb = np.zeros((2, 4, 4, 3), np.uint8)
+    rgb[..., 0] = 255
+    assert grey_resized(rgb, (2, 2)).tolist() == [[[76, 76], [76, 76]]] * 2  # 0.299 * 255, averaged
 
 
 @pytest.mark.skipif(default_data_dir() is None, reason="needs ../shared/data")

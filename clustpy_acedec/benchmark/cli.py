@@ -82,6 +82,9 @@ def main(argv: list | None = None) -> int:
     except ValueError as error:
         print(f"clustpy-acedec-bench: {error}", file=sys.stderr)
         return 2
+    if args.quiet:
+        import os
+        os.environ["TQDM_DISABLE"] = "1"  # clustpy's baselines draw progress bars of their own
     device = str(resolve_device(args.device))
     output = Path(args.output)
     records = run_plan(plans, output, device=device, data_dir=args.data_dir, verbose=not args.quiet,

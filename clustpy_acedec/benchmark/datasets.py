@@ -4,11 +4,10 @@ of this package), clustpy's online loaders only as a announced fallback.
 """
 
 from dataclasses import dataclass, field
-from pathlib import Path
-
 import numpy as np
 
-from clustpy_acedec.data import (channel_zscore, load_npz, make_concatenated_mnist, make_synth, scale_images)
+from clustpy_acedec.data import (channel_zscore, equalize_histogram, grey_resized, load_npz, make_concatenated_mnist,
+                                 make_synth, scale_images)
 
 
 @dataclass
@@ -41,16 +40,29 @@ def _synth(seed: int, data_dir):
     return BenchmarkDataset("SYNTH-25", X, y[:, None], None, "generated: clustpy_acedec.data.make_synth")
 
 
-def _npz(file_key: str, display: str, subset: str = "all", zscore: bool = False, classes=None):
+def _npz(file_key: str, display: str, subset: str = "all"):
     def load(seed: int, data_dir):
         images, labels = load_npz(file_key, data_dir, subset=subset)
-        if classes is not None:  # the GTSRB 4-sign subset of ENRC, with its colour labeling
-            keep = np.isin(labels, classes)
-            images, labels = images[keep], labels[keep]
-            red = np.isin(labels, classes[:2]).astype(np.int64)
-            labels = np.stack([np.searchsorted(classes, labels), red], axis=1)
-        return _images(display, images, labels, f"{Path(str(data_dir or '')) / file_key}.npz ({subset})", zscore)
+        return _images(display, images, labels, f"{file_key}.npz ({subset})")
     return load
+
+
+#: ENRC §3.1: 'Speed limit (70km/h)', 'No passing' (red), 'Ahead only', 'Keep right' (blue)
+GTSRB_SIGNS = np.array([4, 9, 35, 38])
+
+
+def _gtsrb(seed: int, data_dir):
+    """ENRC's GTSRB: the four signs, labelled by type and colour; grey 32 x 32 (1,024 features, ENRC Table 2),
+    histogram-equalised and z-scored (§3.1)."""
+    images, labels = load_npz("gtsrb", data_dir)
+    keep = np.isin(labels, GTSRB_SIGNS)
+    images, labels = images[keep], labels[keep]
+    red = np.isin(labels, GTSRB_SIGNS[:2]).astype(np.int64)
+    grey = equalize_histogram(grey_resized(images, (32, 32)))
+    data = _images("GTSRB", grey, np.stack([np.searchsorted(GTSRB_SIGNS, labels), red], axis=1),
+                   "gtsrb.npz: signs 4, 9, 35, 38; grey 32x32, histogram-equalised", zscore=True)
+    data.notes.append(f"{len(grey)} images of the GTSRB final-test set (paper: 6,720 from train and test)")
+    return data
 
 
 def _clustpy(loader_name: str, display: str):
@@ -63,6 +75,20 @@ def _clustpy(loader_name: str, display: str):
             data.image_shape = None
         return data
     return load
+
+
+def _objects(seed: int, data_dir):
+    from clustpy_acedec.render import make_objects
+    images, labels = make_objects(random_state=0)  # one fixed data set; the seed varies the methods
+    return _images("OBJECTS", images, labels, "generated: clustpy_acedec.render.make_objects (64x64 grey)")
+
+
+def _nr_objects(seed: int, data_dir):
+    from clustpy_acedec.render import make_nr_objects
+    images, labels = make_nr_objects(random_state=0)
+    data = _images("NR-Objects", images, labels, "generated: clustpy_acedec.render.make_nr_objects", zscore=True)
+    data.notes.append("our ray-cast renders, 64x64 RGB (paper: CLEVR renders, 16,384 features)")
+    return data
 
 
 def _c_mnist(seed: int, data_dir):
@@ -78,11 +104,13 @@ LOADERS = {
     "MNIST-Test": _npz("mnist", "MNIST-Test", subset="test"),
     "FMNIST": _npz("fashion_mnist", "FMNIST"),
     "USPS": _npz("usps", "USPS"),
-    "GTSRB": _npz("gtsrb", "GTSRB", zscore=True, classes=np.array([4, 9, 35, 38])),
+    "GTSRB": _gtsrb,
     "CMU faces": _npz("cmu_faces", "CMU faces"),
     "stickfigures": _clustpy("load_stickfigures", "stickfigures"),
     "nrLetters": _clustpy("load_nrletters", "nrLetters"),
     "C-MNIST": _c_mnist,
+    "OBJECTS": _objects,
+    "NR-Objects": _nr_objects,
 }
 
 #: clustpy's online loaders, used (with a note) when a file of the data folder is missing.

@@ -106,7 +106,7 @@ def subkmeans(data, context, on_embedding: bool = False) -> dict:
     X = context.embedded(data) if on_embedding else data.X
     subset = context.subset(len(X))
     model = SubKmeans(data.n_clusters[0], random_state=context.seed).fit(X[subset])
-    return {"labels": _predict_all(model, X, subset), "n_cluster_dims": int(model.m_[0])}
+    return {"labels": _predict_all(model, X, subset), "n_cluster_dims": int(model.m_)}
 
 
 def nrkmeans(data, context, on_embedding: bool = False) -> dict:

@@ -21,25 +21,31 @@ def paper() -> list:
     return [
         DatasetPlan("SYNTH-25", _TABLE1 + _TABLE2, seeds=list(range(20)), embedding_size=27, linear_autoencoder=True,
                     pretraining="end_to_end"),
-        *[DatasetPlan(name, images) for name in ("MNIST", "MNIST-Test", "FMNIST", "USPS")],
+        *[DatasetPlan(name, images) for name in ("MNIST", "MNIST-Test", "FMNIST", "USPS", "OBJECTS")],
         DatasetPlan("GTSRB", images + _NONREDUNDANT),
         DatasetPlan("stickfigures", _NONREDUNDANT, batch_size=128, embedding_size=20),
         DatasetPlan("nrLetters", _NONREDUNDANT, batch_size=128, embedding_size=20),
         DatasetPlan("CMU faces", _NONREDUNDANT, batch_size=128, embedding_size=20),
         DatasetPlan("C-MNIST", _NONREDUNDANT, batch_size=128, embedding_size=20),
+        DatasetPlan("NR-Objects", _NONREDUNDANT, batch_size=128, embedding_size=16),  # ENRC §3.5: d = 16
     ]
 
 
 def quick() -> list:
     return [
-        DatasetPlan("SYNTH-25", ["k-means", "AE + k-means", "DCN (λ=1.0)", "ACe/DeC+DCN"], seeds=[0],
+        DatasetPlan("SYNTH-25", ["k-means", "SubKmeans", "AE + k-means", "DCN (λ=1.0)", "ACe/DeC+DCN"], seeds=[0],
                     pretrain_epochs=20, clustering_epochs=20, embedding_size=27, max_samples=4000,
                     linear_autoencoder=True, pretraining="end_to_end", init_iterations=1000),
-        DatasetPlan("USPS", ["k-means", "AE + k-means", "DCN (λ=1.0)", "IDEC", "ACe/DeC+DCN", "ACe/DeC+IDEC"],
-                    seeds=[0], pretrain_epochs=20, clustering_epochs=10, max_samples=2000, pretraining="end_to_end",
+        DatasetPlan("USPS", ["k-means", "AE + k-means", "AE + SubKmeans", "DCN (λ=1.0)", "DEC", "IDEC",
+                             "ACe/DeC+DCN", "ACe/DeC+DEC", "ACe/DeC+IDEC", "ACe/DeC+DCN + Aug"],
+                    seeds=[0], pretrain_epochs=30, clustering_epochs=15, max_samples=2000, pretraining="end_to_end",
                     init_iterations=1000),
-        DatasetPlan("stickfigures", ["ENRC", "AE + Nr-Kmeans", "Orth1"], seeds=[0], pretrain_epochs=60,
+        DatasetPlan("MNIST-Test", ["k-means", "AE + k-means", "ACe/DeC+DCN"], seeds=[0], pretrain_epochs=30,
+                    clustering_epochs=15, max_samples=2000, pretraining="stacked_denoising", init_iterations=1000),
+        DatasetPlan("stickfigures", ["ENRC", "AE + Nr-Kmeans", "Orth1", "Orth2"], seeds=[0], pretrain_epochs=60,
                     clustering_epochs=40, batch_size=128, embedding_size=20, pretraining="end_to_end"),
+        DatasetPlan("GTSRB", ["ENRC", "AE + Nr-Kmeans"], seeds=[0], pretrain_epochs=30, clustering_epochs=20,
+                    batch_size=128, embedding_size=20, pretraining="end_to_end"),
     ]
 
 
