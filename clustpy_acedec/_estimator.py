@@ -96,17 +96,23 @@ class SubspaceClustererMixin(TransformerMixin, ClusterMixin, BaseEstimator):
         device = resolve_device(config.device)
         seed = seed_from(config.random_state)
         torch.manual_seed(seed)  # network weights are drawn from torch's global generator
+        clock = _PhaseClock(device)
         context = self._prepare(X_np, config, device, seed)
+        clock.lap("pretraining")
         model = self._initialize(context)
+        clock.lap("initialization")
         optimizer = self._optimizer(model, config.clustering_optimizer_params, config.optimizer_class,
                                     train_autoencoder=True)
         train_clustering(model, context.X, config.clustering_epochs, config.batch_size, optimizer, context.generator,
                          augment=context.augment, scheduler=self._scheduler(optimizer, config),
                          verbose=self.verbose, desc=f"{type(self).__name__} clustering")
+        clock.lap("clustering")
         labels = predict_labels(model, context.X)
+        clock.lap("prediction")
         attributes = self._fitted_attributes(model, labels, context)
         attributes.update(model_=model, neural_network_trained_=model.autoencoder, n_features_in_=int(np.prod(X_np.shape[1:])),
-                          input_shape_=tuple(X_np.shape[1:]), labels_=attributes.get("labels_", labels))
+                          input_shape_=tuple(X_np.shape[1:]), labels_=attributes.get("labels_", labels),
+                          fit_seconds_=clock.seconds)
         # Assign only now: a fit that raised above leaves the estimator as it was.
         for name, value in attributes.items():
             setattr(self, name, value)
@@ -246,6 +252,22 @@ class SubspaceClustererMixin(TransformerMixin, ClusterMixin, BaseEstimator):
         embedded = self._embed(X)
         with torch.no_grad():
             return self.model_.layer.rotate(embedded)
+
+
+class _PhaseClock:
+    """Wall-clock seconds per phase of a fit; waits for the device at each lap, never inside a phase."""
+
+    def __init__(self, device: torch.device):
+        import time
+        self._now, self._device, self.seconds = time.perf_counter, device, {}
+        self._start = self._now()
+
+    def lap(self, phase: str) -> None:
+        if self._device.type == "cuda":
+            torch.cuda.synchronize(self._device)
+        now = self._now()
+        self.seconds[phase] = now - self._start
+        self._start = now
 
 
 def network_input(X_np: np.ndarray, autoencoder: torch.nn.Module, device: torch.device) -> torch.Tensor:

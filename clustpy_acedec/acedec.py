@@ -84,6 +84,8 @@ class ACeDeC(SubspaceClustererMixin):
         the resolved (cloned) base
     neural_network_trained_ : torch.nn.Module
         the trained autoencoder
+    fit_seconds_ : dict
+        wall-clock seconds of the phases of ``fit``: "pretraining", "initialization", "clustering", "prediction"
     model_ : clustpy_acedec.model.SubspaceClusteringModel
         autoencoder, subspace layer and objectives
 

@@ -99,6 +99,8 @@ class ENRC(SubspaceClustererMixin):
         hardened dimensions per clustering (dimensions spread evenly belong to none)
     neural_network_trained_ : torch.nn.Module
         the trained autoencoder
+    fit_seconds_ : dict
+        wall-clock seconds of the phases of ``fit``: "pretraining", "initialization", "clustering", "prediction"
 
     References
     ----------

@@ -383,3 +383,12 @@ def test_refit_failing_late_keeps_previous_fit(fitted, data):
     finally:
         objectives._REGISTRY.clear()
         objectives._REGISTRY.update(saved)
+
+
+def test_fit_reports_seconds_per_phase():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(64, 6)).astype(np.float32)
+    model = ACeDeC(base=DCN(n_clusters=2, pretrain_epochs=1, clustering_epochs=1, batch_size=32, embedding_size=3,
+                            device="cpu", random_state=0), init_iterations=2, verbose=False).fit(X)
+    assert list(model.fit_seconds_) == ["pretraining", "initialization", "clustering", "prediction"]
+    assert all(seconds >= 0 for seconds in model.fit_seconds_.values())

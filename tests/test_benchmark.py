@@ -111,3 +111,17 @@ def test_quick_profile_writes_the_report_and_keeps_its_floors(tmp_path):
     assert min(records["stickfigures", "ENRC"]["nmi"]) > 0.95 and records["stickfigures", "ENRC"]["vi"] > 2.1
     text = (tmp_path / "report.md").read_text()
     assert "clustpy-acedec-bench --quick" in text and "ENRC Table 1" in text
+
+
+def test_speed_comparison_reports_phases_ratios_and_quality(tmp_path, monkeypatch):
+    from clustpy_acedec.benchmark import speed
+    monkeypatch.setitem(speed.TASKS, "tiny", speed.SpeedTask("SYNTH-25", "ACeDeC", 1, 1, 64, 4, max_samples=300,
+                                                             init_iterations=20))
+    assert main(["--speed", "tiny", "--seeds", "0", "--device", "cpu", "--quiet", "--output", str(tmp_path)]) == 0
+    rows = [json.loads(line) for line in (tmp_path / "speed.jsonl").read_text().splitlines()]
+    assert [r["implementation"] for r in rows] == ["clustpy-acedec", "clustpy 0.0.3"]
+    ours, theirs = rows
+    assert all(ours[p] >= 0 for p in speed.PHASES) and theirs["initialization + clustering"] > 0
+    assert 0 <= ours["nmi"][0] <= 1 and ours["peak_host_mb"] > 0
+    table = (tmp_path / "speed_tiny.md").read_text()
+    assert "| pretraining |" in table and "clustpy / ours" in table and "NMI" in table

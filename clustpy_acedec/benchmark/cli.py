@@ -11,6 +11,7 @@ from pathlib import Path
 
 from clustpy_acedec.benchmark.methods import METHODS
 from clustpy_acedec.benchmark.profiles import PROFILES
+from clustpy_acedec.benchmark.speed import TASKS
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -25,6 +26,9 @@ def build_parser() -> argparse.ArgumentParser:
                          help="CPU smoke run, a few minutes: one seed, subsets, short schedules (CI runs it)")
     profile.add_argument("--paper", dest="profile", action="store_const", const="paper",
                          help="the papers' protocol: 10 seeds (20 for SYNTH-25), full data, 100 + 150 epochs")
+    profile.add_argument("--speed", metavar="TASK", choices=sorted(TASKS),
+                         help=f"time ours against clustpy on the same schedule instead: {', '.join(sorted(TASKS))} "
+                              "(seeds default to 0 1 2)")
     parser.set_defaults(profile="quick")
     parser.add_argument("--datasets", nargs="+", default=None, help="only these data sets of the profile")
     parser.add_argument("--methods", nargs="+", default=None, help=f"only these methods; known: {', '.join(METHODS)}")
@@ -77,6 +81,8 @@ def main(argv: list | None = None) -> int:
     from clustpy_acedec._validation import resolve_device
     from clustpy_acedec.benchmark.report import write_report
     from clustpy_acedec.benchmark.runner import run_plan
+    if args.speed:
+        return _speed(args, argv)
     try:
         plans = select_plans(args.profile, args.datasets, args.methods, args.seeds)
     except ValueError as error:
@@ -92,6 +98,19 @@ def main(argv: list | None = None) -> int:
     command = "clustpy-acedec-bench " + " ".join(shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:]))
     report = write_report(records, output, command, describe_machine(device))
     print(f"report: {report}")
+    return 0
+
+
+def _speed(args, argv) -> int:
+    from clustpy_acedec._validation import resolve_device
+    from clustpy_acedec.benchmark.speed import compare, speed_table
+    device = resolve_device(args.device)
+    output = Path(args.output)
+    rows = compare(args.speed, args.seeds or [0, 1, 2], device, args.data_dir, output)
+    command = "clustpy-acedec-bench " + " ".join(shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:]))
+    text = f"# Speed: {args.speed}\n\n- command: `{command}`\n- machine: {describe_machine(str(device))}\n\n" + speed_table(rows)
+    (output / f"speed_{args.speed}.md").write_text(text)
+    print(text)
     return 0
 
 

@@ -1,0 +1,8 @@
+"""``python benchmarks/speed.py TASK [options]``: the same as ``clustpy-acedec-bench --speed TASK [options]``."""
+
+import sys
+
+from clustpy_acedec.benchmark.cli import main
+
+if __name__ == "__main__":
+    sys.exit(main(["--speed", *sys.argv[1:]]))

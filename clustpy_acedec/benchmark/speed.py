@@ -1,0 +1,188 @@
+"""
+Speed against clustpy on the same schedule (``clustpy-acedec-bench --speed TASK``): the same data, network
+architecture, batch size and epochs, in one process. Reported per phase (pretraining, initialisation,
+clustering, prediction), with peak memory and NMI, so that speed is never bought with quality.
+
+clustpy's ACeDeC and ENRC cannot run on CUDA (device-mismatch errors in clustpy 0.0.3); on a GPU they are run
+on the CPU and the output says so. Their phases are separated by pretraining clustpy's autoencoder first (its
+own ``fit``) and handing the fitted network to the clusterer, which then skips pretraining; clustpy's
+initialisation and clustering are one call and are reported together.
+"""
+
+import json
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from clustpy_acedec.benchmark.datasets import BenchmarkDataset, load_dataset
+from clustpy_acedec.benchmark.runner import score
+
+PHASES = ("pretraining", "initialization", "clustering", "prediction")
+
+
+@dataclass(frozen=True)
+class SpeedTask:
+    """One comparison: a data set, the two implementations and their shared schedule."""
+    dataset: str
+    method: str  # "ACeDeC" or "ENRC"
+    pretrain_epochs: int
+    clustering_epochs: int
+    batch_size: int
+    embedding_size: int
+    max_samples: int | None = None
+    init_iterations: int | None = None  # our initial phase; None: the estimator's default
+
+
+#: the comparisons of issue 5; schedules are clustpy's defaults for the method
+TASKS = {
+    "acedec-usps": SpeedTask("USPS", "ACeDeC", 100, 150, 256, 10),
+    "enrc-stickfigures": SpeedTask("stickfigures", "ENRC", 100, 150, 128, 20),
+    "acedec-mnist": SpeedTask("MNIST", "ACeDeC", 100, 150, 256, 10),
+    "enrc-cmnist": SpeedTask("C-MNIST", "ENRC", 100, 150, 128, 20),
+    "acedec-usps-short": SpeedTask("USPS", "ACeDeC", 5, 5, 256, 10, max_samples=2000),  # for a quick look
+}
+
+
+class PeakHostMemory:
+    """Peak resident memory of this process while the block runs (sampled from /proc every 20 ms; Linux)."""
+
+    def __enter__(self):
+        self.peak_mb, self._running = self._rss_mb(), True
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._running = False
+        self._thread.join()
+        self.peak_mb = max(self.peak_mb or 0.0, self._rss_mb() or 0.0) or None
+
+    def _sample(self):
+        while self._running:
+            rss = self._rss_mb()
+            if rss is not None:
+                self.peak_mb = max(self.peak_mb or 0.0, rss)
+            time.sleep(0.02)
+
+    @staticmethod
+    def _rss_mb() -> float | None:
+        try:
+            with open("/proc/self/statm") as file:
+                return int(file.read().split()[1]) * 4096 / 2 ** 20
+        except OSError:
+            return None
+
+
+def _device_peak_mb(device: torch.device) -> float | None:
+    return torch.cuda.max_memory_allocated(device) / 2 ** 20 if device.type == "cuda" else None
+
+
+def _reset_device_peak(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+        torch.cuda.reset_peak_memory_stats(device)
+
+
+def run_ours(task: SpeedTask, data: BenchmarkDataset, seed: int, device: torch.device) -> dict:
+    """This package's estimator with its own pretraining; phases from ``fit_seconds_``."""
+    from clustpy.deep import DCN
+    from clustpy_acedec import ACeDeC, ENRC
+    params = dict(batch_size=task.batch_size, pretrain_epochs=task.pretrain_epochs,
+                  clustering_epochs=task.clustering_epochs, embedding_size=task.embedding_size, device=device,
+                  random_state=seed)
+    init = {} if task.init_iterations is None else {"init_iterations": task.init_iterations}
+    _reset_device_peak(device)
+    with PeakHostMemory() as memory:
+        if task.method == "ACeDeC":
+            model = ACeDeC(base=DCN(n_clusters=data.n_clusters[0], **params), verbose=False, **init).fit(data.X)
+        else:
+            model = ENRC(n_clusters=data.n_clusters, verbose=False, **params, **init).fit(data.X)
+    return {"implementation": "clustpy-acedec", "device": str(device), **model.fit_seconds_,
+            **score(data, model.labels_, task.method == "ENRC"), "peak_host_mb": memory.peak_mb,
+            "peak_device_mb": _device_peak_mb(device)}
+
+
+def run_clustpy(task: SpeedTask, data: BenchmarkDataset, seed: int, device: torch.device) -> dict:
+    """clustpy 0.0.3's ACeDeC / ENRC (on the CPU where CUDA was asked for) with its own pretrained network."""
+    from clustpy.deep import ACeDeC as ClustpyACeDeC
+    from clustpy.deep import ENRC as ClustpyENRC
+    from clustpy.deep.neural_networks import FeedforwardAutoencoder
+    run_device = torch.device("cpu")  # clustpy's ACeDeC/ENRC raise device-mismatch errors on CUDA
+    torch.manual_seed(seed)
+    seconds = {}
+    with PeakHostMemory() as memory:
+        start = time.perf_counter()
+        network = FeedforwardAutoencoder([data.X.shape[1], 500, 500, 2000, task.embedding_size], random_state=seed)
+        network.fit(n_epochs=task.pretrain_epochs, optimizer_params={"lr": 1e-3}, batch_size=task.batch_size,
+                    data=data.X)
+        seconds["pretraining"] = time.perf_counter() - start
+        start = time.perf_counter()
+        common = dict(batch_size=task.batch_size, pretrain_epochs=0, clustering_epochs=task.clustering_epochs,
+                      neural_network=network, embedding_size=task.embedding_size, device=run_device,
+                      random_state=seed)
+        if task.method == "ACeDeC":
+            model = ClustpyACeDeC(n_clusters=data.n_clusters[0], **common).fit(data.X)
+        else:
+            model = ClustpyENRC(n_clusters=data.n_clusters, **common).fit(data.X)
+        seconds["initialization + clustering"] = time.perf_counter() - start
+        start = time.perf_counter()
+        labels = model.predict(data.X)
+        seconds["prediction"] = time.perf_counter() - start
+    note = "clustpy's ACeDeC/ENRC cannot run on CUDA: run on the CPU" if device.type == "cuda" else ""
+    return {"implementation": "clustpy 0.0.3", "device": str(run_device), **seconds,
+            **score(data, labels, task.method == "ENRC"), "peak_host_mb": memory.peak_mb, "peak_device_mb": None,
+            "note": note}
+
+
+def compare(task_name: str, seeds: list, device: torch.device, data_dir=None, output: Path | None = None) -> list:
+    """Run ours and clustpy's for every seed; append every row to ``output/speed.jsonl`` when given."""
+    task = TASKS[task_name]
+    rows = []
+    for seed in seeds:
+        data = load_dataset(task.dataset, seed, data_dir, task.max_samples)
+        for runner in (run_ours, run_clustpy):
+            row = {"task": task_name, "seed": seed, "n_samples": len(data.X), **runner(task, data, seed, device)}
+            rows.append(row)
+            if output is not None:
+                output.mkdir(parents=True, exist_ok=True)
+                with (output / "speed.jsonl").open("a") as file:
+                    file.write(json.dumps(row) + "\n")
+    return rows
+
+
+def speed_table(rows: list) -> str:
+    """Markdown: mean seconds per phase for both implementations, the ratio clustpy / ours, NMI and memory."""
+    def mean(implementation: str, key: str):
+        values = [r[key] for r in rows if r["implementation"] == implementation and r.get(key) is not None]
+        return float(np.mean(values)) if values else None
+
+    ours, theirs = "clustpy-acedec", "clustpy 0.0.3"
+    phase_rows = [("pretraining", "pretraining"), ("initialization", None), ("clustering", None),
+                  ("initialization + clustering", "initialization + clustering"), ("prediction", "prediction")]
+    lines = ["| phase | ours (s) | clustpy (s) | clustpy / ours |", "|---|---|---|---|"]
+    for phase, their_key in phase_rows:
+        if phase == "initialization + clustering":
+            mine = (mean(ours, "initialization") or 0.0) + (mean(ours, "clustering") or 0.0)
+        else:
+            mine = mean(ours, phase)
+        other = mean(theirs, their_key) if their_key else None
+        ratio = f"{other / mine:.2f}×" if other and mine else ""
+        lines.append(f"| {phase} | {_fmt(mine)} | {_fmt(other)} | {ratio} |")
+    total_mine = sum(mean(ours, p) or 0.0 for p in PHASES)
+    total_other = sum(mean(theirs, k) or 0.0 for k in ("pretraining", "initialization + clustering", "prediction"))
+    lines.append(f"| **total** | {total_mine:.1f} | {total_other:.1f} | {total_other / total_mine:.2f}× |")
+    nmi = {impl: np.mean([r["nmi"] for r in rows if r["implementation"] == impl], axis=0) for impl in (ours, theirs)}
+    lines += ["", f"NMI (mean over {len({r['seed'] for r in rows})} seeds, per ground-truth labeling): "
+                  f"ours {np.round(nmi[ours], 3).tolist()}, clustpy {np.round(nmi[theirs], 3).tolist()}",
+              f"Peak host memory: ours {_fmt(mean(ours, 'peak_host_mb'))} MB, clustpy {_fmt(mean(theirs, 'peak_host_mb'))} MB"
+              + (f"; peak device memory ours {_fmt(mean(ours, 'peak_device_mb'))} MB" if mean(ours, "peak_device_mb") else "")]
+    notes = {r["note"] for r in rows if r.get("note")}
+    return "\n".join(lines + [f"Note: {n}" for n in sorted(notes)]) + "\n"
+
+
+def _fmt(value) -> str:
+    return "" if value is None else f"{value:.1f}"
