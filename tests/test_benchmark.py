@@ -111,6 +111,8 @@ def test_quick_profile_writes_the_report_and_keeps_its_floors(tmp_path):
     assert min(records["stickfigures", "ENRC"]["nmi"]) > 0.95 and records["stickfigures", "ENRC"]["vi"] > 2.1
     text = (tmp_path / "report.md").read_text()
     assert "clustpy-acedec-bench --quick" in text and "ENRC Table 1" in text
+    for figure in ("fig1a_noise_sweep.png", "fig4_learning_rate.png", "betas.png"):
+        assert f"]({figure})" in text and (tmp_path / figure).stat().st_size > 0
 
 
 def test_speed_comparison_reports_phases_ratios_and_quality(tmp_path, monkeypatch):
@@ -125,3 +127,15 @@ def test_speed_comparison_reports_phases_ratios_and_quality(tmp_path, monkeypatc
     assert 0 <= ours["nmi"][0] <= 1 and ours["peak_host_mb"] > 0
     table = (tmp_path / "speed_tiny.md").read_text()
     assert "| pretraining |" in table and "clustpy / ours" in table and "NMI" in table
+
+
+def test_figures_from_records(tmp_path):
+    from clustpy_acedec.benchmark.figures import learning_rate_figure, mean_and_interval, noise_sweep_figure
+    mean, half = mean_and_interval([0.5, 0.7])
+    assert mean == pytest.approx(0.6) and half == pytest.approx(12.706 * 0.1414 / 1.4142, rel=1e-3)
+    assert mean_and_interval([0.4]) == (0.4, 0.0)
+    records = [_record(f"SYNTH-{k}", "ACe/DeC+DCN", s, [1.0 - k / 50]) for k in (0, 25) for s in (0, 1)]
+    assert noise_sweep_figure(records, tmp_path / "sweep.png") == tmp_path / "sweep.png"
+    assert noise_sweep_figure(records[:2], tmp_path / "none.png") is None  # one noise level: no curve
+    records += [_record("USPS", f"DCN (λ=1.0) @γ={g}", 0, [0.5]) for g in (0.1, 0.5, 0.9)]
+    assert learning_rate_figure(records, tmp_path / "lr.png").stat().st_size > 0

@@ -3,6 +3,7 @@ The benchmark's data sets: offline first (.npz files of a data folder, data bund
 of this package), clustpy's online loaders only as a announced fallback.
 """
 
+import re
 from dataclasses import dataclass, field
 import numpy as np
 
@@ -35,9 +36,9 @@ def _images(name: str, images: np.ndarray, labels: np.ndarray, source: str, zsco
     return BenchmarkDataset(name, images.reshape(len(images), -1), labels, tuple(images.shape[1:]), source)
 
 
-def _synth(seed: int, data_dir):
-    X, y = make_synth(random_state=seed)
-    return BenchmarkDataset("SYNTH-25", X, y[:, None], None, "generated: clustpy_acedec.data.make_synth")
+def _synth(seed: int, data_dir, n_noise_dims: int = 25):
+    X, y = make_synth(n_noise_dims=n_noise_dims, random_state=seed)
+    return BenchmarkDataset(f"SYNTH-{n_noise_dims}", X, y[:, None], None, "generated: clustpy_acedec.data.make_synth")
 
 
 def _npz(file_key: str, display: str, subset: str = "all"):
@@ -124,7 +125,7 @@ def load_dataset(name: str, seed: int = 0, data_dir=None, max_samples: int | Non
     Parameters
     ----------
     name : str
-        one of ``LOADERS``
+        one of ``LOADERS``, or "SYNTH-<k>" for SYNTH with k noise dimensions
     seed : int
         seed of generated data and of the subset (default: 0)
     data_dir : str | Path | None
@@ -136,10 +137,11 @@ def load_dataset(name: str, seed: int = 0, data_dir=None, max_samples: int | Non
     -------
     BenchmarkDataset
     """
-    if name not in LOADERS:
-        raise ValueError(f"unknown data set {name!r}; known: {', '.join(LOADERS)}")
+    sweep = re.fullmatch(r"SYNTH-(\d+)", name)  # the noise-dimension sweep of ACe/DeC Fig. 1a
+    if name not in LOADERS and not sweep:
+        raise ValueError(f"unknown data set {name!r}; known: {', '.join(LOADERS)}, SYNTH-<noise dimensions>")
     try:
-        data = LOADERS[name](seed, data_dir)
+        data = _synth(seed, data_dir, int(sweep.group(1))) if sweep else LOADERS[name](seed, data_dir)
     except FileNotFoundError as missing:
         if name not in _ONLINE:
             raise

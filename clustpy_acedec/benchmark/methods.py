@@ -82,11 +82,17 @@ class RunContext:
             if n > self.subset_for_linear_methods else np.arange(n)
 
 
-def _deep_params(data: BenchmarkDataset, context: RunContext, augmentation: bool = False) -> dict:
-    return dict(n_clusters=data.n_clusters[0], batch_size=context.batch_size, pretrain_epochs=0,
-                clustering_epochs=context.clustering_epochs, neural_network=context.fresh_autoencoder(data),
-                embedding_size=context.embedding_size, augmentation_invariance=augmentation, device=context.device,
-                random_state=context.seed)
+def _deep_params(data: BenchmarkDataset, context: RunContext, augmentation: bool = False,
+                 lr_factor: float | None = None) -> dict:
+    """Parameters every deep method shares; ``lr_factor`` γ sets the clustering learning rate to 10⁻³·γ (the
+    stability study of ACe/DeC Fig. 4), otherwise clustpy's default."""
+    params = dict(n_clusters=data.n_clusters[0], batch_size=context.batch_size, pretrain_epochs=0,
+                  clustering_epochs=context.clustering_epochs, neural_network=context.fresh_autoencoder(data),
+                  embedding_size=context.embedding_size, augmentation_invariance=augmentation, device=context.device,
+                  random_state=context.seed)
+    if lr_factor is not None:
+        params["clustering_optimizer_params"] = {"lr": 1e-3 * lr_factor}
+    return params
 
 
 def _predict_all(model, X: np.ndarray, subset: np.ndarray) -> np.ndarray:
@@ -128,11 +134,11 @@ def orthogonal(data, context, variant: int) -> dict:
 
 
 # ------------------------------------------------------------------------------------------ deep
-def dcn(data, context, lam: float) -> dict:
+def dcn(data, context, lam: float, lr_factor: float | None = None) -> dict:
     """clustpy's DCN with λ of the DCN paper: L_rec (summed over features) + λ/2 · L_clust, i.e. clustpy's
     ``clustering_loss_weight`` = λ with our summed reconstruction loss (clustpy multiplies by 1/2 itself)."""
     from clustpy.deep import DCN
-    model = DCN(**_deep_params(data, context), clustering_loss_weight=lam, ssl_loss_weight=1.0,
+    model = DCN(**_deep_params(data, context, lr_factor=lr_factor), clustering_loss_weight=lam, ssl_loss_weight=1.0,
                 ssl_loss_fn=summed_squared_error).fit(data.X)
     return {"labels": model.labels_}
 
@@ -144,13 +150,14 @@ def dec(data, context, improved: bool = False) -> dict:
     return {"labels": model.labels_}
 
 
-def acedec(data, context, base: str, augmentation: bool = False) -> dict:
+def acedec(data, context, base: str, augmentation: bool = False, lr_factor: float | None = None) -> dict:
     from clustpy.deep import DCN, DEC, IDEC
     from clustpy_acedec import ACeDeC
-    base_estimator = dict(DCN=DCN, DEC=DEC, IDEC=IDEC)[base](**_deep_params(data, context, augmentation))
+    base_estimator = dict(DCN=DCN, DEC=DEC, IDEC=IDEC)[base](**_deep_params(data, context, augmentation, lr_factor))
     model = ACeDeC(base=base_estimator, init_iterations=context.init_iterations, image_shape=data.image_shape,
                    verbose=context.verbose).fit(data.X)
-    return {"labels": model.labels_, "n_cluster_dims": len(model.cluster_space_dims_)}
+    return {"labels": model.labels_, "n_cluster_dims": len(model.cluster_space_dims_),
+            "betas": model.betas_.tolist(), "betas_init": model.betas_init_.tolist()}
 
 
 def enrc(data, context, augmentation: bool = False) -> dict:
@@ -158,7 +165,7 @@ def enrc(data, context, augmentation: bool = False) -> dict:
     params = _deep_params(data, context, augmentation)
     params.pop("n_clusters")
     model = ENRC(n_clusters=data.n_clusters, image_shape=data.image_shape, verbose=context.verbose, **params).fit(data.X)
-    return {"labels": model.labels_}
+    return {"labels": model.labels_, "betas": model.betas_.tolist(), "betas_init": model.betas_init_.tolist()}
 
 
 @dataclass(frozen=True)
@@ -175,7 +182,10 @@ def _method(name, run, multi=False, deep=False, needs_images=False, **kwargs) ->
     return Method(name, run, kwargs, multi, deep, needs_images)
 
 
-#: name -> Method; names as in the papers' tables.
+#: ACe/DeC Fig. 4: clustering learning rates 10⁻³·γ
+LR_FACTORS = (0.1, 0.5, 0.9)
+
+#: name -> Method; names as in the papers' tables ("@γ=..." for the learning-rate study of Fig. 4).
 METHODS = {m.name: m for m in [
     _method("k-means", kmeans),
     _method("SubKmeans", subkmeans),
@@ -187,6 +197,9 @@ METHODS = {m.name: m for m in [
     *[_method(f"ACe/DeC+{base}", acedec, deep=True, base=base) for base in ("DCN", "DEC", "IDEC")],
     *[_method(f"ACe/DeC+{base} + Aug", acedec, deep=True, needs_images=True, base=base, augmentation=True)
       for base in ("DCN", "DEC", "IDEC")],
+    *[_method(f"ACe/DeC+DCN @γ={gamma}", acedec, deep=True, base="DCN", lr_factor=gamma) for gamma in LR_FACTORS],
+    *[_method(f"DCN (λ={lam}) @γ={gamma}", dcn, deep=True, lam=lam, lr_factor=gamma)
+      for lam in (0.1, 1.0, 10.0) for gamma in LR_FACTORS],
     _method("ENRC", enrc, multi=True, deep=True),
     _method("Nr-Kmeans", nrkmeans, multi=True),
     _method("AE + Nr-Kmeans", nrkmeans, multi=True, on_embedding=True),

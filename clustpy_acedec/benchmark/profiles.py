@@ -7,6 +7,7 @@ subsets, short schedules, so its numbers are far below the papers' and only guar
 pretraining, 100 + 150 epochs, all methods of the tables; it needs a GPU to finish in hours.
 """
 
+from clustpy_acedec.benchmark.methods import METHODS
 from clustpy_acedec.benchmark.runner import DatasetPlan
 
 _TABLE1 = ["ACe/DeC+DCN", "DCN (λ=0.1)", "DCN (λ=1.0)", "DCN (λ=10.0)", "k-means", "SubKmeans", "AE + SubKmeans",
@@ -16,10 +17,17 @@ _TABLE2 = ["ACe/DeC+DEC", "ACe/DeC+IDEC", "DEC", "IDEC"]
 _NONREDUNDANT = ["ENRC", "Nr-Kmeans", "AE + Nr-Kmeans", "Orth1", "Orth2"]
 
 
+_LR_STUDY = [m for m in METHODS if "@γ=" in m]
+_SWEEP = ["ACe/DeC+DCN", "DCN (λ=0.1)", "DCN (λ=1.0)", "DCN (λ=10.0)", "k-means", "AE + k-means"]
+
+
 def paper() -> list:
-    images = _TABLE1 + _AUG + _TABLE2
+    images = _TABLE1 + _AUG + _TABLE2 + _LR_STUDY
     return [
-        DatasetPlan("SYNTH-25", _TABLE1 + _TABLE2, seeds=list(range(20)), embedding_size=27, linear_autoencoder=True,
+        *[DatasetPlan(f"SYNTH-{k}", _SWEEP, seeds=list(range(20)), embedding_size=k + 2, linear_autoencoder=True,
+                      pretraining="end_to_end") for k in (0, 5, 10, 15, 20)],  # Fig. 1a; SYNTH-25 below
+        DatasetPlan("SYNTH-25", _TABLE1 + _TABLE2 + _LR_STUDY, seeds=list(range(20)), embedding_size=27,
+                    linear_autoencoder=True,
                     pretraining="end_to_end"),
         *[DatasetPlan(name, images) for name in ("MNIST", "MNIST-Test", "FMNIST", "USPS", "OBJECTS")],
         DatasetPlan("GTSRB", images + _NONREDUNDANT),
@@ -33,11 +41,15 @@ def paper() -> list:
 
 def quick() -> list:
     return [
+        DatasetPlan("SYNTH-0", ["AE + k-means", "ACe/DeC+DCN"], seeds=[0], pretrain_epochs=10, clustering_epochs=5,
+                    embedding_size=2, max_samples=2000, linear_autoencoder=True, pretraining="end_to_end",
+                    init_iterations=300),
         DatasetPlan("SYNTH-25", ["k-means", "SubKmeans", "AE + k-means", "DCN (λ=1.0)", "ACe/DeC+DCN"], seeds=[0],
                     pretrain_epochs=20, clustering_epochs=20, embedding_size=27, max_samples=4000,
                     linear_autoencoder=True, pretraining="end_to_end", init_iterations=1000),
         DatasetPlan("USPS", ["k-means", "AE + k-means", "AE + SubKmeans", "DCN (λ=1.0)", "DEC", "IDEC",
-                             "ACe/DeC+DCN", "ACe/DeC+DEC", "ACe/DeC+IDEC", "ACe/DeC+DCN + Aug"],
+                             "ACe/DeC+DCN", "ACe/DeC+DEC", "ACe/DeC+IDEC", "ACe/DeC+DCN + Aug",
+                             "ACe/DeC+DCN @γ=0.1", "ACe/DeC+DCN @γ=0.9"],
                     seeds=[0], pretrain_epochs=30, clustering_epochs=15, max_samples=2000, pretraining="end_to_end",
                     init_iterations=1000),
         DatasetPlan("MNIST-Test", ["k-means", "AE + k-means", "ACe/DeC+DCN"], seeds=[0], pretrain_epochs=30,

@@ -121,6 +121,7 @@ def write_report(records: list, output: Path, command: str, device_description: 
     lines += _section_table2(summary, datasets)
     lines += _section_table3(summary, datasets)
     lines += _section_enrc(summary, datasets)
+    lines += _section_figures(records, output)
     lines += _section_runtime(summary)
     lines += _section_notes(records, datasets)
     path = output / "report.md"
@@ -204,6 +205,17 @@ def _section_enrc(summary, datasets) -> list:
     lines += _markdown_table(["data set", "method", "NMI per clustering"], nmi_rows)
     lines += ["", "## ENRC Table 3: variation of information between the found clusterings", ""]
     return lines + _markdown_table(["data set", "method", "VI"], vi_rows) + [""]
+
+
+def _section_figures(records, output: Path) -> list:
+    from clustpy_acedec.benchmark.figures import beta_figure, learning_rate_figure, noise_sweep_figure
+    figures = [("ACe/DeC Fig. 1a: noise-dimension sweep", noise_sweep_figure(records, output / "fig1a_noise_sweep.png")),
+               ("ACe/DeC Fig. 4: learning-rate stability", learning_rate_figure(records, output / "fig4_learning_rate.png")),
+               ("β after training (first seed)", beta_figure(records, output / "betas.png"))]
+    lines = ["## Figures", ""]
+    for title, path in figures:
+        lines += [f"### {title}", "", f"![{title}]({path.name})" if path else "(no runs for this figure)", ""]
+    return lines
 
 
 def _section_runtime(summary) -> list:

@@ -116,6 +116,8 @@ def _run_one(data: BenchmarkDataset, context: RunContext, method_name: str, plan
     record["seconds"] = round(time.perf_counter() - start, 2)
     record.update(score(data, result["labels"], method.multi))
     record["n_cluster_dims"] = result.get("n_cluster_dims")
+    if "betas" in result:
+        record["betas"], record["betas_init"] = result["betas"], result["betas_init"]
     return record
 
 
