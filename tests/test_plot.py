@@ -103,3 +103,17 @@ def test_traversal_consistency_counts_the_grid(acedec, images, monkeypatch):
     assert plot.traversal_consistency(acedec, images, n_steps=4)["class_kept"] == 1.0
     monkeypatch.setattr(type(acedec), "predict", lambda self, X: np.zeros(len(X), dtype=int))
     assert plot.traversal_consistency(acedec, images, n_steps=4)["class_kept"] == 0.5
+
+
+def test_colour_images_render_in_colour(tmp_path):
+    rng = np.random.default_rng(1)
+    X = rng.random((64, 6, 6, 3)).astype(np.float32) * 0.2
+    X[:32, ..., 0] += 0.8  # red images and dark ones
+    model = ACeDeC(base=DCN(n_clusters=2, pretrain_epochs=2, clustering_epochs=1, batch_size=32, embedding_size=4,
+                            device="cpu", random_state=0), init_iterations=10, verbose=False).fit(X)
+    figure = plot_space_reconstructions(model, X, n_images=3, path=tmp_path / "colour.png")
+    shown = figure.axes[0].get_images()[0].get_array()
+    assert shown.shape == (6, 6, 3)
+    assert shown[..., 0].mean() > shown[..., 1].mean()  # the first image is red
+    figure = plot_decoded_centers(model, image_shape=(6, 6, 3))
+    assert figure.axes[0].get_images()[0].get_array().shape == (6, 6, 3)

@@ -80,3 +80,18 @@ def test_usps_acedec_dcn_five_seeds():
         model = ACeDeC(base=DCN(n_clusters=10, random_state=seed), verbose=False).fit(X)
         scores.append(normalized_mutual_info_score(y, model.labels_))
     assert np.mean(scores) >= 0.70, scores
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not (DATA_DIR / "usps.npz").is_file(), reason="needs ../shared/data/usps.npz")
+def test_usps_demo_traversal_keeps_the_class_while_the_style_changes(tmp_path):
+    """Issue 6 acceptance, as in the README gallery: the demo's model on USPS (100 + 150 epochs, seed 0)."""
+    from clustpy_acedec.demo import load_dataset
+    from clustpy_acedec.plot import traversal_consistency
+    X, y, image_shape = load_dataset("usps", str(DATA_DIR))
+    base = DCN(n_clusters=10, pretrain_epochs=100, clustering_epochs=150, embedding_size=10, device="cpu",
+               random_state=0)
+    model = ACeDeC(base=base, image_shape=image_shape, verbose=False).fit(X)
+    check = traversal_consistency(model, X)
+    assert check["class_kept"] >= 0.9
+    assert check["relative_row_variance"].min() >= 0.1

@@ -31,7 +31,7 @@ class RunContext:
     embedding_size: int = 10
     pretraining: str = "stacked_denoising"
     linear_autoencoder: bool = False  # ACe/DeC §4: one linear layer with d = D for SYNTH-25
-    init_iterations: int = 5000  # ACeDeC's initial phase
+    init_iterations: int | None = None  # ACeDeC's initial phase / each ENRC init round; None: estimator default
     subset_for_linear_methods: int = 10000  # SubKmeans / Nr-Kmeans on raw data: the papers' 10,000-point subsets
     verbose: bool = False
     _autoencoder: object = field(default=None, repr=False)
@@ -75,6 +75,9 @@ class RunContext:
     def fresh_autoencoder(self, data: BenchmarkDataset) -> torch.nn.Module:
         """A copy of the pretrained autoencoder, so that no method trains the shared one."""
         return copy.deepcopy(self.autoencoder(data))
+
+    def init_parameters(self) -> dict:
+        return {} if self.init_iterations is None else {"init_iterations": self.init_iterations}
 
     def subset(self, n: int) -> np.ndarray:
         rng = np.random.default_rng(self.seed)
@@ -154,8 +157,8 @@ def acedec(data, context, base: str, augmentation: bool = False, lr_factor: floa
     from clustpy.deep import DCN, DEC, IDEC
     from clustpy_acedec import ACeDeC
     base_estimator = dict(DCN=DCN, DEC=DEC, IDEC=IDEC)[base](**_deep_params(data, context, augmentation, lr_factor))
-    model = ACeDeC(base=base_estimator, init_iterations=context.init_iterations, image_shape=data.image_shape,
-                   verbose=context.verbose).fit(data.X)
+    model = ACeDeC(base=base_estimator, image_shape=data.image_shape, verbose=context.verbose,
+                   **context.init_parameters()).fit(data.X)
     return {"labels": model.labels_, "n_cluster_dims": len(model.cluster_space_dims_),
             "betas": model.betas_.tolist(), "betas_init": model.betas_init_.tolist()}
 
@@ -164,7 +167,8 @@ def enrc(data, context, augmentation: bool = False) -> dict:
     from clustpy_acedec import ENRC
     params = _deep_params(data, context, augmentation)
     params.pop("n_clusters")
-    model = ENRC(n_clusters=data.n_clusters, image_shape=data.image_shape, verbose=context.verbose, **params).fit(data.X)
+    model = ENRC(n_clusters=data.n_clusters, image_shape=data.image_shape, verbose=context.verbose,
+                 **context.init_parameters(), **params).fit(data.X)
     return {"labels": model.labels_, "betas": model.betas_.tolist(), "betas_init": model.betas_init_.tolist()}
 
 

@@ -57,7 +57,7 @@ def quick() -> list:
         DatasetPlan("stickfigures", ["ENRC", "AE + Nr-Kmeans", "Orth1", "Orth2"], seeds=[0], pretrain_epochs=60,
                     clustering_epochs=40, batch_size=128, embedding_size=20, pretraining="end_to_end"),
         DatasetPlan("GTSRB", ["ENRC", "AE + Nr-Kmeans"], seeds=[0], pretrain_epochs=30, clustering_epochs=20,
-                    batch_size=128, embedding_size=20, pretraining="end_to_end"),
+                    batch_size=128, embedding_size=20, pretraining="end_to_end", init_iterations=300),
     ]
 
 

@@ -31,7 +31,7 @@ class DatasetPlan:
     seeds: list = field(default_factory=lambda: list(range(10)))
     pretraining: str = "stacked_denoising"
     linear_autoencoder: bool = False
-    init_iterations: int = 5000  # ACeDeC's initial phase (V and β on the fixed embedding)
+    init_iterations: int | None = None  # ACeDeC's initial phase / each ENRC init round; None: estimator default
 
 
 def score(data: BenchmarkDataset, labels: np.ndarray, multi: bool) -> dict:
