@@ -139,3 +139,14 @@ def test_figures_from_records(tmp_path):
     assert noise_sweep_figure(records[:2], tmp_path / "none.png") is None  # one noise level: no curve
     records += [_record("USPS", f"DCN (λ=1.0) @γ={g}", 0, [0.5]) for g in (0.1, 0.5, 0.9)]
     assert learning_rate_figure(records, tmp_path / "lr.png").stat().st_size > 0
+
+
+def test_every_profile_lists_each_data_set_once_and_known_methods():
+    from clustpy_acedec.benchmark.methods import METHODS
+    from clustpy_acedec.benchmark.profiles import PROFILES
+    for name in PROFILES:
+        plans = select_plans(name)
+        assert len({p.name for p in plans}) == len(plans)
+        assert all(m in METHODS for p in plans for m in p.methods)
+    cpu = {p.name for p in select_plans("cpu")}
+    assert cpu == {p.name for p in select_plans("paper")}  # the CPU report covers every data set

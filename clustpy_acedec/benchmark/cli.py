@@ -24,6 +24,8 @@ def build_parser() -> argparse.ArgumentParser:
     profile = parser.add_mutually_exclusive_group()
     profile.add_argument("--quick", dest="profile", action="store_const", const="quick",
                          help="CPU smoke run, a few minutes: one seed, subsets, short schedules (CI runs it)")
+    profile.add_argument("--cpu", dest="profile", action="store_const", const="cpu",
+                         help="every data set at laptop scale: subsets of 2,000 points, 20 + 10 epochs, one seed")
     profile.add_argument("--paper", dest="profile", action="store_const", const="paper",
                          help="the papers' protocol: 10 seeds (20 for SYNTH-25), full data, 100 + 150 epochs")
     profile.add_argument("--speed", metavar="TASK", choices=sorted(TASKS),
@@ -46,6 +48,8 @@ def select_plans(profile: str, datasets=None, methods=None, seeds=None) -> list:
     """The profile's plans, filtered; unknown names raise ValueError."""
     plans = PROFILES[profile]()
     known_datasets = {p.name for p in plans}
+    if len(known_datasets) < len(plans):
+        raise ValueError(f"the {profile} profile lists a data set twice; one plan per data set shares one autoencoder")
     for name in datasets or []:
         if name not in known_datasets:
             raise ValueError(f"data set {name!r} is not in the {profile} profile: {', '.join(sorted(known_datasets))}")

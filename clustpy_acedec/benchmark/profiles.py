@@ -1,6 +1,8 @@
 """
 The benchmark's profiles: which data sets, methods, seeds and schedules a run covers.
 
+``cpu`` runs every data set of the paper profile at laptop scale (subsets, short schedules, one seed), so that
+a report shows all of them on a machine without a GPU; its numbers are not the papers' protocol.
 ``quick`` is a CPU smoke run of the whole pipeline (CI runs it, a few minutes on two cores): one seed,
 subsets, short schedules, so its numbers are far below the papers' and only guard against regressions.
 ``paper`` is the papers' protocol: 10 pretrained autoencoders (20 for SYNTH-25), DEC's stacked denoising
@@ -61,4 +63,23 @@ def quick() -> list:
     ]
 
 
-PROFILES = {"quick": quick, "paper": paper}
+def cpu() -> list:
+    """Every data set of the paper profile at CPU scale: one seed (two for the SYNTH sweep), subsets of at most
+    2,000 points, 20 + 10 epochs, plain pretraining, the initial phases shortened."""
+    short = dict(seeds=[0], pretrain_epochs=20, clustering_epochs=10, max_samples=2000, pretraining="end_to_end",
+                 init_iterations=500)
+    single = ["ACe/DeC+DCN", "ACe/DeC+DEC", "ACe/DeC+IDEC", "DCN (λ=0.1)", "DCN (λ=1.0)", "DCN (λ=10.0)", "DEC", "IDEC",
+              "k-means", "SubKmeans", "AE + k-means", "AE + SubKmeans"]
+    multi = ["ENRC", "AE + Nr-Kmeans", "Orth1", "Orth2"]
+    return [
+        *[DatasetPlan(f"SYNTH-{k}", ["AE + k-means", "DCN (λ=1.0)", "ACe/DeC+DCN"], **dict(short, seeds=[0, 1]),
+                      embedding_size=k + 2, linear_autoencoder=True) for k in (0, 5, 10, 15, 20, 25)],
+        *[DatasetPlan(name, single + ["ACe/DeC+DCN + Aug"], **short)
+          for name in ("MNIST", "MNIST-Test", "FMNIST", "USPS", "OBJECTS")],
+        DatasetPlan("GTSRB", single + multi, **short),  # both papers' tables, one shared autoencoder
+        *[DatasetPlan(name, multi, batch_size=128, embedding_size=20, **short)
+          for name in ("stickfigures", "nrLetters", "CMU faces", "C-MNIST", "NR-Objects")],
+    ]
+
+
+PROFILES = {"quick": quick, "cpu": cpu, "paper": paper}
