@@ -85,6 +85,9 @@ def main(argv: list | None = None) -> int:
     from clustpy_acedec._validation import resolve_device
     from clustpy_acedec.benchmark.report import write_report
     from clustpy_acedec.benchmark.runner import run_plan
+    if args.quiet:
+        import os
+        os.environ["TQDM_DISABLE"] = "1"  # clustpy's baselines draw progress bars of their own
     if args.speed:
         return _speed(args, argv)
     try:
@@ -92,9 +95,6 @@ def main(argv: list | None = None) -> int:
     except ValueError as error:
         print(f"clustpy-acedec-bench: {error}", file=sys.stderr)
         return 2
-    if args.quiet:
-        import os
-        os.environ["TQDM_DISABLE"] = "1"  # clustpy's baselines draw progress bars of their own
     device = str(resolve_device(args.device))
     output = Path(args.output)
     records = run_plan(plans, output, device=device, data_dir=args.data_dir, verbose=not args.quiet,
