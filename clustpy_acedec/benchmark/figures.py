@@ -23,17 +23,21 @@ def _ok(records: list) -> list:
     return [r for r in records if not r.get("error") and r.get("nmi")]
 
 
-def _line_plot(series: dict, xlabel: str, title: str, path: Path):
-    """series: label -> {x: [values]}; one line with a shaded 95% interval per label."""
-    from clustpy_acedec.plot import _pyplot
-    plt = _pyplot()
-    figure, axis = plt.subplots(figsize=(5, 3.4))
+def _draw_series(axis, series: dict) -> None:
+    """series: label -> {x: [values]}; one line of means with a shaded 95% interval per label."""
     for label, points in sorted(series.items()):
         xs = sorted(points)
         stats = [mean_and_interval(points[x]) for x in xs]
         means, half = np.array([m for m, _ in stats]), np.array([h for _, h in stats])
         axis.plot(xs, means, marker="o", label=label)
         axis.fill_between(xs, means - half, means + half, alpha=0.2)
+
+
+def _line_plot(series: dict, xlabel: str, title: str, path: Path):
+    from clustpy_acedec.plot import _pyplot
+    plt = _pyplot()
+    figure, axis = plt.subplots(figsize=(5, 3.4))
+    _draw_series(axis, series)
     axis.set_xlabel(xlabel)
     axis.set_ylabel("NMI")
     axis.set_ylim(-0.02, 1.02)
@@ -71,12 +75,7 @@ def learning_rate_figure(records: list, path: Path) -> Path | None:
     plt = _pyplot()
     figure, axes = plt.subplots(1, len(by_dataset), figsize=(4.2 * len(by_dataset), 3.4), squeeze=False)
     for axis, (dataset, series) in zip(axes[0], sorted(by_dataset.items())):
-        for label, points in sorted(series.items()):
-            xs = sorted(points)
-            stats = [mean_and_interval(points[x]) for x in xs]
-            means, half = np.array([m for m, _ in stats]), np.array([h for _, h in stats])
-            axis.plot(xs, means, marker="o", label=label)
-            axis.fill_between(xs, means - half, means + half, alpha=0.2)
+        _draw_series(axis, series)
         axis.set_title(dataset, fontsize=9)
         axis.set_xlabel("γ (learning rate 10⁻³·γ)")
         axis.set_ylim(-0.02, 1.02)
