@@ -32,11 +32,10 @@ def _without_raw_subkmeans(methods: list) -> list:
 def paper() -> list:
     images = _TABLE1 + _AUG + _TABLE2 + _LR_STUDY
     return [
-        *[DatasetPlan(f"SYNTH-{k}", _SWEEP, seeds=list(range(20)), embedding_size=k + 2, linear_autoencoder=True,
-                      pretraining="end_to_end") for k in (0, 5, 10, 15, 20)],  # Fig. 1a; SYNTH-25 below
+        *[DatasetPlan(f"SYNTH-{k}", _SWEEP, seeds=list(range(20)), embedding_size=k + 2, linear_autoencoder=True)
+          for k in (0, 5, 10, 15, 20)],  # Fig. 1a; SYNTH-25 below
         DatasetPlan("SYNTH-25", _TABLE1 + _TABLE2 + _LR_STUDY, seeds=list(range(20)), embedding_size=27,
-                    linear_autoencoder=True,
-                    pretraining="end_to_end"),
+                    linear_autoencoder=True),
         *[DatasetPlan(name, images) for name in ("MNIST", "MNIST-Test", "FMNIST", "USPS")],
         DatasetPlan("OBJECTS", _without_raw_subkmeans(images)),
         DatasetPlan("GTSRB", _without_raw_subkmeans(images) + _NONREDUNDANT),
@@ -51,11 +50,10 @@ def paper() -> list:
 def quick() -> list:
     return [
         DatasetPlan("SYNTH-0", ["AE + k-means", "ACe/DeC+DCN"], seeds=[0], pretrain_epochs=10, clustering_epochs=5,
-                    embedding_size=2, max_samples=2000, linear_autoencoder=True, pretraining="end_to_end",
-                    init_iterations=300),
+                    embedding_size=2, max_samples=2000, linear_autoencoder=True, init_iterations=300),
         DatasetPlan("SYNTH-25", ["k-means", "SubKmeans", "AE + k-means", "DCN (λ=1.0)", "ACe/DeC+DCN"], seeds=[0],
-                    pretrain_epochs=20, clustering_epochs=20, embedding_size=27, max_samples=4000,
-                    linear_autoencoder=True, pretraining="end_to_end", init_iterations=1000),
+                    pretrain_epochs=100, clustering_epochs=20, embedding_size=27, max_samples=4000,
+                    linear_autoencoder=True, init_iterations=1000),
         DatasetPlan("USPS", ["k-means", "AE + k-means", "AE + SubKmeans", "DCN (λ=1.0)", "DEC", "IDEC",
                              "ACe/DeC+DCN", "ACe/DeC+DEC", "ACe/DeC+IDEC", "ACe/DeC+DCN + Aug",
                              "ACe/DeC+DCN @γ=0.1", "ACe/DeC+DCN @γ=0.9"],
