@@ -152,3 +152,14 @@ def test_every_profile_lists_each_data_set_once_and_known_methods():
         assert all(m in METHODS for p in plans for m in p.methods)
     cpu = {p.name for p in select_plans("cpu")}
     assert cpu == {p.name for p in select_plans("paper")}  # the CPU report covers every data set
+
+
+def test_quiet_silences_every_progress_bar_only_while_it_runs():
+    import tqdm
+    from clustpy_acedec.benchmark.cli import _progress_bars
+    original = tqdm.tqdm.__dict__["__init__"]
+    with _progress_bars(enabled=False):
+        assert tqdm.tqdm(range(3)).disable  # also the bars clustpy's baselines create
+    assert tqdm.tqdm.__dict__["__init__"] is original
+    with open("/dev/null", "w") as sink:
+        assert not tqdm.tqdm(range(3), file=sink).disable

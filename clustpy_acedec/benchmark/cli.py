@@ -4,6 +4,8 @@ report.
 """
 
 import argparse
+import contextlib
+import functools
 import platform
 import shlex
 import sys
@@ -82,14 +84,14 @@ def describe_machine(device: str) -> str:
 
 def main(argv: list | None = None) -> int:
     args = build_parser().parse_args(argv)
+    with _progress_bars(enabled=not args.quiet):
+        return _speed(args, argv) if args.speed else _benchmark(args, argv)
+
+
+def _benchmark(args, argv) -> int:
     from clustpy_acedec._validation import resolve_device
     from clustpy_acedec.benchmark.report import write_report
     from clustpy_acedec.benchmark.runner import run_plan
-    if args.quiet:
-        import os
-        os.environ["TQDM_DISABLE"] = "1"  # clustpy's baselines draw progress bars of their own
-    if args.speed:
-        return _speed(args, argv)
     try:
         plans = select_plans(args.profile, args.datasets, args.methods, args.seeds)
     except ValueError as error:
@@ -99,10 +101,27 @@ def main(argv: list | None = None) -> int:
     output = Path(args.output)
     records = run_plan(plans, output, device=device, data_dir=args.data_dir, verbose=not args.quiet,
                        progress=not args.quiet)
-    command = "clustpy-acedec-bench " + " ".join(shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:]))
-    report = write_report(records, output, command, describe_machine(device))
+    report = write_report(records, output, _command(argv), describe_machine(device))
     print(f"report: {report}")
     return 0
+
+
+def _command(argv) -> str:
+    return "clustpy-acedec-bench " + " ".join(shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:]))
+
+
+@contextlib.contextmanager
+def _progress_bars(enabled: bool):
+    """With --quiet every tqdm bar is off while the command runs, clustpy's baselines' own bars included (tqdm
+    reads TQDM_DISABLE only at import, which has happened by now); the original is restored afterwards."""
+    import tqdm
+    original = tqdm.tqdm.__dict__["__init__"]  # the raw attribute: tqdm wraps __init__ in a descriptor itself
+    if not enabled:
+        tqdm.tqdm.__init__ = functools.partialmethod(tqdm.tqdm.__init__, disable=True)
+    try:
+        yield
+    finally:
+        tqdm.tqdm.__init__ = original
 
 
 def _speed(args, argv) -> int:
@@ -111,8 +130,7 @@ def _speed(args, argv) -> int:
     device = resolve_device(args.device)
     output = Path(args.output)
     rows = compare(args.speed, args.seeds or [0, 1, 2], device, args.data_dir, output)
-    command = "clustpy-acedec-bench " + " ".join(shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:]))
-    text = f"# Speed: {args.speed}\n\n- command: `{command}`\n- machine: {describe_machine(str(device))}\n\n" + speed_table(rows)
+    text = f"# Speed: {args.speed}\n\n- command: `{_command(argv)}`\n- machine: {describe_machine(str(device))}\n\n" + speed_table(rows)
     (output / f"speed_{args.speed}.md").write_text(text)
     print(text)
     return 0
