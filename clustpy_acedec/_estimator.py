@@ -13,7 +13,8 @@ from sklearn.utils.validation import check_is_fitted
 from clustpy_acedec._validation import check_data, resolve_device, seed_from
 from clustpy_acedec.augmentation import RandomRotationShift
 from clustpy_acedec.model import SubspaceClusteringModel
-from clustpy_acedec.training import encode_all, pretrain_autoencoder, train_clustering
+from clustpy_acedec.pretraining import pretrain
+from clustpy_acedec.training import encode_all, train_clustering
 
 #: Marks files written by ``save``.
 _SAVE_FORMAT = "clustpy-acedec-estimator/1"
@@ -130,13 +131,9 @@ class SubspaceClustererMixin(TransformerMixin, ClusterMixin, BaseEstimator):
         generator = torch.Generator(device=device).manual_seed(seed)
         cpu_generator = torch.Generator().manual_seed(seed)
         augment = self._augmentation(X_np, autoencoder) if config.augmentation_invariance else None
-        if getattr(autoencoder, "fitted", False):
-            pass
-        elif config.pretraining is not None:
-            config.pretraining.run(autoencoder, X, config.batch_size, generator, verbose=self.verbose)
-        elif config.pretrain_epochs > 0:
-            pretrain_autoencoder(autoencoder, X, config.pretrain_epochs, config.batch_size, config.optimizer_class,
-                                 config.pretrain_optimizer_params, generator, verbose=self.verbose)
+        if not getattr(autoencoder, "fitted", False):
+            pretrain(autoencoder, X, config.pretraining, config.pretrain_epochs, config.batch_size,
+                     config.optimizer_class, config.pretrain_optimizer_params, generator, verbose=self.verbose)
         embedded = encode_all(autoencoder, X)
         return FitContext(config, device, X, embedded, autoencoder, generator, cpu_generator, augment)
 

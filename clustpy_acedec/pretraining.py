@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import torch
 
-from clustpy_acedec.training import _progress, batch_indices
+from clustpy_acedec.training import _progress, batch_indices, pretrain_autoencoder
 
 #: The names the estimators' ``pretraining`` parameter accepts.
 PRETRAINING_SCHEMES = ("end_to_end", "stacked_denoising")
@@ -189,3 +189,18 @@ def resolve_pretraining(pretraining, pretrain_epochs: int) -> "StackedDenoisingP
     if pretraining == "end_to_end" or pretrain_epochs == 0:
         return None
     return StackedDenoisingPretraining.from_pretrain_epochs(pretrain_epochs)
+
+
+def pretrain(autoencoder: torch.nn.Module, X: torch.Tensor, schedule: "StackedDenoisingPretraining | None",
+             n_epochs: int, batch_size: int, optimizer_class: type, optimizer_params: dict,
+             generator: torch.Generator, verbose: bool = False) -> torch.nn.Module:
+    """
+    Pretrain ``autoencoder`` in place: by ``schedule`` when one is given (see :func:`resolve_pretraining`),
+    else end to end on the reconstruction loss for ``n_epochs`` with the given optimiser (nothing for 0).
+    """
+    if schedule is not None:
+        return schedule.run(autoencoder, X, batch_size, generator, verbose=verbose)
+    if n_epochs > 0:
+        return pretrain_autoencoder(autoencoder, X, n_epochs, batch_size, optimizer_class, optimizer_params,
+                                    generator, verbose=verbose)
+    return autoencoder

@@ -66,14 +66,13 @@ def _gtsrb(seed: int, data_dir):
     return data
 
 
-def _clustpy(loader_name: str, display: str):
+def _clustpy(loader_name: str, display: str, image_shape: tuple | None = None):
+    """A data set bundled in clustpy; ``image_shape`` for those whose rows are images."""
     def load(seed: int, data_dir):
         import clustpy.data
         X, labels = getattr(clustpy.data, loader_name)(return_X_y=True)
-        images = X.reshape(len(X), 20, 20) if display == "stickfigures" else X
-        data = _images(display, images, labels, f"clustpy.data.{loader_name} (bundled)")
-        if display != "stickfigures":
-            data.image_shape = None
+        data = _images(display, X, labels, f"clustpy.data.{loader_name} (bundled)")
+        data.image_shape = image_shape
         return data
     return load
 
@@ -107,7 +106,7 @@ LOADERS = {
     "USPS": _npz("usps", "USPS"),
     "GTSRB": _gtsrb,
     "CMU faces": _npz("cmu_faces", "CMU faces"),
-    "stickfigures": _clustpy("load_stickfigures", "stickfigures"),
+    "stickfigures": _clustpy("load_stickfigures", "stickfigures", image_shape=(20, 20)),
     "nrLetters": _clustpy("load_nrletters", "nrLetters"),
     "C-MNIST": _c_mnist,
     "OBJECTS": _objects,

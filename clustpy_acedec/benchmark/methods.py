@@ -45,8 +45,7 @@ class RunContext:
             import time
             from clustpy.deep.neural_networks import FeedforwardAutoencoder
             from clustpy_acedec._validation import resolve_device
-            from clustpy_acedec.pretraining import resolve_pretraining
-            from clustpy_acedec.training import pretrain_autoencoder
+            from clustpy_acedec.pretraining import pretrain, resolve_pretraining
             start = time.perf_counter()
             torch.manual_seed(self.seed)
             dim = data.X.shape[1]
@@ -61,11 +60,8 @@ class RunContext:
                 # rate on pixels (1.0) diverges; 0.01 trains the linear AE to a near-orthogonal map (measured:
                 # encoder singular values 0.97-1.04, AE + k-means 0.999 on SYNTH-25 after 50 + 100 epochs)
                 schedule = dataclasses.replace(schedule, lr=0.01)
-            if schedule is not None:
-                schedule.run(autoencoder, X, self.batch_size, generator, verbose=self.verbose)
-            else:
-                pretrain_autoencoder(autoencoder, X, self.pretrain_epochs, self.batch_size, torch.optim.Adam,
-                                     {"lr": 1e-3}, generator, verbose=self.verbose)
+            pretrain(autoencoder, X, schedule, self.pretrain_epochs, self.batch_size, torch.optim.Adam, {"lr": 1e-3},
+                     generator, verbose=self.verbose)
             self._autoencoder = autoencoder
             self.pretrain_seconds = time.perf_counter() - start
         return self._autoencoder
@@ -133,11 +129,11 @@ def nrkmeans(data, context, on_embedding: bool = False) -> dict:
     return {"labels": labels[:, :len(data.n_clusters)]}
 
 
-def orthogonal(data, context, variant: int) -> dict:
-    """Orth1 / Orth2 of Cui et al. 2007 (clustpy), on the embedding as in ENRC §3.4."""
+def orthogonal(data, context, variant: int, on_embedding: bool = False) -> dict:
+    """Orth1 / Orth2 of Cui et al. 2007 (clustpy); ENRC §3.4 runs them on the embedding."""
     from clustpy.alternative import ClusteringInOrthogonalSpaces, OrthogonalClustering
     cls = OrthogonalClustering if variant == 1 else ClusteringInOrthogonalSpaces
-    model = cls(data.n_clusters, random_state=context.seed).fit(context.embedded(data))
+    model = cls(data.n_clusters, random_state=context.seed).fit(context.embedded(data) if on_embedding else data.X)
     return {"labels": model.labels_}
 
 
@@ -184,11 +180,15 @@ class Method:
     kwargs: dict
     multi: bool = False  # finds several clusterings (needs a data set with several labelings)
     deep: bool = False
-    needs_images: bool = False
+
+    @property
+    def uses_autoencoder(self) -> bool:
+        """Deep methods and the baselines on the pretrained embedding: they need the shared autoencoder."""
+        return self.deep or self.kwargs.get("on_embedding", False)
 
 
-def _method(name, run, multi=False, deep=False, needs_images=False, **kwargs) -> Method:
-    return Method(name, run, kwargs, multi, deep, needs_images)
+def _method(name, run, multi=False, deep=False, **kwargs) -> Method:
+    return Method(name, run, kwargs, multi, deep)
 
 
 #: ACe/DeC Fig. 4: clustering learning rates 10⁻³·γ
@@ -204,7 +204,7 @@ METHODS = {m.name: m for m in [
     _method("DEC", dec, deep=True),
     _method("IDEC", dec, deep=True, improved=True),
     *[_method(f"ACe/DeC+{base}", acedec, deep=True, base=base) for base in ("DCN", "DEC", "IDEC")],
-    *[_method(f"ACe/DeC+{base} + Aug", acedec, deep=True, needs_images=True, base=base, augmentation=True)
+    *[_method(f"ACe/DeC+{base} + Aug", acedec, deep=True, base=base, augmentation=True)
       for base in ("DCN", "DEC", "IDEC")],
     *[_method(f"ACe/DeC+DCN @γ={gamma}", acedec, deep=True, base="DCN", lr_factor=gamma) for gamma in LR_FACTORS],
     *[_method(f"DCN (λ={lam}) @γ={gamma}", dcn, deep=True, lam=lam, lr_factor=gamma)
@@ -212,6 +212,6 @@ METHODS = {m.name: m for m in [
     _method("ENRC", enrc, multi=True, deep=True),
     _method("Nr-Kmeans", nrkmeans, multi=True),
     _method("AE + Nr-Kmeans", nrkmeans, multi=True, on_embedding=True),
-    _method("Orth1", orthogonal, multi=True, variant=1),
-    _method("Orth2", orthogonal, multi=True, variant=2),
+    _method("Orth1", orthogonal, multi=True, variant=1, on_embedding=True),
+    _method("Orth2", orthogonal, multi=True, variant=2, on_embedding=True),
 ]}

@@ -96,10 +96,6 @@ def _published_text(published) -> str:
     return f"{published:.2f}" if isinstance(published, (int, float)) else f"{published[0]:.2f} ± {published[1]:.2f}"
 
 
-def _present(summary: dict, candidates: list, datasets: list) -> list:
-    return [m for m in candidates if any((d, m) in summary for d in datasets)]
-
-
 def write_report(records: list, output: Path, command: str, device_description: str) -> Path:
     """Write results.csv, results.json and report.md into ``output``; returns the report's path."""
     output.mkdir(parents=True, exist_ok=True)

@@ -74,16 +74,15 @@ def run_plan(plans: list, output: Path, device: str = "cpu", data_dir=None, verb
     jobs = [(plan, seed, method) for plan in plans for seed in plan.seeds for method in plan.methods
             if (plan.name, method, seed) not in done]
     bar = tqdm.tqdm(total=len(jobs), desc="benchmark", disable=not progress)
-    contexts = {}
+    loaded = None  # (data set, seed) in memory: one data set and autoencoder at a time
     for plan, seed, method_name in jobs:
         bar.set_postfix_str(f"{plan.name} / {method_name} / seed {seed}")
-        if (plan.name, seed) not in contexts:
-            contexts.clear()  # one data set and autoencoder in memory at a time
+        if loaded != (plan.name, seed):
+            loaded = (plan.name, seed)
             data = load_dataset(plan.name, seed, data_dir, plan.max_samples)
-            contexts[(plan.name, seed)] = (data, RunContext(
-                seed, device, plan.pretrain_epochs, plan.clustering_epochs, plan.batch_size, plan.embedding_size,
-                plan.pretraining, plan.linear_autoencoder, init_iterations=plan.init_iterations))
-        data, context = contexts[(plan.name, seed)]
+            context = RunContext(seed, device, plan.pretrain_epochs, plan.clustering_epochs, plan.batch_size,
+                                 plan.embedding_size, plan.pretraining, plan.linear_autoencoder,
+                                 init_iterations=plan.init_iterations)
         record = _run_one(data, context, method_name, plan, device)
         with results_path.open("a") as file:
             file.write(json.dumps(record) + "\n")
@@ -103,7 +102,7 @@ def _run_one(data: BenchmarkDataset, context: RunContext, method_name: str, plan
     if method.multi and not data.is_multi:
         record["error"] = "needs a data set with several ground-truth labelings"
         return record
-    if method.deep or method.name.startswith("AE"):
+    if method.uses_autoencoder:
         context.autoencoder(data)  # pretraining is timed once per data set and seed, not per method
     record["pretrain_seconds"] = round(context.pretrain_seconds, 2)
     start = time.perf_counter()
