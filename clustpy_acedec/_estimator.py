@@ -10,9 +10,11 @@ import torch
 from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from clustpy_acedec._validation import check_data, resolve_device, seed_from
+from clustpy_acedec._validation import check_bool, check_choice, check_data, resolve_device, seed_from
 from clustpy_acedec.augmentation import RandomRotationShift
+from clustpy_acedec.execution import PRECISIONS, Execution
 from clustpy_acedec.model import SubspaceClusteringModel
+from clustpy_acedec.placement import PLACEMENT_MODES, DataPlacement, place
 from clustpy_acedec.pretraining import pretrain
 from clustpy_acedec.training import encode_all, train_clustering
 
@@ -42,6 +44,9 @@ class FitConfig:
     random_state: object = None
     base: object = None  # ACeDeC: the resolved, cloned base estimator
     pretraining: object = None  # a StackedDenoisingPretraining, or None for end-to-end pretraining
+    data_placement: str = "auto"  # see clustpy_acedec.placement
+    precision: str = "float32"  # see clustpy_acedec.execution
+    compile_step: bool = False
 
 
 @dataclass
@@ -49,11 +54,12 @@ class FitContext:
     """Everything of a running fit that the initialisation needs."""
     config: FitConfig
     device: torch.device
-    X: torch.Tensor
-    embedded: torch.Tensor
+    data: DataPlacement  # the data set, resident on the device or streamed from the host
+    embedded: torch.Tensor  # enc(X), always on the device
     autoencoder: torch.nn.Module
     generator: torch.Generator  # on the device: batch order, augmentation
     cpu_generator: torch.Generator  # initialisation draws, identical on every device
+    execution: Execution  # precision and compilation of the training steps
     augment: object = None
     betas_init: object = None  # β of the kept initialisation, set by _initialize
 
@@ -94,6 +100,7 @@ class SubspaceClustererMixin(TransformerMixin, ClusterMixin, BaseEstimator):
         """
         X_np = check_data(X)
         config = self._fit_config(X_np.shape[0])
+        self._set_performance_options(config)
         device = resolve_device(config.device)
         seed = seed_from(config.random_state)
         torch.manual_seed(seed)  # network weights are drawn from torch's global generator
@@ -104,11 +111,11 @@ class SubspaceClustererMixin(TransformerMixin, ClusterMixin, BaseEstimator):
         clock.lap("initialization")
         optimizer = self._optimizer(model, config.clustering_optimizer_params, config.optimizer_class,
                                     train_autoencoder=True)
-        train_clustering(model, context.X, config.clustering_epochs, config.batch_size, optimizer, context.generator,
+        train_clustering(model, context.data, config.clustering_epochs, config.batch_size, optimizer, context.generator,
                          augment=context.augment, scheduler=self._scheduler(optimizer, config),
-                         verbose=self.verbose, desc=f"{type(self).__name__} clustering")
+                         verbose=self.verbose, desc=f"{type(self).__name__} clustering", execution=context.execution)
         clock.lap("clustering")
-        labels = predict_labels(model, context.X)
+        labels = predict_labels(model, context.data)
         clock.lap("prediction")
         attributes = self._fitted_attributes(model, labels, context)
         attributes.update(model_=model, neural_network_trained_=model.autoencoder, n_features_in_=int(np.prod(X_np.shape[1:])),
@@ -119,6 +126,13 @@ class SubspaceClustererMixin(TransformerMixin, ClusterMixin, BaseEstimator):
             setattr(self, name, value)
         return self
 
+    def _set_performance_options(self, config: FitConfig) -> None:
+        """Check ``data_placement``, ``precision`` and ``compile_step`` and copy them into the fit's config."""
+        config.data_placement = check_choice(getattr(self, "data_placement", "auto"), "data_placement",
+                                             PLACEMENT_MODES)
+        config.precision = check_choice(getattr(self, "precision", "float32"), "precision", PRECISIONS)
+        config.compile_step = check_bool(getattr(self, "compile_step", False), "compile_step")
+
     def _prepare(self, X_np: np.ndarray, config: FitConfig, device: torch.device, seed: int) -> FitContext:
         from clustpy.deep import get_neural_network
         input_dim = int(np.prod(X_np.shape[1:]))
@@ -127,15 +141,17 @@ class SubspaceClustererMixin(TransformerMixin, ClusterMixin, BaseEstimator):
                                          random_state=seed)
         if not hasattr(autoencoder, "encode") or not hasattr(autoencoder, "decode"):
             raise TypeError(f"neural_network must be an autoencoder with encode and decode, got {type(autoencoder).__name__}")
-        X = network_input(X_np, autoencoder, device)
+        data = network_input(X_np, autoencoder, device, config.data_placement)
         generator = torch.Generator(device=device).manual_seed(seed)
         cpu_generator = torch.Generator().manual_seed(seed)
+        execution = Execution(device, config.precision, config.compile_step)
         augment = self._augmentation(X_np, autoencoder) if config.augmentation_invariance else None
         if not getattr(autoencoder, "fitted", False):
-            pretrain(autoencoder, X, config.pretraining, config.pretrain_epochs, config.batch_size,
-                     config.optimizer_class, config.pretrain_optimizer_params, generator, verbose=self.verbose)
-        embedded = encode_all(autoencoder, X)
-        return FitContext(config, device, X, embedded, autoencoder, generator, cpu_generator, augment)
+            pretrain(autoencoder, data, config.pretraining, config.pretrain_epochs, config.batch_size,
+                     config.optimizer_class, config.pretrain_optimizer_params, generator, verbose=self.verbose,
+                     execution=execution)
+        embedded = encode_all(autoencoder, data)
+        return FitContext(config, device, data, embedded, autoencoder, generator, cpu_generator, execution, augment)
 
     def _augmentation(self, X_np: np.ndarray, autoencoder: torch.nn.Module) -> RandomRotationShift:
         image_shape = getattr(self, "image_shape", None)
@@ -179,8 +195,38 @@ class SubspaceClustererMixin(TransformerMixin, ClusterMixin, BaseEstimator):
                                     train_autoencoder=False)
         loss, _, _ = train_clustering(model, embedded, epochs, config.batch_size, optimizer, context.generator,
                                       embedded=embedded, regularizer="orthogonality", verbose=self.verbose,
-                                      desc=f"{type(self).__name__} initialisation")
+                                      desc=f"{type(self).__name__} initialisation", execution=context.execution)
         return loss
+
+    def _best_of_rounds(self, context: FitContext, make_candidate, n_rounds: int) -> SubspaceClusteringModel:
+        """
+        Initialisation rounds (ENRC §2.6): every candidate model gets the initial phase with the autoencoder
+        fixed, and the one with the lowest loss on the whole embedded data set is kept.
+
+        Parameters
+        ----------
+        context : FitContext
+            the running fit; its ``betas_init`` is set to the kept candidate's β before training
+        make_candidate : Callable
+            ``make_candidate(round_index) -> SubspaceClusteringModel``, a fresh initial model on the device
+        n_rounds : int
+            number of candidates
+
+        Returns
+        -------
+        model : SubspaceClusteringModel
+            the kept candidate
+        """
+        best, best_loss, betas_init = None, float("inf"), None
+        for round_index in range(n_rounds):
+            candidate = make_candidate(round_index)
+            initial_betas = candidate.layer.betas().detach().cpu().numpy()
+            self._run_initial_phase(candidate, context)
+            loss = candidate.embedded_loss(context.embedded)
+            if best is None or loss < best_loss:
+                best, best_loss, betas_init = candidate, loss, initial_betas
+        context.betas_init = betas_init
+        return best
 
     # ------------------------------------------------------------------------------------- persistence
     def save(self, path) -> None:
@@ -243,7 +289,8 @@ class SubspaceClustererMixin(TransformerMixin, ClusterMixin, BaseEstimator):
             raise ValueError(f"X has shape {X_np.shape[1:]} per sample, but {type(self).__name__} was fitted on "
                              f"{self.input_shape_}")
         device = next(self.model_.parameters()).device
-        return encode_all(self.model_.autoencoder, network_input(X_np, self.model_.autoencoder, device))
+        data = network_input(X_np, self.model_.autoencoder, device, getattr(self, "data_placement", "auto"))
+        return encode_all(self.model_.autoencoder, data)
 
     def _rotated(self, X) -> torch.Tensor:
         embedded = self._embed(X)
@@ -267,14 +314,20 @@ class _PhaseClock:
         self._start = now
 
 
-def network_input(X_np: np.ndarray, autoencoder: torch.nn.Module, device: torch.device) -> torch.Tensor:
-    """The data as the network takes it, on the device: flattened unless the network accepts n-d input."""
+def network_input(X_np: np.ndarray, autoencoder: torch.nn.Module, device: torch.device,
+                  data_placement: str = "device") -> DataPlacement:
+    """
+    The data as the network takes it (flattened unless the network accepts n-d input), placed for ``device``
+    by ``data_placement`` ("auto", "device" or "host", see :func:`clustpy_acedec.placement.place`).
+    """
     if not getattr(autoencoder, "allow_nd_input", False):
         X_np = X_np.reshape(X_np.shape[0], -1)
-    return torch.as_tensor(np.ascontiguousarray(X_np), dtype=torch.float32, device=device)
+    X_host = torch.from_numpy(np.ascontiguousarray(X_np, dtype=np.float32))
+    return place(X_host, device, data_placement)
 
 
-def predict_labels(model: SubspaceClusteringModel, X: torch.Tensor, batch_size: int = 4096) -> np.ndarray:
-    """Hard labels (N, S) of the data on the device (ENRC Eq. 5 per space)."""
+def predict_labels(model: SubspaceClusteringModel, X: "torch.Tensor | DataPlacement",
+                   batch_size: int = 4096) -> np.ndarray:
+    """Hard labels (N, S) of the data set (a tensor on the device or a placed data set), ENRC Eq. 5 per space."""
     embedded = encode_all(model.autoencoder, X, batch_size)
     return model.predict_embedded(embedded).cpu().numpy()

@@ -59,6 +59,38 @@ def check_positive_int(value, name: str, minimum: int = 1) -> int:
     return int(value)
 
 
+def check_choice(value, name: str, choices: tuple) -> str:
+    """
+    Check a string option against its allowed values.
+
+    Raises
+    ------
+    TypeError
+        if value is not a string
+    ValueError
+        if value is not one of ``choices``
+    """
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be one of {choices}, got {type(value).__name__} {value!r}")
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {choices}, got {value!r}")
+    return value
+
+
+def check_bool(value, name: str) -> bool:
+    """
+    Check a flag: a Python or numpy bool.
+
+    Raises
+    ------
+    TypeError
+        if value is not a bool
+    """
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
+
+
 def resolve_device(device) -> torch.device:
     """
     The device to fit on: None picks CUDA when available, else the CPU.

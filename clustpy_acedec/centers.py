@@ -124,9 +124,10 @@ class MiniBatchCenters(torch.nn.Module):
         has_points = batch_counts > 0
         batch_means = sums / batch_counts.clamp_min(1.0).unsqueeze(1)
         new_counts = (1.0 - self.discount) * self.counts + self.discount * batch_counts
-        self.counts = torch.where(has_points, new_counts, self.counts)
+        # In place: the buffers keep their addresses, which a compiled step with CUDA graphs relies on.
+        self.counts.copy_(torch.where(has_points, new_counts, self.counts))
         eta = (1.0 / self.counts).clamp(max=1.0) * has_points
-        self.centers = self.centers + eta.unsqueeze(1) * (batch_means - self.centers)
+        self.centers.add_(eta.unsqueeze(1) * (batch_means - self.centers))
         self.lost_counter += (~has_points).long()
 
     def centers_of(self, clustering: int) -> torch.Tensor:

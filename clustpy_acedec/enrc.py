@@ -80,6 +80,22 @@ class ENRC(SubspaceClustererMixin):
         None: CUDA when available (default: None)
     random_state : int | np.random.RandomState | None
         seed (default: None)
+    data_placement : str
+        where the data set lives during the fit: "device" (copied to the device once), "host" (kept in host
+        memory; every batch is gathered there, into pinned memory on CUDA, and copied with non_blocking=True,
+        the next one on a side stream while the current one is computed) or "auto": "device" when the data set
+        takes at most half (``placement.RESIDENT_FRACTION``) of the free memory of the CUDA device at the start
+        of the fit, "host" otherwise; on the CPU always "device". Both give the same results; the embedding
+        (n_samples x d) always stays on the device (default: "auto")
+    precision : str
+        "float32" or "bfloat16": run the forward passes of the pretraining and clustering steps under
+        ``torch.autocast(dtype=torch.bfloat16)``; parameters, V, β, centres, the distances that decide the
+        assignments and the losses stay float32, inference (labels, predict, transform) runs in float32
+        (default: "float32")
+    compile_step : bool
+        compile every training step's forward pass with ``torch.compile`` (mode "reduce-overhead", i.e. CUDA
+        graphs, on CUDA; the default mode elsewhere), with static shapes: the last, smaller batch of an epoch
+        runs eagerly. If compilation fails, the fit warns once and continues eagerly (default: False)
     verbose : bool
         progress bars (default: True)
 
@@ -114,7 +130,8 @@ class ENRC(SubspaceClustererMixin):
                  neural_network_weights=None, embedding_size: int = 20, augmentation_invariance: bool = False,
                  init_rounds: int = 10, init_iterations: int = 1000, lr_decay_step: int = 2000, lr_decay: float = 0.8,
                  dim_margin: float = DEFAULT_DIM_MARGIN, pretraining="end_to_end", image_shape: tuple | None = None, device=None,
-                 random_state=None, verbose: bool = True):
+                 random_state=None, data_placement: str = "auto", precision: str = "float32",
+                 compile_step: bool = False, verbose: bool = True):
         self.n_clusters = n_clusters
         self.batch_size = batch_size
         self.pretrain_optimizer_params = pretrain_optimizer_params
@@ -135,6 +152,9 @@ class ENRC(SubspaceClustererMixin):
         self.image_shape = image_shape
         self.device = device
         self.random_state = random_state
+        self.data_placement = data_placement
+        self.precision = precision
+        self.compile_step = compile_step
         self.verbose = verbose
 
     def _fit_config(self, n_samples: int) -> FitConfig:
@@ -182,17 +202,7 @@ class ENRC(SubspaceClustererMixin):
     def _initialize(self, context: FitContext) -> SubspaceClusteringModel:
         """§2.6: ``init_rounds`` candidates trained on L_comp + L_orth (Eq. 8) with the autoencoder fixed;
         the one with the lowest loss on the whole data set is kept."""
-        best, best_loss, betas_init = None, float("inf"), None
-        for _ in range(self.init_rounds):
-            candidate = self._candidate(context)
-            initial_betas = candidate.layer.betas().detach().cpu().numpy()
-            self._run_initial_phase(candidate, context)
-            with torch.no_grad():
-                loss = float(candidate.batch_loss(context.embedded, context.embedded, regularizer="orthogonality")[0])
-            if best is None or loss < best_loss:
-                best, best_loss, betas_init = candidate, loss, initial_betas
-        context.betas_init = betas_init
-        return best
+        return self._best_of_rounds(context, lambda _: self._candidate(context), self.init_rounds)
 
     def _scheduler(self, optimizer, config):
         return torch.optim.lr_scheduler.StepLR(optimizer, step_size=self.lr_decay_step, gamma=self.lr_decay)

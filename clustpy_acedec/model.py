@@ -21,6 +21,10 @@ from clustpy_acedec.objectives import SharedMeanObjective, SpaceObjective
 from clustpy_acedec.subspace import SubspaceLayer
 
 
+#: Points per chunk of the whole-data passes (prediction, candidate losses): bounds their N x K temporaries.
+CHUNK_SIZE = 65536
+
+
 class SubspaceClusteringModel(torch.nn.Module):
     """
     Autoencoder with the subspace layer in its bottleneck and the compression objectives of its spaces.
@@ -63,6 +67,10 @@ class SubspaceClusteringModel(torch.nn.Module):
         reconstruction of dec(V V^T z) (ACe/DeC Eq. 1, ENRC Eq. 9 with λ = 1) or, during ENRC's
         initialisation, L_orth (ENRC Eq. 8).
 
+        Under an active autocast (``precision="bfloat16"``) only the autoencoder's ``encode``/``decode`` run in
+        reduced precision; the subspace layer, the objectives (assignments, distances, centres) and the losses
+        run in float32 (:func:`float32_region`).
+
         Parameters
         ----------
         x : torch.Tensor
@@ -81,31 +89,43 @@ class SubspaceClusteringModel(torch.nn.Module):
             total loss, embedded batch z, rotated batch V^T z (both detached), labels (N, S)
         """
         z = self.autoencoder.encode(x) if embedded is None else embedded
-        betas = self.layer.betas()
-        rotated = self.layer.rotate(z)
-        per_sample, labels = self._compression(rotated, betas)
-        loss = compression_loss(per_sample, labels, self.normalization, self.n_clusters_max)
-        if regularizer == "orthogonality":
-            loss = loss + orthogonality_loss(z, self.layer.V)
-        else:
-            loss = loss + reconstruction_loss(x, self.autoencoder.decode(self.layer.rotate_back(rotated)))
+        with float32_region(z):
+            z = z.float()
+            betas = self.layer.betas()
+            rotated = self.layer.rotate(z)
+            per_sample, labels = self._compression(rotated, betas)
+            loss = compression_loss(per_sample, labels, self.normalization, self.n_clusters_max)
+            if regularizer == "orthogonality":
+                loss = loss + orthogonality_loss(z, self.layer.V)
+        if regularizer != "orthogonality":
+            loss = loss + self._reconstruction_loss(x, rotated)
         if x_aug is not None:
             loss = loss + self._augmentation_loss(x_aug, rotated, betas, labels)
         return loss, z.detach(), rotated.detach(), labels
 
+    def _reconstruction_loss(self, x: torch.Tensor, rotated: torch.Tensor) -> torch.Tensor:
+        """L_rec of dec(V r): the decoder under the caller's precision, V r and the loss in float32."""
+        with float32_region(rotated):
+            decoder_input = self.layer.rotate_back(rotated)
+        reconstruction = self.autoencoder.decode(decoder_input)
+        with float32_region(x):
+            return reconstruction_loss(x, reconstruction.float())
+
     def _augmentation_loss(self, x_aug: torch.Tensor, rotated: torch.Tensor, betas: torch.Tensor,
                            labels: torch.Tensor) -> torch.Tensor:
-        rotated_aug = self.layer.rotate(self.autoencoder.encode(x_aug))
-        per_sample = [objective.augmented_loss(rotated_aug, betas, self.layer, labels[:, columns])
-                      for objective, columns in zip(self.objectives, self.label_columns)]
-        loss = compression_loss(torch.cat(per_sample, 1), labels, self.normalization, self.n_clusters_max)
-        if self.shared_spaces:
-            # x's cluster-space coordinates with x_aug's shared-space coordinates must decode to x_aug.
-            shared_weight = betas[self.shared_spaces].sum(0)
-            mixed = (1.0 - shared_weight) * rotated + shared_weight * rotated_aug
-        else:
-            mixed = rotated_aug
-        return loss + reconstruction_loss(x_aug, self.autoencoder.decode(self.layer.rotate_back(mixed)))
+        z_aug = self.autoencoder.encode(x_aug)
+        with float32_region(z_aug):
+            rotated_aug = self.layer.rotate(z_aug.float())
+            per_sample = [objective.augmented_loss(rotated_aug, betas, self.layer, labels[:, columns])
+                          for objective, columns in zip(self.objectives, self.label_columns)]
+            loss = compression_loss(torch.cat(per_sample, 1), labels, self.normalization, self.n_clusters_max)
+            if self.shared_spaces:
+                # x's cluster-space coordinates with x_aug's shared-space coordinates must decode to x_aug.
+                shared_weight = betas[self.shared_spaces].sum(0)
+                mixed = (1.0 - shared_weight) * rotated + shared_weight * rotated_aug
+            else:
+                mixed = rotated_aug
+        return loss + self._reconstruction_loss(x_aug, mixed)
 
     def after_step(self, embedded: torch.Tensor, rotated: torch.Tensor, labels: torch.Tensor) -> None:
         """Gradient-free updates (mini-batch k-means centres, running means) after the optimiser step."""
@@ -117,11 +137,26 @@ class SubspaceClusteringModel(torch.nn.Module):
             objective.end_epoch()
 
     @torch.no_grad()
-    def predict_embedded(self, embedded: torch.Tensor) -> torch.Tensor:
-        """Hard labels (N, S) of already embedded points."""
-        rotated = self.layer.rotate(embedded)
+    def predict_embedded(self, embedded: torch.Tensor, chunk_size: int = CHUNK_SIZE) -> torch.Tensor:
+        """Hard labels (N, S) of already embedded points, chunk by chunk (no N x K distance matrix at once)."""
         betas = self.layer.betas()
-        return torch.cat([o.predict(rotated, betas, self.layer) for o in self.objectives], 1)
+
+        def predict(chunk: torch.Tensor) -> torch.Tensor:
+            rotated = self.layer.rotate(chunk)
+            return torch.cat([o.predict(rotated, betas, self.layer) for o in self.objectives], 1)
+
+        return torch.cat([predict(chunk) for chunk in embedded.split(chunk_size)])
+
+    @torch.no_grad()
+    def embedded_loss(self, embedded: torch.Tensor, chunk_size: int = CHUNK_SIZE) -> float:
+        """
+        Loss of the whole embedded data set with L_orth as regulariser (the initial phase's objective), as the
+        size-weighted mean of the losses of chunks of ``chunk_size`` points (the exact full-batch loss for
+        data sets up to that size). Used to compare initial candidates.
+        """
+        total = sum(float(self.batch_loss(chunk, chunk, regularizer="orthogonality")[0]) * chunk.shape[0]
+                    for chunk in embedded.split(chunk_size))
+        return total / embedded.shape[0]
 
     def cluster_centers(self) -> list:
         """Centres per space, in space order, in the rotated space."""
@@ -130,6 +165,16 @@ class SubspaceClusteringModel(torch.nn.Module):
             for space, centers in zip(objective.spaces, objective.cluster_centers(self.layer)):
                 by_space[space] = centers
         return [by_space[s] for s in range(self.layer.n_spaces)]
+
+
+def float32_region(tensor: torch.Tensor):
+    """
+    Autocast switched off on ``tensor``'s device: the subspace layer, the distances that decide the
+    assignments, the centres and the losses run in float32 even when the network's forward pass runs under
+    bfloat16 autocast (which would run ``z @ V`` and the matrix products of the distances in bfloat16).
+    Without an active autocast this changes nothing.
+    """
+    return torch.autocast(tensor.device.type, enabled=False)
 
 
 def _is_shared(objective: SpaceObjective) -> bool:

@@ -7,14 +7,19 @@ the next Linear) and the mirrored decoder stage. It is trained as a one-hidden-l
 that reconstructs the output of the encoder stages below it (fixed, computed once on the device) from a
 dropout-corrupted copy, with dropout on its hidden layer too. The stages keep the network's own activations,
 so a clustpy ``FeedforwardAutoencoder`` with a linear embedding and output gets exactly DEC's set-up.
+The fixed inputs of a layer pair are kept where the data set is (:mod:`clustpy_acedec.placement`): on the
+device, or in host memory for a streamed data set.
 """
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
 
-from clustpy_acedec.training import _progress, batch_indices, pretrain_autoencoder
+from clustpy_acedec.execution import Execution
+from clustpy_acedec.placement import DataPlacement, as_placement
+from clustpy_acedec.training import _progress, epoch_batches, pretrain_autoencoder
 
 #: The names the estimators' ``pretraining`` parameter accepts.
 PRETRAINING_SCHEMES = ("end_to_end", "stacked_denoising")
@@ -95,10 +100,25 @@ class StackedDenoisingPretraining:
         """DEC's 1:2 ratio of layer-wise to fine-tuning iterations, fine-tuning for ``pretrain_epochs``."""
         return cls(layerwise_epochs=max(1, pretrain_epochs // 2), finetune_epochs=pretrain_epochs)
 
-    def run(self, autoencoder: torch.nn.Module, X: torch.Tensor, batch_size: int, generator: torch.Generator,
-            verbose: bool = False) -> torch.nn.Module:
+    def run(self, autoencoder: torch.nn.Module, X: "torch.Tensor | DataPlacement", batch_size: int,
+            generator: torch.Generator, verbose: bool = False, execution: Execution | None = None) -> torch.nn.Module:
         """
-        Pretrain ``autoencoder`` in place on the data set X (on the autoencoder's device).
+        Pretrain ``autoencoder`` in place on the data set X.
+
+        Parameters
+        ----------
+        autoencoder : torch.nn.Module
+            a fully connected autoencoder on the data's device
+        X : torch.Tensor | DataPlacement
+            the data set: a tensor on the device, or a placed data set
+        batch_size : int
+            size of the mini-batches
+        generator : torch.Generator
+            generator on the device, for the batch order
+        verbose : bool
+            show progress bars (default: False)
+        execution : Execution | None
+            precision and compilation of the steps; None: float32, eager
 
         Returns
         -------
@@ -107,34 +127,36 @@ class StackedDenoisingPretraining:
         """
         if not 0.0 <= self.dropout < 1.0:
             raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
+        data = as_placement(X)
+        execution = execution if execution is not None else Execution(data.device)
         corrupt = torch.nn.Dropout(self.dropout)
-        inputs = X.reshape(X.shape[0], -1)
+        inputs = data.flatten()
         for depth, (encoder_stage, decoder_stage) in enumerate(_layer_pairs(autoencoder)):
             pair = torch.nn.Sequential(corrupt, encoder_stage, torch.nn.Dropout(self.dropout), decoder_stage)
-            self._train(pair, inputs, inputs, self.layerwise_epochs, batch_size, generator, verbose,
+            self._train(pair, inputs, self.layerwise_epochs, batch_size, generator, execution, verbose,
                         f"layer pair {depth + 1}")
             inputs = _apply(encoder_stage, inputs)
         whole = _Reconstruct(autoencoder)
-        self._train(whole, X, X, self.finetune_epochs, batch_size, generator, verbose, "fine-tuning")
+        self._train(whole, data, self.finetune_epochs, batch_size, generator, execution, verbose, "fine-tuning")
         autoencoder.eval()
         autoencoder.fitted = True
         return autoencoder
 
-    def _train(self, network: torch.nn.Module, inputs: torch.Tensor, targets: torch.Tensor, n_epochs: int,
-               batch_size: int, generator: torch.Generator, verbose: bool, desc: str) -> None:
+    def _train(self, network: torch.nn.Module, data: DataPlacement, n_epochs: int, batch_size: int,
+               generator: torch.Generator, execution: Execution, verbose: bool, desc: str) -> None:
+        """Train ``network`` to reconstruct its (flattened) input from the batches of ``data``."""
         params = {"lr": self.lr, "momentum": self.momentum} if self.optimizer_class is torch.optim.SGD else {"lr": self.lr}
         optimizer = self.optimizer_class(network.parameters(), **params)
         decay_epochs = self.lr_decay_epochs or max(1, (2 * n_epochs) // 5)
-        batches_per_epoch = -(-inputs.shape[0] // batch_size)
+        batches_per_epoch = -(-data.n_samples // batch_size)
         scheduler = torch.optim.lr_scheduler.StepLR(optimizer, decay_epochs * batches_per_epoch, gamma=0.1)
+        step = execution.gradient_step(_denoising_step(network), optimizer, batch_size)
         network.train()
         bar = _progress(n_epochs, desc, verbose)
         for _ in bar:
-            total = torch.zeros((), device=inputs.device)
-            for idx in batch_indices(inputs.shape[0], batch_size, generator):
-                loss = torch.nn.functional.mse_loss(network(inputs[idx]), targets[idx].reshape(len(idx), -1))
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
+            total = torch.zeros((), device=data.device)
+            for _, x in epoch_batches(data, batch_size, generator):
+                loss = step(x)
                 if self.max_grad_norm is not None:
                     torch.nn.utils.clip_grad_norm_(network.parameters(), self.max_grad_norm)
                 optimizer.step()
@@ -149,11 +171,18 @@ class StackedDenoisingPretraining:
         network.eval()
 
 
+def _denoising_step(network: torch.nn.Module) -> Callable:
+    """The loss of a batch for a layer pair or the fine-tuning: per-feature MSE of network(x) against x."""
+    def denoising_step(x: torch.Tensor) -> torch.Tensor:
+        return torch.nn.functional.mse_loss(network(x).float(), x.reshape(x.shape[0], -1))
+    return denoising_step
+
+
 @torch.no_grad()
-def _apply(module: torch.nn.Module, inputs: torch.Tensor, batch_size: int = 4096) -> torch.Tensor:
-    """module(inputs) in eval mode, batch by batch: the fixed input of the next layer pair."""
+def _apply(module: torch.nn.Module, inputs: DataPlacement, batch_size: int = 4096) -> DataPlacement:
+    """module(inputs) in eval mode, batch by batch: the fixed input of the next layer pair, placed as inputs."""
     module.eval()
-    return torch.cat([module(inputs[i:i + batch_size]) for i in range(0, inputs.shape[0], batch_size)])
+    return inputs.map(module, batch_size)
 
 
 class _Reconstruct(torch.nn.Module):
@@ -191,16 +220,19 @@ def resolve_pretraining(pretraining, pretrain_epochs: int) -> "StackedDenoisingP
     return StackedDenoisingPretraining.from_pretrain_epochs(pretrain_epochs)
 
 
-def pretrain(autoencoder: torch.nn.Module, X: torch.Tensor, schedule: "StackedDenoisingPretraining | None",
-             n_epochs: int, batch_size: int, optimizer_class: type, optimizer_params: dict,
-             generator: torch.Generator, verbose: bool = False) -> torch.nn.Module:
+def pretrain(autoencoder: torch.nn.Module, X: "torch.Tensor | DataPlacement",
+             schedule: "StackedDenoisingPretraining | None", n_epochs: int, batch_size: int, optimizer_class: type,
+             optimizer_params: dict, generator: torch.Generator, verbose: bool = False,
+             execution: Execution | None = None) -> torch.nn.Module:
     """
     Pretrain ``autoencoder`` in place: by ``schedule`` when one is given (see :func:`resolve_pretraining`),
     else end to end on the reconstruction loss for ``n_epochs`` with the given optimiser (nothing for 0).
+    ``X`` is a tensor on the device or a placed data set; ``execution`` sets precision and compilation
+    (None: float32, eager).
     """
     if schedule is not None:
-        return schedule.run(autoencoder, X, batch_size, generator, verbose=verbose)
+        return schedule.run(autoencoder, X, batch_size, generator, verbose=verbose, execution=execution)
     if n_epochs > 0:
         return pretrain_autoencoder(autoencoder, X, n_epochs, batch_size, optimizer_class, optimizer_params,
-                                    generator, verbose=verbose)
+                                    generator, verbose=verbose, execution=execution)
     return autoencoder

@@ -180,6 +180,26 @@ def split_beta_logits(d: int, generator: torch.Generator, strong_weight: float =
     in_cluster_space = torch.rand(d, generator=generator) < 0.5
     while in_cluster_space.all() or not in_cluster_space.any():
         in_cluster_space = torch.rand(d, generator=generator) < 0.5
+    return two_space_beta_logits(in_cluster_space, strong_weight)
+
+
+def two_space_beta_logits(in_cluster_space: torch.Tensor, strong_weight: float = 0.9) -> torch.Tensor:
+    """
+    ACe/DeC's b for a given split: β_cs = ``strong_weight`` on the cluster-space dimensions, 1 - ``strong_weight``
+    on the others.
+
+    Parameters
+    ----------
+    in_cluster_space : torch.Tensor
+        boolean mask, shape (d,)
+    strong_weight : float
+        β_cs of a cluster-space dimension (default: 0.9)
+
+    Returns
+    -------
+    b : torch.Tensor
+        shape (d,), ±logit(strong_weight)
+    """
     logit = math.log(strong_weight / (1.0 - strong_weight))
     return torch.where(in_cluster_space, logit, -logit)
 

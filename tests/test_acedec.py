@@ -332,7 +332,8 @@ def test_cuda_device_without_cuda_raises(device):
     assert not hasattr(model, "labels_")
 
 
-@pytest.mark.parametrize("params", [{"dim_margin": 1.0}, {"dim_margin": -0.1}, {"init_iterations": -1}, {"dim_margin": 0.0}])
+@pytest.mark.parametrize("params", [{"dim_margin": 1.0}, {"dim_margin": -0.1}, {"init_iterations": -1}, {"dim_margin": 0.0},
+                                    {"init": "kmeans"}, {"init_rounds": 0}])
 def test_bad_acedec_parameters_raise(params):
     model = ACeDeC(base=tiny(), verbose=False, **params)
     with pytest.raises(ValueError):
@@ -392,3 +393,68 @@ def test_fit_reports_seconds_per_phase():
                             device="cpu", random_state=0), init_iterations=2, verbose=False).fit(X)
     assert list(model.fit_seconds_) == ["pretraining", "initialization", "clustering", "prediction"]
     assert all(seconds >= 0 for seconds in model.fit_seconds_.values())
+
+
+def _anisotropic_linear_autoencoder(n_features: int, scales: np.ndarray) -> torch.nn.Module:
+    """A fitted linear autoencoder that scales feature i by scales[i] and decodes exactly."""
+    from clustpy.deep.neural_networks import FeedforwardAutoencoder
+    autoencoder = FeedforwardAutoencoder(layers=[n_features, n_features])
+    encoder, decoder = autoencoder.encoder.block[0], autoencoder.decoder.block[0]
+    with torch.no_grad():
+        encoder.weight.copy_(torch.diag(torch.as_tensor(scales, dtype=torch.float32)))
+        decoder.weight.copy_(torch.diag(torch.as_tensor(1.0 / scales, dtype=torch.float32)))
+        encoder.bias.zero_()
+        decoder.bias.zero_()
+    autoencoder.fitted = True
+    return autoencoder
+
+
+@pytest.mark.parametrize("init, finds_clusters", [("cluster_span", True), ("random", False)])
+def test_initialisation_survives_an_autoencoder_that_shrinks_the_cluster_directions(init, finds_clusters):
+    """SYNTH-like data through an autoencoder that shrinks the two cluster dimensions and stretches the noise:
+    k-means on the embedding, and so the paper's random-split start, see only the noise; the cluster-span
+    start finds the clusters and a two-dimensional cluster space. (With this much anisotropy the loss of a
+    noise clustering is lower, so ``init="best"`` would keep one: the objective is not scale-free.)"""
+    X, y = make_synth(n_noise_dims=8, n_samples=1200, random_state=0)
+    scales = np.r_[0.6, 0.6, np.full(8, 1.4)]  # the spread of encoder singular values measured on SYNTH-25
+    embedded = X * scales
+    assert normalized_mutual_info_score(y, KMeans(4, n_init=3, random_state=0).fit_predict(embedded)) < 0.3
+    base = DCN(n_clusters=4, neural_network=_anisotropic_linear_autoencoder(10, scales), clustering_epochs=0,
+               batch_size=128, device="cpu", random_state=0)
+    model = ACeDeC(base=base, init=init, init_rounds=2, init_iterations=300, verbose=False).fit(X)
+    score = normalized_mutual_info_score(y, model.labels_)
+    if finds_clusters:
+        assert score > 0.95 and len(model.cluster_space_dims_) == 2
+    else:
+        assert score < 0.5
+
+
+def test_best_init_keeps_the_candidate_with_the_lowest_loss(data, monkeypatch):
+    from clustpy_acedec import _estimator
+    losses = []
+    original = _estimator.SubspaceClustererMixin._run_initial_phase
+
+    def record(self, model, context):
+        loss = original(self, model, context)
+        losses.append(model.embedded_loss(context.embedded))
+        return loss
+
+    monkeypatch.setattr(_estimator.SubspaceClustererMixin, "_run_initial_phase", record)
+    X, _ = data
+    model = ACeDeC(base=tiny(clustering_epochs=0), init_rounds=3, init_iterations=20, verbose=False).fit(X)
+    assert len(losses) == 3
+    with torch.no_grad():
+        embedded = model.model_.autoencoder.encode(torch.as_tensor(X))
+    assert model.model_.embedded_loss(embedded) == pytest.approx(min(losses), rel=1e-5)
+
+
+def test_whole_data_passes_are_chunked_without_changing_the_result(fitted, data):
+    X, _ = data
+    model = fitted.model.model_
+    with torch.no_grad():
+        embedded = model.autoencoder.encode(torch.as_tensor(X))
+    np.testing.assert_array_equal(model.predict_embedded(embedded, chunk_size=7).numpy(),
+                                  model.predict_embedded(embedded).numpy())
+    assert model.embedded_loss(embedded, chunk_size=N_SAMPLES) == pytest.approx(
+        model.embedded_loss(embedded), rel=1e-6)
+    assert np.isfinite(model.embedded_loss(embedded, chunk_size=50))

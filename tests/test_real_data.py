@@ -60,6 +60,31 @@ def test_synth25_acedec(base_class, floor):
 
 
 @pytest.mark.slow
+def test_synth25_is_table_1s_setting_where_the_plain_bases_fail():
+    """The calibration of Table 1 (k-means on the raw data about 0.90, AE + k-means about 0.11 on the
+    end-to-end linear AE) and the contrast ACe/DeC is about: each plain base at most 0.5 on the same protocol."""
+    from sklearn.cluster import KMeans
+    from clustpy_acedec.training import encode_all, pretrain_autoencoder
+    raw, embedded, plain = [], [], {base_class: [] for base_class in (DCN, DEC, IDEC)}
+    for seed in range(5):
+        X, y = make_synth(random_state=seed)
+        raw.append(normalized_mutual_info_score(y, KMeans(4, n_init=10, random_state=seed).fit_predict(X)))
+        for base_class in plain:
+            model = base_class(n_clusters=4, neural_network=_linear_autoencoder(X.shape[1], seed), pretrain_epochs=50,
+                               clustering_epochs=50, device="cpu", random_state=seed).fit(X)
+            plain[base_class].append(normalized_mutual_info_score(y, model.labels_))
+        autoencoder = _linear_autoencoder(X.shape[1], seed)
+        pretrain_autoencoder(autoencoder, torch.as_tensor(X), 50, 256, torch.optim.Adam, {"lr": 1e-3},
+                             torch.Generator().manual_seed(seed))
+        Z = encode_all(autoencoder, torch.as_tensor(X)).numpy()
+        embedded.append(normalized_mutual_info_score(y, KMeans(4, n_init=10, random_state=seed).fit_predict(Z)))
+    assert 0.8 <= np.mean(raw), raw
+    assert np.mean(embedded) <= 0.3, embedded
+    for base_class, scores in plain.items():
+        assert np.mean(scores) <= 0.5, (base_class.__name__, scores)
+
+
+@pytest.mark.slow
 def test_stickfigures_enrc_ten_seeds():
     from clustpy.data import load_stickfigures
     X, labels = load_stickfigures(return_X_y=True)

@@ -217,3 +217,4 @@ def test_hardened_dims_custom_margin_and_no_gradient_needed():
     np.testing.assert_array_equal(shared, [])
     cluster, _ = hardened_dims(betas, margin=0.02)
     np.testing.assert_array_equal(cluster, [0, 1, 2])
+

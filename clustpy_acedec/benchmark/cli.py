@@ -13,6 +13,7 @@ from pathlib import Path
 
 from clustpy_acedec.benchmark.methods import METHODS
 from clustpy_acedec.benchmark.profiles import PROFILES
+from clustpy_acedec.benchmark.scaling import SCALING_METHODS, ScalingGrid
 from clustpy_acedec.benchmark.speed import TASKS
 
 
@@ -33,9 +34,13 @@ def build_parser() -> argparse.ArgumentParser:
     profile.add_argument("--speed", metavar="TASK", choices=sorted(TASKS),
                          help=f"time ours against clustpy on the same schedule instead: {', '.join(sorted(TASKS))} "
                               "(seeds default to 0 1 2)")
+    profile.add_argument("--scaling", action="store_true",
+                         help="time per clustering epoch and peak memory of ACeDeC(DCN) and ENRC against N, d and K "
+                              "on Gaussian blobs instead; writes scaling.json/.csv/.md/.png (see --scaling-*)")
     parser.set_defaults(profile="quick")
     parser.add_argument("--datasets", nargs="+", default=None, help="only these data sets of the profile")
-    parser.add_argument("--methods", nargs="+", default=None, help=f"only these methods; known: {', '.join(METHODS)}")
+    parser.add_argument("--methods", nargs="+", default=None, help=f"only these methods; known: {', '.join(METHODS)} "
+                                                                    f"(--scaling: {', '.join(SCALING_METHODS)})")
     parser.add_argument("--seeds", nargs="+", type=int, default=None, help="these seeds instead of the profile's")
     parser.add_argument("--device", default=None, help="'cpu', 'cuda', ... (default: CUDA when available)")
     parser.add_argument("--data-dir", default=None, help="folder of the .npz files (default: $CLUSTPY_ACEDEC_DATA "
@@ -43,6 +48,20 @@ def build_parser() -> argparse.ArgumentParser:
                                                          "online loaders")
     parser.add_argument("--output", default="bench_output", help="folder for results and report")
     parser.add_argument("--quiet", action="store_true", help="no progress bar and no per-run lines")
+    scaling = parser.add_argument_group("scaling (with --scaling; --methods picks among ACeDeC, ENRC, --seeds "
+                                        "takes the first seed)")
+    defaults = ScalingGrid()
+    scaling.add_argument("--scaling-sizes", nargs="+", type=int, default=list(defaults.sizes), metavar="N",
+                         help="numbers of points on the N axis")
+    scaling.add_argument("--scaling-dims", nargs="+", type=int, default=list(defaults.dims), metavar="D",
+                         help="embedding sizes on the d axis")
+    scaling.add_argument("--scaling-clusters", nargs="+", type=int, default=list(defaults.clusters), metavar="K",
+                         help="numbers of clusters on the K axis")
+    scaling.add_argument("--scaling-fixed", nargs=3, type=int, metavar=("N", "D", "K"),
+                         default=[defaults.n_samples, defaults.embedding_size, defaults.n_clusters],
+                         help="N, d and K held fixed on the other axes")
+    scaling.add_argument("--scaling-epochs", type=int, default=defaults.epochs,
+                         help="clustering epochs per fit (time per epoch = clustering phase / epochs)")
     return parser
 
 
@@ -85,6 +104,8 @@ def describe_machine(device: str) -> str:
 def main(argv: list | None = None) -> int:
     args = build_parser().parse_args(argv)
     with _progress_bars(enabled=not args.quiet):
+        if args.scaling:
+            return _scaling(args, argv)
         return _speed(args, argv) if args.speed else _benchmark(args, argv)
 
 
@@ -133,6 +154,26 @@ def _speed(args, argv) -> int:
     text = f"# Speed: {args.speed}\n\n- command: `{_command(argv)}`\n- machine: {describe_machine(str(device))}\n\n" + speed_table(rows)
     (output / f"speed_{args.speed}.md").write_text(text)
     print(text)
+    return 0
+
+
+def _scaling(args, argv) -> int:
+    from clustpy_acedec._validation import resolve_device
+    from clustpy_acedec.benchmark.scaling import run_scaling, write_scaling
+    n_samples, embedding_size, n_clusters = args.scaling_fixed
+    grid = ScalingGrid(sizes=tuple(args.scaling_sizes), dims=tuple(args.scaling_dims),
+                       clusters=tuple(args.scaling_clusters), n_samples=n_samples, embedding_size=embedding_size,
+                       n_clusters=n_clusters, epochs=args.scaling_epochs,
+                       methods=tuple(args.methods or SCALING_METHODS), seed=(args.seeds or [0])[0])
+    try:
+        grid.check()
+    except ValueError as error:
+        print(f"clustpy-acedec-bench: {error}", file=sys.stderr)
+        return 2
+    device = resolve_device(args.device)
+    result = run_scaling(grid, device, log=None if args.quiet else print)
+    paths = write_scaling(result, args.output, _command(argv), describe_machine(str(device)))
+    print(f"report: {paths['md']}")
     return 0
 
 

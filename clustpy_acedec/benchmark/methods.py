@@ -6,7 +6,6 @@ clustering epochs.
 """
 
 import copy
-import dataclasses
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -55,11 +54,6 @@ class RunContext:
             X = torch.as_tensor(data.X, device=device)
             generator = torch.Generator(device=device).manual_seed(self.seed)
             schedule = resolve_pretraining(self.pretraining, self.pretrain_epochs)
-            if schedule is not None and self.linear_autoencoder:
-                # SYNTH is not scaled to [0, 1]: its features have standard deviations up to 4, for which DEC's
-                # rate on pixels (1.0) diverges; 0.01 trains the linear AE to a near-orthogonal map (measured:
-                # encoder singular values 0.97-1.04, AE + k-means 0.999 on SYNTH-25 after 50 + 100 epochs)
-                schedule = dataclasses.replace(schedule, lr=0.01)
             pretrain(autoencoder, X, schedule, self.pretrain_epochs, self.batch_size, torch.optim.Adam, {"lr": 1e-3},
                      generator, verbose=self.verbose)
             self._autoencoder = autoencoder

@@ -23,6 +23,13 @@ _LR_STUDY = [m for m in METHODS if "@γ=" in m]
 _SWEEP = ["ACe/DeC+DCN", "DCN (λ=0.1)", "DCN (λ=1.0)", "DCN (λ=10.0)", "k-means", "AE + k-means"]
 
 
+#: SYNTH: ACe/DeC §4's single-layer linear autoencoder with d = D, trained end to end on the reconstruction.
+#: That is what gives Table 1's AE + k-means of 0.11 ± 0.10 (measured: 0.12 over seeds 0-4, 50 epochs), the
+#: setting in which DCN fails and ACe/DeC must not; DEC's stacked denoising pretraining would instead make the
+#: linear map nearly orthogonal (AE + k-means 0.999), and then every method succeeds.
+_SYNTH = dict(linear_autoencoder=True, pretraining="end_to_end", pretrain_epochs=50, clustering_epochs=50)
+
+
 def _without_raw_subkmeans(methods: list) -> list:
     """SubKmeans on thousands of raw pixels (an eigendecomposition of D x D per iteration) is what ACe/DeC
     Table 1 stopped for run time on OBJECTS and GTSRB ('-'); it is left out there as well."""
@@ -32,10 +39,9 @@ def _without_raw_subkmeans(methods: list) -> list:
 def paper() -> list:
     images = _TABLE1 + _AUG + _TABLE2 + _LR_STUDY
     return [
-        *[DatasetPlan(f"SYNTH-{k}", _SWEEP, seeds=list(range(20)), embedding_size=k + 2, linear_autoencoder=True)
+        *[DatasetPlan(f"SYNTH-{k}", _SWEEP, seeds=list(range(20)), embedding_size=k + 2, **_SYNTH)
           for k in (0, 5, 10, 15, 20)],  # Fig. 1a; SYNTH-25 below
-        DatasetPlan("SYNTH-25", _TABLE1 + _TABLE2 + _LR_STUDY, seeds=list(range(20)), embedding_size=27,
-                    linear_autoencoder=True),
+        DatasetPlan("SYNTH-25", _TABLE1 + _TABLE2 + _LR_STUDY, seeds=list(range(20)), embedding_size=27, **_SYNTH),
         *[DatasetPlan(name, images) for name in ("MNIST", "MNIST-Test", "FMNIST", "USPS")],
         DatasetPlan("OBJECTS", _without_raw_subkmeans(images)),
         DatasetPlan("GTSRB", _without_raw_subkmeans(images) + _NONREDUNDANT),
@@ -49,11 +55,10 @@ def paper() -> list:
 
 def quick() -> list:
     return [
-        DatasetPlan("SYNTH-0", ["AE + k-means", "ACe/DeC+DCN"], seeds=[0], pretrain_epochs=10, clustering_epochs=5,
-                    embedding_size=2, max_samples=2000, linear_autoencoder=True, init_iterations=300),
+        DatasetPlan("SYNTH-0", ["AE + k-means", "ACe/DeC+DCN"], seeds=[0], embedding_size=2, max_samples=2000,
+                    init_iterations=1000, **dict(_SYNTH, pretrain_epochs=10, clustering_epochs=5)),
         DatasetPlan("SYNTH-25", ["k-means", "SubKmeans", "AE + k-means", "DCN (λ=1.0)", "ACe/DeC+DCN"], seeds=[0],
-                    pretrain_epochs=100, clustering_epochs=20, embedding_size=27, max_samples=4000,
-                    linear_autoencoder=True, init_iterations=1000),
+                    embedding_size=27, max_samples=4000, init_iterations=1000, **dict(_SYNTH, clustering_epochs=20)),
         DatasetPlan("USPS", ["k-means", "AE + k-means", "AE + SubKmeans", "DCN (λ=1.0)", "DEC", "IDEC",
                              "ACe/DeC+DCN", "ACe/DeC+DEC", "ACe/DeC+IDEC", "ACe/DeC+DCN + Aug",
                              "ACe/DeC+DCN @γ=0.1", "ACe/DeC+DCN @γ=0.9"],

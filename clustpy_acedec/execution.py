@@ -1,0 +1,135 @@
+"""
+How the forward and backward pass of a training step run: in float32 or under bfloat16 autocast, eagerly or
+compiled with ``torch.compile``, with an eager fallback.
+
+Precision. "bfloat16" runs the forward passes of the training steps (pretraining and clustering) under
+``torch.autocast(device_type, dtype=torch.bfloat16)``: the network's matrix products run in bfloat16, while the
+parameters, the optimiser state, the gradients of the parameters and the loss stay in float32. The subspace
+layer and the objectives (V^T z, the β-weighted distances that decide assignments, the centres, the
+compression and reconstruction losses) always run in float32: :class:`clustpy_acedec.model.SubspaceClusteringModel`
+switches autocast off around them, because autocast would otherwise run ``z @ V`` and the two matrix
+products of :func:`clustpy_acedec.subspace.weighted_squared_distance` in bfloat16 (8 significant bits).
+Inference passes (the embedding for the initialisation, the final labels, ``predict``) run in float32.
+
+Compilation. ``compile_step=True`` compiles the step's loss function (forward; the backward follows through
+AOTAutograd) with ``torch.compile(dynamic=False)``, in mode "reduce-overhead" (CUDA graphs) on CUDA and
+the default mode elsewhere. Shapes are static, so the last, smaller batch of an epoch runs eagerly instead of
+compiling a second graph (results stay those of the full data set; no batch is dropped). If compiling or
+running the compiled step raises, a ``RuntimeWarning`` is issued once per fit and the fit continues eagerly;
+the failed step is recomputed eagerly, so no step is lost.
+"""
+
+import functools
+import warnings
+from collections.abc import Callable
+
+import torch
+
+#: The values of the estimators' ``precision`` parameter.
+PRECISIONS = ("float32", "bfloat16")
+
+
+class Execution:
+    """
+    Precision and compilation of the training steps of one fit.
+
+    Parameters
+    ----------
+    device : torch.device | str
+        the device of the fit (autocast and the compile mode depend on its type)
+    precision : str
+        "float32" or "bfloat16" (autocast of the forward passes) (default: "float32")
+    compile_step : bool
+        compile the loss function of every step with ``torch.compile`` (default: False)
+
+    Attributes
+    ----------
+    compile_failed : bool
+        set when a compiled step raised; later steps of the fit then run eagerly
+    """
+
+    def __init__(self, device: torch.device | str, precision: str = "float32", compile_step: bool = False):
+        if precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
+        self.device = torch.device(device)
+        self.precision = precision
+        self.compile_step = bool(compile_step)
+        self.compile_failed = False
+
+    @property
+    def compile_mode(self) -> str | None:
+        """"reduce-overhead" (CUDA graphs) on CUDA, None (inductor's default) elsewhere."""
+        return "reduce-overhead" if self.device.type == "cuda" else None
+
+    def with_precision(self, function: Callable) -> Callable:
+        """``function`` under bfloat16 autocast for precision "bfloat16", ``function`` itself otherwise."""
+        if self.precision == "float32":
+            return function
+        device_type = self.device.type
+
+        @functools.wraps(function)
+        def autocast_function(*args):
+            with torch.autocast(device_type, dtype=torch.bfloat16):
+                return function(*args)
+
+        return autocast_function
+
+    def gradient_step(self, loss_function: Callable, optimizer: torch.optim.Optimizer,
+                      batch_size: int) -> "GradientStep":
+        """A :class:`GradientStep` of ``loss_function`` with this precision and compilation."""
+        return GradientStep(loss_function, optimizer, self, batch_size)
+
+    def fall_back(self, error: Exception) -> None:
+        """Record a failed compilation and warn (once per fit)."""
+        if not self.compile_failed:
+            warnings.warn(f"compile_step: torch.compile of the training step failed "
+                          f"({type(error).__name__}: {error}); the fit continues eagerly", RuntimeWarning,
+                          stacklevel=3)
+        self.compile_failed = True
+
+
+class GradientStep:
+    """
+    One step's gradient computation: zero the gradients, compute the loss, backpropagate.
+
+    Parameters
+    ----------
+    loss_function : Callable
+        ``loss_function(x, *args)`` returns the loss, or a tuple whose first element is the loss
+    optimizer : torch.optim.Optimizer
+        whose gradients are zeroed before every step (the caller calls ``optimizer.step()``)
+    execution : Execution
+        precision and compilation
+    batch_size : int
+        the full batch size; only batches of this size run compiled (shapes are static)
+    """
+
+    def __init__(self, loss_function: Callable, optimizer: torch.optim.Optimizer, execution: Execution,
+                 batch_size: int):
+        self._eager = execution.with_precision(loss_function)
+        self._compiled = None
+        if execution.compile_step and not execution.compile_failed:
+            self._compiled = torch.compile(self._eager, mode=execution.compile_mode, dynamic=False)
+        self._optimizer = optimizer
+        self._execution = execution
+        self._batch_size = batch_size
+
+    def __call__(self, x: torch.Tensor, *args):
+        """The outputs of ``loss_function(x, *args)``, after the backward pass of the loss."""
+        if self._compiled is not None and x.shape[0] == self._batch_size and not self._execution.compile_failed:
+            try:
+                return self._run(self._compiled, x, *args)
+            except Exception as error:  # any failure of dynamo/inductor: continue eagerly
+                self._execution.fall_back(error)
+                self._compiled = None
+        return self._run(self._eager, x, *args)
+
+    def _run(self, function: Callable, x: torch.Tensor, *args):
+        self._optimizer.zero_grad(set_to_none=True)
+        if function is self._compiled and self._execution.compile_mode == "reduce-overhead":
+            # The previous step's outputs are consumed: CUDA graphs may overwrite them.
+            torch.compiler.cudagraph_mark_step_begin()
+        outputs = function(x, *args)
+        loss = outputs[0] if isinstance(outputs, tuple) else outputs
+        loss.backward()
+        return outputs

@@ -1,0 +1,111 @@
+"""precision="bfloat16": the network's forward passes under autocast, the subspace layer and objectives in float32."""
+
+import numpy as np
+import pytest
+import torch
+from clustpy.deep import DCN
+from clustpy.deep.neural_networks import FeedforwardAutoencoder
+from sklearn.datasets import make_blobs
+from sklearn.metrics import normalized_mutual_info_score
+
+from clustpy_acedec import ACeDeC, ENRC
+from clustpy_acedec import centers as centers_module
+from clustpy_acedec.centers import MiniBatchCenters
+from clustpy_acedec.execution import Execution
+from clustpy_acedec.losses import POINTS
+from clustpy_acedec.model import SubspaceClusteringModel, float32_region
+from clustpy_acedec.objectives import HardCentroidObjective, SharedMeanObjective
+from clustpy_acedec.subspace import SubspaceLayer, random_orthogonal, split_beta_logits, weighted_squared_distance
+
+NETWORK = (FeedforwardAutoencoder, {"layers": [6, 32, 4]})
+
+
+@pytest.fixture(scope="module")
+def blobs():
+    X, y = make_blobs(n_samples=300, centers=3, n_features=6, cluster_std=0.5, random_state=0)
+    return X.astype(np.float32), y
+
+
+def _model(d=4, n_features=6):
+    torch.manual_seed(0)
+    generator = torch.Generator().manual_seed(0)
+    layer = SubspaceLayer(random_orthogonal(d, generator), split_beta_logits(d, generator), parametrization="sigmoid")
+    centers = MiniBatchCenters([torch.randn(3, d, generator=generator)], [0], [10.0])
+    objectives = [HardCentroidObjective(centers), SharedMeanObjective(torch.zeros(d), space=1)]
+    return SubspaceClusteringModel(FeedforwardAutoencoder([n_features, 16, d]), layer, objectives, POINTS)
+
+
+def test_autocast_would_compute_the_distances_in_bfloat16():
+    # The result is float32 (the centre term is a sum, promoted), but both matrix products ran in bfloat16.
+    generator = torch.Generator().manual_seed(0)
+    points, centers, betas = (torch.randn(64, 4, generator=generator) * 10, torch.randn(3, 4, generator=generator),
+                              torch.rand(4, generator=generator))
+    exact = weighted_squared_distance(points, centers, betas)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        rounded = weighted_squared_distance(points, centers, betas)
+        with float32_region(points):
+            protected = weighted_squared_distance(points, centers, betas)
+    assert (rounded - exact).abs().max() > 1e-3 * exact.abs().max()
+    assert torch.equal(protected, exact)
+
+
+def test_batch_loss_under_autocast_runs_the_network_in_bfloat16_and_the_subspace_in_float32(monkeypatch):
+    model = _model()
+    x = torch.randn(32, 6)
+    network_dtypes, distance_calls = [], []
+    for module in (model.autoencoder.encoder, model.autoencoder.decoder):
+        module.register_forward_hook(lambda m, args, out: network_dtypes.append(out.dtype))
+    original = centers_module.weighted_squared_distance
+
+    def spy(points, centers, betas):
+        distance_calls.append((points.dtype, torch.is_autocast_enabled("cpu")))
+        return original(points, centers, betas)
+
+    monkeypatch.setattr(centers_module, "weighted_squared_distance", spy)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        loss, z, rotated, labels = model.batch_loss(x, x_aug=x + 0.01)
+    assert network_dtypes and set(network_dtypes) == {torch.bfloat16}
+    assert distance_calls and set(distance_calls) == {(torch.float32, False)}
+    assert loss.dtype == z.dtype == rotated.dtype == torch.float32
+    loss.backward()
+    assert all(p.grad is None or p.grad.dtype == torch.float32 for p in model.parameters())
+    assert torch.equal(labels[:, :1], model.objectives[0].centers.assign(rotated, model.layer.betas()))
+
+
+def test_float32_execution_leaves_the_function_alone():
+    function = lambda x: x  # noqa: E731
+    assert Execution("cpu").with_precision(function) is function
+    with pytest.raises(ValueError, match="precision"):
+        Execution("cpu", precision="float16")
+
+
+def _fit(X, precision, pretraining="end_to_end"):
+    base = DCN(n_clusters=3, pretrain_epochs=5, clustering_epochs=3, batch_size=64, embedding_size=4, device="cpu",
+               neural_network=NETWORK, random_state=0)
+    return ACeDeC(base=base, init_iterations=20, pretraining=pretraining, precision=precision, verbose=False).fit(X)
+
+
+@pytest.mark.parametrize("pretraining", ["end_to_end", "stacked_denoising"])
+def test_bfloat16_fit_gives_the_float32_clustering_on_easy_blobs(blobs, pretraining):
+    X, y = blobs
+    float32, bfloat16 = _fit(X, "float32", pretraining), _fit(X, "bfloat16", pretraining)
+    assert normalized_mutual_info_score(float32.labels_, bfloat16.labels_) >= 0.95
+    assert normalized_mutual_info_score(y, bfloat16.labels_) >= 0.95
+    assert bfloat16.V_.dtype == np.float32 and bfloat16.cluster_centers_.dtype == np.float32
+    assert all(p.dtype == torch.float32 for p in bfloat16.model_.parameters())
+
+
+def test_enrc_fits_in_bfloat16(blobs):
+    X, _ = blobs
+    model = ENRC([3, 1], batch_size=64, pretrain_epochs=2, clustering_epochs=2, embedding_size=4, neural_network=NETWORK,
+                 init_rounds=1, init_iterations=10, device="cpu", random_state=0, precision="bfloat16", verbose=False)
+    labels = model.fit(X).labels_
+    assert labels.shape == (300, 2) and np.isfinite(model.V_).all()
+
+
+@pytest.mark.parametrize("value, error", [("float16", ValueError), (torch.bfloat16, TypeError)])
+def test_bad_precision_raises(blobs, value, error):
+    model = ACeDeC(n_clusters=3, precision=value, verbose=False)
+    with pytest.raises(error, match="precision"):
+        model.fit(blobs[0])
+    assert not hasattr(model, "labels_")
