@@ -192,16 +192,7 @@ class ACeDeC(SubspaceClustererMixin):
         sample = kmeans_sample(context.embedded, context.cpu_generator)
         model = self._best_of_rounds(context, lambda round_index: self._candidate(context, sample, round_index),
                                      self.init_rounds)
-        kind = registered_objective(context.config.base)
-        if kind == "hard":
-            return model
-        centers = model.cluster_centers()[0]
-        cluster_objective = (StudentTObjective(centers, space=0, alpha=float(getattr(context.config.base, "alpha", 1.0)))
-                             if kind == "student_t" else kind(context.config.base, centers, 0))
-        shared_objective = model.objectives[1]
-        shared_objective.scale = getattr(cluster_objective, "distance_scale", 1.0)
-        return SubspaceClusteringModel(model.autoencoder, model.layer, [cluster_objective, shared_objective],
-                                       POINTS).to(context.device)
+        return _with_base_objective(model, context)
 
     def _candidate(self, context: FitContext, sample: torch.Tensor, round_index: int) -> SubspaceClusteringModel:
         """One initial model; the k-means runs on ``sample`` (the embedding, or a random part of a large one)."""
@@ -257,3 +248,19 @@ class ACeDeC(SubspaceClustererMixin):
 def _kmeans_objective(centers: torch.Tensor, batch_size: int) -> HardCentroidObjective:
     """DCN's objective in the cluster space: hard assignments, mini-batch k-means centres (ENRC Eq. 6-7)."""
     return HardCentroidObjective(MiniBatchCenters([centers], [0], [batch_size / centers.shape[0]]))
+
+
+def _with_base_objective(model: SubspaceClusteringModel, context: FitContext) -> SubspaceClusteringModel:
+    """The initialised model with the base's own cluster-space objective, started from its k-means centres;
+    the shared term takes that objective's distance units."""
+    base = context.config.base
+    kind = registered_objective(base)
+    if kind == "hard":
+        return model
+    centers = model.cluster_centers()[0]
+    cluster_objective = (StudentTObjective(centers, space=0, alpha=float(getattr(base, "alpha", 1.0)))
+                         if kind == "student_t" else kind(base, centers, 0))
+    shared_objective = model.objectives[1]
+    shared_objective.scale = getattr(cluster_objective, "distance_scale", 1.0)
+    return SubspaceClusteringModel(model.autoencoder, model.layer, [cluster_objective, shared_objective],
+                                   POINTS).to(context.device)

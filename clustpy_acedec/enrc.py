@@ -15,12 +15,16 @@ from sklearn.utils.validation import check_is_fitted
 from clustpy_acedec._estimator import FitConfig, FitContext, SubspaceClustererMixin
 from clustpy_acedec._validation import check_n_clusters, check_positive_int
 from clustpy_acedec.centers import MiniBatchCenters
-from clustpy_acedec.initialization import seed_centers
+from clustpy_acedec.initialization import kmeans_sample, nrkmeans_start, seed_centers
 from clustpy_acedec.losses import CLUSTER_SIZE
 from clustpy_acedec.model import SubspaceClusteringModel
 from clustpy_acedec.objectives import HardCentroidObjective
 from clustpy_acedec.pretraining import resolve_pretraining
 from clustpy_acedec.subspace import DEFAULT_DIM_MARGIN, SubspaceLayer, block_beta_logits, hardened_dims, random_orthogonal
+
+
+#: Ways to draw ENRC's initial candidates, see the ``init`` parameter.
+INIT_STRATEGIES = ("random", "nrkmeans", "best")
 
 
 class ENRC(SubspaceClustererMixin):
@@ -58,6 +62,11 @@ class ENRC(SubspaceClustererMixin):
         d, the embedding size of a new network (default: 20)
     augmentation_invariance : bool
         learn clusterings invariant to random rotations and shifts of images (default: False)
+    init : str
+        how the initial candidates are drawn (see :data:`INIT_STRATEGIES`): "random" is §2.6 (random orthogonal V,
+        'strong' block β, k-means++ seeds); "nrkmeans" starts from Nr-Kmeans on the embedding
+        (:func:`clustpy_acedec.initialization.nrkmeans_start`); "best" draws the first candidate by "nrkmeans" and
+        the others by "random" (default: "random")
     init_rounds : int
         number of initialisations (§2.6); the one with the lowest loss is kept (default: 10)
     init_iterations : int
@@ -128,7 +137,7 @@ class ENRC(SubspaceClustererMixin):
                  clustering_optimizer_params: dict | None = None, pretrain_epochs: int = 100,
                  clustering_epochs: int = 150, optimizer_class: type = torch.optim.Adam, neural_network=None,
                  neural_network_weights=None, embedding_size: int = 20, augmentation_invariance: bool = False,
-                 init_rounds: int = 10, init_iterations: int = 1000, lr_decay_step: int = 2000, lr_decay: float = 0.8,
+                 init: str = "random", init_rounds: int = 10, init_iterations: int = 1000, lr_decay_step: int = 2000, lr_decay: float = 0.8,
                  dim_margin: float = DEFAULT_DIM_MARGIN, pretraining="end_to_end", image_shape: tuple | None = None, device=None,
                  random_state=None, data_placement: str = "auto", precision: str = "float32",
                  compile_step: bool = False, verbose: bool = True):
@@ -143,6 +152,7 @@ class ENRC(SubspaceClustererMixin):
         self.neural_network_weights = neural_network_weights
         self.embedding_size = embedding_size
         self.augmentation_invariance = augmentation_invariance
+        self.init = init
         self.init_rounds = init_rounds
         self.init_iterations = init_iterations
         self.lr_decay_step = lr_decay_step
@@ -169,6 +179,8 @@ class ENRC(SubspaceClustererMixin):
             check_positive_int(getattr(self, name), name)
         for name in ("pretrain_epochs", "clustering_epochs", "init_iterations"):
             check_positive_int(getattr(self, name), name, minimum=0)
+        if self.init not in INIT_STRATEGIES:
+            raise ValueError(f"init must be one of {INIT_STRATEGIES}, got {self.init!r}")
         if not 0.0 < self.lr_decay <= 1.0:
             raise ValueError(f"lr_decay must lie in (0, 1], got {self.lr_decay}")
         if not 0.0 < self.dim_margin < 1.0:
@@ -186,15 +198,26 @@ class ENRC(SubspaceClustererMixin):
             config.clustering_optimizer_params = dict(self.clustering_optimizer_params)
         return config
 
-    def _candidate(self, context: FitContext) -> SubspaceClusteringModel:
-        """One initialisation (§2.6): random orthogonal V, 'strong' block β, k-means++ seeds per clustering."""
-        config, device = context.config, context.device
+    def _candidate(self, context: FitContext, round_index: int) -> SubspaceClusteringModel:
+        """
+        One initialisation: for ``init="random"`` (and the later rounds of "best") §2.6's random orthogonal V,
+        'strong' block β and k-means++ seeds per clustering; for "nrkmeans" (and the first round of "best")
+        Nr-Kmeans on the embedding (:func:`clustpy_acedec.initialization.nrkmeans_start`), falling back to the
+        random start when Nr-Kmeans loses a clustering.
+        """
+        config, device, generator = context.config, context.device, context.cpu_generator
         d, n_spaces = context.embedded.shape[1], len(config.n_clusters)
-        layer = SubspaceLayer(random_orthogonal(d, context.cpu_generator, device),
-                              block_beta_logits(d, n_spaces).to(device), parametrization="softmax")
-        with torch.no_grad():
-            centers = seed_centers(layer.rotate(context.embedded), config.n_clusters, layer.betas(),
-                                   context.cpu_generator)
+        start = None
+        if self.init == "nrkmeans" or (self.init == "best" and round_index == 0):
+            start = nrkmeans_start(kmeans_sample(context.embedded, generator), config.n_clusters, generator)
+        if start is not None:
+            V, beta_logits, centers = start
+            layer = SubspaceLayer(V, beta_logits, parametrization="softmax")
+        else:
+            layer = SubspaceLayer(random_orthogonal(d, generator, device), block_beta_logits(d, n_spaces).to(device),
+                                  parametrization="softmax")
+            with torch.no_grad():
+                centers = seed_centers(layer.rotate(context.embedded), config.n_clusters, layer.betas(), generator)
         expected_per_batch = [config.batch_size / k for k in config.n_clusters]
         objective = HardCentroidObjective(MiniBatchCenters(centers, list(range(n_spaces)), expected_per_batch))
         return SubspaceClusteringModel(context.autoencoder, layer, [objective], CLUSTER_SIZE).to(device)
@@ -202,7 +225,8 @@ class ENRC(SubspaceClustererMixin):
     def _initialize(self, context: FitContext) -> SubspaceClusteringModel:
         """§2.6: ``init_rounds`` candidates trained on L_comp + L_orth (Eq. 8) with the autoencoder fixed;
         the one with the lowest loss on the whole data set is kept."""
-        return self._best_of_rounds(context, lambda _: self._candidate(context), self.init_rounds)
+        return self._best_of_rounds(context, lambda round_index: self._candidate(context, round_index),
+                                    self.init_rounds)
 
     def _scheduler(self, optimizer, config):
         return torch.optim.lr_scheduler.StepLR(optimizer, step_size=self.lr_decay_step, gamma=self.lr_decay)

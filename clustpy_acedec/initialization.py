@@ -234,3 +234,51 @@ def kmeans_sample(points: torch.Tensor, generator: torch.Generator, size: int = 
     if points.shape[0] <= size:
         return points
     return points[torch.randperm(points.shape[0], generator=generator)[:size].to(points.device)]
+
+
+def nrkmeans_start(embedded: torch.Tensor, n_clusters: list, generator: torch.Generator,
+                   strong_weight: float = 0.9) -> tuple | None:
+    """
+    ENRC starting point from Nr-Kmeans (Mautz et al. 2018) on the embedding: the linear method ENRC generalises.
+
+    Nr-Kmeans finds an orthogonal V, disjoint sets of rotated dimensions per clustering and the centres of
+    each; they become ENRC's V, β (``strong_weight`` on the dimensions of its own subspace, the rest spread
+    evenly, :func:`clustpy_acedec.subspace.owner_beta_logits`) and centres. It runs clustpy's ``NrKmeans``
+    (NumPy, on the CPU) once; with more clusters than dimensions its noise space is chosen by MDL, as
+    clustpy's ENRC does.
+
+    Parameters
+    ----------
+    embedded : torch.Tensor
+        the embedded data (or a sample of it), shape (N, d)
+    n_clusters : list
+        K_s per clustering
+    generator : torch.Generator
+        CPU generator, seeds Nr-Kmeans
+    strong_weight : float
+        β of a dimension's own clustering (default: 0.9)
+
+    Returns
+    -------
+    tuple | None
+        (V (d, d), β logits (S, d), list of (K_s, d) centres in the rotated space), on the embedding's device;
+        None when Nr-Kmeans lost a clustering (it drops subspaces without dimensions)
+    """
+    from clustpy.alternative import NrKmeans
+    from clustpy_acedec.subspace import owner_beta_logits
+    points = embedded.detach().double().cpu().numpy()
+    seed = int(torch.randint(2 ** 31 - 1, (1,), generator=generator))
+    nrkmeans = NrKmeans(n_clusters=list(n_clusters), mdl_for_noisespace=max(n_clusters) >= points.shape[1],
+                        random_state=seed).fit(points)
+    n_spaces = len(n_clusters)
+    # The MDL noise space, when added, comes last; its dimensions belong to no clustering.
+    if list(nrkmeans.n_clusters_final_[:n_spaces]) != list(n_clusters):
+        return None
+    device = embedded.device
+    V = torch.as_tensor(nrkmeans.V_, dtype=torch.float32, device=device)
+    owner = torch.full((points.shape[1],), -1, dtype=torch.long)
+    for space, dims in enumerate(nrkmeans.P_[:n_spaces]):
+        owner[torch.as_tensor(dims, dtype=torch.long)] = space
+    centers = [torch.as_tensor(c, dtype=torch.float32, device=device) @ V
+               for c in nrkmeans.cluster_centers_[:n_spaces]]
+    return V, owner_beta_logits(owner, len(n_clusters), strong_weight).to(device), centers

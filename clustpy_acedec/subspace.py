@@ -154,14 +154,39 @@ def block_beta_logits(d: int, n_spaces: int, strong_weight: float = 0.9) -> torc
     logits : torch.Tensor
         shape (S, d); ``softmax(logits, 0)`` gives the β described above
     """
+    block = d // n_spaces
+    owner = torch.full((d,), -1, dtype=torch.long)
+    owner[:block * n_spaces] = torch.arange(n_spaces).repeat_interleave(block)
+    return owner_beta_logits(owner, n_spaces, strong_weight)
+
+
+def owner_beta_logits(owner: torch.Tensor, n_spaces: int, strong_weight: float = 0.9) -> torch.Tensor:
+    """
+    Softmax logits for a given assignment of dimensions to spaces: β_s = ``strong_weight`` on the dimensions
+    space s owns and (1 - ``strong_weight``) / (S - 1) for the other spaces there; dimensions owned by none
+    (owner -1) get 1/S for every space.
+
+    Parameters
+    ----------
+    owner : torch.Tensor
+        shape (d,), the owning space of every dimension, or -1
+    n_spaces : int
+        S
+    strong_weight : float
+        β of the owning space (default: 0.9)
+
+    Returns
+    -------
+    logits : torch.Tensor
+        shape (S, d)
+    """
+    d = owner.shape[0]
     if n_spaces == 1:
         return torch.zeros(1, d)
-    block = d // n_spaces
-    betas = torch.full((n_spaces, d), 1.0 / n_spaces)
-    weak = (1.0 - strong_weight) / (n_spaces - 1)
-    for s in range(n_spaces):
-        betas[:, s * block:(s + 1) * block] = weak
-        betas[s, s * block:(s + 1) * block] = strong_weight
+    betas = torch.full((n_spaces, d), (1.0 - strong_weight) / (n_spaces - 1))
+    owned = owner >= 0
+    betas[:, ~owned] = 1.0 / n_spaces
+    betas[owner[owned], torch.nonzero(owned).flatten()] = strong_weight
     return betas.log()
 
 

@@ -50,3 +50,32 @@ def test_cluster_span_start_splits_by_explained_variance():
     torch.testing.assert_close(V.T @ V, torch.eye(6), atol=1e-5, rtol=0)
     # the initial cluster space is the plane of the two clustered features
     assert float(V[:2, :2].square().sum()) > 1.98
+
+
+def test_owner_beta_logits_gives_the_owner_the_strong_weight():
+    from clustpy_acedec.subspace import block_beta_logits, owner_beta_logits
+    betas = torch.softmax(owner_beta_logits(torch.tensor([1, -1, 0, 2]), 3, strong_weight=0.8), 0)
+    torch.testing.assert_close(betas[:, 0], torch.tensor([0.1, 0.8, 0.1]))
+    torch.testing.assert_close(betas[:, 1], torch.full((3,), 1 / 3))
+    torch.testing.assert_close(betas[:, 2], torch.tensor([0.8, 0.1, 0.1]))
+    torch.testing.assert_close(betas[:, 3], torch.tensor([0.1, 0.1, 0.8]))
+    # ENRC's block start is the special case of consecutive owners
+    torch.testing.assert_close(block_beta_logits(5, 2), owner_beta_logits(torch.tensor([0, 0, 1, 1, -1]), 2))
+
+
+def test_nrkmeans_start_returns_an_enrc_start():
+    from clustpy_acedec.initialization import nrkmeans_start
+    rng = np.random.default_rng(0)
+    a, b = np.arange(600) % 3, (np.arange(600) // 3) % 2
+    X = np.column_stack([6.0 * a + 0.3 * rng.standard_normal(600), 6.0 * b + 0.3 * rng.standard_normal(600),
+                         rng.standard_normal(600)])
+    V, logits, centers = nrkmeans_start(torch.as_tensor(X, dtype=torch.float32), [3, 2], torch.Generator().manual_seed(0))
+    torch.testing.assert_close(V.T @ V, torch.eye(3), atol=1e-5, rtol=0)
+    assert logits.shape == (2, 3) and [c.shape for c in centers] == [(3, 3), (2, 3)]
+    betas = torch.softmax(logits, 0)
+    assert torch.allclose(betas.sum(0), torch.ones(3))
+    # every clustering owns at least one dimension, and its centres differ along it
+    for space, space_centers in enumerate(centers):
+        owned = betas[space] > 0.5
+        assert owned.any()
+        assert float(space_centers[:, owned].std(0).max()) > 1.0
