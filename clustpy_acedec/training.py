@@ -20,23 +20,13 @@ from clustpy_acedec.model import SubspaceClusteringModel
 from clustpy_acedec.placement import DataPlacement, as_placement
 
 
-def epoch_order(n_samples: int, generator: torch.Generator, shuffle: bool = True) -> torch.Tensor:
-    """The sample order of one epoch, on the generator's device: a random permutation (or 0..N-1)."""
-    device = generator.device
-    return (torch.randperm(n_samples, generator=generator, device=device) if shuffle
-            else torch.arange(n_samples, device=device))
-
-
-def batch_indices(n_samples: int, batch_size: int, generator: torch.Generator, shuffle: bool = True) -> Iterator:
-    """
-    Index tensors of one epoch on the generator's device; the last, smaller batch is kept.
-    """
-    return iter(epoch_order(n_samples, generator, shuffle).split(batch_size))
-
-
 def epoch_batches(data: DataPlacement, batch_size: int, generator: torch.Generator) -> Iterator:
-    """(index tensor, batch on the device) of one epoch; the same order as :func:`batch_indices`."""
-    return data.batches(epoch_order(data.n_samples, generator), batch_size)
+    """
+    (index tensor, batch on the device) of one epoch: a random permutation drawn on the generator's device, cut
+    into index tensors of ``batch_size``; the last, smaller batch is kept.
+    """
+    order = torch.randperm(data.n_samples, generator=generator, device=generator.device)
+    return data.batches(order, batch_size)
 
 
 def _progress(n_epochs: int, desc: str, verbose: bool):
