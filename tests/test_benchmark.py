@@ -75,6 +75,29 @@ def test_filters_and_unknown_names():
                                                        "stickfigures", "nrLetters", "CMU faces", "C-MNIST"}
 
 
+def test_schedule_overrides_apply_to_every_selected_plan():
+    plans = select_plans("paper", datasets=["C-MNIST", "USPS"], schedule=dict(
+        max_samples=10000, pretrain_epochs=100, clustering_epochs=None, pretraining="end_to_end"))
+    assert {p.name for p in plans} == {"C-MNIST", "USPS"}
+    for plan in plans:
+        assert (plan.max_samples, plan.pretrain_epochs, plan.pretraining) == (10000, 100, "end_to_end")
+        assert plan.clustering_epochs == 150  # None keeps the profile's value
+    assert select_plans("paper", datasets=["USPS"])[0].max_samples is None  # the profile itself is untouched
+    with pytest.raises(ValueError, match="--max-samples must be positive"):
+        select_plans("paper", schedule=dict(max_samples=0))
+
+
+def test_schedule_options_reach_the_plans(tmp_path, monkeypatch):
+    import clustpy_acedec.benchmark.runner as runner
+    seen = []
+    monkeypatch.setattr(runner, "run_plan", lambda plans, *args, **kwargs: seen.extend(plans) or [])
+    monkeypatch.setattr("clustpy_acedec.benchmark.report.write_report", lambda *args: tmp_path / "report.md")
+    assert main(["--paper", "--datasets", "USPS", "--methods", "k-means", "--max-samples", "500",
+                 "--clustering-epochs", "7", "--device", "cpu", "--quiet", "--output", str(tmp_path)]) == 0
+    assert [(p.max_samples, p.clustering_epochs, p.pretrain_epochs) for p in seen] == [(500, 7, 100)]
+    assert main(["--paper", "--max-samples", "-3", "--output", str(tmp_path)]) == 2
+
+
 def test_gtsrb_carries_the_sign_and_the_colour_labeling():
     if default_data_dir() is None:
         pytest.skip("needs ../shared/data")

@@ -5,6 +5,7 @@ report.
 
 import argparse
 import contextlib
+import dataclasses
 import functools
 import platform
 import shlex
@@ -48,6 +49,14 @@ def build_parser() -> argparse.ArgumentParser:
                                                          "online loaders")
     parser.add_argument("--output", default="bench_output", help="folder for results and report")
     parser.add_argument("--quiet", action="store_true", help="no progress bar and no per-run lines")
+    schedule = parser.add_argument_group("schedule (override the profile's for every selected data set, e.g. the "
+                                         "paper protocol on a subset for a CPU run)")
+    schedule.add_argument("--max-samples", type=int, default=None, metavar="N",
+                          help="a random subset of at most N points per data set and seed")
+    schedule.add_argument("--pretrain-epochs", type=int, default=None, metavar="E")
+    schedule.add_argument("--clustering-epochs", type=int, default=None, metavar="E")
+    schedule.add_argument("--pretraining", choices=["stacked_denoising", "end_to_end"], default=None,
+                          help="the autoencoder's pretraining procedure")
     scaling = parser.add_argument_group("scaling (with --scaling; --methods picks among ACeDeC, ENRC, --seeds "
                                         "takes the first seed)")
     defaults = ScalingGrid()
@@ -65,9 +74,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def select_plans(profile: str, datasets=None, methods=None, seeds=None) -> list:
-    """The profile's plans, filtered; unknown names raise ValueError."""
-    plans = PROFILES[profile]()
+def select_plans(profile: str, datasets=None, methods=None, seeds=None, schedule: dict | None = None) -> list:
+    """The profile's plans, filtered, with ``schedule`` (plan fields such as ``max_samples``; None values are
+    ignored) overriding theirs; unknown names and non-positive sizes raise ValueError."""
+    schedule = {name: value for name, value in (schedule or {}).items() if value is not None}
+    for name, value in schedule.items():
+        if isinstance(value, int) and value < (1 if name == "max_samples" else 0):
+            raise ValueError(f"--{name.replace('_', '-')} must be positive, got {value}")
+    plans = [dataclasses.replace(plan, **schedule) for plan in PROFILES[profile]()]
     known_datasets = {p.name for p in plans}
     if len(known_datasets) < len(plans):
         raise ValueError(f"the {profile} profile lists a data set twice; one plan per data set shares one autoencoder")
@@ -114,7 +128,9 @@ def _benchmark(args, argv) -> int:
     from clustpy_acedec.benchmark.report import write_report
     from clustpy_acedec.benchmark.runner import run_plan
     try:
-        plans = select_plans(args.profile, args.datasets, args.methods, args.seeds)
+        schedule = dict(max_samples=args.max_samples, pretrain_epochs=args.pretrain_epochs,
+                        clustering_epochs=args.clustering_epochs, pretraining=args.pretraining)
+        plans = select_plans(args.profile, args.datasets, args.methods, args.seeds, schedule)
     except ValueError as error:
         print(f"clustpy-acedec-bench: {error}", file=sys.stderr)
         return 2

@@ -158,10 +158,13 @@ def acedec(data, context, base: str, augmentation: bool = False, lr_factor: floa
             "betas": model.betas_.tolist(), "betas_init": model.betas_init_.tolist()}
 
 
-def enrc(data, context, augmentation: bool = False) -> dict:
+def enrc(data, context, augmentation: bool = False, init: str | None = None) -> dict:
+    """ENRC with the estimator's default start (§2.6's random rounds), or ``init`` such as "nrkmeans"."""
     from clustpy_acedec import ENRC
     params = _deep_params(data, context, augmentation)
     params.pop("n_clusters")
+    if init is not None:
+        params["init"] = init
     model = ENRC(n_clusters=data.n_clusters, image_shape=data.image_shape, verbose=context.verbose,
                  **context.init_parameters(), **params).fit(data.X)
     return {"labels": model.labels_, "betas": model.betas_.tolist(), "betas_init": model.betas_init_.tolist()}
@@ -204,6 +207,7 @@ METHODS = {m.name: m for m in [
     *[_method(f"DCN (λ={lam}) @γ={gamma}", dcn, deep=True, lam=lam, lr_factor=gamma)
       for lam in (0.1, 1.0, 10.0) for gamma in LR_FACTORS],
     _method("ENRC", enrc, multi=True, deep=True),
+    _method("ENRC (Nr-Kmeans start)", enrc, multi=True, deep=True, init="nrkmeans"),  # ours, not in the paper
     _method("Nr-Kmeans", nrkmeans, multi=True),
     _method("AE + Nr-Kmeans", nrkmeans, multi=True, on_embedding=True),
     _method("Orth1", orthogonal, multi=True, variant=1, on_embedding=True),
