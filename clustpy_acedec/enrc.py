@@ -16,7 +16,7 @@ from clustpy_acedec._estimator import FitConfig, FitContext, SubspaceClustererMi
 from clustpy_acedec._validation import check_n_clusters, check_positive_int
 from clustpy_acedec.centers import MiniBatchCenters
 from clustpy_acedec.initialization import kmeans_sample, nrkmeans_start, seed_centers
-from clustpy_acedec.losses import CLUSTER_SIZE
+from clustpy_acedec.losses import CLUSTER_SIZE, POINTS
 from clustpy_acedec.model import SubspaceClusteringModel
 from clustpy_acedec.objectives import HardCentroidObjective
 from clustpy_acedec.pretraining import resolve_pretraining
@@ -25,6 +25,9 @@ from clustpy_acedec.subspace import DEFAULT_DIM_MARGIN, SubspaceLayer, block_bet
 
 #: Ways to draw ENRC's initial candidates, see the ``init`` parameter.
 INIT_STRATEGIES = ("random", "nrkmeans", "best")
+
+#: Normalisations of the compression loss, see the ``loss_normalization`` parameter.
+LOSS_NORMALIZATIONS = (CLUSTER_SIZE, POINTS)
 
 
 class ENRC(SubspaceClustererMixin):
@@ -71,6 +74,12 @@ class ENRC(SubspaceClustererMixin):
         number of initialisations (§2.6); the one with the lowest loss is kept (default: 10)
     init_iterations : int
         mini-batch iterations of every initialisation round (default: 1000)
+    loss_normalization : str
+        "cluster_size": Eq. 4, (1/S) Σ_s Σ_k (1/|C_s,k|) Σ_{z ∈ C_s,k} ||V^T z - μ_s,k||²_β_s, every cluster's mean
+        distance counts once. A clustering's term then grows with its number of clusters K_s, and β (one
+        softmax per dimension) moves dimensions away from clusterings with many clusters. "points": Σ_s of the
+        mean distance over the points (ACe/DeC's Eq. 1 normalisation), which does not depend on K_s; use it
+        when the K_s differ a lot (measured on CMU faces, [20, 4, 4, 2]: see the README) (default: "cluster_size")
     lr_decay_step : int
         the learning rate decays every this many iterations of the clustering phase (§3.2: 2,000) (default: 2000)
     lr_decay : float
@@ -137,7 +146,8 @@ class ENRC(SubspaceClustererMixin):
                  clustering_optimizer_params: dict | None = None, pretrain_epochs: int = 100,
                  clustering_epochs: int = 150, optimizer_class: type = torch.optim.Adam, neural_network=None,
                  neural_network_weights=None, embedding_size: int = 20, augmentation_invariance: bool = False,
-                 init: str = "random", init_rounds: int = 10, init_iterations: int = 1000, lr_decay_step: int = 2000, lr_decay: float = 0.8,
+                 init: str = "random", init_rounds: int = 10, init_iterations: int = 1000,
+                 loss_normalization: str = CLUSTER_SIZE, lr_decay_step: int = 2000, lr_decay: float = 0.8,
                  dim_margin: float = DEFAULT_DIM_MARGIN, pretraining="end_to_end", image_shape: tuple | None = None, device=None,
                  random_state=None, data_placement: str = "auto", precision: str = "float32",
                  compile_step: bool = False, verbose: bool = True):
@@ -155,6 +165,7 @@ class ENRC(SubspaceClustererMixin):
         self.init = init
         self.init_rounds = init_rounds
         self.init_iterations = init_iterations
+        self.loss_normalization = loss_normalization
         self.lr_decay_step = lr_decay_step
         self.lr_decay = lr_decay
         self.dim_margin = dim_margin
@@ -181,6 +192,8 @@ class ENRC(SubspaceClustererMixin):
             check_positive_int(getattr(self, name), name, minimum=0)
         if self.init not in INIT_STRATEGIES:
             raise ValueError(f"init must be one of {INIT_STRATEGIES}, got {self.init!r}")
+        if self.loss_normalization not in LOSS_NORMALIZATIONS:
+            raise ValueError(f"loss_normalization must be one of {LOSS_NORMALIZATIONS}, got {self.loss_normalization!r}")
         if not 0.0 < self.lr_decay <= 1.0:
             raise ValueError(f"lr_decay must lie in (0, 1], got {self.lr_decay}")
         if not 0.0 < self.dim_margin < 1.0:
@@ -220,7 +233,7 @@ class ENRC(SubspaceClustererMixin):
                 centers = seed_centers(layer.rotate(context.embedded), config.n_clusters, layer.betas(), generator)
         expected_per_batch = [config.batch_size / k for k in config.n_clusters]
         objective = HardCentroidObjective(MiniBatchCenters(centers, list(range(n_spaces)), expected_per_batch))
-        return SubspaceClusteringModel(context.autoencoder, layer, [objective], CLUSTER_SIZE).to(device)
+        return SubspaceClusteringModel(context.autoencoder, layer, [objective], self.loss_normalization).to(device)
 
     def _initialize(self, context: FitContext) -> SubspaceClusteringModel:
         """§2.6: ``init_rounds`` candidates trained on L_comp + L_orth (Eq. 8) with the autoencoder fixed;

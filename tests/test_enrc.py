@@ -285,6 +285,8 @@ BAD_INPUT = {  # case: (data, parameters, error, message)
     "dim_margin_1": (_small_X, {"dim_margin": 1.0}, ValueError, "dim_margin"),
     "init_rounds_0": (_small_X, {"init_rounds": 0}, ValueError, "init_rounds"),
     "unknown_init": (_small_X, {"init": "kmeans"}, ValueError, "init must be one of"),
+    "unknown_loss_normalization": (_small_X, {"loss_normalization": "mean"}, ValueError,
+                                   "loss_normalization must be one of"),
     "batch_size_0": (_small_X, {"batch_size": 0}, ValueError, "batch_size"),
 }
 
@@ -417,6 +419,27 @@ def test_cluster_size_normalisation_is_enrc_eq_4(equivalence):
     torch.testing.assert_close(loss_sizes, expected_sizes)
     torch.testing.assert_close(loss_points, expected_points)
     assert abs(float(loss_sizes - loss_points)) > 1e-3
+
+
+def test_points_normalisation_does_not_grow_with_the_number_of_clusters(data):
+    """Eq. 4 sums one mean distance per cluster, so a clustering's term grows with K_s; the "points" option
+    averages over the points instead. Both estimators share everything up to the initialisation."""
+    X, _ = data
+    eq4 = tiny(n_clusters=[8, 2], clustering_epochs=0).fit(X)
+    points = tiny(n_clusters=[8, 2], clustering_epochs=0, loss_normalization="points").fit(X)
+    assert (eq4.model_.normalization, points.model_.normalization) == ("cluster_size", "points")
+    x = torch.as_tensor(X[:64], dtype=torch.float32)
+    with torch.no_grad():
+        model = points.model_
+        rotated = model.layer.rotate(model.autoencoder.encode(x))
+        per_point, labels = model._compression(rotated, model.layer.betas())
+        reconstruction = ((x - model.autoencoder.decode(model.layer.rotate_back(rotated))) ** 2).sum(1).mean()
+        torch.testing.assert_close(model.batch_loss(x)[0], per_point.sum(1).mean() + reconstruction)
+        # The same per-point distances under Eq. 4: the 8-cluster space's term is about 8 times its mean.
+        sizes = [torch.bincount(labels[:, s], minlength=k)[labels[:, s]].float() for s, k in enumerate([8, 2])]
+        eq4_terms = [float((per_point[:, s] / sizes[s]).sum()) for s in range(2)]
+        mean_terms = [float(per_point[:, s].mean()) for s in range(2)]
+    assert eq4_terms[0] / mean_terms[0] > 3 * eq4_terms[1] / mean_terms[1]
 
 
 @pytest.mark.parametrize("init", ["nrkmeans", "best"])
