@@ -190,3 +190,27 @@ def test_quiet_silences_every_progress_bar_only_while_it_runs():
     assert tqdm.tqdm.__dict__["__init__"] is original
     with open("/dev/null", "w") as sink:
         assert not tqdm.tqdm(range(3), file=sink).disable
+
+
+def test_enrc_variants_hand_their_options_to_the_estimator(monkeypatch):
+    import clustpy_acedec
+    from clustpy_acedec.benchmark.methods import ENRC_VARIANTS, METHODS, RunContext
+    seen = {}
+
+    class FakeENRC:
+        def __init__(self, **params):
+            seen.update(params)
+
+        def fit(self, X):
+            self.labels_ = np.zeros((len(X), 2), dtype=int)
+            self.betas_ = self.betas_init_ = np.full((2, 3), 0.5)
+            return self
+
+    monkeypatch.setattr(clustpy_acedec, "ENRC", FakeENRC)
+    data = BenchmarkDataset("toy", np.zeros((8, 4), dtype=np.float32), np.tile(np.arange(8)[:, None] % 2, (1, 2)))
+    context = RunContext(seed=0, device="cpu", pretrain_epochs=0, clustering_epochs=1)
+    context._autoencoder = object()
+    method = METHODS["ENRC (Nr-Kmeans start, points)"]
+    assert method.run(data, context, **method.kwargs)["labels"].shape == (8, 2)
+    assert (seen["init"], seen["loss_normalization"], seen["n_clusters"]) == ("nrkmeans", "points", [2, 2])
+    assert set(ENRC_VARIANTS) <= set(METHODS) and all(METHODS[name].multi for name in ENRC_VARIANTS)

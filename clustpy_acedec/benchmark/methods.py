@@ -158,13 +158,12 @@ def acedec(data, context, base: str, augmentation: bool = False, lr_factor: floa
             "betas": model.betas_.tolist(), "betas_init": model.betas_init_.tolist()}
 
 
-def enrc(data, context, augmentation: bool = False, init: str | None = None) -> dict:
-    """ENRC with the estimator's default start (§2.6's random rounds), or ``init`` such as "nrkmeans"."""
+def enrc(data, context, augmentation: bool = False, **options) -> dict:
+    """ENRC with the paper's defaults, or with ``options`` of the estimator (``init``, ``loss_normalization``)."""
     from clustpy_acedec import ENRC
     params = _deep_params(data, context, augmentation)
     params.pop("n_clusters")
-    if init is not None:
-        params["init"] = init
+    params.update(options)
     model = ENRC(n_clusters=data.n_clusters, image_shape=data.image_shape, verbose=context.verbose,
                  **context.init_parameters(), **params).fit(data.X)
     return {"labels": model.labels_, "betas": model.betas_.tolist(), "betas_init": model.betas_init_.tolist()}
@@ -191,6 +190,9 @@ def _method(name, run, multi=False, deep=False, **kwargs) -> Method:
 #: ACe/DeC Fig. 4: clustering learning rates 10⁻³·γ
 LR_FACTORS = (0.1, 0.5, 0.9)
 
+#: ENRC with our options (not in the paper): the Nr-Kmeans start, the loss normalisation that does not grow with K_s
+ENRC_VARIANTS = ["ENRC (Nr-Kmeans start)", "ENRC (points)", "ENRC (Nr-Kmeans start, points)"]
+
 #: name -> Method; names as in the papers' tables ("@γ=..." for the learning-rate study of Fig. 4).
 METHODS = {m.name: m for m in [
     _method("k-means", kmeans),
@@ -207,7 +209,10 @@ METHODS = {m.name: m for m in [
     *[_method(f"DCN (λ={lam}) @γ={gamma}", dcn, deep=True, lam=lam, lr_factor=gamma)
       for lam in (0.1, 1.0, 10.0) for gamma in LR_FACTORS],
     _method("ENRC", enrc, multi=True, deep=True),
-    _method("ENRC (Nr-Kmeans start)", enrc, multi=True, deep=True, init="nrkmeans"),  # ours, not in the paper
+    _method("ENRC (Nr-Kmeans start)", enrc, multi=True, deep=True, init="nrkmeans"),
+    _method("ENRC (points)", enrc, multi=True, deep=True, loss_normalization="points"),
+    _method("ENRC (Nr-Kmeans start, points)", enrc, multi=True, deep=True, init="nrkmeans",
+            loss_normalization="points"),
     _method("Nr-Kmeans", nrkmeans, multi=True),
     _method("AE + Nr-Kmeans", nrkmeans, multi=True, on_embedding=True),
     _method("Orth1", orthogonal, multi=True, variant=1, on_embedding=True),

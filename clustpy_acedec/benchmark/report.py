@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from clustpy_acedec.benchmark import paper_values as paper
+from clustpy_acedec.benchmark.methods import ENRC_VARIANTS
 
 #: our data-set names -> the column names of the papers' tables
 _ALIASES = {"MNIST": {"MNIST-Full", "MNIST"}, "stickfigures": {"Stickfigures"}}
@@ -171,10 +172,9 @@ def _section_table3(summary, datasets) -> list:
 
 def _section_enrc(summary, datasets) -> list:
     multi = [d for d in datasets if any((d, m) in summary and len(summary[d, m]["nmi_mean"]) > 1 for m in
-                                        ("ENRC", "ENRC (Nr-Kmeans start)", "Nr-Kmeans", "AE + Nr-Kmeans",
-                                         "Orth1", "Orth2"))]
+                                        ("ENRC", *ENRC_VARIANTS, "Nr-Kmeans", "AE + Nr-Kmeans", "Orth1", "Orth2"))]
     multi += [d for d in ("NR-Objects", "GTSRB", "stickfigures", "C-MNIST") if d not in multi]
-    methods = ["ENRC", "ENRC (Nr-Kmeans start)", "AE + Nr-Kmeans", "Nr-Kmeans", "Orth1", "Orth2", "mSC", "ISAAC"]
+    methods = ["ENRC", *ENRC_VARIANTS, "AE + Nr-Kmeans", "Nr-Kmeans", "Orth1", "Orth2", "mSC", "ISAAC"]
     nmi_rows, vi_rows = [], []
     for dataset in multi:
         for method in methods:
