@@ -214,3 +214,24 @@ def test_enrc_variants_hand_their_options_to_the_estimator(monkeypatch):
     assert method.run(data, context, **method.kwargs)["labels"].shape == (8, 2)
     assert (seen["init"], seen["loss_normalization"], seen["n_clusters"]) == ("nrkmeans", "points", [2, 2])
     assert set(ENRC_VARIANTS) <= set(METHODS) and all(METHODS[name].multi for name in ENRC_VARIANTS)
+
+
+def test_convolutional_plans_train_the_conv_autoencoder_on_images():
+    from clustpy_acedec.benchmark.methods import METHODS, RunContext
+    from clustpy_acedec.networks import SmallConvAutoencoder
+    rng = np.random.default_rng(0)
+    images = rng.random((48, 8, 8, 3), dtype=np.float32)
+    labels = np.stack([np.arange(48) % 2, np.arange(48) // 24], 1)
+    data = BenchmarkDataset("toy images", images.reshape(48, -1), labels, (8, 8, 3))
+    context = RunContext(seed=0, device="cpu", pretrain_epochs=1, clustering_epochs=1, batch_size=16,
+                         embedding_size=4, pretraining="end_to_end", network="convolutional", init_iterations=3)
+    X = context.network_input(data)
+    assert X.shape == (48, 3, 8, 8) and np.array_equal(X[5].transpose(1, 2, 0), images[5])
+    assert isinstance(context.autoencoder(data), SmallConvAutoencoder)
+    assert context.embedded(data).shape == (48, 4)
+    method = METHODS["ENRC"]
+    assert method.run(data, context, **method.kwargs)["labels"].shape == (48, 2)
+    flat = BenchmarkDataset("toy vectors", images.reshape(48, -1), labels)
+    with pytest.raises(ValueError, match="no image shape"):
+        RunContext(seed=0, device="cpu", pretrain_epochs=1, clustering_epochs=1, network="convolutional") \
+            .network_input(flat)

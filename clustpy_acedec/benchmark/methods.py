@@ -31,6 +31,7 @@ class RunContext:
     embedding_size: int = 10
     pretraining: str = "stacked_denoising"
     linear_autoencoder: bool = False  # ACe/DeC §4: one linear layer with d = D for SYNTH-25
+    network: str = "feedforward"  # or "convolutional": SmallConvAutoencoder on the images (ENRC §3.2)
     init_iterations: int | None = None  # ACeDeC's initial phase / each ENRC init round; None: estimator default
     subset_for_linear_methods: int = 10000  # SubKmeans / Nr-Kmeans on raw data: the papers' 10,000-point subsets
     verbose: bool = False
@@ -47,11 +48,16 @@ class RunContext:
             from clustpy_acedec.pretraining import pretrain, resolve_pretraining
             start = time.perf_counter()
             torch.manual_seed(self.seed)
-            dim = data.X.shape[1]
-            layers = [dim, dim] if self.linear_autoencoder else [dim, 500, 500, 2000, self.embedding_size]
             device = resolve_device(self.device)
-            autoencoder = FeedforwardAutoencoder(layers=layers, random_state=self.seed).to(device)
-            X = torch.as_tensor(data.X, device=device)
+            X = torch.as_tensor(self.network_input(data), device=device)
+            if self.network == "convolutional":
+                from clustpy_acedec.networks import SmallConvAutoencoder
+                autoencoder = SmallConvAutoencoder(X.shape[1:], self.embedding_size, random_state=self.seed)
+            else:
+                dim = data.X.shape[1]
+                layers = [dim, dim] if self.linear_autoencoder else [dim, 500, 500, 2000, self.embedding_size]
+                autoencoder = FeedforwardAutoencoder(layers=layers, random_state=self.seed)
+            autoencoder = autoencoder.to(device)
             generator = torch.Generator(device=device).manual_seed(self.seed)
             schedule = resolve_pretraining(self.pretraining, self.pretrain_epochs)
             pretrain(autoencoder, X, schedule, self.pretrain_epochs, self.batch_size, torch.optim.Adam, {"lr": 1e-3},
@@ -64,8 +70,21 @@ class RunContext:
         if self._embedded is None:
             autoencoder = self.autoencoder(data)
             device = next(autoencoder.parameters()).device
-            self._embedded = encode_all(autoencoder, torch.as_tensor(data.X, device=device)).cpu().numpy()
+            X = torch.as_tensor(self.network_input(data), device=device)
+            self._embedded = encode_all(autoencoder, X).cpu().numpy()
         return self._embedded
+
+    def network_input(self, data: BenchmarkDataset) -> np.ndarray:
+        """The data as the network takes them: the flat rows, or (n, C, H, W) images for the convolutional AE."""
+        if self.network == "feedforward":
+            return data.X
+        if self.network != "convolutional":
+            raise ValueError(f"network must be 'feedforward' or 'convolutional', got {self.network!r}")
+        if data.image_shape is None:
+            raise ValueError(f"{data.name} has no image shape; it needs network='feedforward'")
+        height, width, *channels = data.image_shape
+        images = data.X.reshape(len(data.X), height, width, channels[0] if channels else 1)
+        return np.ascontiguousarray(images.transpose(0, 3, 1, 2))
 
     def fresh_autoencoder(self, data: BenchmarkDataset) -> torch.nn.Module:
         """A copy of the pretrained autoencoder, so that no method trains the shared one."""
@@ -137,14 +156,15 @@ def dcn(data, context, lam: float, lr_factor: float | None = None) -> dict:
     ``clustering_loss_weight`` = λ with our summed reconstruction loss (clustpy multiplies by 1/2 itself)."""
     from clustpy.deep import DCN
     model = DCN(**_deep_params(data, context, lr_factor=lr_factor), clustering_loss_weight=lam, ssl_loss_weight=1.0,
-                ssl_loss_fn=summed_squared_error).fit(data.X)
+                ssl_loss_fn=summed_squared_error).fit(context.network_input(data))
     return {"labels": model.labels_}
 
 
 def dec(data, context, improved: bool = False) -> dict:
     from clustpy.deep import DEC, IDEC
     params = _deep_params(data, context)
-    model = (IDEC(**params, ssl_loss_fn=summed_squared_error) if improved else DEC(**params)).fit(data.X)
+    model = (IDEC(**params, ssl_loss_fn=summed_squared_error) if improved else DEC(**params)).fit(
+        context.network_input(data))
     return {"labels": model.labels_}
 
 
@@ -153,7 +173,7 @@ def acedec(data, context, base: str, augmentation: bool = False, lr_factor: floa
     from clustpy_acedec import ACeDeC
     base_estimator = dict(DCN=DCN, DEC=DEC, IDEC=IDEC)[base](**_deep_params(data, context, augmentation, lr_factor))
     model = ACeDeC(base=base_estimator, image_shape=data.image_shape, verbose=context.verbose,
-                   **context.init_parameters()).fit(data.X)
+                   **context.init_parameters()).fit(context.network_input(data))
     return {"labels": model.labels_, "n_cluster_dims": len(model.cluster_space_dims_),
             "betas": model.betas_.tolist(), "betas_init": model.betas_init_.tolist()}
 
@@ -165,7 +185,7 @@ def enrc(data, context, augmentation: bool = False, **options) -> dict:
     params.pop("n_clusters")
     params.update(options)
     model = ENRC(n_clusters=data.n_clusters, image_shape=data.image_shape, verbose=context.verbose,
-                 **context.init_parameters(), **params).fit(data.X)
+                 **context.init_parameters(), **params).fit(context.network_input(data))
     return {"labels": model.labels_, "betas": model.betas_.tolist(), "betas_init": model.betas_init_.tolist()}
 
 

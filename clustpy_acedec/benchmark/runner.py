@@ -31,6 +31,7 @@ class DatasetPlan:
     seeds: list = field(default_factory=lambda: list(range(10)))
     pretraining: str = "stacked_denoising"
     linear_autoencoder: bool = False
+    network: str = "feedforward"  # or "convolutional" (image data sets): SmallConvAutoencoder, ENRC §3.2
     init_iterations: int | None = None  # ACeDeC's initial phase / each ENRC init round; None: estimator default
 
 
@@ -82,7 +83,7 @@ def run_plan(plans: list, output: Path, device: str = "cpu", data_dir=None, verb
             data = load_dataset(plan.name, seed, data_dir, plan.max_samples)
             context = RunContext(seed, device, plan.pretrain_epochs, plan.clustering_epochs, plan.batch_size,
                                  plan.embedding_size, plan.pretraining, plan.linear_autoencoder,
-                                 init_iterations=plan.init_iterations)
+                                 network=plan.network, init_iterations=plan.init_iterations)
         record = _run_one(data, context, method_name, plan, device)
         with results_path.open("a") as file:
             file.write(json.dumps(record) + "\n")
