@@ -7,7 +7,7 @@ import torch
 from sklearn.base import clone
 
 from clustpy_acedec._estimator import FitConfig, FitContext, SubspaceClustererMixin
-from clustpy_acedec._validation import check_n_clusters, check_positive_int
+from clustpy_acedec._validation import check_choice, check_n_clusters, check_positive_int
 from clustpy_acedec.centers import MiniBatchCenters
 from clustpy_acedec.initialization import cluster_span_start, kmeans_sample, weighted_kmeans
 from clustpy_acedec.losses import POINTS
@@ -165,8 +165,7 @@ class ACeDeC(SubspaceClustererMixin):
         n_clusters = check_n_clusters(params.get("n_clusters"), n_samples)
         check_positive_int(self.init_iterations, "init_iterations", minimum=0)
         check_positive_int(self.init_rounds, "init_rounds")
-        if self.init not in INIT_STRATEGIES:
-            raise ValueError(f"init must be one of {INIT_STRATEGIES}, got {self.init!r}")
+        check_choice(self.init, "init", INIT_STRATEGIES)
         if not 0.0 < self.dim_margin < 1.0:
             raise ValueError(f"dim_margin must lie in (0, 1), got {self.dim_margin}")
         if params.get("custom_dataloaders") is not None:

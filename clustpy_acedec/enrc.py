@@ -13,7 +13,7 @@ import torch
 from sklearn.utils.validation import check_is_fitted
 
 from clustpy_acedec._estimator import FitConfig, FitContext, SubspaceClustererMixin
-from clustpy_acedec._validation import check_n_clusters, check_positive_int
+from clustpy_acedec._validation import check_choice, check_n_clusters, check_positive_int
 from clustpy_acedec.centers import MiniBatchCenters
 from clustpy_acedec.initialization import kmeans_sample, nrkmeans_start, seed_centers
 from clustpy_acedec.losses import CLUSTER_SIZE, POINTS
@@ -190,10 +190,8 @@ class ENRC(SubspaceClustererMixin):
             check_positive_int(getattr(self, name), name)
         for name in ("pretrain_epochs", "clustering_epochs", "init_iterations"):
             check_positive_int(getattr(self, name), name, minimum=0)
-        if self.init not in INIT_STRATEGIES:
-            raise ValueError(f"init must be one of {INIT_STRATEGIES}, got {self.init!r}")
-        if self.loss_normalization not in LOSS_NORMALIZATIONS:
-            raise ValueError(f"loss_normalization must be one of {LOSS_NORMALIZATIONS}, got {self.loss_normalization!r}")
+        check_choice(self.init, "init", INIT_STRATEGIES)
+        check_choice(self.loss_normalization, "loss_normalization", LOSS_NORMALIZATIONS)
         if not 0.0 < self.lr_decay <= 1.0:
             raise ValueError(f"lr_decay must lie in (0, 1], got {self.lr_decay}")
         if not 0.0 < self.dim_margin < 1.0:
