@@ -68,10 +68,12 @@ class ENRC(SubspaceClustererMixin):
     init : str
         how the initial candidates are drawn (see :data:`INIT_STRATEGIES`): "random" is §2.6 (random orthogonal V,
         'strong' block β, k-means++ seeds); "nrkmeans" starts from Nr-Kmeans on the embedding
-        (:func:`clustpy_acedec.initialization.nrkmeans_start`); "best" draws the first candidate by "nrkmeans" and
-        the others by "random" (default: "random")
+        (:func:`clustpy_acedec.initialization.nrkmeans_start`: with a noise space, the best of
+        ``initialization.NRKMEANS_RUNS`` runs by Nr-Kmeans's own cost), one candidate; "best" draws the first
+        candidate by "nrkmeans" and the other ``init_rounds`` - 1 by "random" (default: "random")
     init_rounds : int
-        number of initialisations (§2.6); the one with the lowest loss is kept (default: 10)
+        number of initialisations (§2.6); the one with the lowest loss after the initial phase is kept; "nrkmeans"
+        has a single one (default: 10)
     init_iterations : int
         mini-batch iterations of every initialisation round (default: 1000)
     loss_normalization : str
@@ -211,10 +213,10 @@ class ENRC(SubspaceClustererMixin):
 
     def _candidate(self, context: FitContext, round_index: int) -> SubspaceClusteringModel:
         """
-        One initialisation: for ``init="random"`` (and the later rounds of "best") §2.6's random orthogonal V,
-        'strong' block β and k-means++ seeds per clustering; for "nrkmeans" (and the first round of "best")
-        Nr-Kmeans on the embedding (:func:`clustpy_acedec.initialization.nrkmeans_start`), falling back to the
-        random start when Nr-Kmeans loses a clustering.
+        One initialisation: Nr-Kmeans on the embedding, best of ``NRKMEANS_RUNS`` runs by its own cost
+        (:func:`clustpy_acedec.initialization.nrkmeans_start`), for "nrkmeans" and the first round of "best";
+        otherwise, or when Nr-Kmeans loses a clustering, §2.6's random orthogonal V, 'strong' block β and
+        k-means++ seeds per clustering.
         """
         config, device, generator = context.config, context.device, context.cpu_generator
         d, n_spaces = context.embedded.shape[1], len(config.n_clusters)
@@ -234,10 +236,11 @@ class ENRC(SubspaceClustererMixin):
         return SubspaceClusteringModel(context.autoencoder, layer, [objective], self.loss_normalization).to(device)
 
     def _initialize(self, context: FitContext) -> SubspaceClusteringModel:
-        """§2.6: ``init_rounds`` candidates trained on L_comp + L_orth (Eq. 8) with the autoencoder fixed;
-        the one with the lowest loss on the whole data set is kept."""
+        """§2.6: candidates trained on L_comp + L_orth (Eq. 8) with the autoencoder fixed; the one with the
+        lowest loss on the whole data set is kept. "nrkmeans" has one candidate: its restarts are Nr-Kmeans's."""
+        n_candidates = 1 if self.init == "nrkmeans" else self.init_rounds
         return self._best_of_rounds(context, lambda round_index: self._candidate(context, round_index),
-                                    self.init_rounds)
+                                    n_candidates)
 
     def _scheduler(self, optimizer, config):
         return torch.optim.lr_scheduler.StepLR(optimizer, step_size=self.lr_decay_step, gamma=self.lr_decay)

@@ -444,8 +444,9 @@ def test_points_normalisation_does_not_grow_with_the_number_of_clusters(data):
 
 @pytest.mark.parametrize("init", ["nrkmeans", "best"])
 def test_nrkmeans_start_finds_both_clusterings(init, data):
-    """On this embedding the random starts reach 0.30 / 0.81 after the initial phase (measured); the
-    Nr-Kmeans start finds both clusterings, and "best" keeps it by its lower loss."""
+    """On this embedding the random starts reach 0.30 / 0.81 after the initial phase, and single Nr-Kmeans
+    runs about half of the time 0.71 / 0.81 or worse (measured); the best Nr-Kmeans run by its own cost finds
+    both clusterings, and "best" keeps that start by its lower loss."""
     X, labels = data
     model = tiny(init=init, pretrain_epochs=30, clustering_epochs=0, init_iterations=300).fit(X)
     assert np.all(best_match_nmi(labels, model.labels_) > 0.95)

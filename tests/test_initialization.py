@@ -79,3 +79,6 @@ def test_nrkmeans_start_returns_an_enrc_start():
         owned = betas[space] > 0.5
         assert owned.any()
         assert float(space_centers[:, owned].std(0).max()) > 1.0
+    # a dimension of Nr-Kmeans's noise space belongs to no clustering: β spread evenly
+    unowned = (betas - 0.5).abs().max(0).values < 1e-6
+    assert int(unowned.sum()) + sum(int((betas[s] > 0.5).sum()) for s in range(2)) == 3
