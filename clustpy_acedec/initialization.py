@@ -294,4 +294,4 @@ def nrkmeans_start(embedded: torch.Tensor, n_clusters: list, generator: torch.Ge
         owner[torch.as_tensor(dims, dtype=torch.long)] = space
     centers = [torch.as_tensor(c, dtype=torch.float32, device=device) @ V
                for c in nrkmeans.cluster_centers_[:n_spaces]]
-    return V, owner_beta_logits(owner, len(n_clusters), strong_weight).to(device), centers
+    return V, owner_beta_logits(owner, n_spaces, strong_weight).to(device), centers

@@ -20,6 +20,19 @@ def summed_squared_error(x: torch.Tensor, x_rec: torch.Tensor) -> torch.Tensor:
     return (x - x_rec).pow(2).reshape(len(x), -1).sum(1).mean()
 
 
+def _network_input(data: BenchmarkDataset, network: str) -> np.ndarray:
+    """``data.X`` for a feedforward network; (n, C, H, W) contiguous images for a convolutional one."""
+    if network == "feedforward":
+        return data.X
+    if network != "convolutional":
+        raise ValueError(f"network must be 'feedforward' or 'convolutional', got {network!r}")
+    if data.image_shape is None:
+        raise ValueError(f"{data.name} has no image shape; it needs network='feedforward'")
+    height, width, *channels = data.image_shape
+    images = data.X.reshape(len(data.X), height, width, channels[0] if channels else 1)
+    return np.ascontiguousarray(images.transpose(0, 3, 1, 2))
+
+
 @dataclass
 class RunContext:
     """One data set and seed: the schedule, and the autoencoder all deep methods start from."""
@@ -37,6 +50,7 @@ class RunContext:
     verbose: bool = False
     _autoencoder: object = field(default=None, repr=False)
     _embedded: object = field(default=None, repr=False)
+    _network_input: object = field(default=None, repr=False)
     pretrain_seconds: float = 0.0
 
     def autoencoder(self, data: BenchmarkDataset) -> torch.nn.Module:
@@ -75,16 +89,11 @@ class RunContext:
         return self._embedded
 
     def network_input(self, data: BenchmarkDataset) -> np.ndarray:
-        """The data as the network takes them: the flat rows, or (n, C, H, W) images for the convolutional AE."""
-        if self.network == "feedforward":
-            return data.X
-        if self.network != "convolutional":
-            raise ValueError(f"network must be 'feedforward' or 'convolutional', got {self.network!r}")
-        if data.image_shape is None:
-            raise ValueError(f"{data.name} has no image shape; it needs network='feedforward'")
-        height, width, *channels = data.image_shape
-        images = data.X.reshape(len(data.X), height, width, channels[0] if channels else 1)
-        return np.ascontiguousarray(images.transpose(0, 3, 1, 2))
+        """The data as the network takes them: the flat rows, or (n, C, H, W) images for the convolutional AE;
+        converted once per data set, since the pretraining, the embedding and every deep method need them."""
+        if self._network_input is None:
+            self._network_input = _network_input(data, self.network)
+        return self._network_input
 
     def fresh_autoencoder(self, data: BenchmarkDataset) -> torch.nn.Module:
         """A copy of the pretrained autoencoder, so that no method trains the shared one."""
