@@ -12,7 +12,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from clustpy_acedec._validation import check_bool, check_choice, check_data, resolve_device, seed_from
 from clustpy_acedec.augmentation import RandomRotationShift
-from clustpy_acedec.execution import PRECISIONS, Execution
+from clustpy_acedec.execution import PRECISIONS, Execution, make_optimizer
 from clustpy_acedec.model import SubspaceClusteringModel
 from clustpy_acedec.placement import PLACEMENT_MODES, DataPlacement, place
 from clustpy_acedec.pretraining import pretrain
@@ -175,7 +175,7 @@ class SubspaceClustererMixin(TransformerMixin, ClusterMixin, BaseEstimator):
             groups.append(dict(params=objective_params, **params))
         if train_autoencoder:
             groups.append(dict(params=list(model.autoencoder.parameters()), **params))
-        return optimizer_class(groups)
+        return make_optimizer(optimizer_class, groups)
 
     def _run_initial_phase(self, model: SubspaceClusteringModel, context: FitContext) -> float:
         """

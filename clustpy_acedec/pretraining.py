@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import torch
 
-from clustpy_acedec.execution import Execution
+from clustpy_acedec.execution import Execution, make_optimizer
 from clustpy_acedec.placement import DataPlacement, as_placement
 from clustpy_acedec.training import _progress, epoch_batches, pretrain_autoencoder
 
@@ -146,7 +146,7 @@ class StackedDenoisingPretraining:
                generator: torch.Generator, execution: Execution, verbose: bool, desc: str) -> None:
         """Train ``network`` to reconstruct its (flattened) input from the batches of ``data``."""
         params = {"lr": self.lr, "momentum": self.momentum} if self.optimizer_class is torch.optim.SGD else {"lr": self.lr}
-        optimizer = self.optimizer_class(network.parameters(), **params)
+        optimizer = make_optimizer(self.optimizer_class, network.parameters(), **params)
         decay_epochs = self.lr_decay_epochs or max(1, (2 * n_epochs) // 5)
         batches_per_epoch = -(-data.n_samples // batch_size)
         scheduler = torch.optim.lr_scheduler.StepLR(optimizer, decay_epochs * batches_per_epoch, gamma=0.1)

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 import torch
 import tqdm
 
-from clustpy_acedec.execution import Execution
+from clustpy_acedec.execution import Execution, make_optimizer
 from clustpy_acedec.losses import reconstruction_loss
 from clustpy_acedec.model import SubspaceClusteringModel
 from clustpy_acedec.placement import DataPlacement, as_placement
@@ -67,7 +67,7 @@ def pretrain_autoencoder(autoencoder: torch.nn.Module, X: "torch.Tensor | DataPl
     """
     data = as_placement(X)
     execution = execution if execution is not None else Execution(data.device)
-    optimizer = optimizer_class(autoencoder.parameters(), **optimizer_params)
+    optimizer = make_optimizer(optimizer_class, autoencoder.parameters(), **optimizer_params)
     step = execution.gradient_step(_reconstruction_step(autoencoder), optimizer, batch_size)
     autoencoder.train()
     bar = _progress(n_epochs, "pretraining", verbose)

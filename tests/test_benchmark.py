@@ -148,14 +148,19 @@ def test_speed_comparison_reports_phases_ratios_and_quality(tmp_path, monkeypatc
     from clustpy_acedec.benchmark import speed
     monkeypatch.setitem(speed.TASKS, "tiny", speed.SpeedTask("SYNTH-25", "ACeDeC", 1, 1, 64, 4, max_samples=300,
                                                              init_iterations=20))
-    assert main(["--speed", "tiny", "--seeds", "0", "--device", "cpu", "--quiet", "--output", str(tmp_path)]) == 0
+    assert main(["--speed", "tiny", "--seeds", "0", "--device", "cpu", "--quiet", "--output", str(tmp_path),
+                 "--precision", "float32", "bfloat16"]) == 0
     rows = [json.loads(line) for line in (tmp_path / "speed.jsonl").read_text().splitlines()]
-    assert [r["implementation"] for r in rows] == ["clustpy-acedec", "clustpy 0.0.3"]
-    ours, theirs = rows
+    assert [r["implementation"] for r in rows] == ["clustpy-acedec", "clustpy-acedec", "clustpy 0.0.3"]
+    assert [r.get("precision") for r in rows] == ["float32", "bfloat16", None]
+    ours, _, theirs = rows
     assert all(ours[p] >= 0 for p in speed.PHASES) and theirs["initialization + clustering"] > 0
     assert 0 <= ours["nmi"][0] <= 1 and ours["peak_host_mb"] > 0
     table = (tmp_path / "speed_tiny.md").read_text()
-    assert "| pretraining |" in table and "clustpy / ours" in table and "NMI" in table
+    assert "| pretraining |" in table and "clustpy / ours, bfloat16" in table and "NMI" in table
+    total = next(line for line in table.splitlines() if line.startswith("| **total**")).split("|")
+    expected = sum(theirs[k] for k in ("pretraining", "initialization + clustering", "prediction"))
+    assert float(total[4]) == pytest.approx(expected, abs=0.051)
 
 
 def test_figures_from_records(tmp_path):

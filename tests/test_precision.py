@@ -109,3 +109,31 @@ def test_bad_precision_raises(blobs, value, error):
     with pytest.raises(error, match="precision"):
         model.fit(blobs[0])
     assert not hasattr(model, "labels_")
+
+
+def test_optimizers_are_fused_where_the_class_offers_it_and_the_caller_did_not_choose():
+    from clustpy_acedec.execution import make_optimizer
+    parameters = (p for p in [torch.nn.Parameter(torch.randn(3, 2))])  # a generator, consumed once
+    assert make_optimizer(torch.optim.Adam, parameters, lr=1e-3).defaults["fused"] is True
+    weight = torch.nn.Parameter(torch.randn(3))
+    assert make_optimizer(torch.optim.SGD, [weight], lr=0.1, momentum=0.9).defaults["fused"] is True
+    assert not make_optimizer(torch.optim.Adam, [weight], lr=1e-3, foreach=True).defaults["fused"]
+    assert not make_optimizer(torch.optim.Adam, [weight], lr=1e-3, fused=False).defaults["fused"]
+    assert isinstance(make_optimizer(torch.optim.RMSprop, [weight], lr=1e-3), torch.optim.RMSprop)
+
+
+def test_fused_adam_takes_the_steps_of_the_default_adam():
+    from clustpy_acedec.execution import make_optimizer
+    torch.manual_seed(0)
+    start, target = torch.randn(50, 8), torch.randn(50, 8)
+    weights = []
+    for make in (lambda p: make_optimizer(torch.optim.Adam, p, lr=1e-2), lambda p: torch.optim.Adam(p, lr=1e-2)):
+        weight = torch.nn.Parameter(start.clone())
+        optimizer = make([weight])
+        for _ in range(20):
+            optimizer.zero_grad()
+            ((weight - target) ** 2).sum().backward()
+            optimizer.step()
+        weights.append(weight.detach())
+    assert not torch.equal(weights[0], start)
+    torch.testing.assert_close(weights[0], weights[1], rtol=1e-5, atol=1e-6)

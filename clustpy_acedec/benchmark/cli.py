@@ -48,6 +48,8 @@ def build_parser() -> argparse.ArgumentParser:
                                                          "or ../shared/data); missing files fall back to clustpy's "
                                                          "online loaders")
     parser.add_argument("--output", default="bench_output", help="folder for results and report")
+    parser.add_argument("--precision", nargs="+", choices=["float32", "bfloat16"], default=["float32"],
+                        help="with --speed: run ours at each of these precisions (the estimators' precision)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar and no per-run lines")
     schedule = parser.add_argument_group("schedule (override the profile's for every selected data set, e.g. the "
                                          "paper protocol on a subset for a CPU run)")
@@ -166,7 +168,7 @@ def _speed(args, argv) -> int:
     from clustpy_acedec.benchmark.speed import compare, speed_table
     device = resolve_device(args.device)
     output = Path(args.output)
-    rows = compare(args.speed, args.seeds or [0, 1, 2], device, args.data_dir, output)
+    rows = compare(args.speed, args.seeds or [0, 1, 2], device, args.data_dir, output, tuple(args.precision))
     text = f"# Speed: {args.speed}\n\n- command: `{_command(argv)}`\n- machine: {describe_machine(str(device))}\n\n" + speed_table(rows)
     (output / f"speed_{args.speed}.md").write_text(text)
     print(text)

@@ -9,6 +9,7 @@ own ``fit``) and handing the fitted network to the clusterer, which then skips p
 initialisation and clustering are one call and are reported together.
 """
 
+import functools
 import json
 import threading
 import time
@@ -22,6 +23,7 @@ from clustpy_acedec.benchmark.datasets import BenchmarkDataset, load_dataset
 from clustpy_acedec.benchmark.runner import score
 
 PHASES = ("pretraining", "initialization", "clustering", "prediction")
+CLUSTPY = "clustpy 0.0.3"
 
 
 @dataclass(frozen=True)
@@ -87,21 +89,24 @@ def _reset_device_peak(device: torch.device) -> None:
         torch.cuda.reset_peak_memory_stats(device)
 
 
-def run_ours(task: SpeedTask, data: BenchmarkDataset, seed: int, device: torch.device) -> dict:
-    """This package's estimator with its own pretraining; phases from ``fit_seconds_``."""
+def run_ours(task: SpeedTask, data: BenchmarkDataset, seed: int, device: torch.device,
+             precision: str = "float32") -> dict:
+    """This package's estimator with its own pretraining, at ``precision``; phases from ``fit_seconds_``."""
     from clustpy.deep import DCN
     from clustpy_acedec import ACeDeC, ENRC
     params = dict(batch_size=task.batch_size, pretrain_epochs=task.pretrain_epochs,
                   clustering_epochs=task.clustering_epochs, embedding_size=task.embedding_size, device=device,
                   random_state=seed)
-    init = {} if task.init_iterations is None else {"init_iterations": task.init_iterations}
+    init = {"precision": precision}
+    if task.init_iterations is not None:
+        init["init_iterations"] = task.init_iterations
     _reset_device_peak(device)
     with PeakHostMemory() as memory:
         if task.method == "ACeDeC":
             model = ACeDeC(base=DCN(n_clusters=data.n_clusters[0], **params), verbose=False, **init).fit(data.X)
         else:
             model = ENRC(n_clusters=data.n_clusters, verbose=False, **params, **init).fit(data.X)
-    return {"implementation": "clustpy-acedec", "device": str(device), **model.fit_seconds_,
+    return {"implementation": "clustpy-acedec", "device": str(device), "precision": precision, **model.fit_seconds_,
             **score(data, model.labels_, task.method == "ENRC"), "peak_host_mb": memory.peak_mb,
             "peak_device_mb": _device_peak_mb(device)}
 
@@ -133,18 +138,20 @@ def run_clustpy(task: SpeedTask, data: BenchmarkDataset, seed: int, device: torc
         labels = model.predict(data.X)
         seconds["prediction"] = time.perf_counter() - start
     note = "clustpy's ACeDeC/ENRC cannot run on CUDA: run on the CPU" if device.type == "cuda" else ""
-    return {"implementation": "clustpy 0.0.3", "device": str(run_device), **seconds,
+    return {"implementation": CLUSTPY, "device": str(run_device), **seconds,
             **score(data, labels, task.method == "ENRC"), "peak_host_mb": memory.peak_mb, "peak_device_mb": None,
             "note": note}
 
 
-def compare(task_name: str, seeds: list, device: torch.device, data_dir=None, output: Path | None = None) -> list:
-    """Run ours and clustpy's for every seed; append every row to ``output/speed.jsonl`` when given."""
+def compare(task_name: str, seeds: list, device: torch.device, data_dir=None, output: Path | None = None,
+            precisions: tuple = ("float32",)) -> list:
+    """Run ours at every precision and clustpy's once for every seed; append every row to ``output/speed.jsonl``."""
     task = TASKS[task_name]
     rows = []
     for seed in seeds:
         data = load_dataset(task.dataset, seed, data_dir, task.max_samples)
-        for runner in (run_ours, run_clustpy):
+        runs = [functools.partial(run_ours, precision=precision) for precision in precisions] + [run_clustpy]
+        for runner in runs:
             row = {"task": task_name, "seed": seed, "n_samples": len(data.X), **runner(task, data, seed, device)}
             rows.append(row)
             if output is not None:
@@ -155,33 +162,57 @@ def compare(task_name: str, seeds: list, device: torch.device, data_dir=None, ou
 
 
 def speed_table(rows: list) -> str:
-    """Markdown: mean seconds per phase for both implementations, the ratio clustpy / ours, NMI and memory."""
-    def mean(implementation: str, key: str):
-        values = [r[key] for r in rows if r["implementation"] == implementation and r.get(key) is not None]
-        return float(np.mean(values)) if values else None
-
-    ours, theirs = "clustpy-acedec", "clustpy 0.0.3"
-    phase_rows = [("pretraining", "pretraining"), ("initialization", None), ("clustering", None),
-                  ("initialization + clustering", "initialization + clustering"), ("prediction", "prediction")]
-    lines = ["| phase | ours (s) | clustpy (s) | clustpy / ours |", "|---|---|---|---|"]
-    for phase, their_key in phase_rows:
-        if phase == "initialization + clustering":
-            mine = (mean(ours, "initialization") or 0.0) + (mean(ours, "clustering") or 0.0)
-        else:
-            mine = mean(ours, phase)
-        other = mean(theirs, their_key) if their_key else None
-        ratio = f"{other / mine:.2f}×" if other and mine else ""
-        lines.append(f"| {phase} | {_fmt(mine)} | {_fmt(other)} | {ratio} |")
-    total_mine = sum(mean(ours, p) or 0.0 for p in PHASES)
-    total_other = sum(mean(theirs, k) or 0.0 for k in ("pretraining", "initialization + clustering", "prediction"))
-    lines.append(f"| **total** | {total_mine:.1f} | {total_other:.1f} | {total_other / total_mine:.2f}× |")
-    nmi = {impl: np.mean([r["nmi"] for r in rows if r["implementation"] == impl], axis=0) for impl in (ours, theirs)}
-    lines += ["", f"NMI (mean over {len({r['seed'] for r in rows})} seeds, per ground-truth labeling): "
-                  f"ours {np.round(nmi[ours], 3).tolist()}, clustpy {np.round(nmi[theirs], 3).tolist()}",
-              f"Peak host memory: ours {_fmt(mean(ours, 'peak_host_mb'))} MB, clustpy {_fmt(mean(theirs, 'peak_host_mb'))} MB"
-              + (f"; peak device memory ours {_fmt(mean(ours, 'peak_device_mb'))} MB" if mean(ours, "peak_device_mb") else "")]
+    """Markdown: mean seconds per phase of every configuration, the ratio clustpy / ours, NMI and memory."""
+    theirs = [r for r in rows if r["implementation"] == CLUSTPY]
+    ours = {}  # precision -> rows, in the order of the runs
+    for row in rows:
+        if row["implementation"] != CLUSTPY:
+            ours.setdefault(row.get("precision", "float32"), []).append(row)
+    header = "| phase | " + " | ".join(f"ours, {p} (s)" for p in ours) + " | clustpy (s) | " + \
+             " | ".join(f"clustpy / ours, {p}" for p in ours) + " |"
+    lines = [header, "|---" * (2 + 2 * len(ours)) + "|"]
+    for phase, their_key in (("pretraining", "pretraining"), ("initialization", None), ("clustering", None),
+                             ("initialization + clustering", "initialization + clustering"),
+                             ("prediction", "prediction"), ("**total**", "total")):
+        mine = [_phase_seconds(group, phase.strip("*")) for group in ours.values()]
+        other = _phase_seconds(theirs, their_key) if their_key else None
+        ratios = [f"{other / m:.2f}×" if other and m else "" for m in mine]
+        lines.append(f"| {phase} | " + " | ".join(_fmt(m) for m in mine) + f" | {_fmt(other)} | " +
+                     " | ".join(ratios) + " |")
+    seeds = len({r["seed"] for r in rows})
+    nmi = "; ".join(f"ours, {p} {_mean_nmi(group)}" for p, group in ours.items())
+    memory = "; ".join(f"ours, {p} {_fmt(_mean(group, 'peak_host_mb'))} MB" for p, group in ours.items())
+    device_memory = [f"ours, {p} {_fmt(_mean(group, 'peak_device_mb'))} MB" for p, group in ours.items()
+                     if _mean(group, "peak_device_mb")]
+    lines += ["", f"NMI (mean over {seeds} seeds, per ground-truth labeling): {nmi}; clustpy {_mean_nmi(theirs)}",
+              f"Peak host memory: {memory}; clustpy {_fmt(_mean(theirs, 'peak_host_mb'))} MB"
+              + (f"; peak device memory {'; '.join(device_memory)}" if device_memory else "")]
     notes = {r["note"] for r in rows if r.get("note")}
     return "\n".join(lines + [f"Note: {n}" for n in sorted(notes)]) + "\n"
+
+
+def _phase_seconds(rows: list, phase: str | None) -> float | None:
+    """Mean over the rows of the seconds of ``phase`` (None: not measured)."""
+    values = [v for v in (_seconds(r, phase) for r in rows) if v is not None] if phase else []
+    return float(np.mean(values)) if values else None
+
+
+def _seconds(row: dict, phase: str) -> float | None:
+    """One run's seconds of a phase; ours reports initialisation and clustering apart, clustpy only their sum."""
+    if phase == "initialization + clustering" and phase not in row:
+        return (row.get("initialization") or 0.0) + (row.get("clustering") or 0.0)
+    if phase == "total":
+        return sum(_seconds(row, p) or 0.0 for p in ("pretraining", "initialization + clustering", "prediction"))
+    return row.get(phase)
+
+
+def _mean(rows: list, key: str) -> float | None:
+    values = [r[key] for r in rows if r.get(key) is not None]
+    return float(np.mean(values)) if values else None
+
+
+def _mean_nmi(rows: list) -> list:
+    return np.round(np.mean([r["nmi"] for r in rows], axis=0), 3).tolist() if rows else []
 
 
 def _fmt(value) -> str:
