@@ -25,6 +25,34 @@ _SAVE_FORMAT = "clustpy-acedec-estimator/1"
 BETA_LR_FACTOR = 10.0
 
 
+#: numpydoc of the parameters on where and how a fit runs, the same for ACeDeC and ENRC (filled into their
+#: docstrings by :func:`document_execution_parameters`)
+EXECUTION_PARAMETERS_DOC = """\
+    data_placement : str
+        where the data set lives during the fit: "device" (copied to the device once), "host" (kept in host
+        memory; every batch is gathered there, into pinned memory on CUDA, and copied with non_blocking=True,
+        the next one on a side stream while the current one is computed) or "auto": "device" when the data set
+        takes at most half (``placement.RESIDENT_FRACTION``) of the free memory of the CUDA device at the start
+        of the fit, "host" otherwise; on the CPU always "device". Both give the same results; the embedding
+        (n_samples x d) always stays on the device (default: "auto")
+    precision : str
+        "float32" or "bfloat16": run the forward passes of the pretraining and clustering steps under
+        ``torch.autocast(dtype=torch.bfloat16)``; parameters, V, β, centres, the distances that decide the
+        assignments and the losses stay float32, inference (labels, predict, transform) runs in float32
+        (default: "float32")
+    compile_step : bool
+        compile every training step's forward pass with ``torch.compile`` (mode "reduce-overhead", i.e. CUDA
+        graphs, on CUDA; the default mode elsewhere), with static shapes: the last, smaller batch of an epoch
+        runs eagerly. If compilation fails, the fit warns once and continues eagerly (default: False)
+"""
+
+
+def document_execution_parameters(estimator_class: type) -> type:
+    """Class decorator: put :data:`EXECUTION_PARAMETERS_DOC` where the docstring says ``{execution_parameters}``."""
+    estimator_class.__doc__ = estimator_class.__doc__.replace("    {execution_parameters}\n", EXECUTION_PARAMETERS_DOC)
+    return estimator_class
+
+
 @dataclass
 class FitConfig:
     """Hyperparameters of one fit, resolved from the estimator (and, for ACeDeC, its base)."""

@@ -12,7 +12,7 @@ import numpy as np
 import torch
 from sklearn.utils.validation import check_is_fitted
 
-from clustpy_acedec._estimator import FitConfig, FitContext, SubspaceClustererMixin
+from clustpy_acedec._estimator import FitConfig, FitContext, SubspaceClustererMixin, document_execution_parameters
 from clustpy_acedec._validation import check_choice, check_n_clusters, check_positive_int
 from clustpy_acedec.centers import MiniBatchCenters
 from clustpy_acedec.initialization import kmeans_sample, nrkmeans_start, seed_centers
@@ -30,6 +30,7 @@ INIT_STRATEGIES = ("random", "nrkmeans", "best")
 LOSS_NORMALIZATIONS = (CLUSTER_SIZE, POINTS)
 
 
+@document_execution_parameters
 class ENRC(SubspaceClustererMixin):
     """
     Embedded Non-Redundant Clustering: S non-redundant clusterings in the embedding of an autoencoder.
@@ -100,22 +101,7 @@ class ENRC(SubspaceClustererMixin):
         None: CUDA when available (default: None)
     random_state : int | np.random.RandomState | None
         seed (default: None)
-    data_placement : str
-        where the data set lives during the fit: "device" (copied to the device once), "host" (kept in host
-        memory; every batch is gathered there, into pinned memory on CUDA, and copied with non_blocking=True,
-        the next one on a side stream while the current one is computed) or "auto": "device" when the data set
-        takes at most half (``placement.RESIDENT_FRACTION``) of the free memory of the CUDA device at the start
-        of the fit, "host" otherwise; on the CPU always "device". Both give the same results; the embedding
-        (n_samples x d) always stays on the device (default: "auto")
-    precision : str
-        "float32" or "bfloat16": run the forward passes of the pretraining and clustering steps under
-        ``torch.autocast(dtype=torch.bfloat16)``; parameters, V, β, centres, the distances that decide the
-        assignments and the losses stay float32, inference (labels, predict, transform) runs in float32
-        (default: "float32")
-    compile_step : bool
-        compile every training step's forward pass with ``torch.compile`` (mode "reduce-overhead", i.e. CUDA
-        graphs, on CUDA; the default mode elsewhere), with static shapes: the last, smaller batch of an epoch
-        runs eagerly. If compilation fails, the fit warns once and continues eagerly (default: False)
+    {execution_parameters}
     verbose : bool
         progress bars (default: True)
 

@@ -137,3 +137,11 @@ def test_fused_adam_takes_the_steps_of_the_default_adam():
         weights.append(weight.detach())
     assert not torch.equal(weights[0], start)
     torch.testing.assert_close(weights[0], weights[1], rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("estimator", [ACeDeC, ENRC])
+def test_both_estimators_document_the_execution_parameters(estimator):
+    doc = estimator.__doc__
+    assert "{execution_parameters}" not in doc
+    for parameter in ("data_placement : str", "precision : str", "compile_step : bool"):
+        assert f"\n    {parameter}\n" in doc
