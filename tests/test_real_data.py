@@ -127,6 +127,20 @@ def test_usps_acedec_dcn_five_seeds():
 
 @pytest.mark.slow
 @pytest.mark.skipif(not (DATA_DIR / "usps.npz").is_file(), reason="needs ../shared/data/usps.npz")
+def test_usps_bfloat16_moves_the_mean_nmi_by_at_most_001():
+    """Issue 5's check of the optional bfloat16 autocast: ACeDeC(DCN) on USPS, defaults, seeds 0-2."""
+    X, y = load_npz("usps", DATA_DIR)
+    X = scale_images(X).reshape(len(X), -1)
+    mean = {}
+    for precision in ("float32", "bfloat16"):
+        mean[precision] = np.mean([normalized_mutual_info_score(y, ACeDeC(
+            base=DCN(n_clusters=10, random_state=seed), precision=precision, verbose=False).fit(X).labels_)
+            for seed in range(3)])
+    assert abs(mean["bfloat16"] - mean["float32"]) <= 0.01, mean
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not (DATA_DIR / "usps.npz").is_file(), reason="needs ../shared/data/usps.npz")
 def test_usps_demo_traversal_keeps_the_class_while_the_style_changes(tmp_path):
     """Issue 6 acceptance, as in the README gallery: the demo's model on USPS (100 + 150 epochs, seed 0)."""
     from clustpy_acedec.demo import load_dataset
