@@ -82,3 +82,30 @@ def test_nrkmeans_start_returns_an_enrc_start():
     # a dimension of Nr-Kmeans's noise space belongs to no clustering: β spread evenly
     unowned = (betas - 0.5).abs().max(0).values < 1e-6
     assert int(unowned.sum()) + sum(int((betas[s] > 0.5).sum()) for s in range(2)) == 3
+
+
+def test_nrkmeans_runs_that_lost_a_clustering_are_not_kept(monkeypatch):
+    """clustpy's best-of-n_init can be a run that dropped a subspace (fewer cost terms); such runs are skipped."""
+    import clustpy.alternative
+    from clustpy_acedec.initialization import _best_nrkmeans_keeping
+
+    class FakeNrKmeans:  # the cost and the kept clusterings of a run depend on its seed only
+        def __init__(self, n_clusters, n_init, mdl_for_noisespace, random_state):
+            self.n_init, self.seed = n_init, random_state
+
+        def fit(self, X):
+            lost = self.n_init > 1 or self.seed % 3 == 0  # clustpy's own pick lost a clustering
+            self.n_clusters_final_ = [3, 1] if lost else [3, 2, 1]
+            self.cost = 0.0 if lost else float(self.seed % 1000)
+            return self
+
+        def calculate_cost_function(self):
+            return self.cost
+
+    monkeypatch.setattr(clustpy.alternative, "NrKmeans", FakeNrKmeans)
+    best = _best_nrkmeans_keeping(np.zeros((10, 3)), [3, 2], n_init=20, seed=7)
+    seeds = np.random.RandomState(7).randint(2 ** 31 - 1, size=20)
+    assert best.n_clusters_final_ == [3, 2, 1] and best.n_init == 1
+    assert best.cost == min(s % 1000 for s in seeds if s % 3 != 0)
+    monkeypatch.setattr(FakeNrKmeans, "fit", lambda self, X: setattr(self, "n_clusters_final_", [3]) or self)
+    assert _best_nrkmeans_keeping(np.zeros((10, 3)), [3, 2], n_init=5, seed=7) is None
