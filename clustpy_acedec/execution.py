@@ -175,4 +175,3 @@ def _offers_fused(optimizer_class: type) -> bool:
         return "fused" in inspect.signature(optimizer_class).parameters
     except (TypeError, ValueError):
         return False
-

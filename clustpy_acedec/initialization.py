@@ -301,9 +301,9 @@ def _best_nrkmeans_keeping(points: np.ndarray, n_clusters: list, n_init: int, se
 
     clustpy's ``NrKmeans(n_init=...)`` keeps the lowest cost over all runs, and a run that dropped a subspace
     or an empty cluster has fewer terms, so it can win (measured: stickfigures, seed 5, where both clusterings
-    of the start then found the same labeling). clustpy's choice is used when it kept everything - then
-    the start is exactly the benchmark's AE + Nr-Kmeans result - and otherwise each run is repeated alone
-    and the best complete one is kept.
+    of the start then found the same labeling). clustpy's choice is kept when it is complete, so every start
+    that was complete before stays the same run; only otherwise are ``n_init`` runs repeated one by one (the
+    rare case pays for the runs twice) and the best complete one is kept.
     """
     from clustpy.alternative import NrKmeans
     searched = list(n_clusters) if 1 in n_clusters else [*n_clusters, 1]
@@ -321,4 +321,3 @@ def _best_nrkmeans_keeping(points: np.ndarray, n_clusters: list, n_init: int, se
     run_seeds = np.random.RandomState(seed).randint(2 ** 31 - 1, size=n_init)
     kept = [run for run in (fit(1, int(s)) for s in run_seeds) if complete(run)]
     return min(kept, key=lambda run: run.calculate_cost_function()) if kept else None
-

@@ -175,27 +175,22 @@ def speed_table(rows: list) -> str:
     for label, phase in (("pretraining", "pretraining"), ("initialization", "initialization"),
                          ("clustering", "clustering"), ("initialization + clustering", "initialization + clustering"),
                          ("prediction", "prediction"), ("**total**", "total")):
-        mine = [_phase_seconds(group, phase) for group in ours.values()]
-        other = _phase_seconds(theirs, phase) if phase not in ("initialization", "clustering") else None
+        mine = [_mean(_seconds(r, phase) for r in group) for group in ours.values()]
+        other = _mean(_seconds(r, phase) for r in theirs) if phase not in ("initialization", "clustering") else None
         ratios = [f"{other / m:.2f}×" if other and m else "" for m in mine]
         lines.append(f"| {label} | " + " | ".join(_fmt(m) for m in mine) + f" | {_fmt(other)} | " +
                      " | ".join(ratios) + " |")
     seeds = len({r["seed"] for r in rows})
     nmi = "; ".join(f"ours, {p} {_mean_nmi(group)}" for p, group in ours.items())
-    memory = "; ".join(f"ours, {p} {_fmt(_mean(group, 'peak_host_mb'))} MB" for p, group in ours.items())
-    device_memory = [f"ours, {p} {_fmt(_mean(group, 'peak_device_mb'))} MB" for p, group in ours.items()
-                     if _mean(group, "peak_device_mb")]
+    host = {p: _mean(r.get("peak_host_mb") for r in group) for p, group in ours.items()}
+    device = {p: _mean(r.get("peak_device_mb") for r in group) for p, group in ours.items()}
+    memory = "; ".join(f"ours, {p} {_fmt(mb)} MB" for p, mb in host.items())
+    device_memory = [f"ours, {p} {_fmt(mb)} MB" for p, mb in device.items() if mb]
     lines += ["", f"NMI (mean over {seeds} seeds, per ground-truth labeling): {nmi}; clustpy {_mean_nmi(theirs)}",
-              f"Peak host memory: {memory}; clustpy {_fmt(_mean(theirs, 'peak_host_mb'))} MB"
+              f"Peak host memory: {memory}; clustpy {_fmt(_mean(r.get('peak_host_mb') for r in theirs))} MB"
               + (f"; peak device memory {'; '.join(device_memory)}" if device_memory else "")]
     notes = {r["note"] for r in rows if r.get("note")}
     return "\n".join(lines + [f"Note: {n}" for n in sorted(notes)]) + "\n"
-
-
-def _phase_seconds(rows: list, phase: str) -> float | None:
-    """Mean over the rows of the seconds of ``phase`` (None: not measured)."""
-    values = [v for v in (_seconds(r, phase) for r in rows) if v is not None]
-    return float(np.mean(values)) if values else None
 
 
 def _seconds(row: dict, phase: str) -> float | None:
@@ -207,8 +202,9 @@ def _seconds(row: dict, phase: str) -> float | None:
     return row.get(phase)
 
 
-def _mean(rows: list, key: str) -> float | None:
-    values = [r[key] for r in rows if r.get(key) is not None]
+def _mean(values) -> float | None:
+    """Mean of the values that were measured (None: none was)."""
+    values = [v for v in values if v is not None]
     return float(np.mean(values)) if values else None
 
 
