@@ -149,18 +149,37 @@ def test_speed_comparison_reports_phases_ratios_and_quality(tmp_path, monkeypatc
     monkeypatch.setitem(speed.TASKS, "tiny", speed.SpeedTask("SYNTH-25", "ACeDeC", 1, 1, 64, 4, max_samples=300,
                                                              init_iterations=20))
     assert main(["--speed", "tiny", "--seeds", "0", "--device", "cpu", "--quiet", "--output", str(tmp_path),
-                 "--precision", "float32", "bfloat16"]) == 0
+                 "--precision", "float32", "bfloat16", "--clustering-epochs", "2"]) == 0
     rows = [json.loads(line) for line in (tmp_path / "speed.jsonl").read_text().splitlines()]
     assert [r["implementation"] for r in rows] == ["clustpy-acedec", "clustpy-acedec", "clustpy 0.0.3"]
     assert [r.get("precision") for r in rows] == ["float32", "bfloat16", None]
+    assert all(r["pretrain_epochs"] == 1 and r["clustering_epochs"] == 2 for r in rows)  # the override reached both
     ours, _, theirs = rows
-    assert all(ours[p] >= 0 for p in speed.PHASES) and theirs["initialization + clustering"] > 0
+    assert all(ours[p] >= 0 for p in speed.PHASES) and all(theirs[p] > 0 for p in speed.PHASES)
     assert 0 <= ours["nmi"][0] <= 1 and ours["peak_host_mb"] > 0
     table = (tmp_path / "speed_tiny.md").read_text()
     assert "| pretraining |" in table and "clustpy / ours, bfloat16" in table and "NMI" in table
-    total = next(line for line in table.splitlines() if line.startswith("| **total**")).split("|")
-    expected = sum(theirs[k] for k in ("pretraining", "initialization + clustering", "prediction"))
-    assert float(total[4]) == pytest.approx(expected, abs=0.051)
+    cells = {line.split("|")[1].strip(): line.split("|") for line in table.splitlines() if line.startswith("| ")}
+    expected = sum(theirs[k] for k in ("pretraining", "initialization", "clustering", "prediction"))
+    assert float(cells["**total**"][4]) == pytest.approx(expected, abs=0.051)
+    assert float(cells["clustering per epoch"][4]) == pytest.approx(theirs["clustering"] / 2, abs=0.051)
+    assert float(cells["initialization"][4]) == pytest.approx(theirs["initialization"], abs=0.051)
+    assert main(["--speed", "tiny", "--pretrain-epochs", "0", "--output", str(tmp_path)]) == 2
+    assert main(["--speed", "tiny", "--pretraining", "stacked_denoising", "--output", str(tmp_path)]) == 2
+
+
+def test_speed_table_reads_rows_without_clustpys_phase_split():
+    """speed.jsonl files written before clustpy's initialisation was timed apart still give a table."""
+    from clustpy_acedec.benchmark.speed import speed_table
+    old = [{"implementation": "clustpy-acedec", "seed": 0, "pretraining": 2.0, "initialization": 1.0,
+            "clustering": 3.0, "prediction": 0.5, "nmi": [0.5]},
+           {"implementation": "clustpy 0.0.3", "seed": 0, "pretraining": 4.0, "initialization + clustering": 8.0,
+            "prediction": 0.5, "nmi": [0.4]}]
+    cells = {line.split("|")[1].strip(): line.split("|") for line in speed_table(old).splitlines()
+             if line.startswith("| ")}
+    assert cells["initialization + clustering"][2:4] == [" 4.0 ", " 8.0 "]
+    assert cells["initialization"][3].strip() == "" and cells["clustering per epoch"][2].strip() == ""
+    assert float(cells["**total**"][3]) == 12.5
 
 
 def test_figures_from_records(tmp_path):

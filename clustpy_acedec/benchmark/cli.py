@@ -52,7 +52,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="with --speed: run ours at each of these precisions (the estimators' precision)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar and no per-run lines")
     schedule = parser.add_argument_group("schedule (override the profile's for every selected data set, e.g. the "
-                                         "paper protocol on a subset for a CPU run)")
+                                         "paper protocol on a subset for a CPU run; with --speed, the task's: a few "
+                                         "epochs give the seconds per epoch of a long schedule)")
     schedule.add_argument("--max-samples", type=int, default=None, metavar="N",
                           help="a random subset of at most N points per data set and seed")
     schedule.add_argument("--pretrain-epochs", type=int, default=None, metavar="E")
@@ -165,10 +166,20 @@ def _progress_bars(enabled: bool):
 
 def _speed(args, argv) -> int:
     from clustpy_acedec._validation import resolve_device
-    from clustpy_acedec.benchmark.speed import compare, speed_table
+    from clustpy_acedec.benchmark.speed import compare, scheduled_task, speed_table
+    schedule = dict(max_samples=args.max_samples, pretrain_epochs=args.pretrain_epochs,
+                    clustering_epochs=args.clustering_epochs)
+    try:
+        scheduled_task(args.speed, schedule)
+        if args.pretraining is not None:
+            raise ValueError("--pretraining does not apply to --speed (both sides pretrain end to end)")
+    except ValueError as error:
+        print(f"clustpy-acedec-bench: {error}", file=sys.stderr)
+        return 2
     device = resolve_device(args.device)
     output = Path(args.output)
-    rows = compare(args.speed, args.seeds or [0, 1, 2], device, args.data_dir, output, tuple(args.precision))
+    rows = compare(args.speed, args.seeds or [0, 1, 2], device, args.data_dir, output, tuple(args.precision),
+                   schedule)
     text = f"# Speed: {args.speed}\n\n- command: `{_command(argv)}`\n- machine: {describe_machine(str(device))}\n\n" + speed_table(rows)
     (output / f"speed_{args.speed}.md").write_text(text)
     print(text)
