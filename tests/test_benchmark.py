@@ -162,7 +162,9 @@ def test_speed_comparison_reports_phases_ratios_and_quality(tmp_path, monkeypatc
     cells = {line.split("|")[1].strip(): line.split("|") for line in table.splitlines() if line.startswith("| ")}
     expected = sum(theirs[k] for k in ("pretraining", "initialization", "clustering", "prediction"))
     assert float(cells["**total**"][4]) == pytest.approx(expected, abs=0.051)
-    assert float(cells["clustering per epoch"][4]) == pytest.approx(theirs["clustering"] / 2, abs=0.051)
+    assert 0 < theirs["reclustering"] < theirs["clustering"]  # clustpy's default final reclustering, timed apart
+    per_epoch = (theirs["clustering"] - theirs["reclustering"]) / 2
+    assert float(cells["clustering per epoch"][4]) == pytest.approx(per_epoch, abs=0.051)
     assert float(cells["initialization"][4]) == pytest.approx(theirs["initialization"], abs=0.051)
     assert main(["--speed", "tiny", "--pretrain-epochs", "0", "--output", str(tmp_path)]) == 2
     assert main(["--speed", "tiny", "--pretraining", "stacked_denoising", "--output", str(tmp_path)]) == 2
