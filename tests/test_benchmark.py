@@ -170,6 +170,18 @@ def test_speed_comparison_reports_phases_ratios_and_quality(tmp_path, monkeypatc
     assert main(["--speed", "tiny", "--pretraining", "stacked_denoising", "--output", str(tmp_path)]) == 2
 
 
+def test_call_timer_keeps_outermost_calls_only():
+    """clustpy's enrc_init(init="auto") calls itself; the inner call must not count as a second call."""
+    from clustpy_acedec.benchmark.speed import _CallTimer
+
+    def init(depth):
+        return timer(depth - 1) if depth else "done"
+
+    timer = _CallTimer(init)
+    assert timer(2) == "done" and timer(0) == "done"
+    assert len(timer.seconds) == 2 and all(s >= 0 for s in timer.seconds)
+
+
 def test_speed_table_reads_rows_without_clustpys_phase_split():
     """speed.jsonl files written before clustpy's initialisation was timed apart still give a table."""
     from clustpy_acedec.benchmark.speed import speed_table
