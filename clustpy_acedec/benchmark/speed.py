@@ -229,7 +229,8 @@ def speed_table(rows: list) -> str:
         mine = [_mean(_seconds(r, phase) for r in group) for group in ours.values()]
         other = _mean(_seconds(r, phase) for r in theirs)
         ratios = [f"{other / m:.2f}×" if other and m else "" for m in mine]
-        lines.append(f"| {label} | " + " | ".join(_fmt(m) for m in mine) + f" | {_fmt(other)} | " +
+        digits = 2 if phase.endswith("per epoch") else 1  # an epoch of a small data set takes well under a second
+        lines.append(f"| {label} | " + " | ".join(_fmt(m, digits) for m in mine) + f" | {_fmt(other, digits)} | " +
                      " | ".join(ratios) + " |")
     seeds = len({r["seed"] for r in rows})
     nmi = "; ".join(f"ours, {p} {_mean_nmi(group)}" for p, group in ours.items())
@@ -271,5 +272,5 @@ def _mean_nmi(rows: list) -> list:
     return np.round(np.mean([r["nmi"] for r in rows], axis=0), 3).tolist() if rows else []
 
 
-def _fmt(value) -> str:
-    return "" if value is None else f"{value:.1f}"
+def _fmt(value, digits: int = 1) -> str:
+    return "" if value is None else f"{value:.{digits}f}"
