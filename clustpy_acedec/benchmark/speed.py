@@ -19,7 +19,6 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-
 from unittest import mock
 
 import numpy as np
@@ -29,6 +28,10 @@ from clustpy_acedec.benchmark.datasets import BenchmarkDataset, load_dataset
 from clustpy_acedec.benchmark.runner import score
 
 PHASES = ("pretraining", "initialization", "clustering", "prediction")
+#: rows of the speed table (see :func:`_seconds`), and their labels where they differ from the name
+TABLE_ROWS = ("pretraining", "initialization", "clustering", "reclustering", "initialization + clustering",
+              "prediction", "total", "pretraining per epoch", "clustering per epoch")
+ROW_LABELS = {"reclustering": "of which clustpy's final reclustering", "total": "**total**"}
 CLUSTPY = "clustpy 0.0.3"
 
 
@@ -220,12 +223,8 @@ def speed_table(rows: list) -> str:
     header = "| phase | " + " | ".join(f"ours, {p} (s)" for p in ours) + " | clustpy (s) | " + \
              " | ".join(f"clustpy / ours, {p}" for p in ours) + " |"
     lines = [header, "|---" * (2 + 2 * len(ours)) + "|"]
-    for label, phase in (("pretraining", "pretraining"), ("initialization", "initialization"),
-                         ("clustering", "clustering"), ("of which clustpy's final reclustering", "reclustering"),
-                         ("initialization + clustering", "initialization + clustering"),
-                         ("prediction", "prediction"), ("**total**", "total"),
-                         ("pretraining per epoch", "pretraining per epoch"),
-                         ("clustering per epoch", "clustering per epoch")):
+    for phase in TABLE_ROWS:
+        label = ROW_LABELS.get(phase, phase)
         mine = [_mean(_seconds(r, phase) for r in group) for group in ours.values()]
         other = _mean(_seconds(r, phase) for r in theirs)
         ratios = [f"{other / m:.2f}×" if other and m else "" for m in mine]
