@@ -158,7 +158,7 @@ def test_speed_comparison_reports_phases_ratios_and_quality(tmp_path, monkeypatc
     assert all(ours[p] >= 0 for p in speed.PHASES) and all(theirs[p] > 0 for p in speed.PHASES)
     assert 0 <= ours["nmi"][0] <= 1 and ours["peak_host_mb"] > 0
     table = (tmp_path / "speed_tiny.md").read_text()
-    assert "| pretraining |" in table and "clustpy / ours, bfloat16" in table and "NMI" in table
+    assert "| pretraining |" in table and "clustpy ACeDeC / ours, bfloat16" in table and "NMI" in table
     cells = {line.split("|")[1].strip(): line.split("|") for line in table.splitlines() if line.startswith("| ")}
     expected = sum(theirs[k] for k in ("pretraining", "initialization", "clustering", "prediction"))
     assert float(cells["**total**"][4]) == pytest.approx(expected, abs=0.051)
@@ -168,6 +168,19 @@ def test_speed_comparison_reports_phases_ratios_and_quality(tmp_path, monkeypatc
     assert float(cells["initialization"][4]) == pytest.approx(theirs["initialization"], abs=0.051)
     assert main(["--speed", "tiny", "--pretrain-epochs", "0", "--output", str(tmp_path)]) == 2
     assert main(["--speed", "tiny", "--pretraining", "stacked_denoising", "--output", str(tmp_path)]) == 2
+
+
+def test_speed_against_clustpys_dcn_times_its_phases(tmp_path, monkeypatch):
+    """baseline="DCN": clustpy's DCN (which, unlike its ACeDeC, runs on CUDA) with its phases timed from inside."""
+    from clustpy_acedec.benchmark import speed
+    monkeypatch.setitem(speed.TASKS, "tiny-dcn", speed.SpeedTask("SYNTH-25", "ACeDeC", 1, 2, 64, 4, max_samples=300,
+                                                                 init_iterations=20, baseline="DCN"))
+    assert main(["--speed", "tiny-dcn", "--seeds", "0", "--device", "cpu", "--quiet", "--output", str(tmp_path)]) == 0
+    ours, theirs = [json.loads(line) for line in (tmp_path / "speed.jsonl").read_text().splitlines()]
+    assert theirs["baseline"] == "DCN" and theirs["device"] == "cpu" and not theirs["note"]
+    assert all(theirs[p] > 0 for p in speed.PHASES) and 0 < theirs["reclustering"] < theirs["clustering"]
+    table = (tmp_path / "speed_tiny-dcn.md").read_text()
+    assert "| clustpy DCN (s) |" in table and "clustpy DCN / ours, float32" in table
 
 
 def test_call_timer_keeps_outermost_calls_only():

@@ -8,7 +8,10 @@ on the CPU and the output says so. Their phases are separated by pretraining clu
 own ``fit``) and handing the fitted network to the clusterer, which then skips pretraining. Inside that call,
 clustpy's ``_enrc`` calls ``enrc_init`` once to initialise and once more for its default final reclustering
 after training: the first call is its initialisation, the rest of the call its clustering, of which the
-reclustering is also reported apart. Seconds per clustering epoch leave the reclustering out (it is paid once),
+reclustering is also reported apart. Tasks with ``baseline="DCN"`` compare ours with clustpy's DCN on the
+same device instead (clustpy's ACeDeC cannot use a GPU, its DCN can): its initialisation is the embedding and
+k-means of ``get_default_deep_clustering_initialization``, its reclustering the prediction and k-means after
+its training loop. Seconds per clustering epoch leave the reclustering out (it is paid once),
 so that a short schedule (``compare(..., schedule=...)``) gives the per-epoch cost of a long one.
 """
 
@@ -46,6 +49,7 @@ class SpeedTask:
     embedding_size: int
     max_samples: int | None = None
     init_iterations: int | None = None  # our initial phase; None: the estimator's default
+    baseline: str | None = None  # clustpy's estimator to compare with: "DCN", or None for the same method
 
 
 #: the comparisons of issue 5; schedules are clustpy's defaults for the method
@@ -55,7 +59,12 @@ TASKS = {
     "acedec-mnist": SpeedTask("MNIST", "ACeDeC", 100, 150, 256, 10),
     "enrc-cmnist": SpeedTask("C-MNIST", "ENRC", 100, 150, 128, 20),
     "acedec-usps-short": SpeedTask("USPS", "ACeDeC", 5, 5, 256, 10, max_samples=2000),  # for a quick look
+    # issue 5's GPU target: clustpy's ACeDeC cannot run on CUDA, its DCN can (same schedule, same device)
+    "acedec-mnist-vs-dcn": SpeedTask("MNIST", "ACeDeC", 100, 150, 256, 10, baseline="DCN"),
+    "acedec-usps-vs-dcn": SpeedTask("USPS", "ACeDeC", 100, 150, 256, 10, baseline="DCN"),
 }
+#: clustpy 0.0.3 estimators that run on CUDA (its ACeDeC and ENRC raise device-mismatch errors there)
+CLUSTPY_ON_CUDA = ("DCN",)
 
 
 class PeakHostMemory:
@@ -122,40 +131,74 @@ def run_ours(task: SpeedTask, data: BenchmarkDataset, seed: int, device: torch.d
 
 
 def run_clustpy(task: SpeedTask, data: BenchmarkDataset, seed: int, device: torch.device) -> dict:
-    """clustpy 0.0.3's ACeDeC / ENRC (on the CPU where CUDA was asked for) with its own pretrained network."""
-    import clustpy.deep.enrc
-    from clustpy.deep import ACeDeC as ClustpyACeDeC
-    from clustpy.deep import ENRC as ClustpyENRC
+    """
+    clustpy 0.0.3's counterpart of the task (``task.baseline``, else the same method) with its own pretrained
+    network: on ``device`` where clustpy can run there, on the CPU otherwise (its ACeDeC / ENRC on CUDA).
+    """
     from clustpy.deep.neural_networks import FeedforwardAutoencoder
-    run_device = torch.device("cpu")  # clustpy's ACeDeC/ENRC raise device-mismatch errors on CUDA
+    baseline = task.baseline or task.method
+    run_device = device if device.type == "cpu" or baseline in CLUSTPY_ON_CUDA else torch.device("cpu")
     torch.manual_seed(seed)
     seconds = {}
+    _reset_device_peak(run_device)
     with PeakHostMemory() as memory:
         start = time.perf_counter()
         network = FeedforwardAutoencoder([data.X.shape[1], 500, 500, 2000, task.embedding_size], random_state=seed)
-        network.fit(n_epochs=task.pretrain_epochs, optimizer_params={"lr": 1e-3}, batch_size=task.batch_size,
-                    data=data.X)
-        seconds["pretraining"] = time.perf_counter() - start
+        network.to(run_device).fit(n_epochs=task.pretrain_epochs, optimizer_params={"lr": 1e-3},
+                                   batch_size=task.batch_size, data=data.X)
+        seconds["pretraining"] = _lap(start, run_device)
         start = time.perf_counter()
         common = dict(batch_size=task.batch_size, pretrain_epochs=0, clustering_epochs=task.clustering_epochs,
                       neural_network=network, embedding_size=task.embedding_size, device=run_device,
                       random_state=seed)
-        init_calls = _CallTimer(clustpy.deep.enrc.enrc_init)
-        with mock.patch.object(clustpy.deep.enrc, "enrc_init", init_calls):
-            if task.method == "ACeDeC":
-                model = ClustpyACeDeC(n_clusters=data.n_clusters[0], **common).fit(data.X)
-            else:
-                model = ClustpyENRC(n_clusters=data.n_clusters, **common).fit(data.X)
-        seconds["initialization"] = init_calls.seconds[0]
-        seconds["clustering"] = time.perf_counter() - start - seconds["initialization"]
-        seconds["reclustering"] = sum(init_calls.seconds[1:])
+        model, seconds["initialization"], loop, reclustering = _fit_clustpy(baseline, data, common)
+        seconds["clustering"] = _lap(start, run_device) - seconds["initialization"]
+        seconds["reclustering"] = reclustering if reclustering is not None else seconds["clustering"] - loop
         start = time.perf_counter()
         labels = model.predict(data.X)
-        seconds["prediction"] = time.perf_counter() - start
-    note = "clustpy's ACeDeC/ENRC cannot run on CUDA: run on the CPU" if device.type == "cuda" else ""
-    return {"implementation": CLUSTPY, "device": str(run_device), **_epochs(task), **seconds,
-            **score(data, labels, task.method == "ENRC"), "peak_host_mb": memory.peak_mb, "peak_device_mb": None,
-            "note": note}
+        seconds["prediction"] = _lap(start, run_device)
+    note = f"clustpy's {baseline} cannot run on CUDA: run on the CPU" if run_device != device else ""
+    return {"implementation": CLUSTPY, "baseline": baseline, "device": str(run_device), **_epochs(task), **seconds,
+            **score(data, labels, task.method == "ENRC"), "peak_host_mb": memory.peak_mb,
+            "peak_device_mb": _device_peak_mb(run_device), "note": note}
+
+
+def _fit_clustpy(baseline: str, data: BenchmarkDataset, common: dict) -> tuple:
+    """
+    Fit clustpy's ``baseline`` estimator and time its phases from inside.
+
+    Returns
+    -------
+    tuple : (estimator, float, float | None, float | None)
+        the fitted estimator, seconds of its initialisation, seconds of its training loop (DCN) and seconds of
+        its final reclustering (ACeDeC / ENRC: the later ``enrc_init`` calls); the caller derives the missing one
+    """
+    import clustpy.deep.dcn
+    import clustpy.deep.enrc
+    from clustpy.deep import DCN, ENRC, ACeDeC
+    if baseline == "DCN":
+        # get_default_deep_clustering_initialization: embedding + k-means (pretraining is skipped: 0 epochs)
+        init = _CallTimer(clustpy.deep.dcn.get_default_deep_clustering_initialization)
+        loop = _CallTimer(clustpy.deep.dcn._DCN_Module.fit)
+        with mock.patch.object(clustpy.deep.dcn, "get_default_deep_clustering_initialization", init), \
+                mock.patch.object(clustpy.deep.dcn._DCN_Module, "fit", lambda module, *a, **k: loop(module, *a, **k)):
+            model = DCN(n_clusters=data.n_clusters[0], **common).fit(data.X)
+        return model, init.seconds[0], sum(loop.seconds), None
+    # clustpy's _enrc calls enrc_init to initialise and again for its default final reclustering
+    init = _CallTimer(clustpy.deep.enrc.enrc_init)
+    with mock.patch.object(clustpy.deep.enrc, "enrc_init", init):
+        if baseline == "ACeDeC":
+            model = ACeDeC(n_clusters=data.n_clusters[0], **common).fit(data.X)
+        else:
+            model = ENRC(n_clusters=data.n_clusters, **common).fit(data.X)
+    return model, init.seconds[0], None, sum(init.seconds[1:])
+
+
+def _lap(start: float, device: torch.device) -> float:
+    """Seconds since ``start`` once the device has finished its queued work."""
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    return time.perf_counter() - start
 
 
 class _CallTimer:
@@ -220,8 +263,10 @@ def speed_table(rows: list) -> str:
     for row in rows:
         if row["implementation"] != CLUSTPY:
             ours.setdefault(row.get("precision", "float32"), []).append(row)
-    header = "| phase | " + " | ".join(f"ours, {p} (s)" for p in ours) + " | clustpy (s) | " + \
-             " | ".join(f"clustpy / ours, {p}" for p in ours) + " |"
+    baseline = theirs[0].get("baseline") if theirs else None  # rows written before baselines were named have none
+    clustpy = f"clustpy {baseline}" if baseline else "clustpy"
+    header = "| phase | " + " | ".join(f"ours, {p} (s)" for p in ours) + f" | {clustpy} (s) | " + \
+             " | ".join(f"{clustpy} / ours, {p}" for p in ours) + " |"
     lines = [header, "|---" * (2 + 2 * len(ours)) + "|"]
     for phase in TABLE_ROWS:
         label = ROW_LABELS.get(phase, phase)
@@ -236,9 +281,10 @@ def speed_table(rows: list) -> str:
     host = {p: _mean(r.get("peak_host_mb") for r in group) for p, group in ours.items()}
     device = {p: _mean(r.get("peak_device_mb") for r in group) for p, group in ours.items()}
     memory = "; ".join(f"ours, {p} {_fmt(mb)} MB" for p, mb in host.items())
-    device_memory = [f"ours, {p} {_fmt(mb)} MB" for p, mb in device.items() if mb]
-    lines += ["", f"NMI (mean over {seeds} seeds, per ground-truth labeling): {nmi}; clustpy {_mean_nmi(theirs)}",
-              f"Peak host memory: {memory}; clustpy {_fmt(_mean(r.get('peak_host_mb') for r in theirs))} MB"
+    device["clustpy"] = _mean(r.get("peak_device_mb") for r in theirs)
+    device_memory = [f"{'' if p == 'clustpy' else 'ours, '}{p} {_fmt(mb)} MB" for p, mb in device.items() if mb]
+    lines += ["", f"NMI (mean over {seeds} seeds, per ground-truth labeling): {nmi}; {clustpy} {_mean_nmi(theirs)}",
+              f"Peak host memory: {memory}; {clustpy} {_fmt(_mean(r.get('peak_host_mb') for r in theirs))} MB"
               + (f"; peak device memory {'; '.join(device_memory)}" if device_memory else "")]
     notes = {r["note"] for r in rows if r.get("note")}
     return "\n".join(lines + [f"Note: {n}" for n in sorted(notes)]) + "\n"
