@@ -1,0 +1,95 @@
+"""
+CUDA checks, skipped on machines without a GPU (CI): a session lent a GPU runs ``pytest tests/test_gpu.py`` first.
+
+They check what the CPU tests cannot: every tensor of a fit on the GPU, the bases and ENRC there, data streamed
+from pinned host memory, bfloat16 autocast, the compiled step with CUDA graphs (no eager fallback), and the
+speed harness against clustpy's DCN on the same device. Assignments can differ from a CPU fit in the last bits
+(``index_add_`` is not deterministic on CUDA), so the checks compare clusterings by NMI on easy data.
+"""
+
+import json
+import warnings
+
+import numpy as np
+import pytest
+import torch
+from clustpy.deep import DCN, DEC, IDEC
+from clustpy.deep.neural_networks import FeedforwardAutoencoder
+from sklearn.datasets import make_blobs
+from sklearn.metrics import normalized_mutual_info_score as nmi
+
+from clustpy_acedec import ACeDeC, ENRC
+
+pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+
+NETWORK = (FeedforwardAutoencoder, {"layers": [8, 32, 4]})
+
+
+@pytest.fixture(scope="module")
+def blobs():
+    X, y = make_blobs(n_samples=600, centers=4, n_features=8, cluster_std=0.5, random_state=0)
+    return X.astype(np.float32), y
+
+
+def _acedec(base_class=DCN, **params):
+    base = base_class(n_clusters=4, pretrain_epochs=5, clustering_epochs=5, batch_size=64, embedding_size=4,
+                      device="cuda", neural_network=NETWORK, random_state=0)
+    return ACeDeC(base=base, init_iterations=50, verbose=False, **params)
+
+
+def _tensors_of(model: torch.nn.Module) -> list:
+    return list(model.parameters()) + list(model.buffers())
+
+
+@pytest.mark.parametrize("base_class", [DCN, DEC, IDEC])
+def test_acedec_fits_on_cuda_with_every_tensor_there(blobs, base_class):
+    X, y = blobs
+    model = _acedec(base_class).fit(X)
+    assert all(t.device.type == "cuda" for t in _tensors_of(model.model_))
+    assert nmi(y, model.labels_) > 0.9
+    np.testing.assert_array_equal(model.predict(X), model.labels_)
+    assert model.transform(X).shape == (600, len(model.cluster_space_dims_))
+
+
+def test_enrc_fits_on_cuda(blobs):
+    X, y = blobs
+    second = (X[:, 0] > np.median(X[:, 0])).astype(int)  # a second labeling to find beside the blobs
+    X2 = np.hstack([X, 4.0 * second[:, None] + 0.3 * np.random.RandomState(0).randn(600, 2)]).astype(np.float32)
+    model = ENRC(n_clusters=[4, 2], batch_size=64, pretrain_epochs=5, clustering_epochs=5, embedding_size=6,
+                 neural_network=(FeedforwardAutoencoder, {"layers": [10, 32, 6]}), init_rounds=2, init_iterations=50,
+                 device="cuda", random_state=0, verbose=False).fit(X2)
+    assert model.labels_.shape == (600, 2)
+    assert all(t.device.type == "cuda" for t in _tensors_of(model.model_))
+    assert max(nmi(y, labels) for labels in model.labels_.T) > 0.8
+
+
+def test_host_placement_on_cuda_streams_and_clusters_like_device_placement(blobs):
+    X, y = blobs
+    device = _acedec(data_placement="device").fit(X)
+    host = _acedec(data_placement="host").fit(X)
+    assert nmi(host.labels_, device.labels_) > 0.95 and nmi(y, host.labels_) > 0.9
+
+
+def test_bfloat16_on_cuda(blobs):
+    X, y = blobs
+    model = _acedec(precision="bfloat16").fit(X)
+    assert nmi(y, model.labels_) > 0.9 and model.V_.dtype == np.float32
+
+
+def test_compiled_step_with_cuda_graphs_runs_without_falling_back(blobs):
+    X, y = blobs
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)  # the eager fallback warns: fail instead
+        model = _acedec(compile_step=True).fit(X)
+    assert nmi(y, model.labels_) > 0.9
+
+
+def test_speed_harness_against_clustpys_dcn_on_cuda(tmp_path, monkeypatch):
+    from clustpy_acedec.benchmark import speed
+    from clustpy_acedec.benchmark.cli import main
+    monkeypatch.setitem(speed.TASKS, "tiny-dcn", speed.SpeedTask("SYNTH-25", "ACeDeC", 1, 2, 64, 4, max_samples=300,
+                                                                 init_iterations=20, baseline="DCN"))
+    assert main(["--speed", "tiny-dcn", "--seeds", "0", "--device", "cuda", "--quiet", "--output", str(tmp_path)]) == 0
+    ours, theirs = [json.loads(line) for line in (tmp_path / "speed.jsonl").read_text().splitlines()]
+    assert ours["device"].startswith("cuda") and theirs["device"].startswith("cuda") and not theirs["note"]
+    assert ours["peak_device_mb"] > 0 and theirs["peak_device_mb"] > 0
