@@ -33,7 +33,8 @@ EXECUTION_PARAMETERS_DOC = """\
         memory; every batch is gathered there, into pinned memory on CUDA, and copied with non_blocking=True,
         the next one on a side stream while the current one is computed) or "auto": "device" when the data set
         takes at most half (``placement.RESIDENT_FRACTION``) of the free memory of the CUDA device at the start
-        of the fit, "host" otherwise; on the CPU always "device". Both give the same results; the embedding
+        of the fit, "host" otherwise; on the CPU always "device". Both give the same batches and results (on
+        CUDA up to the order of atomic additions, which is not deterministic there); the embedding
         (n_samples x d) always stays on the device (default: "auto")
     precision : str
         "float32" or "bfloat16": run the forward passes of the pretraining and clustering steps under
@@ -280,8 +281,8 @@ class SubspaceClustererMixin(TransformerMixin, ClusterMixin, BaseEstimator):
         ----------
         path : str | Path
             the file
-        device : torch.device | str | None
-            where to put the model; None: where it was saved if available, else the CPU
+        device : torch.device | str | int | None
+            where to put the model; None: CUDA when available, else the CPU
 
         Returns
         -------
@@ -294,8 +295,9 @@ class SubspaceClustererMixin(TransformerMixin, ClusterMixin, BaseEstimator):
             if the file was written by another version of clustpy-acedec, or holds another class
         """
         from clustpy_acedec import __version__
-        map_location = device if device is not None else (None if torch.cuda.is_available() else "cpu")
-        content = torch.load(path, map_location=map_location, weights_only=False)
+        # A resolved torch.device: torch.load takes an int as a callable, and None would restore the saving device.
+        target = resolve_device(device)
+        content = torch.load(path, map_location=target, weights_only=False)
         if not isinstance(content, dict) or content.get("format") != _SAVE_FORMAT:
             raise ValueError(f"{path} is not a file saved by clustpy-acedec")
         if content["version"] != __version__:
@@ -305,8 +307,7 @@ class SubspaceClustererMixin(TransformerMixin, ClusterMixin, BaseEstimator):
             raise ValueError(f"{path} holds a fitted {content['class']}, not a {cls.__name__}: "
                              f"use {content['class']}.load")
         estimator = content["estimator"]
-        if device is not None:
-            estimator.model_.to(resolve_device(device))
+        estimator.model_.to(target)
         return estimator
 
     # ------------------------------------------------------------------------------------- after fit

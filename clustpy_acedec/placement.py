@@ -6,7 +6,8 @@ gather ``X[idx]`` on the device. Streamed (data larger than the device memory): 
 memory where numpy has it (no copy); every batch is gathered on the host into a staging buffer, pinned when
 the device is a CUDA device, and copied with ``non_blocking=True``. On CUDA the next batch is gathered and
 copied on a side stream while the current one is computed. Both placements take the same index tensors, drawn
-on the device by the same generator, so they give the same batches, and so the same results.
+on the device by the same generator, so they give the same batches, and so the same results (on CUDA up to
+the order of atomic additions in ``index_add_`` and some backward passes, which torch does not fix there).
 
 The switch (``mode="auto"``): resident when the data set takes at most :data:`RESIDENT_FRACTION` of the free
 memory of the CUDA device (``torch.cuda.mem_get_info``) at the start of the fit, streamed otherwise; on the

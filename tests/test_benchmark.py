@@ -183,6 +183,23 @@ def test_speed_against_clustpys_dcn_times_its_phases(tmp_path, monkeypatch):
     assert "| clustpy DCN (s) |" in table and "clustpy DCN / ours, float32" in table
 
 
+def test_warm_up_runs_every_runner_once_on_a_small_random_subset():
+    import numpy as np
+    import torch
+    from clustpy_acedec.benchmark.datasets import BenchmarkDataset
+    from clustpy_acedec.benchmark.speed import SpeedTask, _warm_up
+    calls = []
+    data = BenchmarkDataset("toy", np.arange(2000, dtype=np.float32)[:, None], np.arange(2000)[:, None] % 10)
+    task = SpeedTask("toy", "ACeDeC", 100, 150, 64, 4)
+    _warm_up([lambda *args: calls.append(("a", *args)), lambda *args: calls.append(("b", *args))], task, data, 3,
+             torch.device("cpu"))
+    assert [c[0] for c in calls] == ["a", "b"]
+    small, subset = calls[0][1], calls[0][2]
+    assert (small.pretrain_epochs, small.clustering_epochs, small.batch_size) == (1, 1, 64)
+    assert subset.X.shape == (256, 1) and len(np.unique(subset.X)) == 256 and subset.n_clusters == [10]
+    np.testing.assert_array_equal(subset.labels[:, 0], subset.X[:, 0].astype(int) % 10)  # rows stay paired
+
+
 def test_call_timer_keeps_outermost_calls_only():
     """clustpy's enrc_init(init="auto") calls itself; the inner call must not count as a second call."""
     from clustpy_acedec.benchmark.speed import _CallTimer

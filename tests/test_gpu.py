@@ -77,11 +77,25 @@ def test_bfloat16_on_cuda(blobs):
 
 
 def test_compiled_step_with_cuda_graphs_runs_without_falling_back(blobs):
+    from torch._dynamo.utils import counters
     X, y = blobs
+    counters.clear()
     with warnings.catch_warnings():
         warnings.simplefilter("error", RuntimeWarning)  # the eager fallback warns: fail instead
         model = _acedec(compile_step=True).fit(X)
     assert nmi(y, model.labels_) > 0.9
+    assert not counters["inductor"].get("cudagraph_skips")  # a skipped CUDA graph raises no warning
+
+
+def test_a_saved_model_loads_onto_a_cuda_device_given_as_an_index(blobs, tmp_path):
+    X, _ = blobs
+    model = _acedec().fit(X)
+    model.save(tmp_path / "model.pt")
+    for device in (0, "cuda", None, "cpu"):
+        loaded = ACeDeC.load(tmp_path / "model.pt", device=device)
+        expected = "cpu" if device == "cpu" else "cuda"
+        assert all(t.device.type == expected for t in _tensors_of(loaded.model_))
+        np.testing.assert_array_equal(loaded.predict(X), model.labels_)
 
 
 def test_speed_harness_against_clustpys_dcn_on_cuda(tmp_path, monkeypatch):
@@ -92,4 +106,5 @@ def test_speed_harness_against_clustpys_dcn_on_cuda(tmp_path, monkeypatch):
     assert main(["--speed", "tiny-dcn", "--seeds", "0", "--device", "cuda", "--quiet", "--output", str(tmp_path)]) == 0
     ours, theirs = [json.loads(line) for line in (tmp_path / "speed.jsonl").read_text().splitlines()]
     assert ours["device"].startswith("cuda") and theirs["device"].startswith("cuda") and not theirs["note"]
+    assert len(ours) and ours["pretrain_epochs"] == 1  # the untimed warm-up runs left no rows
     assert ours["peak_device_mb"] > 0 and theirs["peak_device_mb"] > 0
