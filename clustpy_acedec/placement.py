@@ -15,6 +15,7 @@ CPU always resident (the "device" is the host, nothing is copied). The embedding
 device: it is what the initialisation and the initial phase use.
 """
 
+import math
 from collections.abc import Callable, Iterable, Iterator
 
 import torch
@@ -112,18 +113,21 @@ class DataPlacement:
     def map(self, function: Callable, batch_size: int = 4096) -> "DataPlacement":
         """
         ``function`` applied chunk by chunk, as a data set placed like this one (the next layer pair's input
-        in stacked denoising pretraining).
+        in stacked denoising pretraining). The chunks are written into one preallocated output, not
+        concatenated (which would hold the output twice). A resident data set's output is streamed from the
+        host instead when it would take more than :data:`RESIDENT_FRACTION` of the device's free memory: a
+        2000-unit layer's output is 2.5 times MNIST's 784 features, so the data can fit where it does not.
         """
-        if not self.streamed:
-            return DataPlacement(torch.cat([function(x) for x in self.chunks(batch_size)]), self.device)
-        outputs, start = None, 0
+        outputs, start, streamed = None, 0, self.streamed
         for x in self.chunks(batch_size):
             y = function(x)
             if outputs is None:
-                outputs = torch.empty((self.n_samples, *y.shape[1:]), dtype=y.dtype)
+                shape = (self.n_samples, *y.shape[1:])
+                streamed = streamed or resolve_streamed("auto", y.element_size() * math.prod(shape), self.device)
+                outputs = torch.empty(shape, dtype=y.dtype, device="cpu" if streamed else self.device)
             outputs[start:start + y.shape[0]].copy_(y)
             start += y.shape[0]
-        return DataPlacement(outputs, self.device, streamed=True)
+        return DataPlacement(outputs, self.device, streamed=streamed)
 
     def flatten(self) -> "DataPlacement":
         """The same data set with every sample flattened to a vector (a view, nothing is copied)."""
