@@ -162,12 +162,30 @@ def make_optimizer(optimizer_class: type, parameters, **optimizer_params) -> tor
         no fused kernel
     """
     parameters = list(parameters)  # may be a generator, and may be needed twice
-    if "fused" not in optimizer_params and "foreach" not in optimizer_params and _offers_fused(optimizer_class):
+    if "fused" not in optimizer_params and "foreach" not in optimizer_params and _offers_fused(optimizer_class) \
+            and _fused_kernels_for(parameters):
         try:
             return optimizer_class(parameters, fused=True, **optimizer_params)
-        except (RuntimeError, ValueError):  # no fused kernel for these parameters' device or dtype
+        except (RuntimeError, ValueError):  # an optimiser that refuses fused for these parameters at construction
             pass
     return optimizer_class(parameters, **optimizer_params)
+
+
+def _fused_kernels_for(parameters: list) -> bool:
+    """
+    Whether torch has fused optimiser kernels for every parameter's device and dtype. torch itself checks this
+    only at the first ``step()``, where a fit could no longer fall back.
+    """
+    try:
+        from torch.utils._foreach_utils import _get_fused_kernels_supported_devices  # private, torch >= 2.4
+    except ImportError:
+        return True  # leave it to the optimiser's constructor
+    devices = _get_fused_kernels_supported_devices()
+    tensors = []
+    for group in parameters:  # tensors, or parameter groups whose "params" are a tensor or a list of them
+        params = group["params"] if isinstance(group, dict) else group
+        tensors += [params] if isinstance(params, torch.Tensor) else list(params)
+    return all(t.device.type in devices and torch.is_floating_point(t) for t in tensors)
 
 
 def _offers_fused(optimizer_class: type) -> bool:

@@ -120,6 +120,10 @@ def test_optimizers_are_fused_where_the_class_offers_it_and_the_caller_did_not_c
     assert not make_optimizer(torch.optim.Adam, [weight], lr=1e-3, foreach=True).defaults["fused"]
     assert not make_optimizer(torch.optim.Adam, [weight], lr=1e-3, fused=False).defaults["fused"]
     assert isinstance(make_optimizer(torch.optim.RMSprop, [weight], lr=1e-3), torch.optim.RMSprop)
+    # torch checks the device only at the first step: a device without fused kernels must fall back here
+    on_meta = torch.nn.Parameter(torch.empty(3, device="meta"))
+    assert not make_optimizer(torch.optim.Adam, [dict(params=[on_meta], lr=1e-2)], lr=1e-3).defaults["fused"]
+    assert make_optimizer(torch.optim.Adam, [dict(params=[weight], lr=1e-2)], lr=1e-3).defaults["fused"] is True
 
 
 def test_fused_adam_takes_the_steps_of_the_default_adam():
