@@ -91,6 +91,13 @@ def check_bool(value, name: str) -> bool:
     return bool(value)
 
 
+def check_no_custom_dataloaders(custom_dataloaders) -> None:
+    """clustpy's ``custom_dataloaders`` (its augmentation mechanism) have no place in a device-resident fit."""
+    if custom_dataloaders is not None:
+        raise ValueError("custom_dataloaders are not supported: the data stay on the device and are augmented "
+                         "there; pass X (images as (n, H, W[, C])) and augmentation_invariance=True")
+
+
 def resolve_device(device) -> torch.device:
     """
     The device to fit on: None picks CUDA when available, else the CPU.

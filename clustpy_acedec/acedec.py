@@ -7,7 +7,8 @@ import torch
 from sklearn.base import clone
 
 from clustpy_acedec._estimator import FitConfig, FitContext, SubspaceClustererMixin, document_execution_parameters
-from clustpy_acedec._validation import check_choice, check_n_clusters, check_positive_int
+from clustpy_acedec._validation import (check_choice, check_n_clusters, check_no_custom_dataloaders,
+                                         check_positive_int)
 from clustpy_acedec.centers import MiniBatchCenters
 from clustpy_acedec.initialization import cluster_span_start, kmeans_sample, weighted_kmeans
 from clustpy_acedec.losses import POINTS
@@ -154,9 +155,7 @@ class ACeDeC(SubspaceClustererMixin):
         check_choice(self.init, "init", INIT_STRATEGIES)
         if not 0.0 < self.dim_margin < 1.0:
             raise ValueError(f"dim_margin must lie in (0, 1), got {self.dim_margin}")
-        if params.get("custom_dataloaders") is not None:
-            raise ValueError("custom_dataloaders are not supported: ACeDeC keeps the data on the device and "
-                             "augments there; pass X (images as (n, H, W[, C])) and augmentation_invariance=True")
+        check_no_custom_dataloaders(params.get("custom_dataloaders"))
         kwargs = {name: params[name] for name in _BASE_PARAMETERS if params.get(name) is not None}
         config = FitConfig(n_clusters=[n_clusters], init_iterations=self.init_iterations, base=base, **kwargs)
         config.pretraining = resolve_pretraining(self.pretraining, config.pretrain_epochs)

@@ -37,6 +37,8 @@ class MiniBatchCenters(torch.nn.Module):
         starting value of A (Eq. 7) per clustering: the expected number of points per batch and centre
     discount : float
         α of Eq. 7 (ENRC §3.2: 0.5)
+    lloyd_steps : int
+        l of §2.8, the Lloyd steps after a re-initialisation (ENRC §3.2: 10)
 
     Attributes
     ----------
@@ -48,10 +50,14 @@ class MiniBatchCenters(torch.nn.Module):
         per centre, how often it received no point of a batch since its last re-initialisation (§2.8)
     """
 
-    def __init__(self, centers: list, spaces: list, initial_count: list, discount: float = 0.5):
+    def __init__(self, centers: list, spaces: list, initial_count: list, discount: float = 0.5,
+                 lloyd_steps: int = 10):
         super().__init__()
         if not 0.0 < discount < 1.0:
             raise ValueError(f"discount must lie in (0, 1), got {discount}")
+        if lloyd_steps < 0:
+            raise ValueError(f"lloyd_steps must be non-negative, got {lloyd_steps}")
+        self.lloyd_steps = int(lloyd_steps)
         device = centers[0].device
         self.n_clusters = [c.shape[0] for c in centers]
         self.spaces = list(spaces)
@@ -152,7 +158,7 @@ class MiniBatchCenters(torch.nn.Module):
 
     @torch.no_grad()
     def reinitialize(self, clustering: int, cluster: int, sample: torch.Tensor, betas: torch.Tensor,
-                     n_lloyd_steps: int = 10) -> None:
+                     n_lloyd_steps: int | None = None) -> None:
         """
         ENRC §2.8: move a lost centre to the sampled point farthest from the centre of the cluster with the
         highest compression loss, then run Lloyd steps for that clustering on the sample.
@@ -167,13 +173,14 @@ class MiniBatchCenters(torch.nn.Module):
             n_s points of the data set in the rotated space
         betas : torch.Tensor
             current β, shape (S, d)
-        n_lloyd_steps : int
-            l of §2.8 (default: 10)
+        n_lloyd_steps : int | None
+            l of §2.8; None: the state's ``lloyd_steps`` (default: None)
         """
         beta = betas[self.spaces[clustering]]
         centers = self.centers_of(clustering).clone()
         centers[cluster] = farthest_point_of_worst_cluster(sample, centers, beta)
-        self.centers_of(clustering).copy_(lloyd(sample, centers, beta, n_lloyd_steps))
+        n_steps = self.lloyd_steps if n_lloyd_steps is None else n_lloyd_steps
+        self.centers_of(clustering).copy_(lloyd(sample, centers, beta, n_steps))
         flat = self.starts[clustering] + cluster
         self.counts[flat] = self.initial_counts[flat]
         self.lost_counter[flat] = 0
@@ -182,7 +189,8 @@ class MiniBatchCenters(torch.nn.Module):
 def farthest_point_of_worst_cluster(points: torch.Tensor, centers: torch.Tensor, beta: torch.Tensor) -> torch.Tensor:
     """
     The replacement for a lost centre (ENRC §2.8): among the points of the cluster with the highest
-    compression loss (sum of weighted distances to its centre), the one farthest from that centre.
+    compression loss (sum of weighted distances to its centre), the one farthest from that centre. The sum,
+    not Eq. 4's per-cluster mean: the lost centre should split a large, spread cluster, not a small, loose one.
     """
     dist = weighted_squared_distance(points, centers, beta)
     labels = dist.argmin(1)

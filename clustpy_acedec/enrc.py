@@ -13,7 +13,8 @@ import torch
 from sklearn.utils.validation import check_is_fitted
 
 from clustpy_acedec._estimator import FitConfig, FitContext, SubspaceClustererMixin, document_execution_parameters
-from clustpy_acedec._validation import check_choice, check_n_clusters, check_positive_int
+from clustpy_acedec._validation import (check_choice, check_n_clusters, check_no_custom_dataloaders,
+                                         check_positive_int)
 from clustpy_acedec.centers import MiniBatchCenters
 from clustpy_acedec.initialization import kmeans_sample, nrkmeans_start, seed_centers
 from clustpy_acedec.losses import CLUSTER_SIZE, POINTS
@@ -49,8 +50,9 @@ class ENRC(SubspaceClustererMixin):
     pretrain_optimizer_params : dict | None
         optimiser parameters of the pretraining, and of the initialisation phase; None: {"lr": 1e-3}
     clustering_optimizer_params : dict | None
-        optimiser parameters of the clustering phase; β uses a 10 times higher learning rate (§3.2);
-        None: {"lr": 1e-4}
+        optimiser parameters of the clustering phase; β uses a 10 times higher learning rate (§3.2 starts β at
+        0.01 and leaves the network's rate of this phase open; ours follow clustpy's default, so β starts at
+        1e-3; in the initial phase, at the pretraining rate 1e-3, β's is §3.2's 0.01); None: {"lr": 1e-4}
     pretrain_epochs : int
         epochs of autoencoder pretraining, skipped for a fitted network (default: 100)
     clustering_epochs : int
@@ -66,6 +68,9 @@ class ENRC(SubspaceClustererMixin):
         d, the embedding size of a new network (default: 20)
     augmentation_invariance : bool
         learn clusterings invariant to random rotations and shifts of images (default: False)
+    custom_dataloaders : None
+        clustpy's name, kept so that clustpy code ports; any other value raises a ValueError: the data set stays
+        on the device and is augmented there (``augmentation_invariance``) (default: None)
     init : str
         how the initial candidates are drawn (see :data:`INIT_STRATEGIES`): "random" is §2.6 (random orthogonal V,
         'strong' block β, k-means++ seeds); "nrkmeans" starts from Nr-Kmeans on the embedding
@@ -87,6 +92,10 @@ class ENRC(SubspaceClustererMixin):
         the learning rate decays every this many iterations of the clustering phase (§3.2: 2,000) (default: 2000)
     lr_decay : float
         factor of each decay (default: 0.8, i.e. about 1/10 after ten decays)
+    reinit_sample_size : int
+        n_s of the centre re-initialisation (§2.8): the points sampled to re-place a lost centre (default: 1000)
+    reinit_lloyd_steps : int
+        l of §2.8: Lloyd steps of the re-initialised clustering on that sample (default: 10)
     dim_margin : float
         a dimension belongs to clustering s when β_s exceeds every other β on it by this margin (default: 0.1)
     pretraining : str | StackedDenoisingPretraining
@@ -134,9 +143,9 @@ class ENRC(SubspaceClustererMixin):
                  clustering_optimizer_params: dict | None = None, pretrain_epochs: int = 100,
                  clustering_epochs: int = 150, optimizer_class: type = torch.optim.Adam, neural_network=None,
                  neural_network_weights=None, embedding_size: int = 20, augmentation_invariance: bool = False,
-                 init: str = "random", init_rounds: int = 10, init_iterations: int = 1000,
+                 custom_dataloaders=None, init: str = "random", init_rounds: int = 10, init_iterations: int = 1000,
                  loss_normalization: str = CLUSTER_SIZE, lr_decay_step: int = 2000, lr_decay: float = 0.8,
-                 dim_margin: float = DEFAULT_DIM_MARGIN, pretraining="end_to_end", image_shape: tuple | None = None, device=None,
+                 reinit_sample_size: int = 1000, reinit_lloyd_steps: int = 10, dim_margin: float = DEFAULT_DIM_MARGIN, pretraining="end_to_end", image_shape: tuple | None = None, device=None,
                  random_state=None, data_placement: str = "auto", precision: str = "float32",
                  compile_step: bool = False, verbose: bool = True):
         self.n_clusters = n_clusters
@@ -150,12 +159,15 @@ class ENRC(SubspaceClustererMixin):
         self.neural_network_weights = neural_network_weights
         self.embedding_size = embedding_size
         self.augmentation_invariance = augmentation_invariance
+        self.custom_dataloaders = custom_dataloaders
         self.init = init
         self.init_rounds = init_rounds
         self.init_iterations = init_iterations
         self.loss_normalization = loss_normalization
         self.lr_decay_step = lr_decay_step
         self.lr_decay = lr_decay
+        self.reinit_sample_size = reinit_sample_size
+        self.reinit_lloyd_steps = reinit_lloyd_steps
         self.dim_margin = dim_margin
         self.pretraining = pretraining
         self.image_shape = image_shape
@@ -174,9 +186,9 @@ class ENRC(SubspaceClustererMixin):
                       for s, k in enumerate(self.n_clusters)]
         if max(n_clusters) < 2:
             raise ValueError(f"at least one clustering needs 2 or more clusters, got n_clusters={n_clusters}")
-        for name in ("batch_size", "init_rounds", "lr_decay_step"):
+        for name in ("batch_size", "init_rounds", "lr_decay_step", "reinit_sample_size"):
             check_positive_int(getattr(self, name), name)
-        for name in ("pretrain_epochs", "clustering_epochs", "init_iterations"):
+        for name in ("pretrain_epochs", "clustering_epochs", "init_iterations", "reinit_lloyd_steps"):
             check_positive_int(getattr(self, name), name, minimum=0)
         check_choice(self.init, "init", INIT_STRATEGIES)
         check_choice(self.loss_normalization, "loss_normalization", LOSS_NORMALIZATIONS)
@@ -184,12 +196,14 @@ class ENRC(SubspaceClustererMixin):
             raise ValueError(f"lr_decay must lie in (0, 1], got {self.lr_decay}")
         if not 0.0 < self.dim_margin < 1.0:
             raise ValueError(f"dim_margin must lie in (0, 1), got {self.dim_margin}")
+        check_no_custom_dataloaders(self.custom_dataloaders)
         config = FitConfig(n_clusters=n_clusters, batch_size=self.batch_size, pretrain_epochs=self.pretrain_epochs,
                            clustering_epochs=self.clustering_epochs, init_iterations=self.init_iterations,
                            optimizer_class=self.optimizer_class, neural_network=self.neural_network,
                            neural_network_weights=self.neural_network_weights, embedding_size=self.embedding_size,
                            augmentation_invariance=self.augmentation_invariance, device=self.device,
-                           random_state=self.random_state,
+                           random_state=self.random_state, reinit_sample_size=self.reinit_sample_size,
+                           reinit_lloyd_steps=self.reinit_lloyd_steps,
                            pretraining=resolve_pretraining(self.pretraining, self.pretrain_epochs))
         if self.pretrain_optimizer_params is not None:
             config.pretrain_optimizer_params = dict(self.pretrain_optimizer_params)
@@ -218,7 +232,8 @@ class ENRC(SubspaceClustererMixin):
             with torch.no_grad():
                 centers = seed_centers(layer.rotate(context.embedded), config.n_clusters, layer.betas(), generator)
         expected_per_batch = [config.batch_size / k for k in config.n_clusters]
-        objective = HardCentroidObjective(MiniBatchCenters(centers, list(range(n_spaces)), expected_per_batch))
+        objective = HardCentroidObjective(MiniBatchCenters(centers, list(range(n_spaces)), expected_per_batch,
+                                                           lloyd_steps=config.reinit_lloyd_steps))
         return SubspaceClusteringModel(context.autoencoder, layer, [objective], self.loss_normalization).to(device)
 
     def _initialize(self, context: FitContext) -> SubspaceClusteringModel:

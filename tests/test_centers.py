@@ -132,6 +132,24 @@ def test_lost_centers_follow_updates():
     assert state.lost_centers(4) == []
 
 
+def test_reinitialize_without_lloyd_steps_places_the_farthest_member_of_the_worst_cluster():
+    """l = 0: the lost centre lands exactly on a sampled point (§2.8's farthest member), nothing else moves."""
+    points, _, _ = _two_blobs()
+    state = MiniBatchCenters([torch.tensor([[0.0, 0.0], [100.0, 100.0]])], spaces=[0], initial_count=[1.0],
+                             lloyd_steps=0)
+    state.reinitialize(0, 1, points, torch.ones(1, 2))
+    new = state.centers_of(0)
+    torch.testing.assert_close(new[0], torch.tensor([0.0, 0.0]))
+    expected = farthest_point_of_worst_cluster(points, torch.tensor([[0.0, 0.0], [100.0, 100.0]]), torch.ones(2))
+    torch.testing.assert_close(new[1], expected)
+    assert bool((points == new[1]).all(1).any())
+
+
+def test_negative_lloyd_steps_are_rejected():
+    with pytest.raises(ValueError, match="lloyd_steps"):
+        MiniBatchCenters([torch.zeros(2, 2)], spaces=[0], initial_count=[1.0], lloyd_steps=-1)
+
+
 def test_reinitialize_moves_lost_center_into_the_data():
     points, left_mean, right_mean = _two_blobs()
     other = torch.tensor([[-1.0, 0.0], [1.0, 0.0]])

@@ -288,6 +288,9 @@ BAD_INPUT = {  # case: (data, parameters, error, message)
     "unknown_loss_normalization": (_small_X, {"loss_normalization": "mean"}, ValueError,
                                    "loss_normalization must be one of"),
     "batch_size_0": (_small_X, {"batch_size": 0}, ValueError, "batch_size"),
+    "reinit_sample_size_0": (_small_X, {"reinit_sample_size": 0}, ValueError, "reinit_sample_size"),
+    "reinit_lloyd_steps_negative": (_small_X, {"reinit_lloyd_steps": -1}, ValueError, "reinit_lloyd_steps"),
+    "custom_dataloaders": (_small_X, {"custom_dataloaders": ("train", "test")}, ValueError, "custom_dataloaders"),
 }
 
 
@@ -299,6 +302,24 @@ def test_bad_input_raises_and_leaves_no_fitted_attribute(case):
         model.fit(make_X())
     fitted_names = [name for name in vars(model) if name.endswith("_") or name == "_betas_init"]
     assert fitted_names == []
+
+
+def test_reinitialisation_parameters_reach_the_centre_state_and_the_sample(data, monkeypatch):
+    """l and n_s of §2.8 are parameters: l is the centre state's, n_s the size of the sample that every
+    re-initialisation check draws (in the initial and the clustering phase)."""
+    import clustpy_acedec.training as training
+    sample_sizes = []
+    original = training._reinitialize_lost
+
+    def recording(model, data_, embedded, generator, sample_size, iteration):
+        sample_sizes.append(sample_size)
+        return original(model, data_, embedded, generator, sample_size, iteration)
+
+    monkeypatch.setattr(training, "_reinitialize_lost", recording)
+    X, _ = data
+    model = tiny(reinit_sample_size=37, reinit_lloyd_steps=3, clustering_epochs=1).fit(X)
+    assert model.model_.objectives[0].centers.lloyd_steps == 3
+    assert sample_sizes and set(sample_sizes) == {37}
 
 
 def test_failed_refit_keeps_previous_fit(fitted, data):
