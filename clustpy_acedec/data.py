@@ -1,11 +1,17 @@
 """
-Data sets: the synthetic SYNTH-25 of ACe/DeC and offline loading of the benchmark .npz files.
+Data sets: the synthetic SYNTH-25 of ACe/DeC, C-MNIST, the rendered OBJECTS and NR-Objects (ray casting in
+:mod:`clustpy_acedec.render`, re-exported here) and offline loading of the benchmark .npz files.
 """
 
 import os
 from pathlib import Path
 
 import numpy as np
+
+from clustpy_acedec.render import make_nr_objects, make_objects
+
+__all__ = ["make_synth", "make_concatenated_mnist", "make_objects", "make_nr_objects", "load_npz", "default_data_dir",
+           "scale_images", "channel_zscore", "equalize_histogram", "grey_resized"]
 
 #: Offline benchmark data (see ../shared/data/MANIFEST.md): name -> file name.
 NPZ_FILES = {"mnist": "mnist.npz", "fashion_mnist": "fashion_mnist.npz", "usps": "usps.npz",

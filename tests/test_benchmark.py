@@ -4,6 +4,7 @@ import json
 
 import numpy as np
 import pytest
+import torch
 
 from clustpy_acedec.benchmark import paper_values
 from clustpy_acedec.benchmark.cli import main, select_plans
@@ -303,3 +304,78 @@ def test_convolutional_plans_train_the_conv_autoencoder_on_images():
     with pytest.raises(ValueError, match="no image shape"):
         RunContext(seed=0, device="cpu", pretrain_epochs=1, clustering_epochs=1, network="convolutional") \
             .network_input(flat)
+
+
+@pytest.mark.parametrize("lam", [0.1, 1.0, 10.0])
+def test_dcn_lambda_is_the_dcn_papers_weight_in_clustpys_loss(lam, monkeypatch):
+    """The benchmark's DCN (λ) hands clustpy clustering_loss_weight = λ and the summed reconstruction error;
+    clustpy's DCN loss of a batch is then L_rec (summed over features) + λ/2 · L_clust (DCN paper, Eq. 5)."""
+    from clustpy.deep import dcn as clustpy_dcn
+    from clustpy.deep.neural_networks import FeedforwardAutoencoder
+    from clustpy_acedec.benchmark import methods
+    from clustpy_acedec.benchmark.methods import RunContext
+
+    captured = {}
+
+    class Recording:
+        def __init__(self, **params):
+            captured.update(params)
+
+        def fit(self, X):
+            self.labels_ = np.zeros(len(X), dtype=int)
+            return self
+
+    monkeypatch.setattr(clustpy_dcn, "DCN", Recording)
+    monkeypatch.setattr("clustpy.deep.DCN", Recording)
+    data = load_dataset("SYNTH-25", seed=0, max_samples=50)
+    context = RunContext(seed=0, device="cpu", pretrain_epochs=1, clustering_epochs=1, embedding_size=4,
+                         pretraining="end_to_end")
+    methods.dcn(data, context, lam)
+    assert captured["clustering_loss_weight"] == lam and captured["ssl_loss_weight"] == 1.0
+    assert captured["ssl_loss_fn"] is methods.summed_squared_error
+
+    torch.manual_seed(0)
+    x = torch.randn(8, 6)
+    autoencoder = FeedforwardAutoencoder(layers=[6, 5, 3])
+    centers = np.random.default_rng(0).normal(size=(2, 3)).astype(np.float32)
+    labels = np.array([0, 1] * 4)
+    module = clustpy_dcn._DCN_Module(labels, centers)
+    loss = module._loss([torch.arange(8), x], autoencoder, methods.summed_squared_error, 1.0, lam, torch.device("cpu"))
+    with torch.no_grad():
+        z = autoencoder.encode(x)
+        reconstruction = (x - autoencoder.decode(z)).pow(2).sum(1).mean()
+        clustering = (z - torch.as_tensor(centers)[torch.as_tensor(labels)]).pow(2).sum(1).mean()
+    torch.testing.assert_close(loss.detach(), reconstruction + lam / 2 * clustering)
+
+
+def test_missing_file_falls_back_to_clustpys_loader_and_says_so(tmp_path, monkeypatch):
+    """Offline first: without mnist.npz, MNIST-Test comes from clustpy's loader (its test split), and the data
+    set's notes, which go into every record and the report, say that it was downloaded."""
+    import clustpy.data
+    calls = []
+
+    def fake_load_mnist(subset="all", return_X_y=False):
+        calls.append(subset)
+        rng = np.random.default_rng(0)
+        return rng.integers(0, 256, size=(30, 784)).astype(np.uint8), np.arange(30) % 10
+
+    monkeypatch.setattr(clustpy.data, "load_mnist", fake_load_mnist)
+    data = load_dataset("MNIST-Test", data_dir=tmp_path)
+    assert calls == ["test"]
+    assert data.image_shape == (28, 28) and data.X.shape == (30, 784) and 0.0 <= data.X.min() <= data.X.max() <= 1.0
+    assert any("downloaded by clustpy.data.load_mnist" in note for note in data.notes)
+
+
+def test_an_unavailable_data_set_is_skipped_and_the_others_run(tmp_path, monkeypatch, capsys):
+    import clustpy.data
+
+    def offline(return_X_y=False):
+        raise OSError("no network")
+
+    monkeypatch.setattr(clustpy.data, "load_cmu_faces", offline)
+    plans = [DatasetPlan("CMU faces", ["AE + Nr-Kmeans"], seeds=[0]),
+             DatasetPlan("SYNTH-0", ["k-means"], seeds=[0], max_samples=200)]
+    records = run_plan(plans, tmp_path / "out", data_dir=tmp_path, verbose=False, progress=False)
+    assert [(r["dataset"], r["method"]) for r in records] == [("SYNTH-0", "k-means")]
+    captured = capsys.readouterr()
+    assert "CMU faces: not available" in captured.out + captured.err

@@ -41,10 +41,33 @@ def _synth(seed: int, data_dir, n_noise_dims: int = 25):
     return BenchmarkDataset(f"SYNTH-{n_noise_dims}", X, y[:, None], None, "generated: clustpy_acedec.data.make_synth")
 
 
+#: clustpy's online loader of each .npz file, the image shape of its flat rows and its fixed arguments (our GTSRB
+#: file holds the final-test images at 35 x 35; clustpy's CMU faces have no train/test split).
+_ONLINE = {"mnist": ("load_mnist", (28, 28), {}), "fashion_mnist": ("load_fmnist", (28, 28), {}),
+           "usps": ("load_usps", (16, 16), {}), "cmu_faces": ("load_cmu_faces", (30, 32), {}),
+           "gtsrb": ("load_gtsrb", (35, 35, 3), {"subset": "test", "image_size": (35, 35)})}
+
+
+def load_images(file_key: str, data_dir, subset: str = "all") -> tuple:
+    """
+    (images, labels, source) of one of the data folder's .npz files; where the file is missing, from clustpy's
+    online loader (which downloads), with a printed notice and a source that says so.
+    """
+    try:
+        images, labels = load_npz(file_key, data_dir, subset=subset)
+        return images, labels, f"{file_key}.npz ({subset})"
+    except FileNotFoundError as missing:
+        import clustpy.data
+        loader, shape, fixed = _ONLINE[file_key]
+        print(f"{missing}; falling back to clustpy.data.{loader}, which downloads")
+        kwargs = dict(fixed) if subset == "all" or "subset" in fixed else dict(fixed, subset=subset)
+        X, labels = getattr(clustpy.data, loader)(return_X_y=True, **kwargs)
+        return X.reshape(len(X), *shape), labels, f"downloaded by clustpy.data.{loader}({kwargs}): {missing}"
+
+
 def _npz(file_key: str, display: str, subset: str = "all"):
     def load(seed: int, data_dir):
-        images, labels = load_npz(file_key, data_dir, subset=subset)
-        return _images(display, images, labels, f"{file_key}.npz ({subset})")
+        return _images(display, *load_images(file_key, data_dir, subset=subset))
     return load
 
 
@@ -55,13 +78,13 @@ GTSRB_SIGNS = np.array([4, 9, 35, 38])
 def _gtsrb(seed: int, data_dir):
     """ENRC's GTSRB: the four signs, labelled by type and colour; grey 32 x 32 (1,024 features, ENRC Table 2),
     histogram-equalised and z-scored (§3.1)."""
-    images, labels = load_npz("gtsrb", data_dir)
+    images, labels, source = load_images("gtsrb", data_dir)
     keep = np.isin(labels, GTSRB_SIGNS)
     images, labels = images[keep], labels[keep]
     red = np.isin(labels, GTSRB_SIGNS[:2]).astype(np.int64)
     grey = equalize_histogram(grey_resized(images, (32, 32)))
     data = _images("GTSRB", grey, np.stack([np.searchsorted(GTSRB_SIGNS, labels), red], axis=1),
-                   "gtsrb.npz: signs 4, 9, 35, 38; grey 32x32, histogram-equalised", zscore=True)
+                   f"{source}: signs 4, 9, 35, 38; grey 32x32, histogram-equalised", zscore=True)
     data.notes.append(f"{len(grey)} images of the GTSRB final-test set (paper: 6,720 from train and test)")
     return data
 
@@ -92,9 +115,9 @@ def _nr_objects(seed: int, data_dir):
 
 
 def _c_mnist(seed: int, data_dir):
-    images, labels = load_npz("mnist", data_dir, subset="train")
+    images, labels, source = load_images("mnist", data_dir, subset="train")
     pairs, pair_labels = make_concatenated_mnist(images, labels, random_state=seed)
-    return _images("C-MNIST", pairs, pair_labels, "generated from mnist.npz (train) by make_concatenated_mnist")
+    return _images("C-MNIST", pairs, pair_labels, f"generated from {source} by make_concatenated_mnist")
 
 
 #: name -> loader(seed, data_dir); the ACe/DeC and ENRC data sets available offline.
@@ -113,8 +136,6 @@ LOADERS = {
     "NR-Objects": _nr_objects,
 }
 
-#: clustpy's online loaders, used (with a note) when a file of the data folder is missing.
-_ONLINE = {"MNIST": "load_mnist", "FMNIST": "load_fmnist", "USPS": "load_usps"}
 
 
 def load_dataset(name: str, seed: int = 0, data_dir=None, max_samples: int | None = None) -> BenchmarkDataset:
@@ -139,16 +160,9 @@ def load_dataset(name: str, seed: int = 0, data_dir=None, max_samples: int | Non
     sweep = re.fullmatch(r"SYNTH-(\d+)", name)  # the noise-dimension sweep of ACe/DeC Fig. 1a
     if name not in LOADERS and not sweep:
         raise ValueError(f"unknown data set {name!r}; known: {', '.join(LOADERS)}, SYNTH-<noise dimensions>")
-    try:
-        data = _synth(seed, data_dir, int(sweep.group(1))) if sweep else LOADERS[name](seed, data_dir)
-    except FileNotFoundError as missing:
-        if name not in _ONLINE:
-            raise
-        import clustpy.data
-        print(f"{missing}; falling back to clustpy.data.{_ONLINE[name]}, which downloads")
-        X, y = getattr(clustpy.data, _ONLINE[name])(return_X_y=True)
-        side = int(round(np.sqrt(X.shape[1])))
-        data = _images(name, X.reshape(len(X), side, side), y, f"clustpy.data.{_ONLINE[name]} (download)")
+    data = _synth(seed, data_dir, int(sweep.group(1))) if sweep else LOADERS[name](seed, data_dir)
+    if "downloaded by" in data.source:  # the report's notes say where the data came from
+        data.notes.append(data.source)
     if max_samples is not None and len(data.X) > max_samples:
         keep = np.sort(np.random.default_rng(seed).choice(len(data.X), max_samples, replace=False))
         data.X, data.labels = data.X[keep], data.labels[keep]

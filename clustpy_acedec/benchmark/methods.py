@@ -102,7 +102,11 @@ class RunContext:
     def init_parameters(self) -> dict:
         return {} if self.init_iterations is None else {"init_iterations": self.init_iterations}
 
-    def subset(self, n: int) -> np.ndarray:
+    def subset(self, n: int, on_embedding: bool = False) -> np.ndarray:
+        """The points a linear method fits on: the papers' seeded 10,000-point subset of a large raw data set
+        (ACe/DeC Table 1's '*'); all points of an embedding, which the papers' AE + baselines used whole."""
+        if on_embedding:
+            return np.arange(n)
         rng = np.random.default_rng(self.seed)
         return np.sort(rng.choice(n, self.subset_for_linear_methods, replace=False)) \
             if n > self.subset_for_linear_methods else np.arange(n)
@@ -136,7 +140,7 @@ def kmeans(data, context, on_embedding: bool = False) -> dict:
 def subkmeans(data, context, on_embedding: bool = False) -> dict:
     from clustpy.centroid import SubKmeans
     X = context.embedded(data) if on_embedding else data.X
-    subset = context.subset(len(X))
+    subset = context.subset(len(X), on_embedding)
     model = SubKmeans(data.n_clusters[0], random_state=context.seed).fit(X[subset])
     return {"labels": _predict_all(model, X, subset), "n_cluster_dims": int(model.m_)}
 
@@ -145,7 +149,7 @@ def nrkmeans(data, context, on_embedding: bool = False) -> dict:
     """Nr-Kmeans, best of 10 runs by its own cost (ENRC §3.4); one noise space added."""
     from clustpy.alternative import NrKmeans
     X = context.embedded(data) if on_embedding else data.X
-    subset = context.subset(len(X))
+    subset = context.subset(len(X), on_embedding)
     model = NrKmeans([*data.n_clusters, 1], n_init=10, random_state=context.seed).fit(X[subset])
     labels = _predict_all(model, X, subset)
     return {"labels": labels[:, :len(data.n_clusters)]}

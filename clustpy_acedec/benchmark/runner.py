@@ -76,11 +76,20 @@ def run_plan(plans: list, output: Path, device: str = "cpu", data_dir=None, verb
             if (plan.name, method, seed) not in done]
     bar = tqdm.tqdm(total=len(jobs), desc="benchmark", disable=not progress)
     loaded = None  # (data set, seed) in memory: one data set and autoencoder at a time
+    unavailable = set()  # data sets whose file is missing and could not be downloaded: skipped, not recorded
     for plan, seed, method_name in jobs:
+        bar.update()
+        if plan.name in unavailable:
+            continue
         bar.set_postfix_str(f"{plan.name} / {method_name} / seed {seed}")
         if loaded != (plan.name, seed):
             loaded = (plan.name, seed)
-            data = load_dataset(plan.name, seed, data_dir, plan.max_samples)
+            try:
+                data = load_dataset(plan.name, seed, data_dir, plan.max_samples)
+            except OSError as error:  # no file and no download (FileNotFoundError, URLError): the others still run
+                unavailable.add(plan.name)
+                bar.write(f"{plan.name}: not available ({type(error).__name__}: {error}); skipped, rerun to resume")
+                continue
             context = RunContext(seed, device, plan.pretrain_epochs, plan.clustering_epochs, plan.batch_size,
                                  plan.embedding_size, plan.pretraining, plan.linear_autoencoder,
                                  network=plan.network, init_iterations=plan.init_iterations)
@@ -89,7 +98,6 @@ def run_plan(plans: list, output: Path, device: str = "cpu", data_dir=None, verb
             file.write(json.dumps(record) + "\n")
         if verbose:
             bar.write(_describe(record))
-        bar.update()
     bar.close()
     return read_results(results_path)
 
