@@ -471,3 +471,56 @@ def test_nrkmeans_start_finds_both_clusterings(init, data):
     X, labels = data
     model = tiny(init=init, pretrain_epochs=30, clustering_epochs=0, init_iterations=300).fit(X)
     assert np.all(best_match_nmi(labels, model.labels_) > 0.95)
+
+
+def test_phases_initial_keeps_the_autoencoder_with_l_orth_clustering_trains_it_with_reconstruction(data, monkeypatch):
+    """§2.6: the initial phase trains V, β (β at 10x the rate) and moves the centres with the autoencoder fixed,
+    under L_comp + L_orth; Eq. 9: the clustering phase drops L_orth, trains the autoencoder on the
+    reconstruction and decays the rate stepwise."""
+    import clustpy_acedec._estimator as estimator
+    phases = []
+    original = estimator.train_clustering
+
+    def recording(model, X, n_epochs, batch_size, optimizer, generator, **kwargs):
+        before = {name: p.detach().clone() for name, p in model.autoencoder.named_parameters()}
+        centers = model.objectives[0].centers.centers.clone()
+        V = model.layer.V.detach().clone()
+        lrs = [group["lr"] for group in optimizer.param_groups]
+        result = original(model, X, n_epochs, batch_size, optimizer, generator, **kwargs)
+        phases.append(dict(
+            regularizer=kwargs.get("regularizer", "reconstruction"), scheduler=kwargs.get("scheduler"),
+            lrs=lrs, final_lrs=[group["lr"] for group in optimizer.param_groups],
+            autoencoder_moved=any(not torch.equal(before[n], p) for n, p in model.autoencoder.named_parameters()),
+            centers_moved=not torch.equal(centers, model.objectives[0].centers.centers),
+            V_moved=not torch.equal(V, model.layer.V.detach())))
+        return result
+
+    monkeypatch.setattr(estimator, "train_clustering", recording)
+    X, _ = data
+    tiny(init_rounds=1, lr_decay_step=3, pretrain_optimizer_params={"lr": 1e-3},
+         clustering_optimizer_params={"lr": 1e-4}).fit(X)
+    initial, clustering = phases
+    assert initial["regularizer"] == "orthogonality" and initial["scheduler"] is None
+    assert not initial["autoencoder_moved"] and initial["centers_moved"] and initial["V_moved"]
+    assert initial["lrs"] == [1e-3, 1e-2]  # V, then β
+    assert clustering["regularizer"] == "reconstruction" and clustering["autoencoder_moved"]
+    assert clustering["lrs"][:2] == [1e-4, 1e-3] and set(clustering["lrs"][2:]) == {1e-4}
+    scheduler = clustering["scheduler"]
+    assert isinstance(scheduler, torch.optim.lr_scheduler.StepLR) and scheduler.step_size == 3
+    n_steps = 2 * -(-len(X) // 64)  # 2 epochs of batches of 64
+    np.testing.assert_allclose(clustering["final_lrs"], np.array(clustering["lrs"]) * 0.8 ** (n_steps // 3))
+
+
+def test_enrc_with_augmentation_and_a_convolutional_autoencoder(monkeypatch):
+    """Image data through clustpy_acedec.networks.SmallConvAutoencoder with augmentation invariance and a noise
+    space: (n, C, H, W) input, labels for every clustering."""
+    from clustpy_acedec.networks import SmallConvAutoencoder
+    rng = np.random.default_rng(0)
+    images = rng.uniform(0, 1, size=(64, 1, 8, 8)).astype(np.float32)
+    images[:32, :, :4] += 2.0  # one labeling: bright top half
+    network = SmallConvAutoencoder((1, 8, 8), embedding_size=4, channels=(4, 4, 4), random_state=0)
+    model = ENRC([2, 1], batch_size=16, pretrain_epochs=1, clustering_epochs=1, neural_network=network,
+                 embedding_size=4, augmentation_invariance=True, init_rounds=1, init_iterations=4, device="cpu",
+                 random_state=0, verbose=False).fit(images)
+    assert model.labels_.shape == (64, 2) and set(np.unique(model.labels_[:, 1])) == {0}
+    assert model.predict(images).shape == (64, 2)

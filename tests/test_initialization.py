@@ -109,3 +109,22 @@ def test_nrkmeans_runs_that_lost_a_clustering_are_not_kept(monkeypatch):
     assert best.cost == min(s % 1000 for s in seeds if s % 3 != 0)
     monkeypatch.setattr(FakeNrKmeans, "fit", lambda self, X: setattr(self, "n_clusters_final_", [3]) or self)
     assert _best_nrkmeans_keeping(np.zeros((10, 3)), [3, 2], n_init=5, seed=7) is None
+
+
+def test_kmeans_plus_plus_seeds_distinct_points_and_ignores_zero_weighted_dimensions():
+    """k-means++ under the β-weighted distance: the seeds are data points, one per blob of the weighted
+    dimension, whatever a dimension with β = 0 holds (there every point is equally far)."""
+    from clustpy_acedec.initialization import kmeans_plus_plus, seed_centers
+    g = torch.Generator().manual_seed(0)
+    blobs = torch.cat([torch.randn(50, 1, generator=g) * 0.1 + c for c in (-10.0, 0.0, 10.0)])
+    noise = torch.randn(150, 1, generator=g) * 100.0
+    points = torch.cat([blobs, noise], 1)
+    for seed in range(5):
+        centers = kmeans_plus_plus(points, 3, torch.tensor([1.0, 0.0]), torch.Generator().manual_seed(seed))
+        assert all(bool((points == c).all(1).any()) for c in centers)
+        assert sorted(torch.round(centers[:, 0] / 10).tolist()) == [-1.0, 0.0, 1.0]
+    # seed_centers: one such seeding per clustering, each under its own β row
+    betas = torch.tensor([[1.0, 0.0], [0.0, 1.0]])
+    first, second = seed_centers(points, [3, 2], betas, torch.Generator().manual_seed(0))
+    assert first.shape == (3, 2) and second.shape == (2, 2)
+    assert sorted(torch.round(first[:, 0] / 10).tolist()) == [-1.0, 0.0, 1.0]
