@@ -137,7 +137,6 @@ LOADERS = {
 }
 
 
-
 def load_dataset(name: str, seed: int = 0, data_dir=None, max_samples: int | None = None) -> BenchmarkDataset:
     """
     Load a benchmark data set.
