@@ -157,11 +157,10 @@ class MiniBatchCenters(torch.nn.Module):
         return [(s, flat - self.starts[s]) for s, flat in zip(clusterings, lost)]
 
     @torch.no_grad()
-    def reinitialize(self, clustering: int, cluster: int, sample: torch.Tensor, betas: torch.Tensor,
-                     n_lloyd_steps: int | None = None) -> None:
+    def reinitialize(self, clustering: int, cluster: int, sample: torch.Tensor, betas: torch.Tensor) -> None:
         """
         ENRC §2.8: move a lost centre to the sampled point farthest from the centre of the cluster with the
-        highest compression loss, then run Lloyd steps for that clustering on the sample.
+        highest compression loss, then run ``lloyd_steps`` Lloyd steps for that clustering on the sample.
 
         Parameters
         ----------
@@ -173,14 +172,11 @@ class MiniBatchCenters(torch.nn.Module):
             n_s points of the data set in the rotated space
         betas : torch.Tensor
             current β, shape (S, d)
-        n_lloyd_steps : int | None
-            l of §2.8; None: the state's ``lloyd_steps`` (default: None)
         """
         beta = betas[self.spaces[clustering]]
         centers = self.centers_of(clustering).clone()
         centers[cluster] = farthest_point_of_worst_cluster(sample, centers, beta)
-        n_steps = self.lloyd_steps if n_lloyd_steps is None else n_lloyd_steps
-        self.centers_of(clustering).copy_(lloyd(sample, centers, beta, n_steps))
+        self.centers_of(clustering).copy_(lloyd(sample, centers, beta, self.lloyd_steps))
         flat = self.starts[clustering] + cluster
         self.counts[flat] = self.initial_counts[flat]
         self.lost_counter[flat] = 0

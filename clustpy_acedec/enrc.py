@@ -145,7 +145,9 @@ class ENRC(SubspaceClustererMixin):
                  neural_network_weights=None, embedding_size: int = 20, augmentation_invariance: bool = False,
                  custom_dataloaders=None, init: str = "random", init_rounds: int = 10, init_iterations: int = 1000,
                  loss_normalization: str = CLUSTER_SIZE, lr_decay_step: int = 2000, lr_decay: float = 0.8,
-                 reinit_sample_size: int = 1000, reinit_lloyd_steps: int = 10, dim_margin: float = DEFAULT_DIM_MARGIN, pretraining="end_to_end", image_shape: tuple | None = None, device=None,
+                 reinit_sample_size: int = 1000, reinit_lloyd_steps: int = 10,
+                 dim_margin: float = DEFAULT_DIM_MARGIN, pretraining="end_to_end", image_shape: tuple | None = None,
+                 device=None,
                  random_state=None, data_placement: str = "auto", precision: str = "float32",
                  compile_step: bool = False, verbose: bool = True):
         self.n_clusters = n_clusters

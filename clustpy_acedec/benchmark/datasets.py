@@ -48,6 +48,10 @@ _ONLINE = {"mnist": ("load_mnist", (28, 28), {}), "fashion_mnist": ("load_fmnist
            "gtsrb": ("load_gtsrb", (35, 35, 3), {"subset": "test", "image_size": (35, 35)})}
 
 
+#: Starts the source of a data set that clustpy's loader downloaded; load_dataset puts such a source in the notes.
+DOWNLOADED = "downloaded by"
+
+
 def load_images(file_key: str, data_dir, subset: str = "all") -> tuple:
     """
     (images, labels, source) of one of the data folder's .npz files; where the file is missing, from clustpy's
@@ -62,7 +66,7 @@ def load_images(file_key: str, data_dir, subset: str = "all") -> tuple:
         print(f"{missing}; falling back to clustpy.data.{loader}, which downloads")
         kwargs = dict(fixed) if subset == "all" or "subset" in fixed else dict(fixed, subset=subset)
         X, labels = getattr(clustpy.data, loader)(return_X_y=True, **kwargs)
-        return X.reshape(len(X), *shape), labels, f"downloaded by clustpy.data.{loader}({kwargs}): {missing}"
+        return X.reshape(len(X), *shape), labels, f"{DOWNLOADED} clustpy.data.{loader}({kwargs}): {missing}"
 
 
 def _npz(file_key: str, display: str, subset: str = "all"):
@@ -160,7 +164,7 @@ def load_dataset(name: str, seed: int = 0, data_dir=None, max_samples: int | Non
     if name not in LOADERS and not sweep:
         raise ValueError(f"unknown data set {name!r}; known: {', '.join(LOADERS)}, SYNTH-<noise dimensions>")
     data = _synth(seed, data_dir, int(sweep.group(1))) if sweep else LOADERS[name](seed, data_dir)
-    if "downloaded by" in data.source:  # the report's notes say where the data came from
+    if DOWNLOADED in data.source:  # the report's notes say where the data came from (C-MNIST: inside its source)
         data.notes.append(data.source)
     if max_samples is not None and len(data.X) > max_samples:
         keep = np.sort(np.random.default_rng(seed).choice(len(data.X), max_samples, replace=False))

@@ -79,8 +79,8 @@ def cpu() -> list:
     Every data set and method of the paper profile at CPU scale, so that no table cell the papers fill stays
     empty: subsets of at most 2,000 points, 20 + 10 epochs, plain pretraining, the initial phases shortened, one
     seed; three seeds where the report draws intervals (the SYNTH sweep of Fig. 1a, and USPS and GTSRB, which
-    carry the learning-rate study of Fig. 4). SYNTH keeps its own protocol (``_SYNTH``, 4,000 points, 20 clustering epochs:
-    the quick profile's, where ACe/DeC separates from DCN). Raw-data Nr-Kmeans runs where the data have at most
+    carry the learning-rate study of Fig. 4). SYNTH keeps its own protocol (``_SYNTH``, 4,000 points, 20
+    clustering epochs: the quick profile's, where ACe/DeC separates from DCN). Raw-data Nr-Kmeans runs where the data have at most
     a few hundred features (on CMU faces' 960 one run takes about a minute, on C-MNIST and NR-Objects far more).
     """
     short = dict(seeds=[0], pretrain_epochs=20, clustering_epochs=10, max_samples=2000, pretraining="end_to_end",

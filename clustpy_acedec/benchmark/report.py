@@ -79,14 +79,14 @@ def _markdown_table(header: list, rows: list) -> list:
 
 
 def _single_table(summary: dict, datasets: list, methods: list, published_table: dict | None,
-                  aug_in_own_table: bool = True) -> list:
-    """One method per row, one data set per column; ``aug_in_own_table``: the published table of a "+ Aug"
-    method lists it under its plain name (Table 1's lower half), otherwise under its own name."""
+                  aug_under_plain_name: bool = True) -> list:
+    """One method per row, one data set per column; ``aug_under_plain_name``: the published table lists a
+    "+ Aug" method under its plain name (Table 1's augmented half), otherwise under its own name (Table 2)."""
     rows = []
     for method in methods:
         cells = []
         for dataset in datasets:
-            key = method.replace(" + Aug", "") if aug_in_own_table else method
+            key = method.replace(" + Aug", "") if aug_under_plain_name else method
             published = _lookup(published_table, dataset, key) if published_table else None
             result = summary.get((dataset, method))
             if result is None:
@@ -156,7 +156,7 @@ def _section_table2(summary, datasets) -> list:
              "The paper's ACe/DeC+DCN value here is its augmented result (Table 2 compares methods that use "
              "augmentation; it equals Table 1's + Aug row). Without the λ trade-off, DEC and IDEC share one "
              "objective, so ACe/DeC+DEC and ACe/DeC+IDEC give the same result for the same seed.", ""]
-    lines += _single_table(summary, columns, methods, paper.ACEDEC_TABLE2, aug_in_own_table=False)
+    lines += _single_table(summary, columns, methods, paper.ACEDEC_TABLE2, aug_under_plain_name=False)
     others = ", ".join(f"{m}: " + "/".join(f"{paper.ACEDEC_TABLE2[d][m]:.2f}" if paper.ACEDEC_TABLE2[d][m] is not None
                                             else "-" for d in paper.ACEDEC_TABLE2)
                        for m in ("DEPICT", "JULE", "C-GAN", "DualAE"))
