@@ -69,8 +69,9 @@ class ACeDeC(SubspaceClustererMixin):
     pretraining : str | StackedDenoisingPretraining
         how an unfitted autoencoder is pretrained: "end_to_end" (the reconstruction loss with the optimiser and
         epochs of the base's pretraining parameters) or "stacked_denoising" (DEC's greedy layer-wise denoising
-        autoencoders, then fine-tuning, the base's ``pretrain_epochs`` of it; ACe/DeC §3 pretrains this way), or a
-        :class:`clustpy_acedec.pretraining.StackedDenoisingPretraining` with its own schedule
+        autoencoders, then fine-tuning, the base's ``pretrain_epochs`` of it; ACe/DeC §3 pretrains this way) or
+        "stacked_denoising_full" (the same with DEC's whole budget: 50,000 iterations per layer pair and 100,000
+        of fine-tuning), or a :class:`clustpy_acedec.pretraining.StackedDenoisingPretraining` with its own schedule
         (default: "end_to_end")
     image_shape : tuple | None
         (H, W) or (H, W, C) of flattened image input, needed for augmentation when X is 2-D (default: None)

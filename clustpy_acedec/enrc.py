@@ -101,7 +101,8 @@ class ENRC(SubspaceClustererMixin):
     pretraining : str | StackedDenoisingPretraining
         how an unfitted autoencoder is pretrained: "end_to_end" (the reconstruction loss with the optimiser and
         epochs of the pretraining parameters) or "stacked_denoising" (DEC's greedy layer-wise denoising
-        autoencoders, then fine-tuning, ``pretrain_epochs`` of it), or a
+        autoencoders, then fine-tuning, ``pretrain_epochs`` of it) or "stacked_denoising_full" (DEC's whole
+        budget: 50,000 iterations per layer pair and 100,000 of fine-tuning), or a
         :class:`clustpy_acedec.pretraining.StackedDenoisingPretraining` with its own schedule
         (default: "end_to_end")
     image_shape : tuple | None

@@ -22,7 +22,11 @@ from clustpy_acedec.placement import DataPlacement, as_placement
 from clustpy_acedec.training import _progress, epoch_batches, pretrain_autoencoder
 
 #: The names the estimators' ``pretraining`` parameter accepts.
-PRETRAINING_SCHEMES = ("end_to_end", "stacked_denoising")
+PRETRAINING_SCHEMES = ("end_to_end", "stacked_denoising", "stacked_denoising_full")
+
+#: DEC's budget in optimiser steps (Xie et al. 2016, §4.3): per layer pair, and of the fine-tuning.
+DEC_LAYERWISE_ITERATIONS = 50_000
+DEC_FINETUNE_ITERATIONS = 100_000
 
 
 def linear_stages(block: torch.nn.Sequential) -> list:
@@ -58,7 +62,8 @@ class StackedDenoisingPretraining:
     dropout 0.2, SGD with momentum 0.9, the learning rate divided by 10 every 20,000 iterations).
 
     The defaults here are that schedule expressed in epochs of the data set, so that the estimators can
-    derive it from ``pretrain_epochs``. The loss is the mean squared error per feature (clustpy's
+    derive it from ``pretrain_epochs``; :meth:`full` is DEC's budget in iterations, whatever the data set's
+    size (on USPS at batch 256: 1,351 epochs per layer pair and 2,703 of fine-tuning). The loss is the mean squared error per feature (clustpy's
     convention), which is what the learning rate refers to: DEC's 0.1 belonged to Caffe's summed loss on
     rescaled inputs; for data in [0, 1] and the per-feature mean, 1.0 is the rate that trains (as in the Keras
     port of DEC). Measured on USPS (seed 0, 256-500-500-2000-10, 25 epochs per layer pair + 50 of fine-tuning,
@@ -85,6 +90,11 @@ class StackedDenoisingPretraining:
     lr_decay_epochs : int | None
         divide the learning rate by 10 after this many epochs of a phase; None: 2/5 of the phase, as in DEC
         (20,000 of 50,000 iterations) (default: None)
+    layerwise_iterations : int | None
+        the budget per layer pair in optimiser steps instead of ``layerwise_epochs``: that many steps rounded to
+        whole epochs of the data set (default: None)
+    finetune_iterations : int | None
+        the same for the fine-tuning, instead of ``finetune_epochs`` (default: None)
     """
     layerwise_epochs: int = 50
     finetune_epochs: int = 100
@@ -94,11 +104,28 @@ class StackedDenoisingPretraining:
     optimizer_class: type = torch.optim.SGD
     max_grad_norm: float | None = 1.0
     lr_decay_epochs: int | None = None
+    layerwise_iterations: int | None = None
+    finetune_iterations: int | None = None
 
     @classmethod
     def from_pretrain_epochs(cls, pretrain_epochs: int) -> "StackedDenoisingPretraining":
         """DEC's 1:2 ratio of layer-wise to fine-tuning iterations, fine-tuning for ``pretrain_epochs``."""
         return cls(layerwise_epochs=max(1, pretrain_epochs // 2), finetune_epochs=pretrain_epochs)
+
+    @classmethod
+    def full(cls) -> "StackedDenoisingPretraining":
+        """DEC's whole budget: 50,000 iterations per layer pair and 100,000 of fine-tuning (ACe/DeC §3)."""
+        return cls(layerwise_iterations=DEC_LAYERWISE_ITERATIONS, finetune_iterations=DEC_FINETUNE_ITERATIONS)
+
+    def phase_epochs(self, n_samples: int, batch_size: int) -> tuple:
+        """(epochs per layer pair, epochs of fine-tuning) on ``n_samples`` points in batches of ``batch_size``."""
+        batches_per_epoch = -(-n_samples // batch_size)
+        layerwise, finetune = self.layerwise_epochs, self.finetune_epochs
+        if self.layerwise_iterations is not None:
+            layerwise = max(1, round(self.layerwise_iterations / batches_per_epoch))
+        if self.finetune_iterations is not None:
+            finetune = max(1, round(self.finetune_iterations / batches_per_epoch))
+        return layerwise, finetune
 
     def run(self, autoencoder: torch.nn.Module, X: "torch.Tensor | DataPlacement", batch_size: int,
             generator: torch.Generator, verbose: bool = False, execution: Execution | None = None) -> torch.nn.Module:
@@ -129,15 +156,16 @@ class StackedDenoisingPretraining:
             raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
         data = as_placement(X)
         execution = execution if execution is not None else Execution(data.device)
+        layerwise_epochs, finetune_epochs = self.phase_epochs(data.n_samples, batch_size)
         corrupt = torch.nn.Dropout(self.dropout)
         inputs = data.flatten()
         for depth, (encoder_stage, decoder_stage) in enumerate(_layer_pairs(autoencoder)):
             pair = torch.nn.Sequential(corrupt, encoder_stage, torch.nn.Dropout(self.dropout), decoder_stage)
-            self._train(pair, inputs, self.layerwise_epochs, batch_size, generator, execution, verbose,
+            self._train(pair, inputs, layerwise_epochs, batch_size, generator, execution, verbose,
                         f"layer pair {depth + 1}")
             inputs = _apply(encoder_stage, inputs)
         whole = _Reconstruct(autoencoder)
-        self._train(whole, data, self.finetune_epochs, batch_size, generator, execution, verbose, "fine-tuning")
+        self._train(whole, data, finetune_epochs, batch_size, generator, execution, verbose, "fine-tuning")
         autoencoder.eval()
         autoencoder.fitted = True
         return autoencoder
@@ -199,7 +227,9 @@ class _Reconstruct(torch.nn.Module):
 def resolve_pretraining(pretraining, pretrain_epochs: int) -> "StackedDenoisingPretraining | None":
     """
     The estimators' ``pretraining`` parameter as a schedule: None for plain end-to-end training (the base's
-    optimiser for ``pretrain_epochs``), a :class:`StackedDenoisingPretraining` for DEC's procedure.
+    optimiser for ``pretrain_epochs``), a :class:`StackedDenoisingPretraining` for DEC's procedure: with
+    ``pretrain_epochs`` of fine-tuning ("stacked_denoising") or DEC's whole budget in iterations
+    ("stacked_denoising_full"). ``pretrain_epochs=0`` means no pretraining for every name.
 
     Raises
     ------
@@ -211,12 +241,14 @@ def resolve_pretraining(pretraining, pretrain_epochs: int) -> "StackedDenoisingP
     if isinstance(pretraining, StackedDenoisingPretraining):
         return pretraining
     if not isinstance(pretraining, str):
-        raise TypeError("pretraining must be 'end_to_end', 'stacked_denoising' or a StackedDenoisingPretraining, "
+        raise TypeError(f"pretraining must be one of {PRETRAINING_SCHEMES} or a StackedDenoisingPretraining, "
                         f"got {type(pretraining).__name__}")
     if pretraining not in PRETRAINING_SCHEMES:
         raise ValueError(f"pretraining must be one of {PRETRAINING_SCHEMES}, got {pretraining!r}")
     if pretraining == "end_to_end" or pretrain_epochs == 0:
         return None
+    if pretraining == "stacked_denoising_full":
+        return StackedDenoisingPretraining.full()
     return StackedDenoisingPretraining.from_pretrain_epochs(pretrain_epochs)
 
 

@@ -66,6 +66,23 @@ def test_runs_are_appended_and_a_rerun_resumes(tmp_path):
     assert [r["seed"] for r in records] == [0, 1]
 
 
+def test_precision_reaches_the_pretraining_and_our_estimators_and_one_folder_keeps_one(tmp_path, monkeypatch):
+    import clustpy_acedec.pretraining as pretraining
+    seen = []
+    original = pretraining.pretrain
+    monkeypatch.setattr(pretraining, "pretrain", lambda *args, execution=None, **kwargs: seen.append(
+        execution.precision) or original(*args, execution=execution, **kwargs))
+    plan = DatasetPlan("SYNTH-0", ["ACe/DeC+DCN"], seeds=[0], max_samples=200, embedding_size=2, pretrain_epochs=1,
+                       clustering_epochs=1, pretraining="end_to_end", linear_autoencoder=True, init_iterations=3)
+    records = run_plan([plan], tmp_path, verbose=False, progress=False, precision="bfloat16")
+    assert seen == ["bfloat16"] and records[0]["error"] is None and records[0]["precision"] == "bfloat16"
+    assert "precision of the pretraining and our estimators: bfloat16" in write_report(records, tmp_path, "cmd",
+                                                                                        "cpu").read_text()
+    with pytest.raises(ValueError, match="precision"):
+        run_plan([plan], tmp_path, verbose=False, progress=False)  # float32 runs would mix into a bfloat16 report
+    assert main(["--quick", "--precision", "float32", "bfloat16", "--output", str(tmp_path)]) == 2
+
+
 def test_filters_and_unknown_names():
     plans = select_plans("quick", datasets=["USPS"], methods=["k-means"], seeds=[3])
     assert [(p.name, p.methods, p.seeds) for p in plans] == [("USPS", ["k-means"], [3])]
@@ -300,6 +317,7 @@ def test_enrc_variants_hand_their_options_to_the_estimator(monkeypatch):
     method = METHODS["ENRC (Nr-Kmeans start, points)"]
     assert method.run(data, context, **method.kwargs)["labels"].shape == (8, 2)
     assert (seen["init"], seen["loss_normalization"], seen["n_clusters"]) == ("nrkmeans", "points", [2, 2])
+    assert seen["precision"] == "float32"
     assert set(ENRC_VARIANTS) <= set(METHODS) and all(METHODS[name].multi for name in ENRC_VARIANTS)
 
 

@@ -59,6 +59,24 @@ def test_dec_schedule_from_epochs_and_names():
         resolve_pretraining(3, 10)
 
 
+def test_full_schedule_is_decs_iteration_budget_on_any_data_set_size():
+    schedule = resolve_pretraining("stacked_denoising_full", 100)
+    assert (schedule.layerwise_iterations, schedule.finetune_iterations) == (50_000, 100_000)
+    assert schedule.phase_epochs(9298, 256) == (1351, 2703)  # USPS: 37 batches per epoch
+    assert schedule.phase_epochs(70000, 256) == (182, 365)  # MNIST: 274 batches per epoch
+    assert StackedDenoisingPretraining(layerwise_iterations=1).phase_epochs(10**6, 10) == (1, 100)
+    assert resolve_pretraining("stacked_denoising_full", 0) is None  # 0 epochs: no pretraining, for every name
+
+
+def test_iteration_budget_sets_the_epochs_each_phase_runs(data, monkeypatch):
+    epochs = []
+    monkeypatch.setattr(StackedDenoisingPretraining, "_train",
+                        lambda self, network, inputs, n_epochs, *args: epochs.append(n_epochs))
+    schedule = StackedDenoisingPretraining(layerwise_iterations=24, finetune_iterations=40)
+    schedule.run(FeedforwardAutoencoder([12, 8, 3]), data, batch_size=32, generator=torch.Generator())
+    assert epochs == [3, 3, 5]  # 256 points in batches of 32: 8 steps per epoch
+
+
 def test_convolutional_network_is_refused(data):
     with pytest.raises(TypeError, match="fully connected autoencoder"):
         StackedDenoisingPretraining(1, 1).run(SmallConvAutoencoder((1, 8, 8), 4), data, 32, torch.Generator())

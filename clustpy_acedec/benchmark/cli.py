@@ -16,6 +16,7 @@ from clustpy_acedec.benchmark.methods import METHODS
 from clustpy_acedec.benchmark.profiles import PROFILES
 from clustpy_acedec.benchmark.scaling import SCALING_METHODS, ScalingGrid
 from clustpy_acedec.benchmark.speed import TASKS
+from clustpy_acedec.pretraining import PRETRAINING_SCHEMES
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -49,7 +50,8 @@ def build_parser() -> argparse.ArgumentParser:
                                                          "online loaders")
     parser.add_argument("--output", default="bench_output", help="folder for results and report")
     parser.add_argument("--precision", nargs="+", choices=["float32", "bfloat16"], default=["float32"],
-                        help="with --speed: run ours at each of these precisions (the estimators' precision)")
+                        help="the precision of the pretraining and of our estimators (one value; clustpy's "
+                             "baselines run in float32); with --speed: run ours at each of these precisions")
     parser.add_argument("--quiet", action="store_true", help="no progress bar and no per-run lines")
     schedule = parser.add_argument_group("schedule (override the profile's for every selected data set, e.g. the "
                                          "paper protocol on a subset for a CPU run; with --speed, the task's: a few "
@@ -58,7 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
                           help="a random subset of at most N points per data set and seed")
     schedule.add_argument("--pretrain-epochs", type=int, default=None, metavar="E")
     schedule.add_argument("--clustering-epochs", type=int, default=None, metavar="E")
-    schedule.add_argument("--pretraining", choices=["stacked_denoising", "end_to_end"], default=None,
+    schedule.add_argument("--pretraining", choices=PRETRAINING_SCHEMES, default=None,
                           help="the autoencoder's pretraining procedure")
     scaling = parser.add_argument_group("scaling (with --scaling; --methods picks among ACeDeC, ENRC, --seeds "
                                         "takes the first seed)")
@@ -134,13 +136,19 @@ def _benchmark(args, argv) -> int:
         schedule = dict(max_samples=args.max_samples, pretrain_epochs=args.pretrain_epochs,
                         clustering_epochs=args.clustering_epochs, pretraining=args.pretraining)
         plans = select_plans(args.profile, args.datasets, args.methods, args.seeds, schedule)
+        if len(args.precision) != 1:
+            raise ValueError(f"--precision takes one value outside --speed, got {args.precision}")
     except ValueError as error:
         print(f"clustpy-acedec-bench: {error}", file=sys.stderr)
         return 2
     device = str(resolve_device(args.device))
     output = Path(args.output)
-    records = run_plan(plans, output, device=device, data_dir=args.data_dir, verbose=not args.quiet,
-                       progress=not args.quiet)
+    try:
+        records = run_plan(plans, output, device=device, data_dir=args.data_dir, verbose=not args.quiet,
+                           progress=not args.quiet, precision=args.precision[0])
+    except ValueError as error:
+        print(f"clustpy-acedec-bench: {error}", file=sys.stderr)
+        return 2
     report = write_report(records, output, _command(argv), describe_machine(device))
     print(f"report: {report}")
     return 0

@@ -46,6 +46,7 @@ class RunContext:
     linear_autoencoder: bool = False  # ACe/DeC §4: one linear layer with d = D for SYNTH-25
     network: str = "feedforward"  # or "convolutional": SmallConvAutoencoder on the images (ENRC §3.2)
     init_iterations: int | None = None  # ACeDeC's initial phase / each ENRC init round; None: estimator default
+    precision: str = "float32"  # of the pretraining and of our estimators (clustpy's baselines run in float32)
     subset_for_linear_methods: int = 10000  # SubKmeans / Nr-Kmeans on raw data: the papers' 10,000-point subsets
     verbose: bool = False
     _autoencoder: object = field(default=None, repr=False)
@@ -59,6 +60,7 @@ class RunContext:
             import time
             from clustpy.deep.neural_networks import FeedforwardAutoencoder
             from clustpy_acedec._validation import resolve_device
+            from clustpy_acedec.execution import Execution
             from clustpy_acedec.pretraining import pretrain, resolve_pretraining
             start = time.perf_counter()
             torch.manual_seed(self.seed)
@@ -75,7 +77,7 @@ class RunContext:
             generator = torch.Generator(device=device).manual_seed(self.seed)
             schedule = resolve_pretraining(self.pretraining, self.pretrain_epochs)
             pretrain(autoencoder, X, schedule, self.pretrain_epochs, self.batch_size, torch.optim.Adam, {"lr": 1e-3},
-                     generator, verbose=self.verbose)
+                     generator, verbose=self.verbose, execution=Execution(device, self.precision))
             self._autoencoder = autoencoder
             self.pretrain_seconds = time.perf_counter() - start
         return self._autoencoder
@@ -99,8 +101,12 @@ class RunContext:
         """A copy of the pretrained autoencoder, so that no method trains the shared one."""
         return copy.deepcopy(self.autoencoder(data))
 
-    def init_parameters(self) -> dict:
-        return {} if self.init_iterations is None else {"init_iterations": self.init_iterations}
+    def estimator_parameters(self) -> dict:
+        """What our estimators take beyond the base's parameters: precision, and the initial phase's length."""
+        params = {"precision": self.precision}
+        if self.init_iterations is not None:
+            params["init_iterations"] = self.init_iterations
+        return params
 
     def subset(self, n: int, on_embedding: bool = False) -> np.ndarray:
         """The points a linear method fits on: the papers' seeded 10,000-point subset of a large raw data set
@@ -186,7 +192,7 @@ def acedec(data, context, base: str, augmentation: bool = False, lr_factor: floa
     from clustpy_acedec import ACeDeC
     base_estimator = dict(DCN=DCN, DEC=DEC, IDEC=IDEC)[base](**_deep_params(data, context, augmentation, lr_factor))
     model = ACeDeC(base=base_estimator, image_shape=data.image_shape, verbose=context.verbose,
-                   **context.init_parameters()).fit(context.network_input(data))
+                   **context.estimator_parameters()).fit(context.network_input(data))
     return {"labels": model.labels_, "n_cluster_dims": len(model.cluster_space_dims_),
             "betas": model.betas_.tolist(), "betas_init": model.betas_init_.tolist()}
 
@@ -198,7 +204,7 @@ def enrc(data, context, augmentation: bool = False, **options) -> dict:
     params.pop("n_clusters")
     params.update(options)
     model = ENRC(n_clusters=data.n_clusters, image_shape=data.image_shape, verbose=context.verbose,
-                 **context.init_parameters(), **params).fit(context.network_input(data))
+                 **context.estimator_parameters(), **params).fit(context.network_input(data))
     return {"labels": model.labels_, "betas": model.betas_.tolist(), "betas_init": model.betas_init_.tolist()}
 
 

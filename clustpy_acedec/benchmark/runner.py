@@ -59,9 +59,10 @@ def _key(record: dict) -> tuple:
 
 
 def run_plan(plans: list, output: Path, device: str = "cpu", data_dir=None, verbose: bool = True,
-             progress: bool = True) -> list:
+             progress: bool = True, precision: str = "float32") -> list:
     """
-    Run every (data set, seed, method) of the plans that ``output/results.jsonl`` does not hold yet.
+    Run every (data set, seed, method) of the plans that ``output/results.jsonl`` does not hold yet, the
+    pretraining and our estimators at ``precision`` ("float32" or "bfloat16", recorded with every run).
 
     Returns
     -------
@@ -71,7 +72,12 @@ def run_plan(plans: list, output: Path, device: str = "cpu", data_dir=None, verb
     import tqdm
     output.mkdir(parents=True, exist_ok=True)
     results_path = output / "results.jsonl"
-    done = {_key(r) for r in read_results(results_path)}
+    previous = read_results(results_path)
+    mixed = {r.get("precision", "float32") for r in previous} - {precision}
+    if mixed:  # the runs of a report must be comparable: one precision per output folder
+        raise ValueError(f"{results_path} holds runs at precision {sorted(mixed)}; resume it with that precision "
+                         f"or write the {precision} runs to another --output")
+    done = {_key(r) for r in previous}
     jobs = [(plan, seed, method) for plan in plans for seed in plan.seeds for method in plan.methods
             if (plan.name, method, seed) not in done]
     bar = tqdm.tqdm(total=len(jobs), desc="benchmark", disable=not progress)
@@ -92,7 +98,7 @@ def run_plan(plans: list, output: Path, device: str = "cpu", data_dir=None, verb
                 continue
             context = RunContext(seed, device, plan.pretrain_epochs, plan.clustering_epochs, plan.batch_size,
                                  plan.embedding_size, plan.pretraining, plan.linear_autoencoder,
-                                 network=plan.network, init_iterations=plan.init_iterations)
+                                 network=plan.network, init_iterations=plan.init_iterations, precision=precision)
         record = _run_one(data, context, method_name, plan, device)
         with results_path.open("a") as file:
             file.write(json.dumps(record) + "\n")
@@ -107,6 +113,7 @@ def _run_one(data: BenchmarkDataset, context: RunContext, method_name: str, plan
     record = {"dataset": plan.name, "method": method_name, "seed": context.seed, "n_samples": len(data.X),
               "n_features": data.X.shape[1], "pretrain_epochs": plan.pretrain_epochs,
               "clustering_epochs": plan.clustering_epochs, "pretraining": plan.pretraining, "device": device,
+              "precision": context.precision,
               "notes": "; ".join(data.notes), "nmi": None, "vi": None, "n_cluster_dims": None, "error": None}
     if method.multi and not data.is_multi:
         record["error"] = "needs a data set with several ground-truth labelings"
