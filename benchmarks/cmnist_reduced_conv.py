@@ -26,7 +26,6 @@ def main(argv=None) -> None:
     from clustpy.alternative import NrKmeans
     from clustpy_acedec import ENRC
     from clustpy_acedec.benchmark.datasets import load_dataset
-    from clustpy_acedec.benchmark.methods import _network_input
     from clustpy_acedec.execution import Execution
     from clustpy_acedec.metrics import average_variation_of_information, best_match_nmi
     from clustpy_acedec.networks import SmallConvAutoencoder
@@ -43,7 +42,7 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
 
     data = load_dataset("C-MNIST", args.seed, args.data_dir, args.n_samples)
-    X = np.ascontiguousarray(_network_input(data, "convolutional"), dtype=np.float32)
+    X = np.ascontiguousarray(data.network_input("convolutional"), dtype=np.float32)
     torch.manual_seed(args.seed)
     autoencoder = SmallConvAutoencoder(X.shape[1:], 16, (16, 32, 64), random_state=args.seed)
     start = time.perf_counter()

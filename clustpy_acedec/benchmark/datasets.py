@@ -29,6 +29,18 @@ class BenchmarkDataset:
     def is_multi(self) -> bool:
         return self.labels.shape[1] > 1
 
+    def network_input(self, network: str) -> np.ndarray:
+        """``X`` for a "feedforward" network; (n, C, H, W) contiguous images for a "convolutional" one."""
+        if network == "feedforward":
+            return self.X
+        if network != "convolutional":
+            raise ValueError(f"network must be 'feedforward' or 'convolutional', got {network!r}")
+        if self.image_shape is None:
+            raise ValueError(f"{self.name} has no image shape; it needs network='feedforward'")
+        height, width, *channels = self.image_shape
+        images = self.X.reshape(len(self.X), height, width, channels[0] if channels else 1)
+        return np.ascontiguousarray(images.transpose(0, 3, 1, 2))
+
 
 def _images(name: str, images: np.ndarray, labels: np.ndarray, source: str, zscore: bool = False):
     images = channel_zscore(images) if zscore else scale_images(images)

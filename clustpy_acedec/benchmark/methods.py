@@ -20,19 +20,6 @@ def summed_squared_error(x: torch.Tensor, x_rec: torch.Tensor) -> torch.Tensor:
     return (x - x_rec).pow(2).reshape(len(x), -1).sum(1).mean()
 
 
-def _network_input(data: BenchmarkDataset, network: str) -> np.ndarray:
-    """``data.X`` for a feedforward network; (n, C, H, W) contiguous images for a convolutional one."""
-    if network == "feedforward":
-        return data.X
-    if network != "convolutional":
-        raise ValueError(f"network must be 'feedforward' or 'convolutional', got {network!r}")
-    if data.image_shape is None:
-        raise ValueError(f"{data.name} has no image shape; it needs network='feedforward'")
-    height, width, *channels = data.image_shape
-    images = data.X.reshape(len(data.X), height, width, channels[0] if channels else 1)
-    return np.ascontiguousarray(images.transpose(0, 3, 1, 2))
-
-
 @dataclass
 class RunContext:
     """One data set and seed: the schedule, and the autoencoder all deep methods start from."""
@@ -94,7 +81,7 @@ class RunContext:
         """The data as the network takes them: the flat rows, or (n, C, H, W) images for the convolutional AE;
         converted once per data set, since the pretraining, the embedding and every deep method need them."""
         if self._network_input is None:
-            self._network_input = _network_input(data, self.network)
+            self._network_input = data.network_input(self.network)
         return self._network_input
 
     def fresh_autoencoder(self, data: BenchmarkDataset) -> torch.nn.Module:
