@@ -1,0 +1,734 @@
+"""
+Saving and loading fitted estimators without pickled Python objects.
+
+``torch.save`` of a whole estimator pickles it: ``torch.load(weights_only=False)`` of such a file runs whatever
+code the file names (a model file from someone else is a program), and any change of a class breaks every saved
+model. This module writes one file that holds only what ``torch.load(..., weights_only=True)`` accepts: a dict
+of strings, ints, lists and tensors. Everything that is not a tensor is described by JSON metadata inside it;
+classes are recorded by name and resolved against allowlists of classes this package and its dependencies
+define (never by importing a module path from the file), and the network is rebuilt from its class and
+constructor arguments and then given the saved weights.
+
+File layout (format "clustpy-acedec-model", version :data:`FORMAT_VERSION`)::
+
+    {"format": "clustpy-acedec-model",
+     "format_version": [major, minor],
+     "estimator_class": "ACeDeC" | "ENRC",
+     "metadata": "<JSON text, see below>",
+     "tensors": {name: torch.Tensor}}
+
+metadata::
+
+    package_version, torch_version   (optional) versions that wrote the file, for information only
+    params        {name: value}      the estimator's get_params(deep=False), encoded values (see _Encoder)
+    fitted        {name: value}      every public attribute ending in "_" (labels_, V_, base_, model_, ...)
+    networks      [network]          every torch network referenced by the above (the model's autoencoder first):
+                                     qualname, module, builtin (bool), kwargs (encoded constructor arguments or
+                                     null), fitted (optional), training_modules (optional), state (tensor prefix)
+    model         {network, parametrization, normalization, objectives: [...], training_modules (optional)}
+
+Versioning: a reader of major version M reads every file of major M. A file of an older minor version lacks
+some optional fields and gets their defaults; a newer minor version only adds optional fields, which are
+ignored. A file of a newer major version is refused with a ValueError.
+"""
+
+import copy
+import dataclasses
+import enum
+import inspect
+import json
+import os
+import pickle
+import tempfile
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import torch
+
+#: The marker of files written by :func:`save_estimator`.
+FORMAT_NAME = "clustpy-acedec-model"
+
+#: (major, minor) of the layout written here. Bump the minor version for added optional fields, the major
+#: version for anything an older reader would misread.
+FORMAT_VERSION = (1, 0)
+
+#: numpy dtypes that travel as tensors of the same dtype (torch has no tensor of object or string dtype).
+_NUMPY_DTYPES = ("bool", "int8", "int16", "int32", "int64", "uint8", "float16", "float32", "float64",
+                 "complex64", "complex128")
+
+
+class _Unrepresentable(Exception):
+    """A value that cannot be stored without pickling, or a stored name that does not resolve here."""
+
+    def __init__(self, description: str):
+        super().__init__(description)
+        self.description = description
+
+
+# ------------------------------------------------------------------------------------------------- allowlists
+
+def _canonical_name(obj) -> str:
+    """``module.qualname`` of a class or function: the name under which it is recorded."""
+    return f"{obj.__module__}.{obj.__qualname__}"
+
+
+def _builtin_networks() -> dict:
+    """The network classes rebuilt without help, by canonical name, with their constructor-argument recovery."""
+    from clustpy.deep.neural_networks import ConvolutionalAutoencoder, FeedforwardAutoencoder
+    from clustpy_acedec.networks import SmallConvAutoencoder
+    return {_canonical_name(FeedforwardAutoencoder): (FeedforwardAutoencoder, _feedforward_kwargs),
+            _canonical_name(ConvolutionalAutoencoder): (ConvolutionalAutoencoder, _convolutional_kwargs),
+            _canonical_name(SmallConvAutoencoder): (SmallConvAutoencoder, _small_conv_kwargs)}
+
+
+def _allowed_references() -> dict:
+    """
+    Classes and functions a file may name as parameter values: torch's optimisers, activations and losses, the
+    built-in networks, and every class or function that is a default value of a constructor of the estimators,
+    their supported bases or the pretraining schedule (e.g. sklearn's KMeans, clustpy's mean_squared_error).
+    """
+    from clustpy_acedec.acedec import ACeDeC
+    from clustpy_acedec.enrc import ENRC
+    from clustpy_acedec.objectives import _REGISTRY
+    from clustpy_acedec.pretraining import StackedDenoisingPretraining
+
+    candidates = []
+    for module in (torch.optim, torch.nn):
+        for name in dir(module):
+            obj = getattr(module, name)
+            if isinstance(obj, type) and (issubclass(obj, torch.optim.Optimizer) or
+                                          (issubclass(obj, torch.nn.Module) and obj.__module__ in (
+                                              "torch.nn.modules.activation", "torch.nn.modules.loss"))):
+                candidates.append(obj)
+    candidates += [cls for cls, _ in _builtin_networks().values()]
+    for owner in (ACeDeC, ENRC, *_REGISTRY):
+        candidates += [p.default for p in inspect.signature(owner.__init__).parameters.values()]
+    candidates += [f.default for f in dataclasses.fields(StackedDenoisingPretraining)]
+    return {_canonical_name(obj): obj for obj in candidates
+            if (inspect.isclass(obj) or inspect.isfunction(obj)) and obj is not inspect.Parameter.empty}
+
+
+def _allowed_estimators() -> dict:
+    """Estimator classes a file may name (ACeDeC's bases): those registered with register_base in this process."""
+    from clustpy_acedec.objectives import _REGISTRY
+    return {_canonical_name(cls): cls for cls in _REGISTRY}
+
+
+def _package_record_class(module: str, qualname: str) -> type | None:
+    """
+    A plain record class of this package named by a file: a dataclass or an enum defined in an already imported
+    ``clustpy_acedec`` module (e.g. the pretraining schedule, the fit history). Nothing is imported, and only
+    record types qualify: their construction assigns fields and runs no other code of the file's choosing.
+    """
+    import sys
+    if not (module == "clustpy_acedec" or module.startswith("clustpy_acedec.")) or module not in sys.modules:
+        return None
+    obj = sys.modules[module]
+    for part in qualname.split("."):
+        if not part.isidentifier():
+            return None
+        obj = getattr(obj, part, None)
+    if isinstance(obj, type) and (dataclasses.is_dataclass(obj) or issubclass(obj, enum.Enum)) \
+            and obj.__module__ == module:
+        return obj
+    return None
+
+
+# ------------------------------------------------------------------------------------------------- networks
+
+def _feedforward_kwargs(network) -> dict:
+    """FeedforwardAutoencoder keeps its arguments on its two FullyConnectedBlocks."""
+    encoder, decoder = network.encoder, network.decoder
+    return dict(layers=list(encoder.layers), batch_norm=encoder.batch_norm, dropout=encoder.dropout,
+                activation_fn=encoder.activation_fn, bias=encoder.bias, decoder_layers=list(decoder.layers),
+                decoder_output_fn=decoder.output_fn, work_on_copy=network.work_on_copy)
+
+
+def _convolutional_kwargs(network) -> dict:
+    """
+    ConvolutionalAutoencoder does not keep the names of its ResNets; a bottleneck block is what tells ResNet-50
+    from ResNet-18. Pretrained torchvision weights are never requested again (they would be downloaded): the
+    saved state replaces them anyway.
+    """
+    from clustpy.deep.neural_networks._resnet_ae_modules import DecoderBottleneck, EncoderBottleneck
+
+    def resnet(module, bottleneck):
+        return "resnet50" if any(isinstance(m, bottleneck) for m in module.modules()) else "resnet18"
+
+    fc_encoder, fc_decoder = network.fc_encoder, network.fc_decoder
+    return dict(input_height=network.input_height, fc_layers=list(fc_encoder.layers),
+                conv_encoder_name=resnet(network.conv_encoder, EncoderBottleneck),
+                conv_decoder_name=resnet(network.conv_decoder, DecoderBottleneck),
+                activation_fn=fc_encoder.activation_fn, fc_decoder_layers=list(fc_decoder.layers),
+                decoder_output_fn=fc_decoder.output_fn, work_on_copy=network.work_on_copy,
+                batch_norm=fc_encoder.batch_norm, dropout=fc_encoder.dropout, bias=fc_encoder.bias)
+
+
+def _small_conv_kwargs(network) -> dict:
+    return dict(image_shape=tuple(network.image_shape), embedding_size=network.encoder[-1].out_features,
+                channels=tuple(network.encoder[i][0].out_channels for i in range(3)),
+                work_on_copy=network.work_on_copy)
+
+
+def _tuple_kwargs(network, estimator) -> dict | None:
+    """
+    Constructor arguments of a network of a custom class that the estimator built from a ``(class, params)``
+    tuple (clustpy's convention), completed as ``clustpy.deep.get_neural_network`` completes them.
+    """
+    params = estimator.get_params(deep=False)
+    base = params.get("base")
+    if base is not None and hasattr(base, "get_params"):
+        params = base.get_params(deep=False)
+    spec = params.get("neural_network")
+    if not (isinstance(spec, tuple) and len(spec) == 2 and spec[0] is type(network) and isinstance(spec[1], dict)):
+        return None
+    kwargs = dict(spec[1])
+    if "layers" not in kwargs:
+        from clustpy.deep._train_utils import _get_default_layers
+        kwargs["layers"] = _get_default_layers(int(estimator.n_features_in_), int(estimator.V_.shape[0]))
+    kwargs.setdefault("random_state", None)
+    return kwargs
+
+
+def _state_signature(module: torch.nn.Module) -> dict:
+    return {name: tuple(t.shape) for name, t in module.state_dict().items()}
+
+
+def _construct(cls: type, kwargs: dict) -> torch.nn.Module:
+    """Build a network without touching torch's global random generator (saving must not change a later draw)."""
+    with torch.random.fork_rng(devices=[]):
+        return cls(**kwargs)
+
+
+def _verified_kwargs(network, kwargs: dict | None) -> dict | None:
+    """``kwargs`` if they rebuild ``network``'s architecture (same state names and shapes), otherwise None."""
+    if kwargs is None:
+        return None
+    try:
+        with torch.device("meta"):  # no memory, no initialisation: only the shapes are compared
+            rebuilt = _construct(type(network), kwargs)
+    except Exception:
+        try:
+            rebuilt = _construct(type(network), kwargs)
+        except Exception:
+            return None
+    return kwargs if _state_signature(rebuilt) == _state_signature(network) else None
+
+
+def _training_modules(module: torch.nn.Module) -> list:
+    """Names of the submodules in training mode (eval/train is not part of the state dict)."""
+    return [name for name, m in module.named_modules() if m.training]
+
+
+def _set_training_modules(module: torch.nn.Module, names: list) -> None:
+    names = set(names)
+    for name, m in module.named_modules():
+        m.training = name in names
+
+
+# ------------------------------------------------------------------------------------------------- encoding
+
+class _Encoder:
+    """
+    Turns values into JSON with tensors set aside. Plain JSON values stand for themselves; everything else is
+    an object with a "$" tag: tuple, dict, ndarray, tensor, scalar, device, random_state, ref (class or
+    function by name), object (allowlisted dataclass), estimator (by class name and get_params), network
+    (index into the network table), model, unrepresentable.
+    """
+
+    def __init__(self, estimator):
+        self.estimator = estimator
+        self.tensors = {}
+        self.networks = []
+        self._network_index = {}
+        self._n_values = 0
+
+    def _tensor(self, tensor: torch.Tensor) -> str:
+        name = f"values/{self._n_values}"
+        self._n_values += 1
+        self.tensors[name] = tensor.detach().cpu()
+        return name
+
+    def network(self, network: torch.nn.Module) -> int:
+        """Index of ``network`` in the table; each network (by identity) is stored once."""
+        if id(network) in self._network_index:
+            return self._network_index[id(network)]
+        index = len(self.networks)
+        self._network_index[id(network)] = index
+        builtin = _builtin_networks().get(_canonical_name(type(network)))
+        kwargs = builtin[1](network) if builtin is not None and type(network) is builtin[0] else \
+            _tuple_kwargs(network, self.estimator)
+        kwargs = _verified_kwargs(network, kwargs)
+        encoded_kwargs = None
+        if kwargs is not None:
+            try:
+                encoded_kwargs = self.encode(kwargs, strict=True)
+            except _Unrepresentable:
+                encoded_kwargs = None
+        prefix = f"networks/{index}/"
+        for name, tensor in network.state_dict().items():
+            self.tensors[prefix + name] = tensor.detach().cpu()
+        self.networks.append(dict(qualname=type(network).__qualname__, module=type(network).__module__,
+                                  builtin=builtin is not None and encoded_kwargs is not None, kwargs=encoded_kwargs,
+                                  fitted=bool(getattr(network, "fitted", False)),
+                                  training_modules=_training_modules(network), state=prefix))
+        return index
+
+    def encode(self, value, strict: bool = False):
+        """
+        The JSON form of ``value``. A value that cannot be represented becomes an "unrepresentable" entry, or
+        raises :class:`_Unrepresentable` with ``strict`` (and for class references outside the allowlist).
+        """
+        from sklearn.base import BaseEstimator
+
+        if isinstance(value, enum.Enum):  # first: an enum may also be a str or an int
+            record_class = type(value)
+            if _package_record_class(record_class.__module__, record_class.__qualname__) is not record_class:
+                return self._unrepresentable(value, strict)
+            return {"$": "enum", "module": record_class.__module__, "qualname": record_class.__qualname__,
+                    "value": self.encode(value.value, strict)}
+        if value is None or isinstance(value, (bool, int, float, str)):
+            return value
+        if isinstance(value, np.generic) and value.dtype.name in _NUMPY_DTYPES:
+            return {"$": "scalar", "dtype": value.dtype.name, "value": value.item()}
+        if isinstance(value, list):
+            return [self.encode(v, strict) for v in value]
+        if isinstance(value, tuple):
+            return {"$": "tuple", "items": [self.encode(v, strict) for v in value]}
+        if isinstance(value, dict):
+            return {"$": "dict", "items": [[self.encode(k, strict), self.encode(v, strict)] for k, v in value.items()]}
+        if isinstance(value, np.ndarray) and value.dtype.name in _NUMPY_DTYPES:
+            tensor = torch.from_numpy(np.ascontiguousarray(value))
+            return {"$": "ndarray", "dtype": value.dtype.name, "shape": list(value.shape), "tensor": self._tensor(tensor)}
+        if isinstance(value, torch.Tensor):
+            return {"$": "tensor", "tensor": self._tensor(value)}
+        if isinstance(value, torch.device):
+            return {"$": "device", "value": str(value)}
+        if isinstance(value, np.random.RandomState):
+            # The generator's state at saving time (after the fit drew from it), exactly.
+            kind, keys, pos, has_gauss, cached = value.get_state()
+            return {"$": "random_state", "kind": kind, "keys": self._tensor(torch.from_numpy(keys.astype(np.int64))),
+                    "pos": int(pos), "has_gauss": int(has_gauss), "cached_gaussian": float(cached)}
+        if inspect.isclass(value) or inspect.isfunction(value):
+            # Recorded by name; whether the name resolves is decided on loading, against the allowlist.
+            return {"$": "ref", "name": _canonical_name(value), "qualname": value.__qualname__}
+        from clustpy_acedec.model import SubspaceClusteringModel
+        if isinstance(value, SubspaceClusteringModel) and value is getattr(self.estimator, "model_", None):
+            return {"$": "model"}
+        if isinstance(value, torch.nn.Module) and hasattr(value, "encode") and hasattr(value, "decode"):
+            return {"$": "network", "index": self.network(value)}
+        record_class = type(value)
+        if _package_record_class(record_class.__module__, record_class.__qualname__) is record_class:
+            fields = {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
+            return {"$": "object", "module": record_class.__module__, "qualname": record_class.__qualname__,
+                    "fields": self.encode(fields, strict)}
+        if isinstance(value, BaseEstimator) and _canonical_name(type(value)) in _allowed_estimators():
+            return {"$": "estimator", "class": _canonical_name(type(value)),
+                    "params": {k: self.encode(v) for k, v in value.get_params(deep=False).items()}}
+        return self._unrepresentable(value, strict)
+
+    @staticmethod
+    def _unrepresentable(value, strict: bool) -> dict:
+        description = f"a {type(value).__module__}.{type(value).__qualname__}"
+        if strict:
+            raise _Unrepresentable(description)
+        return {"$": "unrepresentable", "type": description}
+
+
+class _Decoder:
+    """The inverse of :class:`_Encoder`; names resolve against the allowlists only."""
+
+    def __init__(self, metadata: dict, tensors: dict, network_option):
+        self.metadata = metadata
+        self.tensors = tensors
+        self.network_option = network_option
+        self.references = _allowed_references()
+        if isinstance(network_option, type):
+            # The user's own network class resolves where the file names it (e.g. a (class, params) tuple).
+            self.custom_class = network_option
+        else:
+            self.custom_class = None
+        self.notes = []
+        self._networks = {}
+        self.model = None
+
+    def tensor(self, name: str) -> torch.Tensor:
+        if name not in self.tensors:
+            raise ValueError(f"the file lacks the tensor {name!r}")
+        return self.tensors[name]
+
+    def decode(self, value):
+        if value is None or isinstance(value, (bool, int, float, str)):
+            return value
+        if isinstance(value, list):
+            return [self.decode(v) for v in value]
+        if not isinstance(value, dict) or "$" not in value:
+            raise ValueError(f"unexpected value {value!r} in the metadata")
+        tag = value["$"]
+        if tag == "tuple":
+            return tuple(self.decode(v) for v in value["items"])
+        if tag == "dict":
+            return {self.decode(k): self.decode(v) for k, v in value["items"]}
+        if tag == "scalar":
+            return np.dtype(_checked_dtype(value["dtype"])).type(value["value"])
+        if tag == "ndarray":
+            array = self.tensor(value["tensor"]).numpy().astype(_checked_dtype(value["dtype"]), copy=True)
+            return array.reshape(value["shape"])
+        if tag == "tensor":
+            return self.tensor(value["tensor"]).clone()
+        if tag == "device":
+            return torch.device(value["value"])
+        if tag == "random_state":
+            state = np.random.RandomState()
+            keys = self.tensor(value["keys"]).numpy().astype(np.uint32)
+            state.set_state((value["kind"], keys, value["pos"], value["has_gauss"], value["cached_gaussian"]))
+            return state
+        if tag == "ref":
+            if value["name"] in self.references:
+                return self.references[value["name"]]
+            if self.custom_class is not None and self.custom_class.__qualname__ == value.get("qualname"):
+                return self.custom_class
+            raise _Unrepresentable(f"{value['name']}, not a class this version knows")
+        if tag in ("object", "enum"):
+            cls = _package_record_class(value["module"], value["qualname"])
+            if cls is None:
+                raise _Unrepresentable(f"a {value['module']}.{value['qualname']}, not a record class this version knows")
+            if tag == "enum":
+                return cls(self.decode(value["value"]))
+            fields = self.decode(value["fields"])
+            init = {f.name for f in dataclasses.fields(cls) if f.init}
+            record = cls(**{k: v for k, v in fields.items() if k in init})
+            for k, v in fields.items():  # fields outside __init__ are set afterwards
+                if k not in init:
+                    setattr(record, k, v)
+            return record
+        if tag == "estimator":
+            cls = _allowed_estimators().get(value["class"])
+            if cls is None:
+                raise _Unrepresentable(f"a {value['class']}, not a registered base (see register_base)")
+            return self.estimator(cls, value["params"])
+        if tag == "network":
+            try:
+                return self.network(value["index"])
+            except ValueError as error:
+                raise _Unrepresentable(str(error)) from None
+        if tag == "model":
+            if self.model is None:
+                raise ValueError("the model is referenced before it is built")
+            return self.model
+        if tag == "unrepresentable":
+            raise _Unrepresentable(value["type"])
+        raise ValueError(f"unknown value tag {tag!r} in the metadata")
+
+    def estimator(self, cls: type, params: dict):
+        """``cls(**params)``; parameters that cannot be rebuilt keep the constructor's default (noted)."""
+        accepted = inspect.signature(cls.__init__).parameters
+        kwargs = {}
+        for name, encoded in params.items():
+            if name not in accepted:
+                self.notes.append(f"{cls.__name__} has no parameter {name!r} in this version; it was dropped")
+                continue
+            try:
+                kwargs[name] = self.decode(encoded)
+            except _Unrepresentable as error:
+                self.notes.append(f"{cls.__name__}.{name} ({error.description}) was not stored; it has its default")
+        return cls(**kwargs)
+
+    def network(self, index: int) -> torch.nn.Module:
+        """The network of the table entry ``index``, built once, with its saved weights."""
+        if index in self._networks:
+            return self._networks[index]
+        spec = self.metadata["networks"][index]
+        qualname = spec["qualname"]
+        builtin = _builtin_networks().get(f"{spec['module']}.{qualname}") if spec.get("builtin") else None
+        kwargs = None
+        if spec.get("kwargs") is not None:
+            try:
+                kwargs = self.decode(spec["kwargs"])
+            except _Unrepresentable:  # e.g. a custom activation class: only network= can rebuild it
+                kwargs = None
+        if builtin is not None and kwargs is not None:
+            network = _construct(builtin[0], kwargs)
+        else:
+            network = self._custom_network(spec, kwargs)
+        prefix = spec["state"]
+        state = {name[len(prefix):]: tensor for name, tensor in self.tensors.items() if name.startswith(prefix)}
+        try:
+            network.load_state_dict(state, strict=True)
+        except RuntimeError as error:
+            raise ValueError(f"the network does not fit the saved weights of the {qualname}: {error}") from None
+        network.fitted = bool(spec.get("fitted", True))
+        _set_training_modules(network, spec.get("training_modules", []))  # default: eval mode, as after a fit
+        self._networks[index] = network
+        return network
+
+    def _custom_network(self, spec: dict, kwargs: dict | None) -> torch.nn.Module:
+        qualname = f"{spec['module']}.{spec['qualname']}"
+        option = self.network_option
+        if option is None:
+            raise ValueError(f"the saved network is a {qualname}, which is not a network clustpy-acedec rebuilds by "
+                             "itself (FeedforwardAutoencoder, ConvolutionalAutoencoder, SmallConvAutoencoder); pass "
+                             "network= to load: the class, a factory that returns an untrained instance, or an "
+                             "instance")
+        if isinstance(option, torch.nn.Module):
+            network = copy.deepcopy(option)
+        elif isinstance(option, type):
+            if kwargs is None:
+                raise ValueError(f"the file records no constructor arguments of its {qualname} (it was passed as an "
+                                 "instance); pass a factory instead, e.g. network=lambda: "
+                                 f"{spec['qualname']}(...)")
+            network = _construct(option, kwargs)
+        else:
+            with torch.random.fork_rng(devices=[]):
+                network = option()
+        if not isinstance(network, torch.nn.Module):
+            raise ValueError(f"network= returned a {type(network).__name__}, not a torch.nn.Module")
+        if type(network).__qualname__ != spec["qualname"]:
+            raise ValueError(f"network= gave a {type(network).__qualname__}, but the file holds the weights of a "
+                             f"{qualname}")
+        return network
+
+
+def _checked_dtype(name: str) -> str:
+    if name not in _NUMPY_DTYPES:
+        raise ValueError(f"unsupported dtype {name!r} in the metadata")
+    return name
+
+
+# ------------------------------------------------------------------------------------------------- the model
+
+def _model_spec(model, encoder: _Encoder) -> dict:
+    """Constructor arguments of the model's parts; their tensors go into the state dict."""
+    from clustpy_acedec.centers import MiniBatchCenters
+    from clustpy_acedec.model import SubspaceClusteringModel
+    from clustpy_acedec.objectives import HardCentroidObjective, SharedMeanObjective, StudentTObjective
+    from clustpy_acedec.subspace import SubspaceLayer
+
+    if type(model) is not SubspaceClusteringModel or type(model.layer) is not SubspaceLayer:
+        raise ValueError(f"cannot save a model of type {type(model).__name__} with a {type(model.layer).__name__}: "
+                         "only clustpy-acedec's SubspaceClusteringModel and SubspaceLayer are supported")
+    objectives = []
+    for objective in model.objectives:
+        kind = type(objective)
+        if kind is HardCentroidObjective and type(objective.centers) is MiniBatchCenters:
+            centers = objective.centers
+            objectives.append(dict(type="hard_centroid", spaces=list(centers.spaces), n_clusters=list(centers.n_clusters),
+                                   discount=float(centers.discount), lloyd_steps=int(centers.lloyd_steps)))
+        elif kind is StudentTObjective:
+            objectives.append(dict(type="student_t", space=int(objective.spaces[0]), alpha=float(objective.alpha)))
+        elif kind is SharedMeanObjective:
+            objectives.append(dict(type="shared_mean", space=int(objective.spaces[0]), scale=float(objective.scale)))
+        else:
+            # A registered custom objective holds state and behaviour this module cannot describe.
+            raise ValueError(f"cannot save a model with the objective {kind.__module__}.{kind.__qualname__}: only "
+                             "HardCentroidObjective, StudentTObjective and SharedMeanObjective can be saved")
+    network_index = encoder.network(model.autoencoder)
+    for name, tensor in model.state_dict().items():
+        if not name.startswith("autoencoder."):
+            encoder.tensors["model/" + name] = tensor.detach().cpu()
+    return dict(network=network_index, parametrization=model.layer.parametrization,
+                normalization=model.normalization, objectives=objectives,
+                training_modules=_training_modules(model))
+
+
+def _build_model(spec: dict, decoder: _Decoder):
+    from clustpy_acedec.centers import MiniBatchCenters
+    from clustpy_acedec.model import SubspaceClusteringModel
+    from clustpy_acedec.objectives import HardCentroidObjective, SharedMeanObjective, StudentTObjective
+    from clustpy_acedec.subspace import SubspaceLayer
+
+    state = {name[len("model/"):]: t for name, t in decoder.tensors.items() if name.startswith("model/")}
+    autoencoder = decoder.network(spec["network"])
+    layer = SubspaceLayer(decoder.tensor("model/layer.V"), decoder.tensor("model/layer.beta_logits"),
+                          parametrization=spec["parametrization"])
+    objectives = []
+    for i, entry in enumerate(spec["objectives"]):
+        prefix = f"model/objectives.{i}."
+        if entry["type"] == "hard_centroid":
+            stacked, initial = decoder.tensor(prefix + "centers.centers"), decoder.tensor(prefix + "centers.initial_counts")
+            starts = np.cumsum([0] + entry["n_clusters"][:-1]).tolist()
+            centers = list(stacked.split(entry["n_clusters"]))
+            objectives.append(HardCentroidObjective(MiniBatchCenters(
+                centers, entry["spaces"], [float(initial[s]) for s in starts], discount=entry.get("discount", 0.5),
+                lloyd_steps=entry.get("lloyd_steps", 10))))
+        elif entry["type"] == "student_t":
+            objectives.append(StudentTObjective(decoder.tensor(prefix + "centers"), space=entry["space"],
+                                                alpha=entry.get("alpha", 1.0)))
+        elif entry["type"] == "shared_mean":
+            objectives.append(SharedMeanObjective(decoder.tensor(prefix + "mean"), space=entry["space"],
+                                                  scale=entry.get("scale", 1.0)))
+        else:
+            raise ValueError(f"unknown objective type {entry['type']!r}")
+    model = SubspaceClusteringModel(autoencoder, layer, objectives, spec["normalization"])
+    full_state = dict(state, **{f"autoencoder.{k}": v for k, v in autoencoder.state_dict().items()})
+    try:
+        model.load_state_dict(full_state, strict=True)
+    except RuntimeError as error:
+        raise ValueError(f"the saved model state does not fit its description: {error}") from None
+    # Default for files without the field: eval mode everywhere, as the estimators leave the model after fit.
+    _set_training_modules(model, spec.get("training_modules", []))
+    return model
+
+
+# ------------------------------------------------------------------------------------------------- public seams
+
+def save_estimator(estimator, path: "str | os.PathLike") -> None:
+    """
+    Save a fitted ACeDeC or ENRC as parameters and tensors only (no pickled Python objects).
+
+    Parameters that cannot be written without pickling are recorded by type and get their default on loading
+    (with a warning): e.g. a lambda, an object of an unknown class. Classes are recorded by name (a class
+    outside :func:`load_estimator`'s allowlist also loads as the default). A network instance passed as a
+    parameter is stored with its weights; a ``np.random.RandomState`` with its state at saving time.
+
+    Parameters
+    ----------
+    estimator : ACeDeC | ENRC
+        the fitted estimator
+    path : str | os.PathLike
+        target file; written to a temporary file first and renamed, so a failed save leaves no partial file
+
+    Raises
+    ------
+    sklearn.exceptions.NotFittedError
+        if the estimator is not fitted
+    ValueError
+        if the model holds a part that cannot be described (a custom objective registered with a callable), or
+        a fitted attribute of a type that cannot be stored
+    """
+    from sklearn.utils.validation import check_is_fitted
+    from clustpy_acedec import __version__
+
+    check_is_fitted(estimator, "model_")
+    encoder = _Encoder(estimator)
+    model_spec = _model_spec(estimator.model_, encoder)  # first: the model's network gets index 0
+    fitted = {}
+    for name, value in vars(estimator).items():
+        if name.endswith("_") and not name.startswith("_"):
+            try:
+                fitted[name] = encoder.encode(value, strict=True)
+            except _Unrepresentable as error:
+                raise ValueError(f"cannot save the fitted attribute {name} ({error.description})") from None
+    params = {name: encoder.encode(value) for name, value in estimator.get_params(deep=False).items()}
+    metadata = dict(package_version=__version__, torch_version=torch.__version__, params=params, fitted=fitted,
+                    networks=encoder.networks, model=model_spec)
+    content = {"format": FORMAT_NAME, "format_version": list(FORMAT_VERSION),
+               "estimator_class": type(estimator).__name__, "metadata": json.dumps(metadata),
+               "tensors": encoder.tensors}
+    if not isinstance(path, (str, os.PathLike)):
+        torch.save(content, path)  # a file object: the caller owns it
+        return
+    path = Path(path)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(handle)
+    try:
+        torch.save(content, temporary)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def load_estimator(cls: type, path: "str | os.PathLike", device=None,
+                   network: "type | Callable | torch.nn.Module | None" = None):
+    """
+    Load an estimator saved with :func:`save_estimator`, reading the file with ``torch.load(weights_only=True)``:
+    no code named by the file runs.
+
+    Parameters
+    ----------
+    cls : type
+        the estimator class the file must hold (ACeDeC or ENRC)
+    path : str | os.PathLike
+        the file
+    device : torch.device | str | int | None
+        where to put the model; None: CUDA when available, else the CPU
+        (:func:`clustpy_acedec._validation.resolve_device`)
+    network : type | Callable | torch.nn.Module | None
+        how to rebuild a network whose class is not one of those clustpy-acedec rebuilds by itself (clustpy's
+        FeedforwardAutoencoder and ConvolutionalAutoencoder, clustpy_acedec.networks.SmallConvAutoencoder);
+        ignored for those. Either the class (called with the constructor arguments the file records; they are
+        recorded when the network was given to the estimator as clustpy's ``(class, params)`` tuple), or a
+        factory called without arguments, or an instance (copied). The result must be of the class the file
+        names; it gets the saved weights. (default: None)
+
+    Returns
+    -------
+    estimator
+        the fitted estimator; its predictions equal those of the saved one
+
+    Raises
+    ------
+    ValueError
+        if the file is not a clustpy-acedec model file, is truncated or damaged, carries pickled Python objects,
+        has a newer major format version, holds another estimator class, or its network needs ``network=``
+
+    Warns
+    -----
+    UserWarning
+        when parameters could not be stored or rebuilt and have their defaults
+    """
+    from clustpy_acedec._validation import resolve_device
+
+    if network is not None and not (isinstance(network, torch.nn.Module) or callable(network)):
+        raise TypeError(f"network must be a class, a callable or a torch.nn.Module, got {type(network).__name__}")
+    target = resolve_device(device)
+    content = _read(path)
+    recorded_class = content.get("estimator_class")
+    if recorded_class != cls.__name__:
+        raise ValueError(f"{path} holds a fitted {recorded_class}, not a {cls.__name__}: use {recorded_class}.load")
+    try:
+        metadata = json.loads(content["metadata"])
+        decoder = _Decoder(metadata, content["tensors"], network)
+        decoder.model = _build_model(metadata["model"], decoder)
+        estimator = decoder.estimator(cls, metadata["params"])
+        for name, encoded in metadata["fitted"].items():
+            try:
+                setattr(estimator, name, decoder.decode(encoded))
+            except _Unrepresentable as error:
+                raise ValueError(f"cannot rebuild the fitted attribute {name}: {error.description}") from None
+    except (KeyError, IndexError, TypeError, json.JSONDecodeError) as error:
+        raise ValueError(f"{path} is damaged: its description is incomplete or malformed "
+                         f"({type(error).__name__}: {error})") from None
+    estimator.model_ = decoder.model.to(target)
+    estimator.neural_network_trained_ = estimator.model_.autoencoder
+    if decoder.notes:
+        warnings.warn(f"{path}: " + "; ".join(dict.fromkeys(decoder.notes)), UserWarning, stacklevel=3)
+    return estimator
+
+
+def _read(path) -> dict:
+    """The file's top-level dict, read with weights_only=True; every way of failing is a ValueError."""
+    try:
+        content = torch.load(path, map_location="cpu", weights_only=True)
+    except FileNotFoundError:
+        raise
+    except pickle.UnpicklingError as error:
+        message = str(error)
+        if "Weights only load failed" in message:
+            first = next((line for line in message.splitlines() if "Unsupported" in line), message.splitlines()[0])
+            first = first.split(" Please use")[0]  # torch's advice to allowlist the global is not for this file
+            raise ValueError(f"{path} carries pickled Python objects, not only tensors and plain values; refused "
+                             f"without running them (files of the earlier pickle-based format of clustpy-acedec "
+                             f"cannot be read safely: refit and save again). {first.strip()}") from None
+        raise ValueError(f"{path} is truncated or damaged: {message}") from None
+    except Exception as error:
+        raise ValueError(f"{path} is truncated, damaged or not a file written by torch.save "
+                         f"({type(error).__name__}: {error})") from None
+    if not isinstance(content, dict) or content.get("format") != FORMAT_NAME:
+        raise ValueError(f"{path} is not a clustpy-acedec model file (no {FORMAT_NAME!r} marker)")
+    version = content.get("format_version")
+    if not (isinstance(version, (list, tuple)) and len(version) == 2 and all(isinstance(v, int) for v in version)):
+        raise ValueError(f"{path} is damaged: format_version {version!r} is not [major, minor]")
+    major, minor = version
+    if major > FORMAT_VERSION[0]:
+        raise ValueError(f"{path} has format version {major}.{minor}, newer than this clustpy-acedec reads "
+                         f"({FORMAT_VERSION[0]}.x): upgrade clustpy-acedec to load it")
+    if major < FORMAT_VERSION[0]:
+        raise ValueError(f"{path} has format version {major}.{minor}, which this clustpy-acedec no longer reads "
+                         f"({FORMAT_VERSION[0]}.x)")
+    if not isinstance(content.get("metadata"), str) or not isinstance(content.get("tensors"), dict):
+        raise ValueError(f"{path} is damaged: it lacks its metadata or tensors")
+    return content
