@@ -234,7 +234,8 @@ class _Encoder:
     """
     Turns values into JSON with tensors set aside. Plain JSON values stand for themselves; everything else is
     an object with a "$" tag: tuple, dict, ndarray, tensor, scalar, device, random_state, ref (class or
-    function by name), object (allowlisted dataclass), estimator (by class name and get_params), network
+    function by name), object / enum (a dataclass or enum of this package, e.g. the
+    pretraining schedule, the fit history), estimator (by class name and get_params), network
     (index into the network table), model, unrepresentable.
     """
 

@@ -131,6 +131,22 @@ def test_enrc_round_trip(enrc, data, tmp_path):
     assert loaded.get_params()["optimizer_class"] is torch.optim.AdamW
 
 
+def test_enrc_with_the_small_convolutional_network_round_trips(data, tmp_path):
+    from clustpy_acedec.networks import SmallConvAutoencoder
+    images = np.random.default_rng(0).random((60, 1, 8, 8), dtype=np.float32)
+    network = SmallConvAutoencoder((1, 8, 8), embedding_size=4, channels=(2, 3, 4), random_state=0)
+    enrc = ENRC(n_clusters=[2, 2], neural_network=network, pretrain_epochs=1, clustering_epochs=1, batch_size=32,
+                embedding_size=4, init_rounds=1, init_iterations=4, device="cpu", random_state=0,
+                verbose=False).fit(images)
+    path = tmp_path / "conv.pt"
+    save_estimator(enrc, path)
+    loaded = load_estimator(ENRC, path, device="cpu")
+    np.testing.assert_array_equal(loaded.predict(images), enrc.predict(images))
+    np.testing.assert_array_equal(loaded.transform(images), enrc.transform(images))
+    _assert_round_trip(enrc, loaded)  # includes the network passed as parameter, with its own weights
+    assert loaded.model_.autoencoder.image_shape == (1, 8, 8)
+
+
 def test_the_file_holds_only_tensors_and_plain_values(enrc, tmp_path):
     path = tmp_path / "enrc.pt"
     save_estimator(enrc, path)
