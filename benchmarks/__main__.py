@@ -2,6 +2,6 @@
 
 import sys
 
-from clustpy_acedec.benchmark.cli import main
+from clustpy_acedec_bench.cli import main
 
 sys.exit(main())

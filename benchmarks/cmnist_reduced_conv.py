@@ -25,7 +25,7 @@ VARIANTS = {"ENRC": {}, "ENRC (Nr-Kmeans start, points)": dict(init="nrkmeans", 
 def main(argv=None) -> None:
     from clustpy.alternative import NrKmeans
     from clustpy_acedec import ENRC
-    from clustpy_acedec.benchmark.datasets import load_dataset
+    from clustpy_acedec_bench.datasets import load_dataset
     from clustpy_acedec.execution import Execution
     from clustpy_acedec.metrics import average_variation_of_information, best_match_nmi
     from clustpy_acedec.networks import SmallConvAutoencoder

@@ -2,7 +2,7 @@
 
 import sys
 
-from clustpy_acedec.benchmark.cli import main
+from clustpy_acedec_bench.cli import main
 
 if __name__ == "__main__":
     sys.exit(main(["--speed", *sys.argv[1:]]))

@@ -13,9 +13,9 @@ from sklearn.exceptions import NotFittedError
 from sklearn.metrics import normalized_mutual_info_score
 
 from clustpy_acedec import ACeDeC, objectives
-from clustpy_acedec.data import make_synth
 from clustpy_acedec.objectives import HardCentroidObjective, SharedMeanObjective, StudentTObjective
 from clustpy_acedec.subspace import hardened_dims
+from clustpy_acedec_bench.data import make_synth
 
 N_SAMPLES = 300
 

@@ -7,12 +7,12 @@ import numpy as np
 import pytest
 import torch
 
-from clustpy_acedec.benchmark import paper_values
-from clustpy_acedec.benchmark.cli import main, select_plans
-from clustpy_acedec.benchmark.datasets import BenchmarkDataset, load_dataset
-from clustpy_acedec.benchmark.report import aggregate, write_report
-from clustpy_acedec.benchmark.runner import DatasetPlan, run_plan, score
-from clustpy_acedec.data import default_data_dir
+from clustpy_acedec_bench import paper_values
+from clustpy_acedec_bench.cli import main, select_plans
+from clustpy_acedec_bench.data import default_data_dir
+from clustpy_acedec_bench.datasets import BenchmarkDataset, load_dataset
+from clustpy_acedec_bench.report import aggregate, write_report
+from clustpy_acedec_bench.runner import DatasetPlan, run_plan, score
 
 
 def _record(dataset, method, seed, nmi, vi=None, dims=None):
@@ -107,10 +107,10 @@ def test_schedule_overrides_apply_to_every_selected_plan():
 
 
 def test_schedule_options_reach_the_plans(tmp_path, monkeypatch):
-    import clustpy_acedec.benchmark.runner as runner
+    import clustpy_acedec_bench.runner as runner
     seen = []
     monkeypatch.setattr(runner, "run_plan", lambda plans, *args, **kwargs: seen.extend(plans) or [])
-    monkeypatch.setattr("clustpy_acedec.benchmark.report.write_report", lambda *args: tmp_path / "report.md")
+    monkeypatch.setattr("clustpy_acedec_bench.report.write_report", lambda *args: tmp_path / "report.md")
     assert main(["--paper", "--datasets", "USPS", "--methods", "k-means", "--max-samples", "500",
                  "--clustering-epochs", "7", "--device", "cpu", "--quiet", "--output", str(tmp_path)]) == 0
     assert [(p.max_samples, p.clustering_epochs, p.pretrain_epochs) for p in seen] == [(500, 7, 100)]
@@ -128,7 +128,7 @@ def test_gtsrb_carries_the_sign_and_the_colour_labeling():
 
 
 def test_histogram_equalisation_spreads_grey_values():
-    from clustpy_acedec.data import equalize_histogram, grey_resized
+    from clustpy_acedec_bench.data import equalize_histogram, grey_resized
     rng = np.random.default_rng(0)
     dull = rng.integers(100, 130, size=(3, 8, 8)).astype(np.uint8)
     equalized = equalize_histogram(dull)
@@ -181,7 +181,7 @@ def test_quick_profile_writes_the_report_and_keeps_its_floors(tmp_path):
 
 
 def test_speed_comparison_reports_phases_ratios_and_quality(tmp_path, monkeypatch):
-    from clustpy_acedec.benchmark import speed
+    from clustpy_acedec_bench import speed
     monkeypatch.setitem(speed.TASKS, "tiny", speed.SpeedTask("SYNTH-25", "ACeDeC", 1, 1, 64, 4, max_samples=300,
                                                              init_iterations=20))
     assert main(["--speed", "tiny", "--seeds", "0", "--device", "cpu", "--quiet", "--output", str(tmp_path),
@@ -208,7 +208,7 @@ def test_speed_comparison_reports_phases_ratios_and_quality(tmp_path, monkeypatc
 
 def test_speed_against_clustpys_dcn_times_its_phases(tmp_path, monkeypatch):
     """baseline="DCN": clustpy's DCN (which, unlike its ACeDeC, runs on CUDA) with its phases timed from inside."""
-    from clustpy_acedec.benchmark import speed
+    from clustpy_acedec_bench import speed
     monkeypatch.setitem(speed.TASKS, "tiny-dcn", speed.SpeedTask("SYNTH-25", "ACeDeC", 1, 2, 64, 4, max_samples=300,
                                                                  init_iterations=20, baseline="DCN"))
     assert main(["--speed", "tiny-dcn", "--seeds", "0", "--device", "cpu", "--quiet", "--output", str(tmp_path)]) == 0
@@ -222,8 +222,8 @@ def test_speed_against_clustpys_dcn_times_its_phases(tmp_path, monkeypatch):
 def test_warm_up_runs_every_runner_once_on_a_small_random_subset():
     import numpy as np
     import torch
-    from clustpy_acedec.benchmark.datasets import BenchmarkDataset
-    from clustpy_acedec.benchmark.speed import SpeedTask, _warm_up
+    from clustpy_acedec_bench.datasets import BenchmarkDataset
+    from clustpy_acedec_bench.speed import SpeedTask, _warm_up
     calls = []
     data = BenchmarkDataset("toy", np.arange(2000, dtype=np.float32)[:, None], np.arange(2000)[:, None] % 10)
     task = SpeedTask("toy", "ACeDeC", 100, 150, 64, 4)
@@ -238,7 +238,7 @@ def test_warm_up_runs_every_runner_once_on_a_small_random_subset():
 
 def test_call_timer_keeps_outermost_calls_only():
     """clustpy's enrc_init(init="auto") calls itself; the inner call must not count as a second call."""
-    from clustpy_acedec.benchmark.speed import _CallTimer
+    from clustpy_acedec_bench.speed import _CallTimer
 
     def init(depth):
         return timer(depth - 1) if depth else "done"
@@ -250,7 +250,7 @@ def test_call_timer_keeps_outermost_calls_only():
 
 def test_speed_table_reads_rows_without_clustpys_phase_split():
     """speed.jsonl files written before clustpy's initialisation was timed apart still give a table."""
-    from clustpy_acedec.benchmark.speed import speed_table
+    from clustpy_acedec_bench.speed import speed_table
     old = [{"implementation": "clustpy-acedec", "seed": 0, "pretraining": 2.0, "initialization": 1.0,
             "clustering": 3.0, "prediction": 0.5, "nmi": [0.5]},
            {"implementation": "clustpy 0.0.3", "seed": 0, "pretraining": 4.0, "initialization + clustering": 8.0,
@@ -263,7 +263,7 @@ def test_speed_table_reads_rows_without_clustpys_phase_split():
 
 
 def test_figures_from_records(tmp_path):
-    from clustpy_acedec.benchmark.figures import learning_rate_figure, mean_and_interval, noise_sweep_figure
+    from clustpy_acedec_bench.figures import learning_rate_figure, mean_and_interval, noise_sweep_figure
     mean, half = mean_and_interval([0.5, 0.7])
     assert mean == pytest.approx(0.6) and half == pytest.approx(12.706 * 0.1414 / 1.4142, rel=1e-3)
     assert mean_and_interval([0.4]) == (0.4, 0.0)
@@ -275,8 +275,8 @@ def test_figures_from_records(tmp_path):
 
 
 def test_every_profile_lists_each_data_set_once_and_known_methods():
-    from clustpy_acedec.benchmark.methods import METHODS
-    from clustpy_acedec.benchmark.profiles import PROFILES
+    from clustpy_acedec_bench.methods import METHODS
+    from clustpy_acedec_bench.profiles import PROFILES
     for name in PROFILES:
         plans = select_plans(name)
         assert len({p.name for p in plans}) == len(plans)
@@ -287,7 +287,7 @@ def test_every_profile_lists_each_data_set_once_and_known_methods():
 
 def test_quiet_silences_every_progress_bar_only_while_it_runs():
     import tqdm
-    from clustpy_acedec.benchmark.cli import _progress_bars
+    from clustpy_acedec_bench.cli import _progress_bars
     original = tqdm.tqdm.__dict__["__init__"]
     with _progress_bars(enabled=False):
         assert tqdm.tqdm(range(3)).disable  # also the bars clustpy's baselines create
@@ -298,7 +298,7 @@ def test_quiet_silences_every_progress_bar_only_while_it_runs():
 
 def test_enrc_variants_hand_their_options_to_the_estimator(monkeypatch):
     import clustpy_acedec
-    from clustpy_acedec.benchmark.methods import ENRC_VARIANTS, METHODS, RunContext
+    from clustpy_acedec_bench.methods import ENRC_VARIANTS, METHODS, RunContext
     seen = {}
 
     class FakeENRC:
@@ -322,7 +322,7 @@ def test_enrc_variants_hand_their_options_to_the_estimator(monkeypatch):
 
 
 def test_convolutional_plans_train_the_conv_autoencoder_on_images():
-    from clustpy_acedec.benchmark.methods import METHODS, RunContext
+    from clustpy_acedec_bench.methods import METHODS, RunContext
     from clustpy_acedec.networks import SmallConvAutoencoder
     rng = np.random.default_rng(0)
     images = rng.random((48, 8, 8, 3), dtype=np.float32)
@@ -344,12 +344,13 @@ def test_convolutional_plans_train_the_conv_autoencoder_on_images():
 
 @pytest.mark.parametrize("lam", [0.1, 1.0, 10.0])
 def test_dcn_lambda_is_the_dcn_papers_weight_in_clustpys_loss(lam, monkeypatch):
-    """The benchmark's DCN (λ) hands clustpy clustering_loss_weight = λ and the summed reconstruction error;
-    clustpy's DCN loss of a batch is then L_rec (summed over features) + λ/2 · L_clust (DCN paper, Eq. 5)."""
+    """The benchmark's DCN (λ) hands clustpy clustering_loss_weight = λ and the core's L_rec (summed over
+    features); clustpy's DCN loss of a batch is then L_rec + λ/2 · L_clust (DCN paper, Eq. 5)."""
     from clustpy.deep import dcn as clustpy_dcn
     from clustpy.deep.neural_networks import FeedforwardAutoencoder
-    from clustpy_acedec.benchmark import methods
-    from clustpy_acedec.benchmark.methods import RunContext
+    from clustpy_acedec.losses import reconstruction_loss
+    from clustpy_acedec_bench import methods
+    from clustpy_acedec_bench.methods import RunContext
 
     captured = {}
 
@@ -368,7 +369,7 @@ def test_dcn_lambda_is_the_dcn_papers_weight_in_clustpys_loss(lam, monkeypatch):
                          pretraining="end_to_end")
     methods.dcn(data, context, lam)
     assert captured["clustering_loss_weight"] == lam and captured["ssl_loss_weight"] == 1.0
-    assert captured["ssl_loss_fn"] is methods.summed_squared_error
+    assert captured["ssl_loss_fn"] is reconstruction_loss
 
     torch.manual_seed(0)
     x = torch.randn(8, 6)
@@ -376,7 +377,7 @@ def test_dcn_lambda_is_the_dcn_papers_weight_in_clustpys_loss(lam, monkeypatch):
     centers = np.random.default_rng(0).normal(size=(2, 3)).astype(np.float32)
     labels = np.array([0, 1] * 4)
     module = clustpy_dcn._DCN_Module(labels, centers)
-    loss = module._loss([torch.arange(8), x], autoencoder, methods.summed_squared_error, 1.0, lam, torch.device("cpu"))
+    loss = module._loss([torch.arange(8), x], autoencoder, reconstruction_loss, 1.0, lam, torch.device("cpu"))
     with torch.no_grad():
         z = autoencoder.encode(x)
         reconstruction = (x - autoencoder.decode(z)).pow(2).sum(1).mean()

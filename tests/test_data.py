@@ -1,9 +1,11 @@
-"""Tests of the data helpers the image benchmarks use: ENRC §3.1's channel-wise z-transformation and C-MNIST."""
+"""Tests of the data helpers the image benchmarks use: ENRC §3.1's channel-wise z-transformation (the core's
+preprocessing) and C-MNIST (the bench's data preparation)."""
 
 import numpy as np
 import pytest
 
-from clustpy_acedec.data import channel_zscore, make_concatenated_mnist
+from clustpy_acedec.preprocessing import channel_zscore
+from clustpy_acedec_bench.data import make_concatenated_mnist
 
 
 @pytest.mark.parametrize("channels_last", [True, False])

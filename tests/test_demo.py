@@ -4,7 +4,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-from clustpy_acedec.demo import build_parser, main
+from clustpy_acedec_bench.demo import build_parser, main
 
 
 def test_demo_prints_nmi_and_writes_the_plots(tmp_path, capsys):

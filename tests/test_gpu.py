@@ -99,8 +99,8 @@ def test_a_saved_model_loads_onto_a_cuda_device_given_as_an_index(blobs, tmp_pat
 
 
 def test_speed_harness_against_clustpys_dcn_on_cuda(tmp_path, monkeypatch):
-    from clustpy_acedec.benchmark import speed
-    from clustpy_acedec.benchmark.cli import main
+    from clustpy_acedec_bench import speed
+    from clustpy_acedec_bench.cli import main
     monkeypatch.setitem(speed.TASKS, "tiny-dcn", speed.SpeedTask("SYNTH-25", "ACeDeC", 1, 2, 64, 4, max_samples=300,
                                                                  init_iterations=20, baseline="DCN"))
     assert main(["--speed", "tiny-dcn", "--seeds", "0", "--device", "cuda", "--quiet", "--output", str(tmp_path)]) == 0

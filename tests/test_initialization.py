@@ -42,7 +42,7 @@ def test_discriminant_rotation_puts_the_cluster_direction_first():
 
 
 def test_cluster_span_start_splits_by_explained_variance():
-    from clustpy_acedec.data import make_synth
+    from clustpy_acedec_bench.data import make_synth
     from clustpy_acedec.initialization import cluster_span_start
     X, _ = make_synth(n_noise_dims=4, n_samples=800, noise_std=1.0, random_state=0)
     V, b = cluster_span_start(torch.as_tensor(X), 4, torch.Generator().manual_seed(0))

@@ -8,12 +8,12 @@ from sklearn.base import BaseEstimator
 from clustpy_acedec import ACeDeC, register_base
 from clustpy_acedec import objectives
 from clustpy_acedec.centers import MiniBatchCenters
-from clustpy_acedec.data import make_synth
 from clustpy_acedec.losses import compression_loss, orthogonality_loss, reconstruction_loss
 from clustpy_acedec.objectives import (HardCentroidObjective, SharedMeanObjective, StudentTObjective,
                                        registered_objective, target_distribution)
 from clustpy_acedec.subspace import (SubspaceLayer, random_orthogonal, squared_distance_to_assigned,
                                      weighted_squared_distance)
+from clustpy_acedec_bench.data import make_synth
 
 
 def _layer(d=3, seed=0):

@@ -15,8 +15,8 @@ from clustpy.deep.neural_networks import FeedforwardAutoencoder
 from sklearn.metrics import normalized_mutual_info_score
 
 from clustpy_acedec import ACeDeC, ENRC
-from clustpy_acedec.data import load_npz, make_synth, scale_images
 from clustpy_acedec.metrics import best_match_nmi
+from clustpy_acedec_bench.data import load_npz, make_synth, scale_images
 
 DATA_DIR = Path(__file__).resolve().parents[2] / "shared" / "data"
 
@@ -101,7 +101,7 @@ def test_enrc_is_within_002_of_nrkmeans_on_the_same_embedding(dataset, tmp_path)
     """Issue 3's own check, in the benchmark's protocol (`--paper`, end-to-end pretraining, 5 seeds): ENRC with
     the Nr-Kmeans start and the K-independent loss normalisation against Nr-Kmeans (best of 10) on the same
     autoencoder's embedding."""
-    from clustpy_acedec.benchmark.runner import DatasetPlan, run_plan
+    from clustpy_acedec_bench.runner import DatasetPlan, run_plan
     if dataset == "CMU faces" and not (DATA_DIR / "cmu_faces_4.npz").is_file():
         pytest.skip("needs ../shared/data/cmu_faces_4.npz")
     enrc = "ENRC (Nr-Kmeans start, points)"
@@ -146,7 +146,7 @@ def test_usps_bfloat16_moves_the_mean_nmi_by_at_most_001():
 @pytest.mark.skipif(not (DATA_DIR / "usps.npz").is_file(), reason="needs ../shared/data/usps.npz")
 def test_usps_demo_traversal_keeps_the_class_while_the_style_changes(tmp_path):
     """Issue 6 acceptance, as in the README gallery: the demo's model on USPS (100 + 150 epochs, seed 0)."""
-    from clustpy_acedec.demo import load_dataset
+    from clustpy_acedec_bench.demo import load_dataset
     from clustpy_acedec.plot import traversal_consistency
     X, y, image_shape = load_dataset("usps", str(DATA_DIR))
     base = DCN(n_clusters=10, pretrain_epochs=100, clustering_epochs=150, embedding_size=10, device="cpu",

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from clustpy_acedec.render import COLORS, make_nr_objects, make_objects, render_object
+from clustpy_acedec_bench.render import COLORS, make_nr_objects, make_objects, render_object
 
 _SCENE = dict(yaw=0.3, light=np.array([0.0, 0.6, 0.8]), offset=np.zeros(2), scale=1.0, size=64)
 

@@ -7,9 +7,9 @@ import json
 import numpy as np
 import pytest
 
-from clustpy_acedec.benchmark.cli import main
-from clustpy_acedec.benchmark.scaling import (SLOPE_KEYS, HostMemoryTimeline, ScalingGrid, axis_rows, loglog_slope,
-                                              make_blobs, scaling_report, slopes, write_scaling)
+from clustpy_acedec_bench.cli import main
+from clustpy_acedec_bench.scaling import (SLOPE_KEYS, HostMemoryTimeline, ScalingGrid, axis_rows, loglog_slope,
+                                          make_blobs, scaling_report, slopes, write_scaling)
 
 
 def test_loglog_slope_on_power_laws():

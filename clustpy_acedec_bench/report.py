@@ -14,8 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from clustpy_acedec.benchmark import paper_values as paper
-from clustpy_acedec.benchmark.methods import ENRC_VARIANTS
+from clustpy_acedec_bench import paper_values as paper
+from clustpy_acedec_bench.methods import ENRC_VARIANTS
 
 #: our data-set names -> the column names of the papers' tables
 _ALIASES = {"MNIST": {"MNIST-Full", "MNIST"}, "stickfigures": {"Stickfigures"}}
@@ -216,7 +216,7 @@ def _section_enrc(summary, datasets) -> list:
 
 
 def _section_figures(records, output: Path) -> list:
-    from clustpy_acedec.benchmark.figures import beta_figure, learning_rate_figure, noise_sweep_figure
+    from clustpy_acedec_bench.figures import beta_figure, learning_rate_figure, noise_sweep_figure
     figures = [("ACe/DeC Fig. 1a: noise-dimension sweep", noise_sweep_figure(records, output / "fig1a_noise_sweep.png")),
                ("ACe/DeC Fig. 4: learning-rate stability", learning_rate_figure(records, output / "fig4_learning_rate.png")),
                ("β after training (first seed)", beta_figure(records, output / "betas.png"))]

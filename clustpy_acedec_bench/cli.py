@@ -12,11 +12,11 @@ import shlex
 import sys
 from pathlib import Path
 
-from clustpy_acedec.benchmark.methods import METHODS
-from clustpy_acedec.benchmark.profiles import PROFILES
-from clustpy_acedec.benchmark.scaling import SCALING_METHODS, ScalingGrid
-from clustpy_acedec.benchmark.speed import TASKS
 from clustpy_acedec.pretraining import PRETRAINING_SCHEMES
+from clustpy_acedec_bench.methods import METHODS
+from clustpy_acedec_bench.profiles import PROFILES
+from clustpy_acedec_bench.scaling import SCALING_METHODS, ScalingGrid
+from clustpy_acedec_bench.speed import TASKS
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -129,9 +129,9 @@ def main(argv: list | None = None) -> int:
 
 
 def _benchmark(args, argv) -> int:
-    from clustpy_acedec._validation import resolve_device
-    from clustpy_acedec.benchmark.report import write_report
-    from clustpy_acedec.benchmark.runner import run_plan
+    from clustpy_acedec_bench.devices import resolve_device
+    from clustpy_acedec_bench.report import write_report
+    from clustpy_acedec_bench.runner import run_plan
     try:
         schedule = dict(max_samples=args.max_samples, pretrain_epochs=args.pretrain_epochs,
                         clustering_epochs=args.clustering_epochs, pretraining=args.pretraining)
@@ -173,8 +173,8 @@ def _progress_bars(enabled: bool):
 
 
 def _speed(args, argv) -> int:
-    from clustpy_acedec._validation import resolve_device
-    from clustpy_acedec.benchmark.speed import compare, scheduled_task, speed_table
+    from clustpy_acedec_bench.devices import resolve_device
+    from clustpy_acedec_bench.speed import compare, scheduled_task, speed_table
     schedule = dict(max_samples=args.max_samples, pretrain_epochs=args.pretrain_epochs,
                     clustering_epochs=args.clustering_epochs)
     try:
@@ -195,8 +195,8 @@ def _speed(args, argv) -> int:
 
 
 def _scaling(args, argv) -> int:
-    from clustpy_acedec._validation import resolve_device
-    from clustpy_acedec.benchmark.scaling import run_scaling, write_scaling
+    from clustpy_acedec_bench.devices import resolve_device
+    from clustpy_acedec_bench.scaling import run_scaling, write_scaling
     n_samples, embedding_size, n_clusters = args.scaling_fixed
     grid = ScalingGrid(sizes=tuple(args.scaling_sizes), dims=tuple(args.scaling_dims),
                        clusters=tuple(args.scaling_clusters), n_samples=n_samples, embedding_size=embedding_size,

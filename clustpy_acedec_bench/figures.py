@@ -1,6 +1,8 @@
 """
 The benchmark's figures (matplotlib imported lazily): the noise-dimension sweep of ACe/DeC Fig. 1a, the
 learning-rate study of Fig. 4 (both as means with 95% confidence intervals over seeds) and β bar charts.
+Every figure is a ``matplotlib.figure.Figure`` with its Agg canvas, saved to a file: no pyplot, so no global
+figure registry to grow and no backend to choose.
 """
 
 import re
@@ -33,10 +35,15 @@ def _draw_series(axis, series: dict) -> None:
         axis.fill_between(xs, means - half, means + half, alpha=0.2)
 
 
+def _figure(**kwargs):
+    """A new figure off pyplot (saving it needs no backend)."""
+    from matplotlib.figure import Figure
+    return Figure(**kwargs)
+
+
 def _line_plot(series: dict, xlabel: str, title: str, path: Path):
-    from clustpy_acedec.plot import _pyplot
-    plt = _pyplot()
-    figure, axis = plt.subplots(figsize=(5, 3.4))
+    figure = _figure(figsize=(5, 3.4))
+    axis = figure.subplots()
     _draw_series(axis, series)
     axis.set_xlabel(xlabel)
     axis.set_ylabel("NMI")
@@ -66,7 +73,6 @@ def noise_sweep_figure(records: list, path: Path) -> Path | None:
 
 def learning_rate_figure(records: list, path: Path) -> Path | None:
     """ACe/DeC Fig. 4: NMI against the clustering learning rate 10⁻³·γ, one panel per data set."""
-    from clustpy_acedec.plot import _pyplot
     by_dataset = defaultdict(lambda: defaultdict(lambda: defaultdict(list)))
     for record in _ok(records):
         match = re.fullmatch(r"(.+) @γ=([\d.]+)", record["method"])
@@ -74,8 +80,8 @@ def learning_rate_figure(records: list, path: Path) -> Path | None:
             by_dataset[record["dataset"]][match.group(1)][float(match.group(2))].append(record["nmi"][0])
     if not by_dataset:
         return None
-    plt = _pyplot()
-    figure, axes = plt.subplots(1, len(by_dataset), figsize=(4.2 * len(by_dataset), 3.4), squeeze=False)
+    figure = _figure(figsize=(4.2 * len(by_dataset), 3.4))
+    axes = figure.subplots(1, len(by_dataset), squeeze=False)
     for axis, (dataset, series) in zip(axes[0], sorted(by_dataset.items())):
         _draw_series(axis, series)
         axis.set_title(dataset, fontsize=9)
@@ -90,7 +96,6 @@ def learning_rate_figure(records: list, path: Path) -> Path | None:
 
 def beta_figure(records: list, path: Path, max_panels: int = 6) -> Path | None:
     """β of the first seed of every (data set, ACe/DeC or ENRC method): sorted bars, trained next to initial."""
-    from clustpy_acedec.plot import _pyplot
     firsts = {}
     for record in sorted(_ok(records), key=lambda r: r["seed"]):
         if record.get("betas") is not None:
@@ -98,10 +103,10 @@ def beta_figure(records: list, path: Path, max_panels: int = 6) -> Path | None:
     if not firsts:
         return None
     panels = list(firsts.items())[:max_panels]
-    plt = _pyplot()
     n_cols = min(3, len(panels))
     n_rows = -(-len(panels) // n_cols)
-    figure, axes = plt.subplots(n_rows, n_cols, figsize=(3.6 * n_cols, 2.8 * n_rows), squeeze=False)
+    figure = _figure(figsize=(3.6 * n_cols, 2.8 * n_rows))
+    axes = figure.subplots(n_rows, n_cols, squeeze=False)
     for axis in axes.ravel()[len(panels):]:
         axis.set_visible(False)
     for axis, ((dataset, method), record) in zip(axes.ravel(), panels):

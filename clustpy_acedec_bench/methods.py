@@ -11,13 +11,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from clustpy_acedec.benchmark.datasets import BenchmarkDataset
+from clustpy_acedec.losses import reconstruction_loss
 from clustpy_acedec.training import encode_all
-
-
-def summed_squared_error(x: torch.Tensor, x_rec: torch.Tensor) -> torch.Tensor:
-    """Reconstruction loss summed over features and averaged over the batch (DCN's ℓ and ours)."""
-    return (x - x_rec).pow(2).reshape(len(x), -1).sum(1).mean()
+from clustpy_acedec_bench.datasets import BenchmarkDataset
 
 
 @dataclass
@@ -46,7 +42,7 @@ class RunContext:
         if self._autoencoder is None:
             import time
             from clustpy.deep.neural_networks import FeedforwardAutoencoder
-            from clustpy_acedec._validation import resolve_device
+            from clustpy_acedec_bench.devices import resolve_device
             from clustpy_acedec.execution import Execution
             from clustpy_acedec.pretraining import pretrain, resolve_pretraining
             start = time.perf_counter()
@@ -159,17 +155,18 @@ def orthogonal(data, context, variant: int, on_embedding: bool = False) -> dict:
 # ------------------------------------------------------------------------------------------ deep
 def dcn(data, context, lam: float, lr_factor: float | None = None) -> dict:
     """clustpy's DCN with λ of the DCN paper: L_rec (summed over features) + λ/2 · L_clust, i.e. clustpy's
-    ``clustering_loss_weight`` = λ with our summed reconstruction loss (clustpy multiplies by 1/2 itself)."""
+    ``clustering_loss_weight`` = λ with our estimators' L_rec, :func:`clustpy_acedec.losses.reconstruction_loss`
+    (clustpy multiplies by 1/2 itself)."""
     from clustpy.deep import DCN
     model = DCN(**_deep_params(data, context, lr_factor=lr_factor), clustering_loss_weight=lam, ssl_loss_weight=1.0,
-                ssl_loss_fn=summed_squared_error).fit(context.network_input(data))
+                ssl_loss_fn=reconstruction_loss).fit(context.network_input(data))
     return {"labels": model.labels_}
 
 
 def dec(data, context, improved: bool = False) -> dict:
     from clustpy.deep import DEC, IDEC
     params = _deep_params(data, context)
-    model = (IDEC(**params, ssl_loss_fn=summed_squared_error) if improved else DEC(**params)).fit(
+    model = (IDEC(**params, ssl_loss_fn=reconstruction_loss) if improved else DEC(**params)).fit(
         context.network_input(data))
     return {"labels": model.labels_}
 

@@ -13,9 +13,9 @@ from pathlib import Path
 import numpy as np
 from sklearn.metrics import normalized_mutual_info_score
 
-from clustpy_acedec.benchmark.datasets import BenchmarkDataset, load_dataset
-from clustpy_acedec.benchmark.methods import METHODS, RunContext
 from clustpy_acedec.metrics import average_variation_of_information, best_match_nmi
+from clustpy_acedec_bench.datasets import BenchmarkDataset, load_dataset
+from clustpy_acedec_bench.methods import METHODS, RunContext
 
 
 @dataclass

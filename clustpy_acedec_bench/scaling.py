@@ -32,7 +32,7 @@ from typing import Callable
 import numpy as np
 import torch
 
-from clustpy_acedec.benchmark.speed import PeakHostMemory
+from clustpy_acedec_bench.speed import PeakHostMemory
 
 #: the estimators measured
 SCALING_METHODS = ("ACeDeC", "ENRC")

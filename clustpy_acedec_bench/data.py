@@ -1,6 +1,9 @@
 """
-Data sets: the synthetic SYNTH-25 of ACe/DeC, C-MNIST, the rendered OBJECTS and NR-Objects (ray casting in
-:mod:`clustpy_acedec.render`, re-exported here) and offline loading of the benchmark .npz files.
+Data preparation for the benchmark and the demo: the synthetic SYNTH-25 of ACe/DeC, C-MNIST, GTSRB's grey
+equalised images, the rendered OBJECTS and NR-Objects (ray casting in :mod:`clustpy_acedec_bench.render`,
+re-exported here) and offline loading of the benchmark .npz files. The channel-wise z-transformation of ENRC
+§3.1, which users of the estimators apply to their own images, is in the core:
+:func:`clustpy_acedec.preprocessing.channel_zscore`.
 """
 
 import os
@@ -8,10 +11,10 @@ from pathlib import Path
 
 import numpy as np
 
-from clustpy_acedec.render import make_nr_objects, make_objects
+from clustpy_acedec_bench.render import make_nr_objects, make_objects
 
 __all__ = ["make_synth", "make_concatenated_mnist", "make_objects", "make_nr_objects", "load_npz", "default_data_dir",
-           "scale_images", "channel_zscore", "equalize_histogram", "grey_resized"]
+           "scale_images", "equalize_histogram", "grey_resized"]
 
 #: Offline benchmark data (see ../shared/data/MANIFEST.md): name -> file name.
 NPZ_FILES = {"mnist": "mnist.npz", "fashion_mnist": "fashion_mnist.npz", "usps": "usps.npz",
@@ -114,31 +117,6 @@ def scale_images(images: np.ndarray) -> np.ndarray:
     """Images as float32 in [0, 1] (uint8 images are divided by 255)."""
     images = images.astype(np.float32)
     return images / 255.0 if images.max() > 1.0 else images
-
-
-def channel_zscore(images: np.ndarray, channels_last: bool = True) -> np.ndarray:
-    """
-    Channel-wise z-transformation (ENRC §3.1): every colour channel to mean 0 and variance 1 over the data set.
-
-    Parameters
-    ----------
-    images : np.ndarray
-        (n, H, W) grey or (n, H, W, C) / (n, C, H, W) colour images
-    channels_last : bool
-        whether the channel axis is the last one (default: True)
-
-    Returns
-    -------
-    images : np.ndarray
-        float32, same shape
-    """
-    images = images.astype(np.float32)
-    if images.ndim == 3:
-        return (images - images.mean()) / max(float(images.std()), 1e-8)
-    axes = (0, 1, 2) if channels_last else (0, 2, 3)
-    mean = images.mean(axis=axes, keepdims=True)
-    std = np.maximum(images.std(axis=axes, keepdims=True), 1e-8)
-    return (images - mean) / std
 
 
 def make_concatenated_mnist(images: np.ndarray, labels: np.ndarray, n_samples: int = 60000,

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from clustpy_acedec.data import NPZ_FILES, load_npz, scale_images
+from clustpy_acedec_bench.data import NPZ_FILES, load_npz, scale_images
 
 _BASES = ("DCN", "DEC", "IDEC")
 

@@ -27,8 +27,8 @@ from unittest import mock
 import numpy as np
 import torch
 
-from clustpy_acedec.benchmark.datasets import BenchmarkDataset, load_dataset
-from clustpy_acedec.benchmark.runner import score
+from clustpy_acedec_bench.datasets import BenchmarkDataset, load_dataset
+from clustpy_acedec_bench.runner import score
 
 PHASES = ("pretraining", "initialization", "clustering", "prediction")
 #: rows of the speed table (see :func:`_seconds`), and their labels where they differ from the name

@@ -7,8 +7,9 @@ import re
 from dataclasses import dataclass, field
 import numpy as np
 
-from clustpy_acedec.data import (channel_zscore, equalize_histogram, grey_resized, load_npz, make_concatenated_mnist,
-                                 make_synth, scale_images)
+from clustpy_acedec.preprocessing import channel_zscore
+from clustpy_acedec_bench.data import (equalize_histogram, grey_resized, load_npz, make_concatenated_mnist, make_synth,
+                                       scale_images)
 
 
 @dataclass
@@ -50,7 +51,7 @@ def _images(name: str, images: np.ndarray, labels: np.ndarray, source: str, zsco
 
 def _synth(seed: int, data_dir, n_noise_dims: int = 25):
     X, y = make_synth(n_noise_dims=n_noise_dims, random_state=seed)
-    return BenchmarkDataset(f"SYNTH-{n_noise_dims}", X, y[:, None], None, "generated: clustpy_acedec.data.make_synth")
+    return BenchmarkDataset(f"SYNTH-{n_noise_dims}", X, y[:, None], None, "generated: clustpy_acedec_bench.data.make_synth")
 
 
 #: clustpy's online loader of each .npz file, the image shape of its flat rows and its fixed arguments (our GTSRB
@@ -117,15 +118,15 @@ def _clustpy(loader_name: str, display: str, image_shape: tuple | None = None):
 
 
 def _objects(seed: int, data_dir):
-    from clustpy_acedec.render import make_objects
+    from clustpy_acedec_bench.render import make_objects
     images, labels = make_objects(random_state=0)  # one fixed data set; the seed varies the methods
-    return _images("OBJECTS", images, labels, "generated: clustpy_acedec.render.make_objects (64x64 grey)")
+    return _images("OBJECTS", images, labels, "generated: clustpy_acedec_bench.render.make_objects (64x64 grey)")
 
 
 def _nr_objects(seed: int, data_dir):
-    from clustpy_acedec.render import make_nr_objects
+    from clustpy_acedec_bench.render import make_nr_objects
     images, labels = make_nr_objects(random_state=0)
-    data = _images("NR-Objects", images, labels, "generated: clustpy_acedec.render.make_nr_objects", zscore=True)
+    data = _images("NR-Objects", images, labels, "generated: clustpy_acedec_bench.render.make_nr_objects", zscore=True)
     data.notes.append("our ray-cast renders, 64x64 RGB (paper: CLEVR renders, 16,384 features)")
     return data
 

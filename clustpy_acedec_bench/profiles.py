@@ -10,8 +10,8 @@ pretraining with its whole iteration budget for the image sets, 150 clustering e
 tables; it needs a GPU to finish in hours.
 """
 
-from clustpy_acedec.benchmark.methods import ENRC_VARIANTS, METHODS
-from clustpy_acedec.benchmark.runner import DatasetPlan
+from clustpy_acedec_bench.methods import ENRC_VARIANTS, METHODS
+from clustpy_acedec_bench.runner import DatasetPlan
 
 _TABLE1 = ["ACe/DeC+DCN", "DCN (λ=0.1)", "DCN (λ=1.0)", "DCN (λ=10.0)", "k-means", "SubKmeans", "AE + SubKmeans",
            "AE + k-means"]

@@ -1,0 +1,33 @@
+"""
+Preprocessing of image data for the estimators: the channel-wise z-transformation of ENRC §3.1, which puts
+every colour channel on the same scale before a (convolutional) autoencoder is pretrained on the images.
+"""
+
+import numpy as np
+
+__all__ = ["channel_zscore"]
+
+
+def channel_zscore(images: np.ndarray, channels_last: bool = True) -> np.ndarray:
+    """
+    Channel-wise z-transformation (ENRC §3.1): every colour channel to mean 0 and variance 1 over the data set.
+
+    Parameters
+    ----------
+    images : np.ndarray
+        (n, H, W) grey or (n, H, W, C) / (n, C, H, W) colour images
+    channels_last : bool
+        whether the channel axis is the last one (default: True)
+
+    Returns
+    -------
+    images : np.ndarray
+        float32, same shape
+    """
+    images = images.astype(np.float32)
+    if images.ndim == 3:
+        return (images - images.mean()) / max(float(images.std()), 1e-8)
+    axes = (0, 1, 2) if channels_last else (0, 2, 3)
+    mean = images.mean(axis=axes, keepdims=True)
+    std = np.maximum(images.std(axis=axes, keepdims=True), 1e-8)
+    return (images - mean) / std
