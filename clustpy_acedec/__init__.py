@@ -2,7 +2,7 @@
 clustpy-acedec: ACe/DeC (IJCAI 2021) and ENRC (AAAI 2020) for clustpy, on the CPU and the GPU.
 """
 
-__version__ = "0.1.0"
+from clustpy_acedec._version import __version__
 
 from clustpy_acedec.acedec import ACeDeC
 from clustpy_acedec.enrc import ENRC

@@ -1,25 +1,30 @@
 """
-What ACeDeC and ENRC share as scikit-learn estimators: the fit pipeline (checks, device, seeding,
-autoencoder, pretraining, initialisation, clustering phase) and embedding helpers for predict/transform.
+What ACeDeC and ENRC share: the steps of their ``fit`` pipelines as private functions (start: seed,
+autoencoder, pretraining, embedding; the best of the initial candidates; the clustering phase; the shared
+fitted attributes), and a mixin for what a fitted estimator does (persistence, embedding new data).
+
+Each estimator's ``fit`` calls these top to bottom; nothing here calls back into the estimator.
 """
 
-from dataclasses import dataclass, field
+import contextlib
+import io
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from clustpy_acedec._validation import check_bool, check_choice, check_data, resolve_device, seed_from
+from clustpy_acedec._persistence import load_estimator, save_estimator
+from clustpy_acedec._validation import Choice, Flag, check_data
 from clustpy_acedec.augmentation import RandomRotationShift
 from clustpy_acedec.execution import PRECISIONS, Execution, make_optimizer
 from clustpy_acedec.model import SubspaceClusteringModel
 from clustpy_acedec.placement import PLACEMENT_MODES, DataPlacement, place
 from clustpy_acedec.pretraining import pretrain
-from clustpy_acedec.training import encode_all, train_clustering
-
-#: Marks files written by ``save``.
-_SAVE_FORMAT = "clustpy-acedec-estimator/1"
+from clustpy_acedec.training import Phase, PhaseRecord, encode_all, train_subspace_model
 
 #: ENRC §3.2: β is learned faster than the network, "so that the feature space soft-assignments are updated
 #: faster" (the paper starts β at 0.01 and does not give the network's rate of the clustering phase). β's
@@ -57,232 +62,242 @@ def document_execution_parameters(estimator_class: type) -> type:
     return estimator_class
 
 
-@dataclass
+#: clustpy's optimiser arguments when a base (or ENRC) leaves them at None.
+DEFAULT_PRETRAIN_OPTIMIZER_PARAMS = {"lr": 1e-3}
+DEFAULT_CLUSTERING_OPTIMIZER_PARAMS = {"lr": 1e-4}
+
+#: Constraints of the parameters on where and how a fit runs, the same for ACeDeC and ENRC.
+EXECUTION_CONSTRAINTS = {
+    "data_placement": Choice(PLACEMENT_MODES),
+    "precision": Choice(PRECISIONS),
+    "compile_step": Flag(),
+    "verbose": Flag(),
+}
+
+
+@dataclass(frozen=True)
 class FitConfig:
-    """Hyperparameters of one fit, resolved from the estimator (and, for ACeDeC, its base)."""
+    """
+    Every hyperparameter of one fit, checked and resolved: built once by the estimator's ``fit`` from its
+    parameters (and, for ACeDeC, its base's) and never changed. It has no defaults of its own: those are the
+    estimators' (and the base's) ``__init__`` defaults.
+    """
+    name: str  # the estimator's class name, for progress bars and messages
     n_clusters: list
-    batch_size: int = 256
-    pretrain_epochs: int = 100
-    clustering_epochs: int = 150
-    init_iterations: int = 5000
-    pretrain_optimizer_params: dict = field(default_factory=lambda: {"lr": 1e-3})
-    clustering_optimizer_params: dict = field(default_factory=lambda: {"lr": 1e-4})
-    optimizer_class: type = torch.optim.Adam
-    neural_network: object = None
-    neural_network_weights: object = None
-    embedding_size: int = 10
-    augmentation_invariance: bool = False
-    device: object = None
-    random_state: object = None
-    base: object = None  # ACeDeC: the resolved, cloned base estimator
-    pretraining: object = None  # a StackedDenoisingPretraining, or None for end-to-end pretraining
-    data_placement: str = "auto"  # see clustpy_acedec.placement
-    precision: str = "float32"  # see clustpy_acedec.execution
-    compile_step: bool = False
-    reinit_sample_size: int = 1000  # n_s of ENRC §2.8
-    reinit_lloyd_steps: int = 10  # l of ENRC §2.8
+    batch_size: int
+    pretrain_epochs: int
+    clustering_epochs: int
+    init_rounds: int
+    init_iterations: int
+    pretrain_optimizer_params: dict
+    clustering_optimizer_params: dict
+    optimizer_class: type
+    neural_network: object
+    neural_network_weights: object
+    embedding_size: int
+    augmentation_invariance: bool
+    image_shape: tuple | None
+    pretraining: object  # a StackedDenoisingPretraining, or None for end-to-end pretraining
+    reinit_sample_size: int  # n_s of ENRC §2.8
+    reinit_lloyd_steps: int  # l of ENRC §2.8
+    device: torch.device
+    seed: int
+    data_placement: str
+    precision: str
+    compile_step: bool
+    verbose: bool
 
 
 @dataclass
-class FitContext:
-    """Everything of a running fit that the initialisation needs."""
+class FitRun:
+    """A running fit after its autoencoder is ready: what the initialisation and the phases work on."""
     config: FitConfig
-    device: torch.device
     data: DataPlacement  # the data set, resident on the device or streamed from the host
-    embedded: torch.Tensor  # enc(X), always on the device
+    embedded: torch.Tensor  # enc(X) after pretraining, always on the device
     autoencoder: torch.nn.Module
     generator: torch.Generator  # on the device: batch order, augmentation
     cpu_generator: torch.Generator  # initialisation draws, identical on every device
     execution: Execution  # precision and compilation of the training steps
-    augment: object = None
-    betas_init: object = None  # β of the kept initialisation, set by _initialize
+    augment: object  # RandomRotationShift or None
+    history: dict  # phase name -> PhaseRecord, or a list of them for the initial candidates
+    clock: "_PhaseClock"
+
+    @property
+    def device(self) -> torch.device:
+        return self.config.device
+
+
+def start_fit(X: np.ndarray, config: FitConfig) -> FitRun:
+    """
+    The first steps of every fit: seed, build the autoencoder, place the data, pretrain (unless the network is
+    already fitted) and embed the data set once.
+
+    Must run inside :class:`clustpy_acedec._validation.preserved_global_random_state`: network weights and
+    dropout draw from torch's global generator, which is seeded here.
+    """
+    from clustpy.deep import get_neural_network
+    clock = _PhaseClock(config.device)
+    torch.manual_seed(config.seed)
+    with contextlib.redirect_stdout(io.StringIO()) as printed:  # a library is quiet: clustpy prints its warnings
+        autoencoder = get_neural_network(int(np.prod(X.shape[1:])), config.embedding_size, config.neural_network,
+                                         neural_network_weights=config.neural_network_weights, device=config.device,
+                                         random_state=config.seed)
+    for line in printed.getvalue().splitlines():
+        warnings.warn(f"clustpy: {line.removeprefix('WARNING: ')}", UserWarning, stacklevel=3)
+    if not hasattr(autoencoder, "encode") or not hasattr(autoencoder, "decode"):
+        raise TypeError(f"neural_network must be an autoencoder with encode and decode, got {type(autoencoder).__name__}")
+    data = network_input(X, autoencoder, config.device, config.data_placement)
+    generator = torch.Generator(device=config.device).manual_seed(config.seed)
+    execution = Execution(config.device, config.precision, config.compile_step)
+    augment = _augmentation(X, autoencoder, config.image_shape) if config.augmentation_invariance else None
+    history = {}
+    if not getattr(autoencoder, "fitted", False):
+        pretrain(autoencoder, data, config.pretraining, config.pretrain_epochs, config.batch_size,
+                 config.optimizer_class, config.pretrain_optimizer_params, generator, verbose=config.verbose,
+                 execution=execution)
+    embedded = encode_all(autoencoder, data)
+    clock.lap("pretraining")
+    return FitRun(config, data, embedded, autoencoder, generator, torch.Generator().manual_seed(config.seed),
+                  execution, augment, history, clock)
+
+
+def best_of_rounds(run: FitRun, make_candidate: Callable, n_rounds: int) -> tuple:
+    """
+    Initialisation rounds (ENRC §2.6, and ACe/DeC's candidates): every candidate gets the initial phase with
+    the autoencoder fixed, and the one with the lowest loss on the whole embedded data set is kept.
+
+    Parameters
+    ----------
+    run : FitRun
+        the running fit; ``run.history["initial"]`` receives one record per candidate, with its whole-data loss
+    make_candidate : Callable
+        ``make_candidate(round_index) -> SubspaceClusteringModel``, a fresh initial model on the device
+    n_rounds : int
+        number of candidates
+
+    Returns
+    -------
+    tuple : (SubspaceClusteringModel, np.ndarray)
+        the kept candidate and its β before the initial phase
+    """
+    best, best_loss, betas_init, records = None, float("inf"), None, []
+    for round_index in range(n_rounds):
+        candidate = make_candidate(round_index)
+        initial_betas = candidate.layer.betas().detach().cpu().numpy()
+        record = initial_phase(candidate, run, desc=f"{run.config.name} initialisation {round_index + 1}/{n_rounds}")
+        record.candidate_loss = candidate.embedded_loss(run.embedded)
+        records.append(record)
+        if best is None or record.candidate_loss < best_loss:
+            best, best_loss, betas_init = candidate, record.candidate_loss, initial_betas
+    run.history["initial"] = records
+    run.clock.lap("initialization")
+    return best, betas_init
+
+
+def initial_phase(model: SubspaceClusteringModel, run: FitRun, desc: str) -> PhaseRecord:
+    """
+    Train V, β (and learnable centres; mini-batch centres keep following Eq. 6-7) on the fixed embedding for
+    ``init_iterations`` mini-batch iterations, rounded up to whole epochs (ACe/DeC §2.2, ENRC §2.6), at the
+    pretraining learning rate. The autoencoder is fixed, so the embedding is computed once and L_orth
+    (ENRC Eq. 8) stands in for the reconstruction: thousands of iterations take seconds.
+    """
+    config = run.config
+    batches_per_epoch = -(-run.embedded.shape[0] // config.batch_size)
+    epochs = -(-config.init_iterations // batches_per_epoch)
+    optimizer = subspace_optimizer(model, config.pretrain_optimizer_params, config.optimizer_class,
+                                   train_autoencoder=False)
+    return train_subspace_model(model, Phase.INITIAL, run.embedded, epochs, config.batch_size, optimizer,
+                                run.generator, embedded=run.embedded, reinit_sample_size=config.reinit_sample_size,
+                                verbose=config.verbose, desc=desc, execution=run.execution)
+
+
+def clustering_phase(model: SubspaceClusteringModel, run: FitRun, scheduler: Callable | None = None) -> PhaseRecord:
+    """
+    Train the autoencoder, V, β and the centres together for ``clustering_epochs`` (ACe/DeC Eq. 1, ENRC Eq. 9);
+    ``scheduler(optimizer)`` builds a learning-rate schedule stepped after every batch (ENRC's step decay).
+    """
+    config = run.config
+    optimizer = subspace_optimizer(model, config.clustering_optimizer_params, config.optimizer_class,
+                                   train_autoencoder=True)
+    record = train_subspace_model(model, Phase.CLUSTERING, run.data, config.clustering_epochs, config.batch_size,
+                                  optimizer, run.generator, augment=run.augment,
+                                  scheduler=scheduler(optimizer) if scheduler is not None else None,
+                                  reinit_sample_size=config.reinit_sample_size, verbose=config.verbose,
+                                  desc=f"{config.name} clustering", execution=run.execution)
+    run.history["clustering"] = record
+    run.clock.lap("clustering")
+    return record
+
+
+def subspace_optimizer(model: SubspaceClusteringModel, params: dict, optimizer_class: type,
+                       train_autoencoder: bool) -> torch.optim.Optimizer:
+    """Optimiser over V, β (at BETA_LR_FACTOR times the rate, ENRC §3.2), learnable centres and optionally the
+    autoencoder."""
+    beta_params = dict(params, lr=params.get("lr", 1e-3) * BETA_LR_FACTOR)
+    groups = [dict(params=[model.layer.V], **params),
+              dict(params=[model.layer.beta_logits], **beta_params)]
+    objective_params = [p for o in model.objectives for p in o.parameters()]
+    if objective_params:
+        groups.append(dict(params=objective_params, **params))
+    if train_autoencoder:
+        groups.append(dict(params=list(model.autoencoder.parameters()), **params))
+    return make_optimizer(optimizer_class, groups)
+
+
+def finish_fit(model: SubspaceClusteringModel, run: FitRun, X: np.ndarray) -> tuple:
+    """The labels of the training data and the fitted attributes that ACeDeC and ENRC share."""
+    labels = predict_labels(model, run.data)
+    run.clock.lap("prediction")
+    attributes = dict(model_=model, neural_network_trained_=model.autoencoder,
+                      n_features_in_=int(np.prod(X.shape[1:])), input_shape_=tuple(X.shape[1:]),
+                      history_=run.history, fit_seconds_=run.clock.seconds)
+    return labels, attributes
+
+
+def _augmentation(X: np.ndarray, autoencoder: torch.nn.Module, image_shape: tuple | None) -> RandomRotationShift:
+    channels_first = bool(getattr(autoencoder, "allow_nd_input", False)) and X.ndim == 4
+    if image_shape is None:
+        if X.ndim < 3:
+            raise ValueError("augmentation_invariance needs images: pass X as (n_samples, H, W[, C]) "
+                             "or set image_shape")
+        image_shape = X.shape[1:] if not channels_first else (*X.shape[2:], X.shape[1])
+    return RandomRotationShift(image_shape, channels_first=channels_first)
 
 
 class SubspaceClustererMixin(TransformerMixin, ClusterMixin, BaseEstimator):
-    """
-    Fit pipeline of the subspace-layer clusterers. Subclasses provide ``_fit_config``, ``_initialize``
-    and ``_fitted_attributes``.
-    """
+    """What ACeDeC and ENRC share after ``fit``: persistence, embedding of new data, the rotated embedding."""
 
-    # ------------------------------------------------------------------------------------- hooks
-    def _fit_config(self, n_samples: int) -> FitConfig:
-        raise NotImplementedError
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.non_deterministic = False  # the same random_state gives the same fit on the CPU
+        if tags.transformer_tags is not None:
+            tags.transformer_tags.preserves_dtype = ["float32"]  # the network computes in float32
+        return tags
 
-    def _initialize(self, context: FitContext) -> SubspaceClusteringModel:
-        raise NotImplementedError
-
-    def _fitted_attributes(self, model: SubspaceClusteringModel, labels: np.ndarray, context: FitContext) -> dict:
-        raise NotImplementedError
-
-    def _scheduler(self, optimizer: torch.optim.Optimizer, config: FitConfig):
-        return None
-
-    # ------------------------------------------------------------------------------------- fit
-    def fit(self, X, y=None):
-        """
-        Pretrain (if needed), initialise and train; the result is stored in attributes ending in ``_``.
-
-        Parameters
-        ----------
-        X : array-like
-            the data set, (n_samples, n_features) or (n_samples, *image_shape)
-        y : ignored
-
-        Returns
-        -------
-        self
-        """
-        X_np = check_data(X)
-        config = self._fit_config(X_np.shape[0])
-        self._set_performance_options(config)
-        device = resolve_device(config.device)
-        seed = seed_from(config.random_state)
-        torch.manual_seed(seed)  # network weights are drawn from torch's global generator
-        clock = _PhaseClock(device)
-        context = self._prepare(X_np, config, device, seed)
-        clock.lap("pretraining")
-        model = self._initialize(context)
-        clock.lap("initialization")
-        optimizer = self._optimizer(model, config.clustering_optimizer_params, config.optimizer_class,
-                                    train_autoencoder=True)
-        train_clustering(model, context.data, config.clustering_epochs, config.batch_size, optimizer, context.generator,
-                         augment=context.augment, scheduler=self._scheduler(optimizer, config),
-                         reinit_sample_size=config.reinit_sample_size, verbose=self.verbose,
-                         desc=f"{type(self).__name__} clustering", execution=context.execution)
-        clock.lap("clustering")
-        labels = predict_labels(model, context.data)
-        clock.lap("prediction")
-        attributes = self._fitted_attributes(model, labels, context)
-        attributes.update(model_=model, neural_network_trained_=model.autoencoder, n_features_in_=int(np.prod(X_np.shape[1:])),
-                          input_shape_=tuple(X_np.shape[1:]), labels_=attributes.get("labels_", labels),
-                          fit_seconds_=clock.seconds)
-        # Assign only now: a fit that raised above leaves the estimator as it was.
+    def _set_fitted(self, attributes: dict) -> None:
+        """Store the fitted attributes, all at once at the end of ``fit``: a fit that raised leaves the estimator
+        as it was."""
         for name, value in attributes.items():
             setattr(self, name, value)
-        return self
-
-    def _set_performance_options(self, config: FitConfig) -> None:
-        """Check ``data_placement``, ``precision`` and ``compile_step`` and copy them into the fit's config."""
-        config.data_placement = check_choice(getattr(self, "data_placement", "auto"), "data_placement",
-                                             PLACEMENT_MODES)
-        config.precision = check_choice(getattr(self, "precision", "float32"), "precision", PRECISIONS)
-        config.compile_step = check_bool(getattr(self, "compile_step", False), "compile_step")
-
-    def _prepare(self, X_np: np.ndarray, config: FitConfig, device: torch.device, seed: int) -> FitContext:
-        from clustpy.deep import get_neural_network
-        input_dim = int(np.prod(X_np.shape[1:]))
-        autoencoder = get_neural_network(input_dim, config.embedding_size, config.neural_network,
-                                         neural_network_weights=config.neural_network_weights, device=device,
-                                         random_state=seed)
-        if not hasattr(autoencoder, "encode") or not hasattr(autoencoder, "decode"):
-            raise TypeError(f"neural_network must be an autoencoder with encode and decode, got {type(autoencoder).__name__}")
-        data = network_input(X_np, autoencoder, device, config.data_placement)
-        generator = torch.Generator(device=device).manual_seed(seed)
-        cpu_generator = torch.Generator().manual_seed(seed)
-        execution = Execution(device, config.precision, config.compile_step)
-        augment = self._augmentation(X_np, autoencoder) if config.augmentation_invariance else None
-        if not getattr(autoencoder, "fitted", False):
-            pretrain(autoencoder, data, config.pretraining, config.pretrain_epochs, config.batch_size,
-                     config.optimizer_class, config.pretrain_optimizer_params, generator, verbose=self.verbose,
-                     execution=execution)
-        embedded = encode_all(autoencoder, data)
-        return FitContext(config, device, data, embedded, autoencoder, generator, cpu_generator, execution, augment)
-
-    def _augmentation(self, X_np: np.ndarray, autoencoder: torch.nn.Module) -> RandomRotationShift:
-        image_shape = getattr(self, "image_shape", None)
-        channels_first = bool(getattr(autoencoder, "allow_nd_input", False)) and X_np.ndim == 4
-        if image_shape is None:
-            if X_np.ndim < 3:
-                raise ValueError("augmentation_invariance needs images: pass X as (n_samples, H, W[, C]) "
-                                 "or set image_shape")
-            image_shape = X_np.shape[1:] if not channels_first else (*X_np.shape[2:], X_np.shape[1])
-        return RandomRotationShift(image_shape, channels_first=channels_first)
-
-    @staticmethod
-    def _optimizer(model: SubspaceClusteringModel, params: dict, optimizer_class: type,
-                   train_autoencoder: bool) -> torch.optim.Optimizer:
-        """Optimiser over V, β (at BETA_LR_FACTOR times the rate), learnable centres and optionally the autoencoder."""
-        beta_params = dict(params, lr=params.get("lr", 1e-3) * BETA_LR_FACTOR)
-        groups = [dict(params=[model.layer.V], **params),
-                  dict(params=[model.layer.beta_logits], **beta_params)]
-        objective_params = [p for o in model.objectives for p in o.parameters()]
-        if objective_params:
-            groups.append(dict(params=objective_params, **params))
-        if train_autoencoder:
-            groups.append(dict(params=list(model.autoencoder.parameters()), **params))
-        return make_optimizer(optimizer_class, groups)
-
-    def _run_initial_phase(self, model: SubspaceClusteringModel, context: FitContext) -> float:
-        """
-        Train V, β (and learnable centres; mini-batch centres keep following Eq. 6-7) on the fixed embedding.
-
-        The autoencoder is fixed in this phase (ACe/DeC §2.2, ENRC §2.6), so the embedding is computed once
-        and L_orth (ENRC Eq. 8) stands in for the reconstruction through the fixed decoder: it keeps V from
-        degenerating at the cost of a d x d product instead of a decoder pass, so that many iterations are
-        cheap. The iteration count is rounded up to whole epochs. Returns the last epoch's mean loss (NaN
-        when ``init_iterations`` is 0 and the phase is skipped).
-        """
-        config = context.config
-        embedded = context.embedded
-        batches_per_epoch = -(-embedded.shape[0] // config.batch_size)
-        epochs = -(-config.init_iterations // batches_per_epoch)
-        optimizer = self._optimizer(model, config.pretrain_optimizer_params, config.optimizer_class,
-                                    train_autoencoder=False)
-        loss, _, _ = train_clustering(model, embedded, epochs, config.batch_size, optimizer, context.generator,
-                                      embedded=embedded, regularizer="orthogonality",
-                                      reinit_sample_size=config.reinit_sample_size, verbose=self.verbose,
-                                      desc=f"{type(self).__name__} initialisation", execution=context.execution)
-        return loss
-
-    def _best_of_rounds(self, context: FitContext, make_candidate, n_rounds: int) -> SubspaceClusteringModel:
-        """
-        Initialisation rounds (ENRC §2.6): every candidate model gets the initial phase with the autoencoder
-        fixed, and the one with the lowest loss on the whole embedded data set is kept.
-
-        Parameters
-        ----------
-        context : FitContext
-            the running fit; its ``betas_init`` is set to the kept candidate's β before training
-        make_candidate : Callable
-            ``make_candidate(round_index) -> SubspaceClusteringModel``, a fresh initial model on the device
-        n_rounds : int
-            number of candidates
-
-        Returns
-        -------
-        model : SubspaceClusteringModel
-            the kept candidate
-        """
-        best, best_loss, betas_init = None, float("inf"), None
-        for round_index in range(n_rounds):
-            candidate = make_candidate(round_index)
-            initial_betas = candidate.layer.betas().detach().cpu().numpy()
-            self._run_initial_phase(candidate, context)
-            loss = candidate.embedded_loss(context.embedded)
-            if best is None or loss < best_loss:
-                best, best_loss, betas_init = candidate, loss, initial_betas
-        context.betas_init = betas_init
-        return best
 
     # ------------------------------------------------------------------------------------- persistence
     def save(self, path) -> None:
         """
-        Save the fitted estimator (parameters, network weights, V, β, centres) to a file.
+        Save the fitted estimator: its parameters and fitted attributes as JSON, its tensors (network weights,
+        V, β, centres) as tensors; no pickled Python objects (:mod:`clustpy_acedec._persistence`).
 
         Parameters
         ----------
         path : str | Path
             target file
         """
-        check_is_fitted(self, "model_")
-        from clustpy_acedec import __version__
-        torch.save({"format": _SAVE_FORMAT, "version": __version__, "class": type(self).__name__,
-                    "estimator": self}, path)
+        save_estimator(self, path)
 
     @classmethod
-    def load(cls, path, device=None):
+    def load(cls, path, device=None, network=None):
         """
-        Load an estimator saved with :meth:`save`.
+        Load an estimator saved with :meth:`save`, reading the file with ``torch.load(weights_only=True)``: a
+        file cannot run code when it is opened.
 
         Parameters
         ----------
@@ -290,6 +305,11 @@ class SubspaceClustererMixin(TransformerMixin, ClusterMixin, BaseEstimator):
             the file
         device : torch.device | str | int | None
             where to put the model; None: CUDA when available, else the CPU
+        network : type | Callable | torch.nn.Module | None
+            only for a network class of your own (clustpy's FeedforwardAutoencoder / ConvolutionalAutoencoder and
+            :class:`clustpy_acedec.networks.SmallConvAutoencoder` are rebuilt by themselves): its class (called
+            with the recorded constructor arguments), a factory without arguments, or an instance; it receives
+            the saved weights
 
         Returns
         -------
@@ -299,31 +319,19 @@ class SubspaceClustererMixin(TransformerMixin, ClusterMixin, BaseEstimator):
         Raises
         ------
         ValueError
-            if the file was written by another version of clustpy-acedec, or holds another class
+            for a file that is not a clustpy-acedec model, is truncated, carries pickled objects, was written by a
+            newer major format version or holds another class
         """
-        from clustpy_acedec import __version__
-        # A resolved torch.device: torch.load takes an int as a callable, and None would restore the saving device.
-        target = resolve_device(device)
-        content = torch.load(path, map_location=target, weights_only=False)
-        if not isinstance(content, dict) or content.get("format") != _SAVE_FORMAT:
-            raise ValueError(f"{path} is not a file saved by clustpy-acedec")
-        if content["version"] != __version__:
-            raise ValueError(f"{path} was saved by clustpy-acedec {content['version']}, this is {__version__}; "
-                             "refit the model with this version")
-        if content["class"] != cls.__name__:
-            raise ValueError(f"{path} holds a fitted {content['class']}, not a {cls.__name__}: "
-                             f"use {content['class']}.load")
-        estimator = content["estimator"]
-        estimator.model_.to(target)
-        return estimator
+        return load_estimator(cls, path, device=device, network=network)
 
     # ------------------------------------------------------------------------------------- after fit
     def _embed(self, X) -> torch.Tensor:
         check_is_fitted(self, "model_")
         X_np = check_data(X, min_samples=1)
         if tuple(X_np.shape[1:]) != self.input_shape_ and int(np.prod(X_np.shape[1:])) != self.n_features_in_:
-            raise ValueError(f"X has shape {X_np.shape[1:]} per sample, but {type(self).__name__} was fitted on "
-                             f"{self.input_shape_}")
+            raise ValueError(f"X has {int(np.prod(X_np.shape[1:]))} features, but {type(self).__name__} is expecting "
+                             f"{self.n_features_in_} features as input (fitted on samples of shape "
+                             f"{self.input_shape_}, got {X_np.shape[1:]})")
         device = next(self.model_.parameters()).device
         data = network_input(X_np, self.model_.autoencoder, device, getattr(self, "data_placement", "auto"))
         return encode_all(self.model_.autoencoder, data)
@@ -332,6 +340,23 @@ class SubspaceClustererMixin(TransformerMixin, ClusterMixin, BaseEstimator):
         embedded = self._embed(X)
         with torch.no_grad():
             return self.model_.layer.rotate(embedded)
+
+    def transform_rotated(self, X) -> np.ndarray:
+        """
+        The whole rotated embedding V^T enc(X), all d dimensions (cluster and shared space; ENRC: every
+        subspace), in the order of ``betas_``' columns.
+
+        Parameters
+        ----------
+        X : array-like
+            data of the shape seen in fit
+
+        Returns
+        -------
+        rotated : np.ndarray
+            shape (n_samples, d)
+        """
+        return self._rotated(X).cpu().numpy()
 
 
 class _PhaseClock:

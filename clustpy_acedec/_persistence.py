@@ -83,15 +83,14 @@ def _builtin_networks() -> dict:
             _canonical_name(SmallConvAutoencoder): (SmallConvAutoencoder, _small_conv_kwargs)}
 
 
-def _allowed_references() -> dict:
+def _allowed_references(estimator_class: type) -> dict:
     """
     Classes and functions a file may name as parameter values: torch's optimisers, activations and losses, the
-    built-in networks, and every class or function that is a default value of a constructor of the estimators,
-    their supported bases or the pretraining schedule (e.g. sklearn's KMeans, clustpy's mean_squared_error).
+    built-in networks, and every class or function that is a default value of a constructor of the estimator
+    class being loaded, the supported bases or the pretraining schedule (e.g. sklearn's KMeans, clustpy's
+    mean_squared_error).
     """
-    from clustpy_acedec.acedec import ACeDeC
-    from clustpy_acedec.enrc import ENRC
-    from clustpy_acedec.objectives import _REGISTRY
+    from clustpy_acedec.objectives import registered_bases
     from clustpy_acedec.pretraining import StackedDenoisingPretraining
 
     candidates = []
@@ -103,7 +102,7 @@ def _allowed_references() -> dict:
                                               "torch.nn.modules.activation", "torch.nn.modules.loss"))):
                 candidates.append(obj)
     candidates += [cls for cls, _ in _builtin_networks().values()]
-    for owner in (ACeDeC, ENRC, *_REGISTRY):
+    for owner in (estimator_class, *registered_bases()):
         candidates += [p.default for p in inspect.signature(owner.__init__).parameters.values()]
     candidates += [f.default for f in dataclasses.fields(StackedDenoisingPretraining)]
     return {_canonical_name(obj): obj for obj in candidates
@@ -112,8 +111,8 @@ def _allowed_references() -> dict:
 
 def _allowed_estimators() -> dict:
     """Estimator classes a file may name (ACeDeC's bases): those registered with register_base in this process."""
-    from clustpy_acedec.objectives import _REGISTRY
-    return {_canonical_name(cls): cls for cls in _REGISTRY}
+    from clustpy_acedec.objectives import registered_bases
+    return {_canonical_name(cls): cls for cls in registered_bases()}
 
 
 def _package_record_class(module: str, qualname: str) -> type | None:
@@ -341,11 +340,11 @@ class _Encoder:
 class _Decoder:
     """The inverse of :class:`_Encoder`; names resolve against the allowlists only."""
 
-    def __init__(self, metadata: dict, tensors: dict, network_option):
+    def __init__(self, metadata: dict, tensors: dict, network_option, estimator_class: type):
         self.metadata = metadata
         self.tensors = tensors
         self.network_option = network_option
-        self.references = _allowed_references()
+        self.references = _allowed_references(estimator_class)
         if isinstance(network_option, type):
             # The user's own network class resolves where the file names it (e.g. a (class, params) tuple).
             self.custom_class = network_option
@@ -600,7 +599,7 @@ def save_estimator(estimator, path: "str | os.PathLike") -> None:
         a fitted attribute of a type that cannot be stored
     """
     from sklearn.utils.validation import check_is_fitted
-    from clustpy_acedec import __version__
+    from clustpy_acedec._version import __version__
 
     check_is_fitted(estimator, "model_")
     encoder = _Encoder(estimator)
@@ -682,7 +681,7 @@ def load_estimator(cls: type, path: "str | os.PathLike", device=None,
         raise ValueError(f"{path} holds a fitted {recorded_class}, not a {cls.__name__}: use {recorded_class}.load")
     try:
         metadata = json.loads(content["metadata"])
-        decoder = _Decoder(metadata, content["tensors"], network)
+        decoder = _Decoder(metadata, content["tensors"], network, cls)
         decoder.model = _build_model(metadata["model"], decoder)
         estimator = decoder.estimator(cls, metadata["params"])
         for name, encoded in metadata["fitted"].items():

@@ -22,18 +22,32 @@ def check_data(X, min_samples: int = 2) -> np.ndarray:
     ValueError
         if X is 1-D, empty, holds a single sample, or contains NaN or inf
     """
+    import scipy.sparse
+    if scipy.sparse.issparse(X):
+        raise TypeError("sparse input is not supported: the network needs dense data, pass X.toarray()")
     if isinstance(X, torch.Tensor):
         X = X.detach().cpu().numpy()
     try:
         X = np.asarray(X)
     except Exception as error:  # ragged nested lists and the like
         raise TypeError(f"X must be an array of numbers: {error}") from None
-    if X.dtype == object or np.iscomplexobj(X) or not (np.issubdtype(X.dtype, np.number) or X.dtype == bool):
+    if X.dtype == object:  # e.g. a pandas frame of object columns that hold numbers
+        if any(value is None for value in X.flat):
+            raise TypeError("X must hold real numbers, got None in an object array")
+        try:
+            X = X.astype(np.float64)
+        except (TypeError, ValueError) as error:
+            raise TypeError(f"X must hold real numbers, got dtype object ({error})") from None
+    if np.iscomplexobj(X) or not (np.issubdtype(X.dtype, np.number) or X.dtype == bool):
         raise TypeError(f"X must hold real numbers, got dtype {X.dtype}")
     if X.ndim < 2:
         raise ValueError(f"X must have shape (n_samples, n_features) or (n_samples, *image_shape), got shape {X.shape}")
-    if X.shape[0] < min_samples or X.shape[0] == 0 or X[0].size == 0:
-        raise ValueError(f"X must contain at least {min_samples} samples with at least 1 feature, got shape {X.shape}")
+    if X.shape[0] < min_samples or X.shape[0] == 0:
+        raise ValueError(f"X must contain at least {min_samples} samples, got n_samples={X.shape[0]} "
+                         f"(shape={X.shape})")
+    if X[0].size == 0:
+        raise ValueError(f"X must contain at least 1 feature, got 0 feature(s) (shape={X.shape}) while a minimum "
+                         "of 1 is required.")
     X = X.astype(np.float32, copy=False)
     if not np.isfinite(X).all():
         raise ValueError("X contains NaN or infinity")
@@ -120,7 +134,175 @@ def resolve_device(device) -> torch.device:
     return device
 
 
-def seed_from(random_state) -> int:
-    """An integer seed from None, an int or a np.random.RandomState (sklearn convention)."""
-    from sklearn.utils import check_random_state
-    return int(check_random_state(random_state).randint(0, 2**31 - 1))
+# ------------------------------------------------------------------------------ declared parameter constraints
+# Each estimator declares its parameters once, as a table name -> constraint (as scikit-learn's
+# ``_parameter_constraints``); :func:`check_parameters` checks a whole table at ``fit``. A wrong type is a
+# TypeError, a value outside the allowed range a ValueError; both name the parameter.
+
+class Constraint:
+    """A rule one parameter value must satisfy; ``check`` returns the value or raises."""
+
+    def check(self, value, name: str):
+        raise NotImplementedError
+
+
+class Integer(Constraint):
+    """An integer (not a bool) of at least ``minimum``."""
+
+    def __init__(self, minimum: int = 1):
+        self.minimum = minimum
+
+    def check(self, value, name: str) -> int:
+        return check_positive_int(value, name, minimum=self.minimum)
+
+
+class Real(Constraint):
+    """A real number in an interval; ``closed`` says which ends belong to it ("left", "right", "both", "neither")."""
+
+    def __init__(self, low: float, high: float, closed: str = "neither"):
+        self.low, self.high, self.closed = low, high, closed
+
+    def check(self, value, name: str) -> float:
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise TypeError(f"{name} must be a real number, got {value!r}")
+        above = value >= self.low if self.closed in ("left", "both") else value > self.low
+        below = value <= self.high if self.closed in ("right", "both") else value < self.high
+        if not (above and below):
+            left = "[" if self.closed in ("left", "both") else "("
+            right = "]" if self.closed in ("right", "both") else ")"
+            raise ValueError(f"{name} must lie in {left}{self.low}, {self.high}{right}, got {value}")
+        return float(value)
+
+
+class Choice(Constraint):
+    """One of a fixed set of strings."""
+
+    def __init__(self, choices: tuple):
+        self.choices = tuple(choices)
+
+    def check(self, value, name: str) -> str:
+        return check_choice(value, name, self.choices)
+
+
+class Flag(Constraint):
+    """True or False."""
+
+    def check(self, value, name: str) -> bool:
+        return check_bool(value, name)
+
+
+class Optional(Constraint):
+    """None, or a value that satisfies ``inner``."""
+
+    def __init__(self, inner: Constraint):
+        self.inner = inner
+
+    def check(self, value, name: str):
+        return None if value is None else self.inner.check(value, name)
+
+
+class OptimizerParams(Constraint):
+    """A dict of keyword arguments for a torch optimiser (or None for the default)."""
+
+    def check(self, value, name: str):
+        if value is not None and not isinstance(value, dict):
+            raise TypeError(f"{name} must be a dict of optimiser arguments such as {{'lr': 1e-3}}, got {value!r}")
+        return value
+
+
+class OptimizerClass(Constraint):
+    """A subclass of ``torch.optim.Optimizer``."""
+
+    def check(self, value, name: str):
+        if not (isinstance(value, type) and issubclass(value, torch.optim.Optimizer)):
+            raise TypeError(f"{name} must be a torch.optim.Optimizer class such as torch.optim.Adam, got {value!r}")
+        return value
+
+
+class Unchecked(Constraint):
+    """Checked where it is used (a device, a network, a random state, a schedule)."""
+
+    def check(self, value, name: str):
+        return value
+
+
+def check_parameters(values: dict, constraints: dict) -> dict:
+    """
+    Check parameter values against a declared constraints table.
+
+    Parameters
+    ----------
+    values : dict
+        parameter name -> value, e.g. ``estimator.get_params(deep=False)``
+    constraints : dict
+        parameter name -> :class:`Constraint`; every name of ``values`` must be declared
+
+    Returns
+    -------
+    checked : dict
+        the checked values (integers as int, reals as float)
+
+    Raises
+    ------
+    TypeError, ValueError
+        naming the first parameter that breaks its constraint
+    """
+    undeclared = sorted(set(values) - set(constraints))
+    if undeclared:
+        raise RuntimeError(f"parameters without a declared constraint: {undeclared}")  # a bug of ours
+    return {name: constraints[name].check(value, name) for name, value in values.items()}
+
+
+# ------------------------------------------------------------------------------------------ random state
+
+def seed_for_fit(random_state) -> int:
+    """
+    The integer seed of one fit, drawn without touching numpy's global random state.
+
+    None draws a fresh seed from the operating system's entropy (every fit differs, as in scikit-learn), an
+    int seeds a ``np.random.RandomState`` whose first integer is the seed, a ``np.random.RandomState`` gives its next integer (so that repeated fits with one
+    RandomState differ, as in scikit-learn).
+
+    Raises
+    ------
+    TypeError
+        for anything else
+    """
+    if random_state is None:
+        return int(np.random.SeedSequence().generate_state(1)[0] % (2**31 - 1))
+    if isinstance(random_state, numbers.Integral) and not isinstance(random_state, bool):
+        if not 0 <= random_state < 2**32:
+            raise ValueError(f"random_state must be None, an int in [0, 2**32) or a np.random.RandomState, "
+                             f"got {random_state}")
+        # scikit-learn's reading of an int seed (check_random_state), so that a seed keeps giving the same fit
+        return int(np.random.RandomState(random_state).randint(0, 2**31 - 1))
+    if isinstance(random_state, np.random.RandomState):
+        return int(random_state.randint(0, 2**31 - 1))
+    raise TypeError(f"random_state must be None, an int or a np.random.RandomState, got {random_state!r}")
+
+
+class preserved_global_random_state:
+    """
+    Context manager: the global random states of torch (CPU and every CUDA device), numpy and Python's
+    ``random`` are the same after the block as before it.
+
+    A library is a guest: clustpy's network constructors reseed all three (``clustpy.deep._utils.set_torch_seed``)
+    and dropout draws from torch's global generator, so a fit seeds them for its own reproducibility and gives
+    the user back the generators as they were.
+    """
+
+    def __enter__(self):
+        import random
+        self._python = random.getstate()
+        self._numpy = np.random.get_state()
+        self._torch = torch.random.fork_rng(devices=list(range(torch.cuda.device_count()))
+                                            if torch.cuda.is_available() else [])
+        self._torch.__enter__()
+        return self
+
+    def __exit__(self, *exc_info):
+        import random
+        self._torch.__exit__(*exc_info)
+        np.random.set_state(self._numpy)
+        random.setstate(self._python)
+        return False

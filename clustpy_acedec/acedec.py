@@ -2,13 +2,21 @@
 ACeDeC: the ACe/DeC framework (Miklautz, Bauer et al., IJCAI 2021) wrapped around a clustpy deep clusterer.
 """
 
+import inspect
+import warnings
+
 import numpy as np
 import torch
 from sklearn.base import clone
 
-from clustpy_acedec._estimator import FitConfig, FitContext, SubspaceClustererMixin, document_execution_parameters
-from clustpy_acedec._validation import (check_choice, check_n_clusters, check_no_custom_dataloaders,
-                                         check_positive_int)
+from clustpy_acedec._estimator import (DEFAULT_CLUSTERING_OPTIMIZER_PARAMS, DEFAULT_PRETRAIN_OPTIMIZER_PARAMS,
+                                       EXECUTION_CONSTRAINTS, FitConfig, FitRun, SubspaceClustererMixin,
+                                       best_of_rounds, clustering_phase, document_execution_parameters, finish_fit,
+                                       start_fit)
+from clustpy_acedec._validation import (Choice, Flag, Integer, OptimizerClass, OptimizerParams, Real, Unchecked,
+                                         check_data, check_n_clusters, check_no_custom_dataloaders,
+                                         check_parameters, preserved_global_random_state, resolve_device,
+                                         seed_for_fit)
 from clustpy_acedec.centers import MiniBatchCenters
 from clustpy_acedec.initialization import cluster_span_start, kmeans_sample, weighted_kmeans
 from clustpy_acedec.losses import POINTS
@@ -19,13 +27,46 @@ from clustpy_acedec.pretraining import resolve_pretraining
 from clustpy_acedec.subspace import (DEFAULT_DIM_MARGIN, SubspaceLayer, hardened_dims, random_orthogonal,
                                      split_beta_logits)
 
+#: n_s and l of the centre re-initialisation (ENRC §2.8), which ACeDeC uses with the paper's values.
+REINIT_SAMPLE_SIZE = 1000
+REINIT_LLOYD_STEPS = 10
+
 #: Ways to draw ACeDeC's initial candidates, see the ``init`` parameter.
 INIT_STRATEGIES = ("best", "random", "cluster_span")
 
-#: Hyperparameters ACeDeC reads from its base; the base's loss weights are dropped on purpose.
-_BASE_PARAMETERS = ("batch_size", "pretrain_epochs", "clustering_epochs", "pretrain_optimizer_params",
-                    "clustering_optimizer_params", "optimizer_class", "neural_network", "neural_network_weights",
-                    "embedding_size", "augmentation_invariance", "device", "random_state")
+#: ACeDeC's own parameters.
+_PARAMETER_CONSTRAINTS = {
+    "base": Unchecked(),  # an estimator instance of a registered class, checked by _resolved_base
+    "n_clusters": Unchecked(),  # None or an int; checked against the number of samples
+    "random_state": Unchecked(),  # checked by seed_for_fit
+    "init": Choice(INIT_STRATEGIES),
+    "init_rounds": Integer(minimum=1),
+    "init_iterations": Integer(minimum=0),
+    "dim_margin": Real(0.0, 1.0),
+    "pretraining": Unchecked(),  # checked by resolve_pretraining
+    "image_shape": Unchecked(),
+    **EXECUTION_CONSTRAINTS,
+}
+
+#: The hyperparameters ACeDeC reads from its base, and what they must be. The base's loss weights are not read:
+#: removing that trade-off is the point of ACe/DeC (a warning says so when they differ from the defaults).
+_BASE_PARAMETER_CONSTRAINTS = {
+    "batch_size": Integer(minimum=1),
+    "pretrain_epochs": Integer(minimum=0),
+    "clustering_epochs": Integer(minimum=0),
+    "pretrain_optimizer_params": OptimizerParams(),
+    "clustering_optimizer_params": OptimizerParams(),
+    "optimizer_class": OptimizerClass(),
+    "neural_network": Unchecked(),  # clustpy's get_neural_network checks it
+    "neural_network_weights": Unchecked(),
+    "embedding_size": Integer(minimum=2),  # one dimension per space at least
+    "augmentation_invariance": Flag(),
+    "device": Unchecked(),  # checked by resolve_device
+    "random_state": Unchecked(),
+}
+
+#: Trade-off weights of clustpy's bases that ACe/DeC replaces by its cluster/shared split.
+_IGNORED_BASE_WEIGHTS = ("clustering_loss_weight", "ssl_loss_weight")
 
 
 @document_execution_parameters
@@ -48,8 +89,11 @@ class ACeDeC(SubspaceClustererMixin):
         DEC's alpha); its clustering_loss_weight / ssl_loss_weight are ignored. The base is cloned,
         never modified. None means ``DCN(n_clusters=n_clusters)`` (default: None)
     n_clusters : int | None
-        shorthand for ``base=DCN(n_clusters=n_clusters)``; must agree with the base's if both are given
-        (default: None)
+        the number of clusters; sets (or overrides) the base's ``n_clusters``, as scikit-learn's meta-estimators
+        do; without a base it means ``base=DCN(n_clusters=n_clusters)`` (default: None)
+    random_state : int | np.random.RandomState | None
+        seed of the fit; sets (or overrides) the base's ``random_state``. None: a fresh seed per fit. The global
+        random states of torch, numpy and ``random`` are left as they were (default: None)
     init : str
         how the initial candidates are drawn (see :data:`INIT_STRATEGIES`): "random" is the paper's §2.2 (random
         orthogonal V, random split of the dimensions, k-means in the cluster space); "cluster_span" puts the
@@ -77,7 +121,7 @@ class ACeDeC(SubspaceClustererMixin):
         (H, W) or (H, W, C) of flattened image input, needed for augmentation when X is 2-D (default: None)
     {execution_parameters}
     verbose : bool
-        show progress bars (default: True)
+        show progress bars (default: False)
 
     Attributes
     ----------
@@ -94,11 +138,14 @@ class ACeDeC(SubspaceClustererMixin):
     betas_init_ : np.ndarray
         β at initialisation, shape (2, d)
     cluster_space_dims_ : np.ndarray
-        rotated dimensions that belong to the cluster space (Table 3)
+        rotated dimensions that belong to the cluster space (Table 3): β_cs - β_ss >= ``dim_margin``
     shared_space_dims_ : np.ndarray
-        rotated dimensions that belong to the shared space
+        every other rotated dimension (:func:`cluster_and_shared_dims`); the two partition the d dimensions
     base_ : estimator
-        the resolved (cloned) base
+        the resolved (cloned) base, with ACeDeC's n_clusters and random_state where those are set
+    history_ : dict
+        what the phases did: "initial" (one :class:`clustpy_acedec.training.PhaseRecord` per candidate, with
+        its whole-data loss) and "clustering" (one record)
     neural_network_trained_ : torch.nn.Module
         the trained autoencoder
     fit_seconds_ : dict
@@ -109,8 +156,14 @@ class ACeDeC(SubspaceClustererMixin):
     Examples
     --------
     >>> from clustpy.deep import DCN
-    >>> model = ACeDeC(base=DCN(n_clusters=10)).fit(X)
-    >>> model.labels_, model.cluster_space_dims_
+    >>> from sklearn.datasets import make_blobs
+    >>> X, _ = make_blobs(200, n_features=6, centers=3, random_state=0)
+    >>> model = ACeDeC(base=DCN(n_clusters=3, pretrain_epochs=5, clustering_epochs=5, embedding_size=4,
+    ...                         device="cpu"), random_state=0, init_iterations=50).fit(X)
+    >>> model.labels_.shape, model.V_.shape
+    ((200,), (4, 4))
+    >>> sorted(model.cluster_space_dims_.tolist() + model.shared_space_dims_.tolist())
+    [0, 1, 2, 3]
 
     References
     ----------
@@ -118,12 +171,13 @@ class ACeDeC(SubspaceClustererMixin):
     "Details (Don't) Matter: Isolating Cluster Information in Deep Embedded Spaces." IJCAI 2021.
     """
 
-    def __init__(self, base=None, n_clusters: int | None = None, init: str = "best", init_rounds: int = 3,
-                 init_iterations: int = 5000, dim_margin: float = DEFAULT_DIM_MARGIN, pretraining="end_to_end", image_shape: tuple | None = None,
-                 data_placement: str = "auto", precision: str = "float32", compile_step: bool = False,
-                 verbose: bool = True):
+    def __init__(self, base=None, n_clusters: int | None = None, random_state=None, init: str = "best",
+                 init_rounds: int = 3, init_iterations: int = 5000, dim_margin: float = DEFAULT_DIM_MARGIN,
+                 pretraining="end_to_end", image_shape: tuple | None = None, data_placement: str = "auto",
+                 precision: str = "float32", compile_step: bool = False, verbose: bool = False):
         self.base = base
         self.n_clusters = n_clusters
+        self.random_state = random_state
         self.init = init
         self.init_rounds = init_rounds
         self.init_iterations = init_iterations
@@ -135,54 +189,101 @@ class ACeDeC(SubspaceClustererMixin):
         self.compile_step = compile_step
         self.verbose = verbose
 
-    def _resolved_base(self):
-        from clustpy.deep import DCN
-        if self.base is None:
-            if self.n_clusters is None:
-                raise ValueError("ACeDeC needs n_clusters or a base, e.g. ACeDeC(base=DCN(n_clusters=10))")
-            return DCN(n_clusters=self.n_clusters)
-        registered_objective(self.base)  # TypeError naming the supported bases
-        base = clone(self.base)
-        if self.n_clusters is not None and base.n_clusters != self.n_clusters:
-            raise ValueError(f"n_clusters={self.n_clusters} contradicts the base's n_clusters={base.n_clusters}")
-        return base
+    def fit(self, X, y=None):
+        """
+        Pretrain the base's autoencoder (unless it is fitted), find the best initial cluster/shared split and
+        train everything; the result is stored in attributes ending in ``_``.
 
-    def _fit_config(self, n_samples: int) -> FitConfig:
+        Parameters
+        ----------
+        X : array-like
+            the data set, (n_samples, n_features) or (n_samples, *image_shape)
+        y : ignored
+
+        Returns
+        -------
+        self
+        """
+        X = check_data(X)
         base = self._resolved_base()
-        params = base.get_params(deep=False)
-        n_clusters = check_n_clusters(params.get("n_clusters"), n_samples)
-        check_positive_int(self.init_iterations, "init_iterations", minimum=0)
-        check_positive_int(self.init_rounds, "init_rounds")
-        check_choice(self.init, "init", INIT_STRATEGIES)
-        if not 0.0 < self.dim_margin < 1.0:
-            raise ValueError(f"dim_margin must lie in (0, 1), got {self.dim_margin}")
-        check_no_custom_dataloaders(params.get("custom_dataloaders"))
-        kwargs = {name: params[name] for name in _BASE_PARAMETERS if params.get(name) is not None}
-        config = FitConfig(n_clusters=[n_clusters], init_iterations=self.init_iterations, base=base, **kwargs)
-        config.pretraining = resolve_pretraining(self.pretraining, config.pretrain_epochs)
-        check_positive_int(config.batch_size, "batch_size")
-        return config
+        config = self._fit_config(base, X.shape[0])
+        with preserved_global_random_state():
+            run = start_fit(X, config)
+            sample = kmeans_sample(run.embedded, run.cpu_generator)
+            model, betas_init = best_of_rounds(run, lambda round_index: self._candidate(run, sample, round_index),
+                                               config.init_rounds)
+            model = _with_base_objective(model, base, run.device)
+            clustering_phase(model, run)
+            labels, attributes = finish_fit(model, run, X)
+        betas = model.layer.betas().detach()
+        cluster_dims, shared_dims = cluster_and_shared_dims(betas, self.dim_margin)
+        centers = model.cluster_centers()
+        self._set_fitted(dict(attributes, labels_=labels[:, 0], cluster_centers_=centers[0].cpu().numpy(),
+                              shared_center_=centers[1][0].cpu().numpy(), V_=model.layer.V.detach().cpu().numpy(),
+                              betas_=betas.cpu().numpy(), betas_init_=betas_init, cluster_space_dims_=cluster_dims,
+                              shared_space_dims_=shared_dims, base_=base))
+        return self
 
-    def _initialize(self, context: FitContext) -> SubspaceClusteringModel:
+    def _resolved_base(self):
         """
-        §2.2: ``init_rounds`` candidates (V, split of the dimensions, k-means in the cluster space, μ = data
-        mean), each trained in the phase that trains V and b with the autoencoder fixed; the lowest loss wins.
-
-        The initial phase runs ACe/DeC's k-means objective (mini-batch centres, Eq. 1) for every base: it
-        looks for the cluster space of the k-means centres that DEC and IDEC start from as well. The base's
-        own objective takes over with the resulting centres for the clustering phase. (Measured on SYNTH-25,
-        seed 0: running DEC's KL objective with learnable centres in the initial phase instead moved a start
-        at NMI 0.999 to 0.09, with β_cs below 0.6 in every dimension.)
+        The base that this fit uses: a clone of ``base`` (or ``DCN()`` without one) with ACeDeC's ``n_clusters`` and
+        ``random_state`` filled in or overriding its own where they are set.
         """
-        sample = kmeans_sample(context.embedded, context.cpu_generator)
-        model = self._best_of_rounds(context, lambda round_index: self._candidate(context, sample, round_index),
-                                     self.init_rounds)
-        return _with_base_objective(model, context)
+        from clustpy.deep import DCN
+        if isinstance(self.base, type):
+            raise TypeError(f"base must be an estimator instance, e.g. {self.base.__name__}(n_clusters=10), "
+                            f"got the class {self.base.__name__}")
+        if self.base is None:
+            base = DCN(n_clusters=self.n_clusters)
+        else:
+            registered_objective(self.base)  # TypeError naming the supported bases
+            base = clone(self.base)
+        overrides = {name: value for name, value in (("n_clusters", self.n_clusters),
+                                                     ("random_state", self.random_state)) if value is not None}
+        return base.set_params(**overrides)
 
-    def _candidate(self, context: FitContext, sample: torch.Tensor, round_index: int) -> SubspaceClusteringModel:
-        """One initial model; the k-means runs on ``sample`` (the embedding, or a random part of a large one)."""
-        config, device, generator = context.config, context.device, context.cpu_generator
-        n_clusters, d = config.n_clusters[0], context.embedded.shape[1]
+    def _fit_config(self, base, n_samples: int) -> FitConfig:
+        """Check ACeDeC's and its base's parameters against their declared constraints; the fit's settings."""
+        own = check_parameters(self.get_params(deep=False), _PARAMETER_CONSTRAINTS)
+        base_params = base.get_params(deep=False)
+        if base_params.get("n_clusters") is None and self.n_clusters is None and self.base is None:
+            raise ValueError("ACeDeC needs n_clusters or a base, e.g. ACeDeC(base=DCN(n_clusters=10))")
+        n_clusters = check_n_clusters(base_params.get("n_clusters"), n_samples)
+        check_no_custom_dataloaders(base_params.get("custom_dataloaders"))
+        # A registered base of another library may lack some of clustpy's parameters: DCN's defaults stand in.
+        read = check_parameters({name: base_params.get(name, _clustpy_defaults()[name])
+                                 for name in _BASE_PARAMETER_CONSTRAINTS}, _BASE_PARAMETER_CONSTRAINTS)
+        _warn_ignored_weights(base, base_params)
+        return FitConfig(
+            name=type(self).__name__, n_clusters=[n_clusters], batch_size=read["batch_size"],
+            pretrain_epochs=read["pretrain_epochs"], clustering_epochs=read["clustering_epochs"],
+            init_rounds=own["init_rounds"], init_iterations=own["init_iterations"],
+            pretrain_optimizer_params=dict(read["pretrain_optimizer_params"] or DEFAULT_PRETRAIN_OPTIMIZER_PARAMS),
+            clustering_optimizer_params=dict(read["clustering_optimizer_params"]
+                                             or DEFAULT_CLUSTERING_OPTIMIZER_PARAMS),
+            optimizer_class=read["optimizer_class"], neural_network=read["neural_network"],
+            neural_network_weights=read["neural_network_weights"], embedding_size=read["embedding_size"],
+            augmentation_invariance=read["augmentation_invariance"], image_shape=self.image_shape,
+            pretraining=resolve_pretraining(self.pretraining, read["pretrain_epochs"]),
+            reinit_sample_size=REINIT_SAMPLE_SIZE, reinit_lloyd_steps=REINIT_LLOYD_STEPS,
+            device=resolve_device(read["device"]), seed=seed_for_fit(read["random_state"]),
+            data_placement=own["data_placement"], precision=own["precision"], compile_step=own["compile_step"],
+            verbose=own["verbose"])
+
+    def _candidate(self, run: FitRun, sample: torch.Tensor, round_index: int) -> SubspaceClusteringModel:
+        """
+        One initial model (§2.2): V and the split of the dimensions, k-means in the cluster space on ``sample``
+        (the embedding, or a random part of a large one), μ = the data mean. "cluster_span" (and the first
+        round of "best") starts from :func:`clustpy_acedec.initialization.cluster_span_start` instead of a random
+        orthogonal V and a random split.
+
+        The candidate carries ACe/DeC's k-means objective (mini-batch centres, Eq. 1) for every base: the
+        initial phase looks for the cluster space of the k-means centres that DEC and IDEC start from as well;
+        the base's own objective takes over with the resulting centres for the clustering phase
+        (:func:`_with_base_objective`).
+        """
+        config, device, generator = run.config, run.device, run.cpu_generator
+        n_clusters, d = config.n_clusters[0], run.embedded.shape[1]
         if self.init == "cluster_span" or (self.init == "best" and round_index == 0):
             V, beta_logits = cluster_span_start(sample, n_clusters, generator)
         else:
@@ -191,18 +292,9 @@ class ACeDeC(SubspaceClustererMixin):
         with torch.no_grad():
             cluster_dims = (layer.beta_logits > 0).float()
             centers, _, _ = weighted_kmeans(layer.rotate(sample), n_clusters, cluster_dims, generator)
-        objectives = [_kmeans_objective(centers, config.batch_size), SharedMeanObjective(context.embedded.mean(0), 1)]
-        return SubspaceClusteringModel(context.autoencoder, layer, objectives, POINTS).to(device)
-
-    def _fitted_attributes(self, model, labels, context) -> dict:
-        betas = model.layer.betas().detach()
-        cluster_dims, shared_dims = hardened_dims(betas, self.dim_margin)
-        centers = model.cluster_centers()
-        attributes = dict(labels_=labels[:, 0], cluster_centers_=centers[0].cpu().numpy(),
-                          shared_center_=centers[1][0].cpu().numpy(), V_=model.layer.V.detach().cpu().numpy(),
-                          betas_=betas.cpu().numpy(), betas_init_=context.betas_init, cluster_space_dims_=cluster_dims,
-                          shared_space_dims_=shared_dims, base_=context.config.base)
-        return attributes
+        objectives = [_kmeans_objective(centers, config.batch_size, config.reinit_lloyd_steps),
+                      SharedMeanObjective(run.embedded.mean(0), 1)]
+        return SubspaceClusteringModel(run.autoencoder, layer, objectives, POINTS).to(device)
 
     def predict(self, X) -> np.ndarray:
         """
@@ -230,15 +322,44 @@ class ACeDeC(SubspaceClustererMixin):
         return self._rotated(X)[:, torch.as_tensor(self.shared_space_dims_, dtype=torch.long)].cpu().numpy()
 
 
-def _kmeans_objective(centers: torch.Tensor, batch_size: int) -> HardCentroidObjective:
+def cluster_and_shared_dims(betas: torch.Tensor, margin: float) -> tuple:
+    """
+    The hardened cluster space and shared space (Table 3): a rotated dimension belongs to the cluster space
+    when β_cs - β_ss >= margin (:func:`clustpy_acedec.subspace.hardened_dims`), and to the shared space
+    otherwise. A dimension whose β_cs sits near 0.5 carries no usable cluster structure (its stationary β_cs
+    is c / (a + c), just above 0.5 for a structureless dimension), so it is modelled by the data mean like
+    the rest of the shared space: cluster and shared dimensions partition the d rotated dimensions.
+    """
+    cluster_dims = hardened_dims(betas, margin)[0]
+    shared_dims = np.setdiff1d(np.arange(betas.shape[1]), cluster_dims)
+    return cluster_dims, shared_dims
+
+
+def _clustpy_defaults() -> dict:
+    """clustpy's defaults of the hyperparameters ACeDeC reads from a base (those of its DCN)."""
+    from clustpy.deep import DCN
+    return {name: p.default for name, p in inspect.signature(DCN.__init__).parameters.items()}
+
+
+def _warn_ignored_weights(base, params: dict) -> None:
+    """ACe/DeC replaces the base's cluster/reconstruction trade-off: say so when the user set those weights."""
+    defaults = inspect.signature(type(base).__init__).parameters
+    changed = [f"{name}={params[name]!r} (default {defaults[name].default!r})" for name in _IGNORED_BASE_WEIGHTS
+               if name in params and name in defaults and params[name] != defaults[name].default]
+    if changed:
+        warnings.warn(f"ACeDeC ignores the base's {', '.join(changed)}: ACe/DeC has no trade-off between the "
+                      "clustering and the reconstruction loss to weight", UserWarning, stacklevel=3)
+
+
+def _kmeans_objective(centers: torch.Tensor, batch_size: int, lloyd_steps: int) -> HardCentroidObjective:
     """DCN's objective in the cluster space: hard assignments, mini-batch k-means centres (ENRC Eq. 6-7)."""
-    return HardCentroidObjective(MiniBatchCenters([centers], [0], [batch_size / centers.shape[0]]))
+    return HardCentroidObjective(MiniBatchCenters([centers], [0], [batch_size / centers.shape[0]],
+                                                  lloyd_steps=lloyd_steps))
 
 
-def _with_base_objective(model: SubspaceClusteringModel, context: FitContext) -> SubspaceClusteringModel:
+def _with_base_objective(model: SubspaceClusteringModel, base, device: torch.device) -> SubspaceClusteringModel:
     """The initialised model with the base's own cluster-space objective, started from its k-means centres;
     the shared term takes that objective's distance units."""
-    base = context.config.base
     kind = registered_objective(base)
     if kind == "hard":
         return model
@@ -248,4 +369,4 @@ def _with_base_objective(model: SubspaceClusteringModel, context: FitContext) ->
     shared_objective = model.objectives[1]
     shared_objective.scale = getattr(cluster_objective, "distance_scale", 1.0)
     return SubspaceClusteringModel(model.autoencoder, model.layer, [cluster_objective, shared_objective],
-                                   POINTS).to(context.device)
+                                   POINTS).to(device)

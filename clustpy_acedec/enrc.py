@@ -12,9 +12,14 @@ import numpy as np
 import torch
 from sklearn.utils.validation import check_is_fitted
 
-from clustpy_acedec._estimator import FitConfig, FitContext, SubspaceClustererMixin, document_execution_parameters
-from clustpy_acedec._validation import (check_choice, check_n_clusters, check_no_custom_dataloaders,
-                                         check_positive_int)
+from clustpy_acedec._estimator import (DEFAULT_CLUSTERING_OPTIMIZER_PARAMS, DEFAULT_PRETRAIN_OPTIMIZER_PARAMS,
+                                       EXECUTION_CONSTRAINTS, FitConfig, FitRun, SubspaceClustererMixin,
+                                       best_of_rounds, clustering_phase, document_execution_parameters, finish_fit,
+                                       start_fit)
+from clustpy_acedec._validation import (Choice, Flag, Integer, OptimizerClass, OptimizerParams, Real, Unchecked,
+                                         check_data, check_n_clusters, check_no_custom_dataloaders,
+                                         check_parameters, preserved_global_random_state, resolve_device,
+                                         seed_for_fit)
 from clustpy_acedec.centers import MiniBatchCenters
 from clustpy_acedec.initialization import kmeans_sample, nrkmeans_start, seed_centers
 from clustpy_acedec.losses import CLUSTER_SIZE, POINTS
@@ -29,6 +34,36 @@ INIT_STRATEGIES = ("random", "nrkmeans", "best")
 
 #: Normalisations of the compression loss, see the ``loss_normalization`` parameter.
 LOSS_NORMALIZATIONS = (CLUSTER_SIZE, POINTS)
+
+#: ENRC's parameters and what they must be.
+_PARAMETER_CONSTRAINTS = {
+    "n_clusters": Unchecked(),  # a list, checked against the number of samples by _checked_n_clusters
+    "batch_size": Integer(minimum=1),
+    "pretrain_optimizer_params": OptimizerParams(),
+    "clustering_optimizer_params": OptimizerParams(),
+    "pretrain_epochs": Integer(minimum=0),
+    "clustering_epochs": Integer(minimum=0),
+    "optimizer_class": OptimizerClass(),
+    "neural_network": Unchecked(),  # clustpy's get_neural_network checks it
+    "neural_network_weights": Unchecked(),
+    "embedding_size": Integer(minimum=1),  # and at least one dimension per clustering, checked in fit
+    "augmentation_invariance": Flag(),
+    "custom_dataloaders": Unchecked(),  # must be None: check_no_custom_dataloaders
+    "init": Choice(INIT_STRATEGIES),
+    "init_rounds": Integer(minimum=1),
+    "init_iterations": Integer(minimum=0),
+    "loss_normalization": Choice(LOSS_NORMALIZATIONS),
+    "lr_decay_step": Integer(minimum=1),
+    "lr_decay": Real(0.0, 1.0, closed="right"),
+    "reinit_sample_size": Integer(minimum=1),
+    "reinit_lloyd_steps": Integer(minimum=0),
+    "dim_margin": Real(0.0, 1.0),
+    "pretraining": Unchecked(),  # checked by resolve_pretraining
+    "image_shape": Unchecked(),
+    "device": Unchecked(),  # checked by resolve_device
+    "random_state": Unchecked(),  # checked by seed_for_fit
+    **EXECUTION_CONSTRAINTS,
+}
 
 
 @document_execution_parameters
@@ -113,7 +148,7 @@ class ENRC(SubspaceClustererMixin):
         seed (default: None)
     {execution_parameters}
     verbose : bool
-        progress bars (default: True)
+        progress bars (default: False)
 
     Attributes
     ----------
@@ -134,6 +169,17 @@ class ENRC(SubspaceClustererMixin):
     fit_seconds_ : dict
         wall-clock seconds of the phases of ``fit``: "pretraining", "initialization", "clustering", "prediction"
 
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.datasets import make_blobs
+    >>> # two clusterings, one in each block of three features
+    >>> X = np.hstack([make_blobs(300, n_features=3, centers=3, random_state=seed)[0] for seed in (0, 1)])
+    >>> model = ENRC(n_clusters=[3, 3], pretrain_epochs=5, clustering_epochs=5, embedding_size=4, init_rounds=2,
+    ...              init_iterations=50, device="cpu", random_state=0).fit(X)
+    >>> model.labels_.shape, len(model.cluster_centers_), model.betas_.shape
+    ((300, 2), 2, (2, 4))
+
     References
     ----------
     Miklautz, Lukas, Dominik Mautz, Muzaffer Can Altinigneli, Christian Böhm, and Claudia Plant.
@@ -150,7 +196,7 @@ class ENRC(SubspaceClustererMixin):
                  dim_margin: float = DEFAULT_DIM_MARGIN, pretraining="end_to_end", image_shape: tuple | None = None,
                  device=None,
                  random_state=None, data_placement: str = "auto", precision: str = "float32",
-                 compile_step: bool = False, verbose: bool = True):
+                 compile_step: bool = False, verbose: bool = False):
         self.n_clusters = n_clusters
         self.batch_size = batch_size
         self.pretrain_optimizer_params = pretrain_optimizer_params
@@ -181,51 +227,75 @@ class ENRC(SubspaceClustererMixin):
         self.compile_step = compile_step
         self.verbose = verbose
 
-    def _fit_config(self, n_samples: int) -> FitConfig:
-        if isinstance(self.n_clusters, (numbers.Integral, str)) or not hasattr(self.n_clusters, "__len__") \
-                or len(self.n_clusters) == 0:
-            raise TypeError(f"n_clusters must be a non-empty list of integers, one per clustering, got {self.n_clusters!r}")
-        n_clusters = [check_n_clusters(k, n_samples, name=f"n_clusters[{s}]", minimum=1)
-                      for s, k in enumerate(self.n_clusters)]
-        if max(n_clusters) < 2:
-            raise ValueError(f"at least one clustering needs 2 or more clusters, got n_clusters={n_clusters}")
-        for name in ("batch_size", "init_rounds", "lr_decay_step", "reinit_sample_size"):
-            check_positive_int(getattr(self, name), name)
-        for name in ("pretrain_epochs", "clustering_epochs", "init_iterations", "reinit_lloyd_steps"):
-            check_positive_int(getattr(self, name), name, minimum=0)
-        check_choice(self.init, "init", INIT_STRATEGIES)
-        check_choice(self.loss_normalization, "loss_normalization", LOSS_NORMALIZATIONS)
-        if not 0.0 < self.lr_decay <= 1.0:
-            raise ValueError(f"lr_decay must lie in (0, 1], got {self.lr_decay}")
-        if not 0.0 < self.dim_margin < 1.0:
-            raise ValueError(f"dim_margin must lie in (0, 1), got {self.dim_margin}")
-        check_no_custom_dataloaders(self.custom_dataloaders)
-        config = FitConfig(n_clusters=n_clusters, batch_size=self.batch_size, pretrain_epochs=self.pretrain_epochs,
-                           clustering_epochs=self.clustering_epochs, init_iterations=self.init_iterations,
-                           optimizer_class=self.optimizer_class, neural_network=self.neural_network,
-                           neural_network_weights=self.neural_network_weights, embedding_size=self.embedding_size,
-                           augmentation_invariance=self.augmentation_invariance, device=self.device,
-                           random_state=self.random_state, reinit_sample_size=self.reinit_sample_size,
-                           reinit_lloyd_steps=self.reinit_lloyd_steps,
-                           pretraining=resolve_pretraining(self.pretraining, self.pretrain_epochs))
-        if self.pretrain_optimizer_params is not None:
-            config.pretrain_optimizer_params = dict(self.pretrain_optimizer_params)
-        if self.clustering_optimizer_params is not None:
-            config.clustering_optimizer_params = dict(self.clustering_optimizer_params)
-        return config
+    def fit(self, X, y=None):
+        """
+        Pretrain the autoencoder (unless it is fitted), keep the best of the initial candidates (§2.6) and train
+        everything (Eq. 9); the result is stored in attributes ending in ``_``.
 
-    def _candidate(self, context: FitContext, round_index: int) -> SubspaceClusteringModel:
+        Parameters
+        ----------
+        X : array-like
+            the data set, (n_samples, n_features) or (n_samples, *image_shape)
+        y : ignored
+
+        Returns
+        -------
+        self
+        """
+        X = check_data(X)
+        config = self._fit_config(X.shape[0])
+        # "nrkmeans" has a single candidate: its restarts are Nr-Kmeans's own.
+        n_candidates = 1 if self.init == "nrkmeans" else config.init_rounds
+        with preserved_global_random_state():
+            run = start_fit(X, config)
+            model, betas_init = best_of_rounds(run, lambda round_index: self._candidate(run, round_index),
+                                               n_candidates)
+            clustering_phase(model, run, scheduler=self._step_decay)
+            labels, attributes = finish_fit(model, run, X)
+        betas = model.layer.betas().detach()
+        self._set_fitted(dict(attributes, labels_=labels,
+                              cluster_centers_=[c.cpu().numpy() for c in model.cluster_centers()],
+                              V_=model.layer.V.detach().cpu().numpy(), betas_=betas.cpu().numpy(),
+                              betas_init_=betas_init, subspace_dims_=hardened_dims(betas, self.dim_margin),
+                              n_clusters_=list(config.n_clusters)))
+        return self
+
+    def _fit_config(self, n_samples: int) -> FitConfig:
+        """Check the parameters against their declared constraints; the fit's settings."""
+        params = check_parameters(self.get_params(deep=False), _PARAMETER_CONSTRAINTS)
+        n_clusters = _checked_n_clusters(self.n_clusters, n_samples)
+        if self.neural_network is None and params["embedding_size"] < len(n_clusters):
+            raise ValueError(f"embedding_size={params['embedding_size']} is smaller than the number of clusterings "
+                             f"({len(n_clusters)}): every clustering needs at least one dimension")
+        check_no_custom_dataloaders(self.custom_dataloaders)
+        return FitConfig(
+            name=type(self).__name__, n_clusters=n_clusters, batch_size=params["batch_size"],
+            pretrain_epochs=params["pretrain_epochs"], clustering_epochs=params["clustering_epochs"],
+            init_rounds=params["init_rounds"], init_iterations=params["init_iterations"],
+            pretrain_optimizer_params=dict(params["pretrain_optimizer_params"] or DEFAULT_PRETRAIN_OPTIMIZER_PARAMS),
+            clustering_optimizer_params=dict(params["clustering_optimizer_params"]
+                                             or DEFAULT_CLUSTERING_OPTIMIZER_PARAMS),
+            optimizer_class=params["optimizer_class"], neural_network=self.neural_network,
+            neural_network_weights=self.neural_network_weights, embedding_size=params["embedding_size"],
+            augmentation_invariance=params["augmentation_invariance"], image_shape=self.image_shape,
+            pretraining=resolve_pretraining(self.pretraining, params["pretrain_epochs"]),
+            reinit_sample_size=params["reinit_sample_size"], reinit_lloyd_steps=params["reinit_lloyd_steps"],
+            device=resolve_device(self.device), seed=seed_for_fit(self.random_state),
+            data_placement=params["data_placement"], precision=params["precision"],
+            compile_step=params["compile_step"], verbose=params["verbose"])
+
+    def _candidate(self, run: FitRun, round_index: int) -> SubspaceClusteringModel:
         """
         One initialisation: Nr-Kmeans on the embedding, best of ``NRKMEANS_RUNS`` runs by its own cost
         (:func:`clustpy_acedec.initialization.nrkmeans_start`), for "nrkmeans" and the first round of "best";
         otherwise, or when Nr-Kmeans loses a clustering, §2.6's random orthogonal V, 'strong' block β and
         k-means++ seeds per clustering.
         """
-        config, device, generator = context.config, context.device, context.cpu_generator
-        d, n_spaces = context.embedded.shape[1], len(config.n_clusters)
+        config, device, generator = run.config, run.device, run.cpu_generator
+        d, n_spaces = run.embedded.shape[1], len(config.n_clusters)
         start = None
         if self.init == "nrkmeans" or (self.init == "best" and round_index == 0):
-            start = nrkmeans_start(kmeans_sample(context.embedded, generator), config.n_clusters, generator)
+            start = nrkmeans_start(kmeans_sample(run.embedded, generator), config.n_clusters, generator)
         if start is not None:
             V, beta_logits, centers = start
             layer = SubspaceLayer(V, beta_logits, parametrization="softmax")
@@ -233,29 +303,15 @@ class ENRC(SubspaceClustererMixin):
             layer = SubspaceLayer(random_orthogonal(d, generator, device), block_beta_logits(d, n_spaces).to(device),
                                   parametrization="softmax")
             with torch.no_grad():
-                centers = seed_centers(layer.rotate(context.embedded), config.n_clusters, layer.betas(), generator)
+                centers = seed_centers(layer.rotate(run.embedded), config.n_clusters, layer.betas(), generator)
         expected_per_batch = [config.batch_size / k for k in config.n_clusters]
         objective = HardCentroidObjective(MiniBatchCenters(centers, list(range(n_spaces)), expected_per_batch,
                                                            lloyd_steps=config.reinit_lloyd_steps))
-        return SubspaceClusteringModel(context.autoencoder, layer, [objective], self.loss_normalization).to(device)
+        return SubspaceClusteringModel(run.autoencoder, layer, [objective], self.loss_normalization).to(device)
 
-    def _initialize(self, context: FitContext) -> SubspaceClusteringModel:
-        """§2.6: candidates trained on L_comp + L_orth (Eq. 8) with the autoencoder fixed; the one with the
-        lowest loss on the whole data set is kept. "nrkmeans" has one candidate: its restarts are Nr-Kmeans's."""
-        n_candidates = 1 if self.init == "nrkmeans" else self.init_rounds
-        return self._best_of_rounds(context, lambda round_index: self._candidate(context, round_index),
-                                    n_candidates)
-
-    def _scheduler(self, optimizer, config):
+    def _step_decay(self, optimizer: torch.optim.Optimizer) -> torch.optim.lr_scheduler.StepLR:
+        """§3.2: the clustering phase's learning rate decays by ``lr_decay`` every ``lr_decay_step`` iterations."""
         return torch.optim.lr_scheduler.StepLR(optimizer, step_size=self.lr_decay_step, gamma=self.lr_decay)
-
-    def _fitted_attributes(self, model, labels, context) -> dict:
-        betas = model.layer.betas().detach()
-        attributes = dict(labels_=labels, cluster_centers_=[c.cpu().numpy() for c in model.cluster_centers()],
-                          V_=model.layer.V.detach().cpu().numpy(), betas_=betas.cpu().numpy(),
-                          betas_init_=context.betas_init, subspace_dims_=hardened_dims(betas, self.dim_margin),
-                          n_clusters_=list(context.config.n_clusters))
-        return attributes
 
     def predict(self, X) -> np.ndarray:
         """Labels of every clustering (Eq. 5), shape (n_samples, S)."""
@@ -279,3 +335,13 @@ class ENRC(SubspaceClustererMixin):
         with torch.no_grad():
             decoded = model.autoencoder.decode(model.layer.rotate_back(centers))
         return decoded.reshape(len(centers), *self.input_shape_).cpu().numpy()
+
+
+def _checked_n_clusters(n_clusters, n_samples: int) -> list:
+    """ENRC's n_clusters: a non-empty list of integers in [1, n_samples], at least one of them 2 or more."""
+    if isinstance(n_clusters, (numbers.Integral, str)) or not hasattr(n_clusters, "__len__") or len(n_clusters) == 0:
+        raise TypeError(f"n_clusters must be a non-empty list of integers, one per clustering, got {n_clusters!r}")
+    checked = [check_n_clusters(k, n_samples, name=f"n_clusters[{s}]", minimum=1) for s, k in enumerate(n_clusters)]
+    if max(checked) < 2:
+        raise ValueError(f"at least one clustering needs 2 or more clusters, got n_clusters={checked}")
+    return checked

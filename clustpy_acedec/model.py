@@ -56,16 +56,11 @@ class SubspaceClusteringModel(torch.nn.Module):
         self.label_columns = [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:])]
         self.n_clusters_max = max(c.shape[0] for c in self.cluster_centers())
 
-    def _compression(self, rotated: torch.Tensor, betas: torch.Tensor) -> tuple:
-        losses, labels = zip(*(objective.loss(rotated, betas, self.layer) for objective in self.objectives))
-        return torch.cat(losses, 1), torch.cat(labels, 1)
-
-    def batch_loss(self, x: torch.Tensor, embedded: torch.Tensor | None = None, x_aug: torch.Tensor | None = None,
-                   regularizer: str = "reconstruction") -> tuple:
+    def clustering_loss(self, x: torch.Tensor, x_aug: torch.Tensor | None = None) -> tuple:
         """
-        Loss of one batch: compression of all spaces (ACe/DeC Eq. 1 and 5, ENRC Eq. 4) plus the
-        reconstruction of dec(V V^T z) (ACe/DeC Eq. 1, ENRC Eq. 9 with λ = 1) or, during ENRC's
-        initialisation, L_orth (ENRC Eq. 8).
+        Loss of one batch in the clustering phase: compression of all spaces (ACe/DeC Eq. 1 and 5, ENRC Eq. 4)
+        plus the reconstruction of dec(V V^T z) (ACe/DeC Eq. 1, ENRC Eq. 9 with λ = 1), and, with ``x_aug``,
+        ACe/DeC's augmentation terms (§2.2).
 
         Under an active autocast (``precision="bfloat16"``) only the autoencoder's ``encode``/``decode`` run in
         reduced precision; the subspace layer, the objectives (assignments, distances, centres) and the losses
@@ -75,33 +70,55 @@ class SubspaceClusteringModel(torch.nn.Module):
         ----------
         x : torch.Tensor
             the input batch
-        embedded : torch.Tensor | None
-            enc(x) when already known (the autoencoder is frozen during initialisation)
         x_aug : torch.Tensor | None
-            an augmented version of x (ACe/DeC §2.2): z_aug is pulled to the centres x was assigned to, and
-            x_aug is reconstructed from x's cluster-space and x_aug's shared-space coordinates
-        regularizer : str
-            "reconstruction" or "orthogonality"
+            an augmented version of x: z_aug is pulled to the centres x was assigned to, and x_aug is
+            reconstructed from x's cluster-space and x_aug's shared-space coordinates
 
         Returns
         -------
         tuple : (torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor)
             total loss, embedded batch z, rotated batch V^T z (both detached), labels (N, S)
         """
-        z = self.autoencoder.encode(x) if embedded is None else embedded
+        z = self.autoencoder.encode(x)
         with float32_region(z):
             z = z.float()
             betas = self.layer.betas()
             rotated = self.layer.rotate(z)
-            per_sample, labels = self._compression(rotated, betas)
-            loss = compression_loss(per_sample, labels, self.normalization, self.n_clusters_max)
-            if regularizer == "orthogonality":
-                loss = loss + orthogonality_loss(z, self.layer.V)
-        if regularizer != "orthogonality":
-            loss = loss + self._reconstruction_loss(x, rotated)
+            loss, labels = self._compression_loss(rotated, betas)
+        loss = loss + self._reconstruction_loss(x, rotated)
         if x_aug is not None:
             loss = loss + self._augmentation_loss(x_aug, rotated, betas, labels)
         return loss, z.detach(), rotated.detach(), labels
+
+    def initial_phase_loss(self, z: torch.Tensor) -> tuple:
+        """
+        Loss of one batch of the fixed embedding in the initial phase (ACe/DeC §2.2, ENRC §2.6): compression of
+        all spaces plus L_orth (ENRC Eq. 8), which stands in for the reconstruction through the fixed decoder:
+        it keeps V close to orthogonal at the cost of a d x d product instead of a decoder pass.
+
+        Parameters
+        ----------
+        z : torch.Tensor
+            enc(x) of the batch, computed once before the phase
+
+        Returns
+        -------
+        tuple : (torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor)
+            total loss, z, rotated batch V^T z (detached), labels (N, S)
+        """
+        with float32_region(z):
+            z = z.float()
+            rotated = self.layer.rotate(z)
+            loss, labels = self._compression_loss(rotated, self.layer.betas())
+            loss = loss + orthogonality_loss(z, self.layer.V)
+        return loss, z, rotated.detach(), labels
+
+    def _compression_loss(self, rotated: torch.Tensor, betas: torch.Tensor) -> tuple:
+        """L_comp of every space, normalised as the method asks (:func:`clustpy_acedec.losses.compression_loss`),
+        and the labels (N, S) it used."""
+        losses, labels = zip(*(objective.loss(rotated, betas, self.layer) for objective in self.objectives))
+        labels = torch.cat(labels, 1)
+        return compression_loss(torch.cat(losses, 1), labels, self.normalization, self.n_clusters_max), labels
 
     def _reconstruction_loss(self, x: torch.Tensor, rotated: torch.Tensor) -> torch.Tensor:
         """L_rec of dec(V r): the decoder under the caller's precision, V r and the loss in float32."""
@@ -154,8 +171,7 @@ class SubspaceClusteringModel(torch.nn.Module):
         size-weighted mean of the losses of chunks of ``chunk_size`` points (the exact full-batch loss for
         data sets up to that size). Used to compare initial candidates.
         """
-        total = sum(float(self.batch_loss(chunk, chunk, regularizer="orthogonality")[0]) * chunk.shape[0]
-                    for chunk in embedded.split(chunk_size))
+        total = sum(float(self.initial_phase_loss(chunk)[0]) * chunk.shape[0] for chunk in embedded.split(chunk_size))
         return total / embedded.shape[0]
 
     def cluster_centers(self) -> list:

@@ -292,7 +292,12 @@ def register_base(cls: type, objective: str | Callable) -> None:
 
     Examples
     --------
+    >>> from clustpy.deep import DCN
+    >>> class MyDeepKMeans(DCN):  # a centroid-based deep clusterer with DCN's hyperparameters
+    ...     pass
     >>> register_base(MyDeepKMeans, "hard")
+    >>> registered_objective(MyDeepKMeans(n_clusters=3))
+    'hard'
     """
     if not isinstance(cls, type):
         raise TypeError(f"cls must be a class, got {type(cls).__name__}")
@@ -318,6 +323,11 @@ def registered_objective(base) -> str | Callable:
     supported = ", ".join(sorted(c.__name__ for c in _REGISTRY))
     raise TypeError(f"base must be a centroid-based deep clusterer registered with ACeDeC "
                     f"(supported: {supported}; add others with register_base), got {type(base).__name__}")
+
+
+def registered_bases() -> tuple:
+    """The classes registered as ACeDeC bases, in registration order."""
+    return tuple(_REGISTRY)
 
 
 def _register_clustpy_bases() -> None:

@@ -79,7 +79,7 @@ def plot_cluster_space(model, X, labels: np.ndarray | None = None, n_dims: int =
     figure : matplotlib.figure.Figure
     """
     plt = _pyplot()
-    rotated = model._rotated(X).cpu().numpy()
+    rotated = model.transform_rotated(X)
     labels = model.predict(X) if labels is None else np.asarray(labels)
     top = np.argsort(-np.asarray(model.betas_)[0])[:max(1, min(n_dims, rotated.shape[1]))]
     k = len(top)
@@ -168,7 +168,7 @@ def plot_space_reconstructions(model, X, image_shape: tuple | None = None, n_ima
     """
     X = np.asarray(X)[:n_images]
     image_shape = tuple(image_shape) if image_shape is not None else model.input_shape_
-    rotated = model._rotated(X).cpu().numpy()
+    rotated = model.transform_rotated(X)
     data_mean = np.asarray(model.shared_center_)  # V^T μ, μ the mean of the embedded training data
     in_cluster = np.zeros(rotated.shape[1], dtype=bool)
     in_cluster[np.asarray(model.cluster_space_dims_, dtype=int)] = True
@@ -203,12 +203,6 @@ def plot_decoded_centers(model, image_shape: tuple | None = None, path: str | No
     return _image_grid(rows, titles, image_shape, "decoded centres dec(V μ)", path)
 
 
-def _non_cluster_dims(model) -> np.ndarray:
-    """The rotated dimensions outside ``cluster_space_dims_``: what the reconstructions and the traversal treat as
-    the shared space (dimensions with β_cs near 0.5 carry little cluster information either way)."""
-    return np.setdiff1d(np.arange(np.asarray(model.betas_).shape[1]), np.asarray(model.cluster_space_dims_, dtype=int))
-
-
 def shared_traversal(model, X, n_steps: int = 7, component: int = 0, spread: float = 2.0) -> tuple:
     """
     Walk the shared space along one of its principal components while the cluster-space coordinates stay at
@@ -234,10 +228,10 @@ def shared_traversal(model, X, n_steps: int = 7, component: int = 0, spread: flo
     tuple : (np.ndarray, np.ndarray)
         decoded images (n_clusters, n_steps, n_features) and the cluster of every row (n_clusters,)
     """
-    shared_dims = _non_cluster_dims(model)
+    shared_dims = np.asarray(model.shared_space_dims_, dtype=int)
     if len(shared_dims) == 0:
         raise ValueError("every dimension belongs to the cluster space: there is no shared space to traverse")
-    shared = model._rotated(X).cpu().numpy()[:, shared_dims]
+    shared = model.transform_rotated(X)[:, shared_dims]
     mean = shared.mean(0)
     _, singular_values, directions = np.linalg.svd(shared - mean, full_matrices=False)
     component = min(component, len(singular_values) - 1)

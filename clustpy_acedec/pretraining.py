@@ -19,7 +19,7 @@ import torch
 
 from clustpy_acedec.execution import Execution, make_optimizer
 from clustpy_acedec.placement import DataPlacement, as_placement
-from clustpy_acedec.training import _progress, epoch_batches, pretrain_autoencoder
+from clustpy_acedec.training import pretrain_autoencoder, run_epochs
 
 #: The names the estimators' ``pretraining`` parameter accepts.
 PRETRAINING_SCHEMES = ("end_to_end", "stacked_denoising", "stacked_denoising_full")
@@ -178,24 +178,23 @@ class StackedDenoisingPretraining:
         decay_epochs = self.lr_decay_epochs or max(1, (2 * n_epochs) // 5)
         batches_per_epoch = -(-data.n_samples // batch_size)
         scheduler = torch.optim.lr_scheduler.StepLR(optimizer, decay_epochs * batches_per_epoch, gamma=0.1)
-        step = execution.gradient_step(_denoising_step(network), optimizer, batch_size)
-        network.train()
-        bar = _progress(n_epochs, desc, verbose)
-        for _ in bar:
-            total = torch.zeros((), device=data.device)
-            for _, x in epoch_batches(data, batch_size, generator):
-                loss = step(x)
-                if self.max_grad_norm is not None:
-                    torch.nn.utils.clip_grad_norm_(network.parameters(), self.max_grad_norm)
-                optimizer.step()
-                scheduler.step()
-                total += loss.detach()
-            epoch_loss = float(total) / batches_per_epoch  # one host sync per epoch
+        gradient = execution.gradient_step(_denoising_step(network), optimizer, batch_size)
+
+        def step(_, x: torch.Tensor) -> torch.Tensor:
+            loss = gradient(x)
+            if self.max_grad_norm is not None:
+                torch.nn.utils.clip_grad_norm_(network.parameters(), self.max_grad_norm)
+            optimizer.step()
+            scheduler.step()
+            return loss
+
+        def check_finite(epoch_loss: float) -> None:
             if not math.isfinite(epoch_loss):
                 raise FloatingPointError(f"stacked denoising pretraining diverged in {desc} (loss {epoch_loss}); "
                                          f"lower the learning rate (lr={self.lr}) or scale the data to [0, 1]")
-            if verbose:
-                bar.set_postfix(loss=epoch_loss)
+
+        network.train()
+        run_epochs(data, n_epochs, batch_size, generator, step, end_epoch=check_finite, desc=desc, verbose=verbose)
         network.eval()
 
 

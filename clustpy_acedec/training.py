@@ -1,15 +1,21 @@
 """
-Training loops: autoencoder pretraining and the clustering phases.
+The one epoch loop of every phase of a fit, and the phases that use it.
 
 An epoch is a random permutation, drawn on the device, cut into index tensors; the data set is a
 :class:`clustpy_acedec.placement.DataPlacement`, resident on the device (a step is a gather, a forward/backward
 pass and an optimiser step with no host synchronisation) or streamed from host memory (the permutation is
 copied to the host once per epoch, batches are gathered there and copied ahead). The running loss is
-accumulated on the device and read once per epoch for the progress bar; centre re-initialisation (ENRC §2.8)
-is also checked once per epoch. Precision and compilation of the steps: :mod:`clustpy_acedec.execution`.
+accumulated on the device and read once per epoch, for the recorded history and the progress bar.
+
+The phases (:class:`Phase`): the autoencoder's pretraining (end to end here, layer-wise in
+:mod:`clustpy_acedec.pretraining`), the initial phase that trains V, β and the centres on the fixed embedding
+(ACe/DeC §2.2, ENRC §2.6), and the clustering phase that trains everything (ACe/DeC Eq. 1, ENRC Eq. 9).
+Precision and compilation of the steps: :mod:`clustpy_acedec.execution`.
 """
 
+import enum
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 
 import torch
 import tqdm
@@ -18,6 +24,36 @@ from clustpy_acedec.execution import Execution, make_optimizer
 from clustpy_acedec.losses import reconstruction_loss
 from clustpy_acedec.model import SubspaceClusteringModel
 from clustpy_acedec.placement import DataPlacement, as_placement
+
+
+class Phase(enum.Enum):
+    """The phases of a fit, in order."""
+    PRETRAINING = "pretraining"
+    INITIAL = "initial"  # V, β and centres on the fixed embedding, L_comp + L_orth
+    CLUSTERING = "clustering"  # everything, L_comp + L_rec (+ augmentation)
+
+
+@dataclass
+class PhaseRecord:
+    """
+    What one run of the initial or clustering phase did (kept in the estimators' ``history_``): its loss
+    terms, the mean loss of every epoch, the learning rate of every parameter group at the start and the end,
+    the re-initialisation sample size n_s it used and the centres it re-initialised (ENRC §2.8).
+    """
+    phase: Phase
+    loss_terms: tuple = ()
+    epoch_losses: list = field(default_factory=list)
+    iterations: int = 0
+    learning_rates: list = field(default_factory=list)
+    final_learning_rates: list = field(default_factory=list)
+    reinit_sample_size: int = 0
+    reinitialized_centers: int = 0
+    candidate_loss: float | None = None  # initial phase: the candidate's loss on the whole data set afterwards
+
+    @property
+    def final_loss(self) -> float:
+        """Mean loss of the last epoch (NaN for a phase of no epochs)."""
+        return self.epoch_losses[-1] if self.epoch_losses else float("nan")
 
 
 def epoch_batches(data: DataPlacement, batch_size: int, generator: torch.Generator) -> Iterator:
@@ -29,15 +65,56 @@ def epoch_batches(data: DataPlacement, batch_size: int, generator: torch.Generat
     return data.batches(order, batch_size)
 
 
-def _progress(n_epochs: int, desc: str, verbose: bool):
-    return tqdm.trange(n_epochs, desc=desc, disable=not verbose, leave=False)
+def run_epochs(data: DataPlacement, n_epochs: int, batch_size: int, generator: torch.Generator,
+               step: Callable, *, end_epoch: Callable | None = None, desc: str = "", verbose: bool = False) -> list:
+    """
+    The epoch loop of every phase.
+
+    Parameters
+    ----------
+    data : DataPlacement
+        the data set
+    n_epochs : int
+        number of epochs
+    batch_size : int
+        size of the mini-batches
+    generator : torch.Generator
+        generator on the device, for the batch order
+    step : Callable
+        ``step(index, x) -> loss`` runs one optimisation step on a batch and returns its (0-d) loss tensor
+    end_epoch : Callable | None
+        ``end_epoch(mean_loss)`` after every epoch (running means, re-initialisation, divergence checks)
+    desc : str
+        progress-bar label
+    verbose : bool
+        show a progress bar
+
+    Returns
+    -------
+    epoch_losses : list
+        the mean batch loss of every epoch (one host synchronisation per epoch)
+    """
+    epoch_losses = []
+    bar = tqdm.trange(n_epochs, desc=desc, disable=not verbose, leave=False)
+    for _ in bar:
+        total = torch.zeros((), device=data.device)
+        n_batches = 0
+        for index, x in epoch_batches(data, batch_size, generator):
+            total += step(index, x).detach()
+            n_batches += 1
+        epoch_losses.append(float(total) / max(n_batches, 1))
+        if end_epoch is not None:
+            end_epoch(epoch_losses[-1])
+        if verbose:
+            bar.set_postfix(loss=f"{epoch_losses[-1]:.4g}")
+    return epoch_losses
 
 
 def pretrain_autoencoder(autoencoder: torch.nn.Module, X: "torch.Tensor | DataPlacement", n_epochs: int,
                          batch_size: int, optimizer_class: type, optimizer_params: dict, generator: torch.Generator,
                          verbose: bool = False, execution: Execution | None = None) -> torch.nn.Module:
     """
-    Train a clustpy autoencoder on the reconstruction loss, in place.
+    Train a clustpy autoencoder end to end on the reconstruction loss, in place.
 
     Parameters
     ----------
@@ -68,27 +145,22 @@ def pretrain_autoencoder(autoencoder: torch.nn.Module, X: "torch.Tensor | DataPl
     data = as_placement(X)
     execution = execution if execution is not None else Execution(data.device)
     optimizer = make_optimizer(optimizer_class, autoencoder.parameters(), **optimizer_params)
-    step = execution.gradient_step(_reconstruction_step(autoencoder), optimizer, batch_size)
+
+    def reconstruction(x: torch.Tensor) -> torch.Tensor:
+        return reconstruction_loss(x, autoencoder.decode(autoencoder.encode(x)).float())
+
+    gradient = execution.gradient_step(reconstruction, optimizer, batch_size)
+
+    def step(_, x: torch.Tensor) -> torch.Tensor:
+        loss = gradient(x)
+        optimizer.step()
+        return loss
+
     autoencoder.train()
-    bar = _progress(n_epochs, "pretraining", verbose)
-    for _ in bar:
-        total = torch.zeros((), device=data.device)
-        for _, x in epoch_batches(data, batch_size, generator):
-            loss = step(x)
-            optimizer.step()
-            total += loss.detach()
-        if verbose:
-            bar.set_postfix(loss=float(total))
+    run_epochs(data, n_epochs, batch_size, generator, step, desc="pretraining", verbose=verbose)
     autoencoder.eval()
     autoencoder.fitted = True
     return autoencoder
-
-
-def _reconstruction_step(autoencoder: torch.nn.Module) -> Callable:
-    """The pretraining loss of a batch, L_rec of dec(enc(x)) (the reconstruction cast to float32)."""
-    def reconstruction_step(x: torch.Tensor) -> torch.Tensor:
-        return reconstruction_loss(x, autoencoder.decode(autoencoder.encode(x)).float())
-    return reconstruction_step
 
 
 @torch.no_grad()
@@ -101,23 +173,28 @@ def encode_all(autoencoder: torch.nn.Module, X: "torch.Tensor | DataPlacement", 
     return embedded
 
 
-def train_clustering(model: SubspaceClusteringModel, X: "torch.Tensor | DataPlacement", n_epochs: int, batch_size: int,
-                     optimizer: torch.optim.Optimizer, generator: torch.Generator, *,
-                     embedded: torch.Tensor | None = None, augment: Callable | None = None,
-                     regularizer: str = "reconstruction", scheduler=None, reinit_sample_size: int = 1000,
-                     start_iteration: int = 0, verbose: bool = False, desc: str = "clustering",
-                     execution: Execution | None = None) -> tuple:
+def train_subspace_model(model: SubspaceClusteringModel, phase: Phase, X: "torch.Tensor | DataPlacement",
+                         n_epochs: int, batch_size: int, optimizer: torch.optim.Optimizer,
+                         generator: torch.Generator, *, embedded: torch.Tensor | None = None,
+                         augment: Callable | None = None, scheduler=None, reinit_sample_size: int = 1000,
+                         verbose: bool = False, desc: str | None = None,
+                         execution: Execution | None = None) -> PhaseRecord:
     """
-    Mini-batch training of a :class:`SubspaceClusteringModel`.
+    Mini-batch training of a :class:`SubspaceClusteringModel` in the initial or the clustering phase.
 
-    Each step: loss of the batch (compression of all spaces + reconstruction), optimiser step, then the
-    gradient-free centre updates (ENRC Eq. 6-7) with the assignments of that step - no alternation.
-    After each epoch: running means are refreshed, lost centres re-initialised (ENRC §2.8).
+    Each step: the phase's loss of the batch, optimiser step, then the gradient-free centre updates (ENRC
+    Eq. 6-7) with the assignments of that step - no alternation. After each epoch: running means are
+    refreshed and lost centres re-initialised (ENRC §2.8). The iteration count of the re-initialisation
+    threshold √iteration starts at 0 in every phase: a centre that the initialisation lost is then
+    re-initialised right after the first clustering epoch.
 
     Parameters
     ----------
     model : SubspaceClusteringModel
         the model, on the data's device
+    phase : Phase
+        ``Phase.INITIAL``: the autoencoder stays fixed, the loss is L_comp + L_orth on ``embedded`` (ENRC Eq. 8);
+        ``Phase.CLUSTERING``: the autoencoder trains, the loss is L_comp + L_rec (+ augmentation)
     X : torch.Tensor | DataPlacement
         the data set: a tensor on the device, or a placed data set
     n_epochs : int
@@ -125,67 +202,77 @@ def train_clustering(model: SubspaceClusteringModel, X: "torch.Tensor | DataPlac
     batch_size : int
         size of the mini-batches
     optimizer : torch.optim.Optimizer
-        optimiser over the trainable parameters (the caller decides which: all, or only V and β)
+        optimiser over the parameters this phase trains
     generator : torch.Generator
         generator on the device (batch order, augmentation, re-initialisation samples)
     embedded : torch.Tensor | None
-        enc(X) on the device, given when the autoencoder stays fixed (initialisation phases); saves the encoder passes
+        enc(X) on the device; required by the initial phase, refused by the clustering phase
     augment : Callable | None
-        ``augment(x, generator) -> x_aug`` for ACe/DeC's augmentation (§2.2)
-    regularizer : str
-        "reconstruction" (training) or "orthogonality" (ENRC initialisation, Eq. 8)
+        ``augment(x, generator) -> x_aug`` for ACe/DeC's augmentation (§2.2); clustering phase only
     scheduler : torch.optim.lr_scheduler.LRScheduler | None
         stepped after every mini-batch
     reinit_sample_size : int
         n_s of ENRC §2.8 (default: 1000)
-    start_iteration : int
-        iteration count at the start, for the re-initialisation threshold √iteration. The estimators start
-        every phase at 0: a centre that the initialisation lost is then re-initialised right after the first
-        clustering epoch instead of waiting for √(init iterations) more lost batches (measured on
-        stickfigures, seed 0, 60 + 40 epochs: continuing the count left one clustering at NMI 0.67)
     verbose : bool
         show a progress bar
-    desc : str
-        progress-bar label
+    desc : str | None
+        progress-bar label (default: the phase's name)
     execution : Execution | None
         precision and compilation of the steps; None: float32, eager
 
     Returns
     -------
-    tuple : (float, int, int)
-        mean loss of the last epoch, iteration count at the end, number of re-initialised centres
+    PhaseRecord
+        epoch losses, iterations and re-initialised centres of this run
     """
+    if phase is Phase.INITIAL and (embedded is None or augment is not None):
+        raise ValueError("the initial phase trains on the fixed embedding: pass embedded, and no augmentation")
+    if phase is Phase.CLUSTERING and embedded is not None:
+        raise ValueError("the clustering phase trains the autoencoder: it takes no fixed embedding")
+    if phase not in (Phase.INITIAL, Phase.CLUSTERING):
+        raise ValueError(f"train_subspace_model runs Phase.INITIAL or Phase.CLUSTERING, got {phase}")
     data = as_placement(X)
     execution = execution if execution is not None else Execution(data.device)
-    step = execution.gradient_step(model.batch_loss, optimizer, batch_size)
-    iteration, n_reinitialized, last_loss = start_iteration, 0, float("nan")
-    frozen = embedded is not None
-    model.autoencoder.train(not frozen)
-    bar = _progress(n_epochs, desc, verbose)
-    for _ in bar:
-        total = torch.zeros((), device=data.device)
-        n_batches = 0
-        for idx, x in epoch_batches(data, batch_size, generator):
-            x_aug = augment(x, generator) if augment is not None else None
-            loss, z, rotated, labels = step(x, embedded[idx] if frozen else None, x_aug, regularizer)
-            optimizer.step()
-            if scheduler is not None:
-                scheduler.step()
-            model.after_step(z, rotated, labels)
-            total += loss.detach()
-            n_batches += 1
-            iteration += 1
+    terms = (("compression", "orthogonality") if phase is Phase.INITIAL
+             else ("compression", "reconstruction") + (("augmentation",) if augment is not None else ()))
+    record = PhaseRecord(phase, loss_terms=terms, learning_rates=[group["lr"] for group in optimizer.param_groups],
+                         reinit_sample_size=min(reinit_sample_size, data.n_samples))
+    if phase is Phase.INITIAL:
+        gradient = execution.gradient_step(model.initial_phase_loss, optimizer, batch_size)
+
+        def losses(index: torch.Tensor, x: torch.Tensor) -> tuple:
+            return gradient(embedded[index])
+    else:
+        gradient = execution.gradient_step(model.clustering_loss, optimizer, batch_size)
+
+        def losses(index: torch.Tensor, x: torch.Tensor) -> tuple:
+            return gradient(x, augment(x, generator) if augment is not None else None)
+
+    def step(index: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        loss, z, rotated, labels = losses(index, x)
+        optimizer.step()
+        if scheduler is not None:
+            scheduler.step()
+        model.after_step(z, rotated, labels)
+        record.iterations += 1
+        return loss
+
+    def end_epoch(_: float) -> None:
         model.end_epoch()
-        n_reinitialized += _reinitialize_lost(model, data, embedded, generator, reinit_sample_size, iteration)
-        last_loss = float(total) / max(n_batches, 1)
-        if verbose:
-            bar.set_postfix(loss=last_loss)
+        record.reinitialized_centers += _reinitialize_lost(model, data, embedded, generator, reinit_sample_size,
+                                                           record.iterations)
+
+    model.autoencoder.train(phase is Phase.CLUSTERING)
+    record.epoch_losses = run_epochs(data, n_epochs, batch_size, generator, step, end_epoch=end_epoch,
+                                     desc=desc or phase.value, verbose=verbose)
+    record.final_learning_rates = [group["lr"] for group in optimizer.param_groups]
     model.autoencoder.eval()
-    return last_loss, iteration, n_reinitialized
+    return record
 
 
 def _reinitialize_lost(model: SubspaceClusteringModel, data: DataPlacement, embedded: torch.Tensor | None,
                        generator: torch.Generator, sample_size: int, iteration: int) -> int:
+    """ENRC §2.8 after an epoch: every objective re-places the centres it lost, from a random sample of n_s points."""
     def sample() -> torch.Tensor:
         idx = torch.randperm(data.n_samples, generator=generator, device=generator.device)[:sample_size]
         z = embedded[idx] if embedded is not None else encode_all(model.autoencoder, data.take(idx))

@@ -96,11 +96,10 @@ def test_betas_init_is_a_split_of_the_dimensions(fitted):
 def test_space_dims_are_disjoint_and_follow_betas(fitted):
     model = fitted.model
     cluster, shared = model.cluster_space_dims_, model.shared_space_dims_
+    # One definition of the shared space: every rotated dimension outside the cluster space.
     assert len(np.intersect1d(cluster, shared)) == 0
-    assert set(cluster) | set(shared) <= set(range(4))
-    expected_cluster, expected_shared = hardened_dims(torch.as_tensor(model.betas_), model.dim_margin)
-    np.testing.assert_array_equal(cluster, expected_cluster)
-    np.testing.assert_array_equal(shared, expected_shared)
+    assert sorted(set(cluster) | set(shared)) == list(range(4))
+    np.testing.assert_array_equal(cluster, hardened_dims(torch.as_tensor(model.betas_), model.dim_margin)[0])
     np.testing.assert_array_equal(cluster, np.flatnonzero(model.betas_[0] - model.betas_[1] >= 0.1 - 1e-7))
 
 
@@ -243,16 +242,35 @@ def test_n_clusters_shorthand_resolves_to_default_dcn():
         {k: v for k, v in default.items() if k != "n_clusters"}
 
 
-def test_agreeing_n_clusters_is_accepted():
-    assert ACeDeC(base=tiny(), n_clusters=4)._resolved_base().n_clusters == 4
-
-
-def test_contradicting_n_clusters_raises(data):
+def test_wrapper_n_clusters_and_random_state_fill_or_override_the_bases(data):
+    """As scikit-learn's meta-estimators: an explicit value on the wrapper wins, a None base value is filled."""
     X, _ = data
-    model = ACeDeC(base=tiny(n_clusters=4), n_clusters=3, verbose=False)
-    with pytest.raises(ValueError, match="n_clusters"):
-        model.fit(X)
-    assert not hasattr(model, "labels_")
+    model = ACeDeC(base=tiny(n_clusters=None, random_state=None, clustering_epochs=0), n_clusters=3,
+                   random_state=7, init_iterations=10).fit(X)
+    assert (model.base_.n_clusters, model.base_.random_state) == (3, 7)
+    assert model.base.n_clusters is None  # the user's base is never changed
+    overridden = ACeDeC(base=tiny(n_clusters=4, clustering_epochs=0), n_clusters=3, init_iterations=10).fit(X)
+    assert overridden.base_.n_clusters == 3 and len(set(overridden.labels_)) == 3
+
+
+def test_repetitions_seeded_on_the_wrapper_differ_and_repeat(data):
+    """clustpy's evaluate_dataset seeds repetitions through the wrapper's random_state."""
+    X, _ = data
+    fits = [ACeDeC(base=tiny(clustering_epochs=1, random_state=None), random_state=seed, init_iterations=10).fit(X)
+            for seed in (1, 2, 1)]
+    assert np.array_equal(fits[0].V_, fits[2].V_) and not np.array_equal(fits[0].V_, fits[1].V_)
+
+
+def test_a_base_class_instead_of_an_instance_is_explained(data):
+    X, _ = data
+    with pytest.raises(TypeError, match=r"pass|instance.*DCN\(n_clusters=10\)"):
+        ACeDeC(base=DCN).fit(X)
+
+
+def test_ignored_trade_off_weights_are_announced(data):
+    X, _ = data
+    with pytest.warns(UserWarning, match="clustering_loss_weight=0.5"):
+        ACeDeC(base=tiny(clustering_loss_weight=0.5, clustering_epochs=0), init_iterations=10).fit(X)
 
 
 def test_neither_base_nor_n_clusters_raises(data):
@@ -292,7 +310,7 @@ BAD_INPUT = {  # case: (data, base parameters, error, message)
     "n_clusters_float": (_valid_X, {"n_clusters": 2.5}, TypeError, "n_clusters must be an integer"),
     "n_clusters_none": (_valid_X, {"n_clusters": None}, TypeError, "n_clusters must be an integer"),
     "batch_size_0": (_valid_X, {"batch_size": 0}, ValueError, "batch_size"),
-    "embedding_size_1": (_valid_X, {"embedding_size": 1}, ValueError, "at least 2 dimensions"),
+    "embedding_size_1": (_valid_X, {"embedding_size": 1}, ValueError, "embedding_size must be an integer >= 2"),
     "custom_dataloaders": (_valid_X, {"custom_dataloaders": ("train", "test")}, ValueError, "custom_dataloaders"),
 }
 
@@ -380,7 +398,6 @@ def test_refit_failing_late_keeps_previous_fit(fitted, data):
         with pytest.raises(RuntimeError, match="objective construction failed"):
             model.fit(data[0])
         _assert_same_state(before, model)
-        assert not hasattr(model, "_base_in_fit") and not hasattr(model, "_betas_init")
     finally:
         objectives._REGISTRY.clear()
         objectives._REGISTRY.update(saved)
@@ -429,20 +446,11 @@ def test_initialisation_survives_an_autoencoder_that_shrinks_the_cluster_directi
         assert score < 0.5
 
 
-def test_best_init_keeps_the_candidate_with_the_lowest_loss(data, monkeypatch):
-    from clustpy_acedec import _estimator
-    losses = []
-    original = _estimator.SubspaceClustererMixin._run_initial_phase
-
-    def record(self, model, context):
-        loss = original(self, model, context)
-        losses.append(model.embedded_loss(context.embedded))
-        return loss
-
-    monkeypatch.setattr(_estimator.SubspaceClustererMixin, "_run_initial_phase", record)
+def test_best_init_keeps_the_candidate_with_the_lowest_loss(data):
     X, _ = data
-    model = ACeDeC(base=tiny(clustering_epochs=0), init_rounds=3, init_iterations=20, verbose=False).fit(X)
-    assert len(losses) == 3
+    model = ACeDeC(base=tiny(clustering_epochs=0), init_rounds=3, init_iterations=20).fit(X)
+    losses = [record.candidate_loss for record in model.history_["initial"]]
+    assert len(losses) == 3 and len(set(losses)) == 3  # three different candidates: the choice means something
     with torch.no_grad():
         embedded = model.model_.autoencoder.encode(torch.as_tensor(X))
     assert model.model_.embedded_loss(embedded) == pytest.approx(min(losses), rel=1e-5)

@@ -119,7 +119,6 @@ def test_betas_init_is_the_block_initialisation(fitted):
     expected = np.array([[0.9, 0.9, 0.9, 0.1, 0.1, 0.1], [0.1, 0.1, 0.1, 0.9, 0.9, 0.9]])
     np.testing.assert_allclose(fitted.betas_init_, expected, atol=1e-6)
     np.testing.assert_allclose(block_betas(EMBEDDING, 2), expected)
-    assert not hasattr(fitted, "_betas_init")
 
 
 @pytest.mark.parametrize("d, n_spaces", [(6, 2), (5, 2), (7, 3), (2, 3), (4, 1)])
@@ -300,26 +299,18 @@ def test_bad_input_raises_and_leaves_no_fitted_attribute(case):
     model = tiny(**params)
     with pytest.raises(error, match=message):
         model.fit(make_X())
-    fitted_names = [name for name in vars(model) if name.endswith("_") or name == "_betas_init"]
+    fitted_names = [name for name in vars(model) if name.endswith("_")]
     assert fitted_names == []
 
 
-def test_reinitialisation_parameters_reach_the_centre_state_and_the_sample(data, monkeypatch):
+def test_reinitialisation_parameters_reach_the_centre_state_and_the_sample(data):
     """l and n_s of §2.8 are parameters: l is the centre state's, n_s the size of the sample that every
     re-initialisation check draws (in the initial and the clustering phase)."""
-    import clustpy_acedec.training as training
-    sample_sizes = []
-    original = training._reinitialize_lost
-
-    def recording(model, data_, embedded, generator, sample_size, iteration):
-        sample_sizes.append(sample_size)
-        return original(model, data_, embedded, generator, sample_size, iteration)
-
-    monkeypatch.setattr(training, "_reinitialize_lost", recording)
     X, _ = data
     model = tiny(reinit_sample_size=37, reinit_lloyd_steps=3, clustering_epochs=1).fit(X)
     assert model.model_.objectives[0].centers.lloyd_steps == 3
-    assert sample_sizes and set(sample_sizes) == {37}
+    records = model.history_["initial"] + [model.history_["clustering"]]
+    assert [record.reinit_sample_size for record in records] == [37] * len(records)
 
 
 def test_failed_refit_keeps_previous_fit(fitted, data):
@@ -379,12 +370,17 @@ def test_softmax_over_b_and_zero_gives_sigmoid_betas(equivalence):
     torch.testing.assert_close(_enrc_model(e).layer.betas(), _acedec_model(e).layer.betas())
 
 
-@pytest.mark.parametrize("regularizer", ["reconstruction", "orthogonality"])
-def test_enrc_with_acedec_options_computes_acedecs_loss(equivalence, regularizer):
+@pytest.mark.parametrize("phase", ["clustering", "initial"])
+def test_enrc_with_acedec_options_computes_acedecs_loss(equivalence, phase):
     e = equivalence
     acedec, enrc = _acedec_model(e), _enrc_model(e)
-    loss_acedec, _, rotated_acedec, labels_acedec = acedec.batch_loss(e.x, regularizer=regularizer)
-    loss_enrc, _, rotated_enrc, labels_enrc = enrc.batch_loss(e.x, regularizer=regularizer)
+
+    def loss(model):
+        return model.clustering_loss(e.x) if phase == "clustering" else model.initial_phase_loss(
+            model.autoencoder.encode(e.x))
+
+    loss_acedec, _, rotated_acedec, labels_acedec = loss(acedec)
+    loss_enrc, _, rotated_enrc, labels_enrc = loss(enrc)
     torch.testing.assert_close(loss_enrc, loss_acedec)
     torch.testing.assert_close(rotated_enrc, rotated_acedec)
     torch.testing.assert_close(labels_enrc[:, 0], labels_acedec[:, 0])
@@ -417,8 +413,8 @@ def test_cluster_size_normalisation_is_enrc_eq_4(equivalence):
     """(1/S) Σ_s Σ_k (1/|C_{s,k}|) Σ_{i ∈ C_{s,k}} dist_β_s(V^T z_i, μ_{s,k}), plus the reconstruction."""
     e = equivalence
     with torch.no_grad():
-        loss_points = _enrc_model(e, "points").batch_loss(e.x)[0]
-        loss_sizes, _, _, labels = _enrc_model(e, "cluster_size").batch_loss(e.x)
+        loss_points = _enrc_model(e, "points").clustering_loss(e.x)[0]
+        loss_sizes, _, _, labels = _enrc_model(e, "cluster_size").clustering_loss(e.x)
 
         # by hand
         z = e.autoencoder.encode(e.x)
@@ -453,9 +449,11 @@ def test_points_normalisation_does_not_grow_with_the_number_of_clusters(data):
     with torch.no_grad():
         model = points.model_
         rotated = model.layer.rotate(model.autoencoder.encode(x))
-        per_point, labels = model._compression(rotated, model.layer.betas())
+        betas = model.layer.betas()
+        per_point, labels = zip(*(objective.loss(rotated, betas, model.layer) for objective in model.objectives))
+        per_point, labels = torch.cat(per_point, 1), torch.cat(labels, 1)
         reconstruction = ((x - model.autoencoder.decode(model.layer.rotate_back(rotated))) ** 2).sum(1).mean()
-        torch.testing.assert_close(model.batch_loss(x)[0], per_point.sum(1).mean() + reconstruction)
+        torch.testing.assert_close(model.clustering_loss(x)[0], per_point.sum(1).mean() + reconstruction)
         # The same per-point distances under Eq. 4: the 8-cluster space's term is about 8 times its mean.
         sizes = [torch.bincount(labels[:, s], minlength=k)[labels[:, s]].float() for s, k in enumerate([8, 2])]
         eq4_terms = [float((per_point[:, s] / sizes[s]).sum()) for s in range(2)]
@@ -473,42 +471,35 @@ def test_nrkmeans_start_finds_both_clusterings(init, data):
     assert np.all(best_match_nmi(labels, model.labels_) > 0.95)
 
 
-def test_phases_initial_keeps_the_autoencoder_with_l_orth_clustering_trains_it_with_reconstruction(data, monkeypatch):
+def test_phases_initial_keeps_the_autoencoder_with_l_orth_clustering_trains_it_with_reconstruction(data):
     """§2.6: the initial phase trains V, β (β at 10x the rate) and moves the centres with the autoencoder fixed,
     under L_comp + L_orth; Eq. 9: the clustering phase drops L_orth, trains the autoencoder on the
     reconstruction and decays the rate stepwise."""
-    import clustpy_acedec._estimator as estimator
-    phases = []
-    original = estimator.train_clustering
-
-    def recording(model, X, n_epochs, batch_size, optimizer, generator, **kwargs):
-        before = {name: p.detach().clone() for name, p in model.autoencoder.named_parameters()}
-        centers = model.objectives[0].centers.centers.clone()
-        V = model.layer.V.detach().clone()
-        lrs = [group["lr"] for group in optimizer.param_groups]
-        result = original(model, X, n_epochs, batch_size, optimizer, generator, **kwargs)
-        phases.append(dict(
-            regularizer=kwargs.get("regularizer", "reconstruction"), scheduler=kwargs.get("scheduler"),
-            lrs=lrs, final_lrs=[group["lr"] for group in optimizer.param_groups],
-            autoencoder_moved=any(not torch.equal(before[n], p) for n, p in model.autoencoder.named_parameters()),
-            centers_moved=not torch.equal(centers, model.objectives[0].centers.centers),
-            V_moved=not torch.equal(V, model.layer.V.detach())))
-        return result
-
-    monkeypatch.setattr(estimator, "train_clustering", recording)
     X, _ = data
-    tiny(init_rounds=1, lr_decay_step=3, pretrain_optimizer_params={"lr": 1e-3},
-         clustering_optimizer_params={"lr": 1e-4}).fit(X)
-    initial, clustering = phases
-    assert initial["regularizer"] == "orthogonality" and initial["scheduler"] is None
-    assert not initial["autoencoder_moved"] and initial["centers_moved"] and initial["V_moved"]
-    assert initial["lrs"] == [1e-3, 1e-2]  # V, then β
-    assert clustering["regularizer"] == "reconstruction" and clustering["autoencoder_moved"]
-    assert clustering["lrs"][:2] == [1e-4, 1e-3] and set(clustering["lrs"][2:]) == {1e-4}
-    scheduler = clustering["scheduler"]
-    assert isinstance(scheduler, torch.optim.lr_scheduler.StepLR) and scheduler.step_size == 3
+    params = dict(init_rounds=1, lr_decay_step=3, pretrain_optimizer_params={"lr": 1e-3},
+                  clustering_optimizer_params={"lr": 1e-4})
+    no_phases = tiny(init_iterations=0, clustering_epochs=0, **params).fit(X)
+    initial_only = tiny(clustering_epochs=0, **params).fit(X)
+    both = tiny(**params).fit(X)
+
+    def network(model):
+        return [p.detach() for p in model.neural_network_trained_.parameters()]
+
+    # The same seed pretrains the same network; the initial phase leaves it, moves V and the centres.
+    assert all(torch.equal(a, b) for a, b in zip(network(no_phases), network(initial_only)))
+    assert not np.array_equal(no_phases.V_, initial_only.V_)
+    assert not all(np.array_equal(a, b) for a, b in zip(no_phases.cluster_centers_, initial_only.cluster_centers_))
+    assert not all(torch.equal(a, b) for a, b in zip(network(initial_only), network(both)))
+
+    initial, clustering = both.history_["initial"][0], both.history_["clustering"]
+    assert initial.loss_terms == ("compression", "orthogonality")
+    assert initial.learning_rates == [1e-3, 1e-2] == initial.final_learning_rates  # V, then β; no decay
+    assert clustering.loss_terms == ("compression", "reconstruction")
+    assert clustering.learning_rates[:2] == [1e-4, 1e-3] and set(clustering.learning_rates[2:]) == {1e-4}
     n_steps = 2 * -(-len(X) // 64)  # 2 epochs of batches of 64
-    np.testing.assert_allclose(clustering["final_lrs"], np.array(clustering["lrs"]) * 0.8 ** (n_steps // 3))
+    assert clustering.iterations == n_steps
+    np.testing.assert_allclose(clustering.final_learning_rates,
+                               np.array(clustering.learning_rates) * 0.8 ** (n_steps // 3))
 
 
 def test_enrc_with_augmentation_and_a_convolutional_autoencoder(monkeypatch):

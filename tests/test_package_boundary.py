@@ -28,12 +28,7 @@ BENCH_DIR = Path(clustpy_acedec_bench.__file__).parent
 #: Core modules that import a private name of another core module, or import from the package root
 #: ``clustpy_acedec`` (its ``__init__``, which imports them: a cycle): (importing module, source, name).
 #: The lead engineer is removing them (issue 17); delete an entry when its import is gone.
-KNOWN_PRIVATE_IMPORTS = {
-    ("clustpy_acedec._estimator", "clustpy_acedec", "__version__"),
-    ("clustpy_acedec._persistence", "clustpy_acedec", "__version__"),
-    ("clustpy_acedec._persistence", "clustpy_acedec.objectives", "_REGISTRY"),
-    ("clustpy_acedec.pretraining", "clustpy_acedec.training", "_progress"),
-}
+KNOWN_PRIVATE_IMPORTS: set = set()
 
 
 def _modules(root: Path, package: str) -> dict:

@@ -342,3 +342,22 @@ def test_a_model_with_a_custom_objective_is_refused_at_saving(data, tmp_path):
     with pytest.raises(ValueError, match="objective .*CustomObjective"):
         save_estimator(estimator, path)
     assert list(tmp_path.iterdir()) == []  # neither the file nor its temporary remains
+
+
+def test_estimators_save_and_load_through_their_own_methods(tmp_path):
+    """The public seam: ``model.save(path)`` and ``ACeDeC.load(path)`` / ``ENRC.load(path)``."""
+    from clustpy.deep import DCN
+    from clustpy_acedec import ACeDeC, ENRC
+    X = np.random.default_rng(0).normal(size=(60, 6)).astype(np.float32)
+    acedec = ACeDeC(base=DCN(n_clusters=3, pretrain_epochs=1, clustering_epochs=1, batch_size=32, embedding_size=3,
+                             device="cpu"), random_state=0, init_iterations=5).fit(X)
+    enrc = ENRC([3, 2], pretrain_epochs=1, clustering_epochs=1, batch_size=32, embedding_size=4, init_rounds=1,
+                init_iterations=5, device="cpu", random_state=0).fit(X)
+    for model in (acedec, enrc):
+        path = tmp_path / f"{type(model).__name__}.pt"
+        model.save(path)
+        loaded = type(model).load(path, device="cpu")
+        np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
+        np.testing.assert_array_equal(loaded.labels_, model.labels_)
+    with pytest.raises(ValueError, match="use ACeDeC.load"):
+        ENRC.load(tmp_path / "ACeDeC.pt")

@@ -81,11 +81,11 @@ def test_traversal_needs_a_dimension_outside_the_cluster_space(acedec, images):
     import copy
     model = copy.copy(acedec)
     model.cluster_space_dims_ = np.arange(acedec.betas_.shape[1])
+    model.shared_space_dims_ = np.array([], dtype=int)
     with pytest.raises(ValueError, match="no shared space"):
         shared_traversal(model, images)
-    # dimensions with β_cs near 0.5 belong to neither hardened space, and are walked
-    model.shared_space_dims_ = np.array([], dtype=int)
-    model.cluster_space_dims_ = np.array([0])
+    # the traversal walks exactly the shared space of the fitted attributes
+    model.cluster_space_dims_, model.shared_space_dims_ = np.array([0]), np.arange(1, acedec.betas_.shape[1])
     assert shared_traversal(model, images, n_steps=3)[0].shape == (2, 3, 64)
 
 

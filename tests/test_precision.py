@@ -63,7 +63,7 @@ def test_batch_loss_under_autocast_runs_the_network_in_bfloat16_and_the_subspace
 
     monkeypatch.setattr(centers_module, "weighted_squared_distance", spy)
     with torch.autocast("cpu", dtype=torch.bfloat16):
-        loss, z, rotated, labels = model.batch_loss(x, x_aug=x + 0.01)
+        loss, z, rotated, labels = model.clustering_loss(x, x_aug=x + 0.01)
     assert network_dtypes and set(network_dtypes) == {torch.bfloat16}
     assert distance_calls and set(distance_calls) == {(torch.float32, False)}
     assert loss.dtype == z.dtype == rotated.dtype == torch.float32

@@ -1,0 +1,56 @@
+"""
+scikit-learn's estimator checks on ACeDeC and ENRC, with tiny schedules.
+
+Every check that cannot apply to a deep subspace clusterer is listed below with its reason; all others must
+pass. ``parametrize_with_checks`` reports a listed check that starts to pass as an unexpected success (xpass).
+"""
+
+import torch
+from clustpy.deep import DCN
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from clustpy_acedec import ACeDeC, ENRC
+
+_ONE_CLUSTER = ("sets n_clusters=1; a cluster space (ACe/DeC) or a clustering (ENRC) needs at least two clusters, "
+                "so n_clusters=1 is refused with a ValueError")
+_COMPLEX = "complex input is a wrong type and raises a TypeError naming the dtype, not sklearn's ValueError"
+
+ACEDEC_NOT_APPLICABLE = {
+    "check_dont_overwrite_parameters": _ONE_CLUSTER,
+    "check_methods_subset_invariance": _ONE_CLUSTER,
+    "check_fit2d_1feature": _ONE_CLUSTER,
+    "check_fit2d_predict1d": _ONE_CLUSTER,
+    "check_complex_data": _COMPLEX,
+}
+
+_LIST = ("sets n_clusters to an int; ENRC's n_clusters is a list with one entry per clustering, and an int is "
+         "refused with a TypeError")
+ENRC_NOT_APPLICABLE = {
+    "check_dont_overwrite_parameters": _LIST,
+    "check_methods_subset_invariance": _LIST,
+    "check_methods_sample_order_invariance": _LIST,
+    "check_fit2d_1feature": _LIST,
+    "check_fit2d_predict1d": _LIST,
+    "check_clustering": _LIST + "; ENRC's labels_ is (n_samples, S), one column per clustering",
+    "check_complex_data": _COMPLEX,
+}
+
+
+def _tiny_acedec() -> ACeDeC:
+    return ACeDeC(base=DCN(n_clusters=3, pretrain_epochs=1, clustering_epochs=1, batch_size=32, embedding_size=2,
+                           device="cpu"), random_state=0, init_rounds=1, init_iterations=5)
+
+
+def _tiny_enrc() -> ENRC:
+    return ENRC([3, 2], pretrain_epochs=1, clustering_epochs=1, batch_size=32, embedding_size=2, init_rounds=1,
+                init_iterations=5, device="cpu", random_state=0)
+
+
+def _not_applicable(estimator) -> dict:
+    return ACEDEC_NOT_APPLICABLE if isinstance(estimator, ACeDeC) else ENRC_NOT_APPLICABLE
+
+
+@parametrize_with_checks([_tiny_acedec(), _tiny_enrc()], expected_failed_checks=_not_applicable)
+def test_sklearn_estimator_checks(estimator, check):
+    torch.set_num_threads(1)
+    check(estimator)
