@@ -26,11 +26,10 @@ def main(argv=None) -> None:
     from clustpy.alternative import NrKmeans
     from clustpy_acedec import ENRC
     from clustpy_acedec_bench.datasets import load_dataset
-    from clustpy_acedec.execution import Execution
     from clustpy_acedec.metrics import average_variation_of_information, best_match_nmi
     from clustpy_acedec.networks import SmallConvAutoencoder
     from clustpy_acedec.pretraining import pretrain
-    from clustpy_acedec.training import encode_all
+    from clustpy_acedec.pretraining import embed as encode_all
 
     parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
     parser.add_argument("--seed", type=int, default=0)
@@ -47,7 +46,7 @@ def main(argv=None) -> None:
     autoencoder = SmallConvAutoencoder(X.shape[1:], 16, (16, 32, 64), random_state=args.seed)
     start = time.perf_counter()
     pretrain(autoencoder, torch.as_tensor(X), None, args.pretrain_epochs, 128, torch.optim.Adam, {"lr": 1e-3},
-             torch.Generator().manual_seed(args.seed), execution=Execution("cpu", "bfloat16"))
+             torch.Generator().manual_seed(args.seed), execution="bfloat16")
     autoencoder.fitted = True
     common = dict(seed=args.seed, n_samples=len(X), pretrain_epochs=args.pretrain_epochs,
                   clustering_epochs=args.clustering_epochs, pretrain_seconds=round(time.perf_counter() - start, 1))

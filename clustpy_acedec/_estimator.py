@@ -19,12 +19,12 @@ from sklearn.utils.validation import check_is_fitted
 
 from clustpy_acedec._persistence import load_estimator, save_estimator
 from clustpy_acedec._validation import Choice, Flag, check_data
-from clustpy_acedec.augmentation import RandomRotationShift
-from clustpy_acedec.execution import PRECISIONS, Execution, make_optimizer
-from clustpy_acedec.model import SubspaceClusteringModel
-from clustpy_acedec.placement import PLACEMENT_MODES, DataPlacement, place
+from clustpy_acedec._augmentation import RandomRotationShift
+from clustpy_acedec._execution import PRECISIONS, Execution, make_optimizer
+from clustpy_acedec._model import SubspaceClusteringModel
+from clustpy_acedec._placement import PLACEMENT_MODES, DataPlacement, place
 from clustpy_acedec.pretraining import pretrain
-from clustpy_acedec.training import Phase, PhaseRecord, encode_all, train_subspace_model
+from clustpy_acedec._training import Phase, PhaseRecord, encode_all, train_subspace_model
 
 #: ENRC §3.2: β is learned faster than the network, "so that the feature space soft-assignments are updated
 #: faster" (the paper starts β at 0.01 and does not give the network's rate of the clustering phase). β's
@@ -379,7 +379,7 @@ def network_input(X_np: np.ndarray, autoencoder: torch.nn.Module, device: torch.
                   data_placement: str = "device") -> DataPlacement:
     """
     The data as the network takes it (flattened unless the network accepts n-d input), placed for ``device``
-    by ``data_placement`` ("auto", "device" or "host", see :func:`clustpy_acedec.placement.place`).
+    by ``data_placement`` ("auto", "device" or "host", see :func:`clustpy_acedec._placement.place`).
     """
     if not getattr(autoencoder, "allow_nd_input", False):
         X_np = X_np.reshape(X_np.shape[0], -1)

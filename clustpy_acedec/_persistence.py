@@ -90,7 +90,7 @@ def _allowed_references(estimator_class: type) -> dict:
     class being loaded, the supported bases or the pretraining schedule (e.g. sklearn's KMeans, clustpy's
     mean_squared_error).
     """
-    from clustpy_acedec.objectives import registered_bases
+    from clustpy_acedec._objectives import registered_bases
     from clustpy_acedec.pretraining import StackedDenoisingPretraining
 
     candidates = []
@@ -111,7 +111,7 @@ def _allowed_references(estimator_class: type) -> dict:
 
 def _allowed_estimators() -> dict:
     """Estimator classes a file may name (ACeDeC's bases): those registered with register_base in this process."""
-    from clustpy_acedec.objectives import registered_bases
+    from clustpy_acedec._objectives import registered_bases
     return {_canonical_name(cls): cls for cls in registered_bases()}
 
 
@@ -314,7 +314,7 @@ class _Encoder:
         if inspect.isclass(value) or inspect.isfunction(value):
             # Recorded by name; whether the name resolves is decided on loading, against the allowlist.
             return {"$": "ref", "name": _canonical_name(value), "qualname": value.__qualname__}
-        from clustpy_acedec.model import SubspaceClusteringModel
+        from clustpy_acedec._model import SubspaceClusteringModel
         if isinstance(value, SubspaceClusteringModel) and value is getattr(self.estimator, "model_", None):
             return {"$": "model"}
         if isinstance(value, torch.nn.Module) and hasattr(value, "encode") and hasattr(value, "decode"):
@@ -501,10 +501,10 @@ def _checked_dtype(name: str) -> str:
 
 def _model_spec(model, encoder: _Encoder) -> dict:
     """Constructor arguments of the model's parts; their tensors go into the state dict."""
-    from clustpy_acedec.centers import MiniBatchCenters
-    from clustpy_acedec.model import SubspaceClusteringModel
-    from clustpy_acedec.objectives import HardCentroidObjective, SharedMeanObjective, StudentTObjective
-    from clustpy_acedec.subspace import SubspaceLayer
+    from clustpy_acedec._centers import MiniBatchCenters
+    from clustpy_acedec._model import SubspaceClusteringModel
+    from clustpy_acedec._objectives import HardCentroidObjective, SharedMeanObjective, StudentTObjective
+    from clustpy_acedec._subspace import SubspaceLayer
 
     if type(model) is not SubspaceClusteringModel or type(model.layer) is not SubspaceLayer:
         raise ValueError(f"cannot save a model of type {type(model).__name__} with a {type(model.layer).__name__}: "
@@ -534,10 +534,10 @@ def _model_spec(model, encoder: _Encoder) -> dict:
 
 
 def _build_model(spec: dict, decoder: _Decoder):
-    from clustpy_acedec.centers import MiniBatchCenters
-    from clustpy_acedec.model import SubspaceClusteringModel
-    from clustpy_acedec.objectives import HardCentroidObjective, SharedMeanObjective, StudentTObjective
-    from clustpy_acedec.subspace import SubspaceLayer
+    from clustpy_acedec._centers import MiniBatchCenters
+    from clustpy_acedec._model import SubspaceClusteringModel
+    from clustpy_acedec._objectives import HardCentroidObjective, SharedMeanObjective, StudentTObjective
+    from clustpy_acedec._subspace import SubspaceLayer
 
     state = {name[len("model/"):]: t for name, t in decoder.tensors.items() if name.startswith("model/")}
     autoencoder = decoder.network(spec["network"])

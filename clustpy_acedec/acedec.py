@@ -17,14 +17,14 @@ from clustpy_acedec._validation import (Choice, Flag, Integer, OptimizerClass, O
                                          check_data, check_n_clusters, check_no_custom_dataloaders,
                                          check_parameters, preserved_global_random_state, resolve_device,
                                          seed_for_fit)
-from clustpy_acedec.centers import MiniBatchCenters
-from clustpy_acedec.initialization import cluster_span_start, kmeans_sample, weighted_kmeans
+from clustpy_acedec._centers import MiniBatchCenters
+from clustpy_acedec._initialization import cluster_span_start, kmeans_sample, weighted_kmeans
 from clustpy_acedec.losses import POINTS
-from clustpy_acedec.model import SubspaceClusteringModel
-from clustpy_acedec.objectives import (HardCentroidObjective, SharedMeanObjective, StudentTObjective,
+from clustpy_acedec._model import SubspaceClusteringModel
+from clustpy_acedec._objectives import (HardCentroidObjective, SharedMeanObjective, StudentTObjective,
                                        registered_objective)
 from clustpy_acedec.pretraining import resolve_pretraining
-from clustpy_acedec.subspace import (DEFAULT_DIM_MARGIN, SubspaceLayer, hardened_dims, random_orthogonal,
+from clustpy_acedec._subspace import (DEFAULT_DIM_MARGIN, SubspaceLayer, hardened_dims, random_orthogonal,
                                      split_beta_logits)
 
 #: n_s and l of the centre re-initialisation (ENRC §2.8), which ACeDeC uses with the paper's values.
@@ -98,7 +98,7 @@ class ACeDeC(SubspaceClustererMixin):
         how the initial candidates are drawn (see :data:`INIT_STRATEGIES`): "random" is the paper's §2.2 (random
         orthogonal V, random split of the dimensions, k-means in the cluster space); "cluster_span" puts the
         span of a whitened k-means clustering into the cluster space
-        (:func:`clustpy_acedec.initialization.cluster_span_start`), which does not depend on how the
+        (:func:`clustpy_acedec._initialization.cluster_span_start`), which does not depend on how the
         autoencoder scaled the directions; "best" draws the first candidate by "cluster_span" and the others by
         "random" (default: "best")
     init_rounds : int
@@ -109,7 +109,7 @@ class ACeDeC(SubspaceClustererMixin):
         autoencoder fixed (§2.2), per candidate; it runs on the cached embedding, so it is cheap (default: 5000)
     dim_margin : float
         a dimension belongs to the cluster space when β_cs - β_ss >= dim_margin, i.e. β_cs >= 0.55 for the
-        default; see :func:`clustpy_acedec.subspace.hardened_dims` (default: 0.1)
+        default; see :func:`clustpy_acedec._subspace.hardened_dims` (default: 0.1)
     pretraining : str | StackedDenoisingPretraining
         how an unfitted autoencoder is pretrained: "end_to_end" (the reconstruction loss with the optimiser and
         epochs of the base's pretraining parameters) or "stacked_denoising" (DEC's greedy layer-wise denoising
@@ -144,13 +144,13 @@ class ACeDeC(SubspaceClustererMixin):
     base_ : estimator
         the resolved (cloned) base, with ACeDeC's n_clusters and random_state where those are set
     history_ : dict
-        what the phases did: "initial" (one :class:`clustpy_acedec.training.PhaseRecord` per candidate, with
+        what the phases did: "initial" (one :class:`clustpy_acedec._training.PhaseRecord` per candidate, with
         its whole-data loss) and "clustering" (one record)
     neural_network_trained_ : torch.nn.Module
         the trained autoencoder
     fit_seconds_ : dict
         wall-clock seconds of the phases of ``fit``: "pretraining", "initialization", "clustering", "prediction"
-    model_ : clustpy_acedec.model.SubspaceClusteringModel
+    model_ : clustpy_acedec._model.SubspaceClusteringModel
         autoencoder, subspace layer and objectives
 
     Examples
@@ -274,7 +274,7 @@ class ACeDeC(SubspaceClustererMixin):
         """
         One initial model (§2.2): V and the split of the dimensions, k-means in the cluster space on ``sample``
         (the embedding, or a random part of a large one), μ = the data mean. "cluster_span" (and the first
-        round of "best") starts from :func:`clustpy_acedec.initialization.cluster_span_start` instead of a random
+        round of "best") starts from :func:`clustpy_acedec._initialization.cluster_span_start` instead of a random
         orthogonal V and a random split.
 
         The candidate carries ACe/DeC's k-means objective (mini-batch centres, Eq. 1) for every base: the
@@ -325,7 +325,7 @@ class ACeDeC(SubspaceClustererMixin):
 def cluster_and_shared_dims(betas: torch.Tensor, margin: float) -> tuple:
     """
     The hardened cluster space and shared space (Table 3): a rotated dimension belongs to the cluster space
-    when β_cs - β_ss >= margin (:func:`clustpy_acedec.subspace.hardened_dims`), and to the shared space
+    when β_cs - β_ss >= margin (:func:`clustpy_acedec._subspace.hardened_dims`), and to the shared space
     otherwise. A dimension whose β_cs sits near 0.5 carries no usable cluster structure (its stationary β_cs
     is c / (a + c), just above 0.5 for a structureless dimension), so it is modelled by the data mean like
     the rest of the shared space: cluster and shared dimensions partition the d rotated dimensions.

@@ -20,13 +20,13 @@ from clustpy_acedec._validation import (Choice, Flag, Integer, OptimizerClass, O
                                          check_data, check_n_clusters, check_no_custom_dataloaders,
                                          check_parameters, preserved_global_random_state, resolve_device,
                                          seed_for_fit)
-from clustpy_acedec.centers import MiniBatchCenters
-from clustpy_acedec.initialization import kmeans_sample, nrkmeans_start, seed_centers
+from clustpy_acedec._centers import MiniBatchCenters
+from clustpy_acedec._initialization import kmeans_sample, nrkmeans_start, seed_centers
 from clustpy_acedec.losses import CLUSTER_SIZE, POINTS
-from clustpy_acedec.model import SubspaceClusteringModel
-from clustpy_acedec.objectives import HardCentroidObjective
+from clustpy_acedec._model import SubspaceClusteringModel
+from clustpy_acedec._objectives import HardCentroidObjective
 from clustpy_acedec.pretraining import resolve_pretraining
-from clustpy_acedec.subspace import DEFAULT_DIM_MARGIN, SubspaceLayer, block_beta_logits, hardened_dims, random_orthogonal
+from clustpy_acedec._subspace import DEFAULT_DIM_MARGIN, SubspaceLayer, block_beta_logits, hardened_dims, random_orthogonal
 
 
 #: Ways to draw ENRC's initial candidates, see the ``init`` parameter.
@@ -109,7 +109,7 @@ class ENRC(SubspaceClustererMixin):
     init : str
         how the initial candidates are drawn (see :data:`INIT_STRATEGIES`): "random" is §2.6 (random orthogonal V,
         'strong' block β, k-means++ seeds); "nrkmeans" starts from Nr-Kmeans on the embedding
-        (:func:`clustpy_acedec.initialization.nrkmeans_start`: with a noise space, the best of
+        (:func:`clustpy_acedec._initialization.nrkmeans_start`: with a noise space, the best of
         ``initialization.NRKMEANS_RUNS`` runs by Nr-Kmeans's own cost), one candidate; "best" draws the first
         candidate by "nrkmeans" and the other ``init_rounds`` - 1 by "random" (default: "random")
     init_rounds : int
@@ -287,7 +287,7 @@ class ENRC(SubspaceClustererMixin):
     def _candidate(self, run: FitRun, round_index: int) -> SubspaceClusteringModel:
         """
         One initialisation: Nr-Kmeans on the embedding, best of ``NRKMEANS_RUNS`` runs by its own cost
-        (:func:`clustpy_acedec.initialization.nrkmeans_start`), for "nrkmeans" and the first round of "best";
+        (:func:`clustpy_acedec._initialization.nrkmeans_start`), for "nrkmeans" and the first round of "best";
         otherwise, or when Nr-Kmeans loses a clustering, §2.6's random orthogonal V, 'strong' block β and
         k-means++ seeds per clustering.
         """

@@ -7,7 +7,7 @@ Every term is a per-sample sum over dimensions averaged over the batch. A mean o
 
 import torch
 
-from clustpy_acedec.centers import bin_counts
+from clustpy_acedec._centers import bin_counts
 
 #: ACe/DeC Eq. 1: every point counts once, the terms of all spaces are summed.
 POINTS = "points"

@@ -7,7 +7,7 @@ the next Linear) and the mirrored decoder stage. It is trained as a one-hidden-l
 that reconstructs the output of the encoder stages below it (fixed, computed once on the device) from a
 dropout-corrupted copy, with dropout on its hidden layer too. The stages keep the network's own activations,
 so a clustpy ``FeedforwardAutoencoder`` with a linear embedding and output gets exactly DEC's set-up.
-The fixed inputs of a layer pair are kept where the data set is (:mod:`clustpy_acedec.placement`): on the
+The fixed inputs of a layer pair are kept where the data set is (:mod:`clustpy_acedec._placement`): on the
 device, or in host memory for a streamed data set.
 """
 
@@ -17,9 +17,9 @@ from dataclasses import dataclass
 
 import torch
 
-from clustpy_acedec.execution import Execution, make_optimizer
-from clustpy_acedec.placement import DataPlacement, as_placement
-from clustpy_acedec.training import pretrain_autoencoder, run_epochs
+from clustpy_acedec._execution import Execution, make_optimizer
+from clustpy_acedec._placement import DataPlacement, as_placement
+from clustpy_acedec._training import encode_all, pretrain_autoencoder, run_epochs
 
 #: The names the estimators' ``pretraining`` parameter accepts.
 PRETRAINING_SCHEMES = ("end_to_end", "stacked_denoising", "stacked_denoising_full")
@@ -254,16 +254,67 @@ def resolve_pretraining(pretraining, pretrain_epochs: int) -> "StackedDenoisingP
 def pretrain(autoencoder: torch.nn.Module, X: "torch.Tensor | DataPlacement",
              schedule: "StackedDenoisingPretraining | None", n_epochs: int, batch_size: int, optimizer_class: type,
              optimizer_params: dict, generator: torch.Generator, verbose: bool = False,
-             execution: Execution | None = None) -> torch.nn.Module:
+             execution: "Execution | str | None" = None) -> torch.nn.Module:
     """
     Pretrain ``autoencoder`` in place: by ``schedule`` when one is given (see :func:`resolve_pretraining`),
     else end to end on the reconstruction loss for ``n_epochs`` with the given optimiser (nothing for 0).
-    ``X`` is a tensor on the device or a placed data set; ``execution`` sets precision and compilation
-    (None: float32, eager).
+
+    This is what ACeDeC and ENRC do with an unfitted network; call it yourself to pretrain one network for
+    several fits (pass it as ``neural_network``; a network marked ``fitted`` is not pretrained again).
+
+    Parameters
+    ----------
+    autoencoder : torch.nn.Module
+        the autoencoder (``encode``/``decode``), on the data's device
+    X : torch.Tensor
+        the data set as the network takes it, on the network's device
+    schedule : StackedDenoisingPretraining | None
+        DEC's layer-wise schedule, or None for end-to-end training
+    n_epochs, batch_size : int
+        epochs of end-to-end training, and the mini-batch size
+    optimizer_class : type
+        torch optimiser of end-to-end training
+    optimizer_params : dict
+        its arguments, e.g. {"lr": 1e-3}
+    generator : torch.Generator
+        generator on the device, for the batch order
+    verbose : bool
+        progress bars (default: False)
+    execution : str | None
+        precision of the steps, "float32" or "bfloat16" (None: float32)
+
+    Returns
+    -------
+    autoencoder : torch.nn.Module
+        the trained network, marked ``fitted``
     """
+    if execution is None or isinstance(execution, str):
+        execution = Execution(generator.device, execution or "float32")
     if schedule is not None:
         return schedule.run(autoencoder, X, batch_size, generator, verbose=verbose, execution=execution)
     if n_epochs > 0:
         return pretrain_autoencoder(autoencoder, X, n_epochs, batch_size, optimizer_class, optimizer_params,
                                     generator, verbose=verbose, execution=execution)
     return autoencoder
+
+
+def embed(autoencoder: torch.nn.Module, X: torch.Tensor, batch_size: int = 4096) -> torch.Tensor:
+    """
+    enc(X) in evaluation mode, batch by batch, in float32: the embedding the estimators compute after
+    pretraining.
+
+    Parameters
+    ----------
+    autoencoder : torch.nn.Module
+        the autoencoder, on X's device
+    X : torch.Tensor
+        the data set as the network takes it
+    batch_size : int
+        points per forward pass (default: 4096)
+
+    Returns
+    -------
+    torch.Tensor
+        shape (n_samples, embedding size), on X's device
+    """
+    return encode_all(autoencoder, X, batch_size)

@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 from clustpy_acedec.losses import reconstruction_loss
-from clustpy_acedec.training import encode_all
+from clustpy_acedec.pretraining import embed as encode_all
 from clustpy_acedec_bench.datasets import BenchmarkDataset
 
 
@@ -43,7 +43,6 @@ class RunContext:
             import time
             from clustpy.deep.neural_networks import FeedforwardAutoencoder
             from clustpy_acedec_bench.devices import resolve_device
-            from clustpy_acedec.execution import Execution
             from clustpy_acedec.pretraining import pretrain, resolve_pretraining
             start = time.perf_counter()
             torch.manual_seed(self.seed)
@@ -60,7 +59,7 @@ class RunContext:
             generator = torch.Generator(device=device).manual_seed(self.seed)
             schedule = resolve_pretraining(self.pretraining, self.pretrain_epochs)
             pretrain(autoencoder, X, schedule, self.pretrain_epochs, self.batch_size, torch.optim.Adam, {"lr": 1e-3},
-                     generator, verbose=self.verbose, execution=Execution(device, self.precision))
+                     generator, verbose=self.verbose, execution=self.precision)
             self._autoencoder = autoencoder
             self.pretrain_seconds = time.perf_counter() - start
         return self._autoencoder

@@ -12,9 +12,10 @@ from sklearn.cluster import KMeans
 from sklearn.exceptions import NotFittedError
 from sklearn.metrics import normalized_mutual_info_score
 
-from clustpy_acedec import ACeDeC, objectives
-from clustpy_acedec.objectives import HardCentroidObjective, SharedMeanObjective, StudentTObjective
-from clustpy_acedec.subspace import hardened_dims
+from clustpy_acedec import ACeDeC
+from clustpy_acedec import _objectives as objectives
+from clustpy_acedec._objectives import HardCentroidObjective, SharedMeanObjective, StudentTObjective
+from clustpy_acedec._subspace import hardened_dims
 from clustpy_acedec_bench.data import make_synth
 
 N_SAMPLES = 300

@@ -6,7 +6,7 @@ import torch
 from clustpy.deep import DCN
 
 from clustpy_acedec import ACeDeC
-from clustpy_acedec.augmentation import RandomRotationShift
+from clustpy_acedec._augmentation import RandomRotationShift
 
 
 def _images(n=4, h=9, w=9):

@@ -71,7 +71,7 @@ def test_precision_reaches_the_pretraining_and_our_estimators_and_one_folder_kee
     seen = []
     original = pretraining.pretrain
     monkeypatch.setattr(pretraining, "pretrain", lambda *args, execution=None, **kwargs: seen.append(
-        execution.precision) or original(*args, execution=execution, **kwargs))
+        getattr(execution, "precision", execution)) or original(*args, execution=execution, **kwargs))
     plan = DatasetPlan("SYNTH-0", ["ACe/DeC+DCN"], seeds=[0], max_samples=200, embedding_size=2, pretrain_epochs=1,
                        clustering_epochs=1, pretraining="end_to_end", linear_autoencoder=True, init_iterations=3)
     records = run_plan([plan], tmp_path, verbose=False, progress=False, precision="bfloat16")

@@ -5,8 +5,8 @@ import math
 import pytest
 import torch
 
-from clustpy_acedec.centers import MiniBatchCenters, farthest_point_of_worst_cluster, lloyd
-from clustpy_acedec.subspace import weighted_squared_distance
+from clustpy_acedec._centers import MiniBatchCenters, farthest_point_of_worst_cluster, lloyd
+from clustpy_acedec._subspace import weighted_squared_distance
 
 
 def _two_blobs(n_per_blob=50, seed=0):

@@ -15,7 +15,7 @@ from sklearn.datasets import make_blobs
 from sklearn.metrics import normalized_mutual_info_score
 
 from clustpy_acedec import ACeDeC, ENRC
-from clustpy_acedec.execution import Execution
+from clustpy_acedec._execution import Execution
 
 NETWORK = (FeedforwardAutoencoder, {"layers": [6, 16, 3]})
 

@@ -109,7 +109,7 @@ def test_equation_table_names_importable_code():
         assert names, f"row without a code name in the 'implemented by' column: {row}"
         for name in names:
             assert re.fullmatch(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)+", name), \
-                f"{name!r} in the equation table is not a dotted name (e.g. clustpy_acedec.subspace.SubspaceLayer)"
+                f"{name!r} in the equation table is not a dotted name (e.g. clustpy_acedec._subspace.SubspaceLayer)"
             n_names += 1
             try:
                 _resolve(name)
@@ -133,7 +133,7 @@ def test_reference_parsing():
     assert _references("§2.2, Eq. 3") == {"§2.2", "Eq. 3"}
     assert _references("§2.1 (SP 1.7)") == {"§2.1"}
     with pytest.raises(AttributeError, match="no_such_function"):
-        _resolve("clustpy_acedec.subspace.no_such_function")
+        _resolve("clustpy_acedec._subspace.no_such_function")
     with pytest.raises(ModuleNotFoundError):
         _resolve("no_such_package.module")
 

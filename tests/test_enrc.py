@@ -12,11 +12,11 @@ from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
 from clustpy_acedec import ENRC
-from clustpy_acedec.centers import MiniBatchCenters
+from clustpy_acedec._centers import MiniBatchCenters
 from clustpy_acedec.metrics import best_match_nmi
-from clustpy_acedec.model import SubspaceClusteringModel
-from clustpy_acedec.objectives import HardCentroidObjective, SharedMeanObjective
-from clustpy_acedec.subspace import SubspaceLayer, block_beta_logits, hardened_dims, random_orthogonal
+from clustpy_acedec._model import SubspaceClusteringModel
+from clustpy_acedec._objectives import HardCentroidObjective, SharedMeanObjective
+from clustpy_acedec._subspace import SubspaceLayer, block_beta_logits, hardened_dims, random_orthogonal
 
 N_SAMPLES = 300
 N_FEATURES = 6

@@ -5,7 +5,7 @@ import torch
 
 
 def test_kmeans_sample_caps_the_number_of_points():
-    from clustpy_acedec.initialization import kmeans_sample
+    from clustpy_acedec._initialization import kmeans_sample
     points = torch.arange(40.0).reshape(20, 2)
     generator = torch.Generator().manual_seed(0)
     assert kmeans_sample(points, generator, size=50) is points
@@ -16,7 +16,7 @@ def test_kmeans_sample_caps_the_number_of_points():
 
 
 def test_whitened_kmeans_ignores_how_the_directions_are_scaled():
-    from clustpy_acedec.initialization import whitened_kmeans_labels
+    from clustpy_acedec._initialization import whitened_kmeans_labels
     from sklearn.metrics import normalized_mutual_info_score
     rng = np.random.default_rng(0)
     labels = np.repeat([0, 1], 200)
@@ -28,7 +28,7 @@ def test_whitened_kmeans_ignores_how_the_directions_are_scaled():
 
 
 def test_discriminant_rotation_puts_the_cluster_direction_first():
-    from clustpy_acedec.initialization import discriminant_rotation
+    from clustpy_acedec._initialization import discriminant_rotation
     rng = np.random.default_rng(1)
     labels = torch.as_tensor(np.repeat([0, 1], 300))
     direction = np.array([0.6, 0.8, 0.0])
@@ -43,7 +43,7 @@ def test_discriminant_rotation_puts_the_cluster_direction_first():
 
 def test_cluster_span_start_splits_by_explained_variance():
     from clustpy_acedec_bench.data import make_synth
-    from clustpy_acedec.initialization import cluster_span_start
+    from clustpy_acedec._initialization import cluster_span_start
     X, _ = make_synth(n_noise_dims=4, n_samples=800, noise_std=1.0, random_state=0)
     V, b = cluster_span_start(torch.as_tensor(X), 4, torch.Generator().manual_seed(0))
     assert (b > 0).sum() == 2  # the two cluster dimensions
@@ -53,7 +53,7 @@ def test_cluster_span_start_splits_by_explained_variance():
 
 
 def test_owner_beta_logits_gives_the_owner_the_strong_weight():
-    from clustpy_acedec.subspace import block_beta_logits, owner_beta_logits
+    from clustpy_acedec._subspace import block_beta_logits, owner_beta_logits
     betas = torch.softmax(owner_beta_logits(torch.tensor([1, -1, 0, 2]), 3, strong_weight=0.8), 0)
     torch.testing.assert_close(betas[:, 0], torch.tensor([0.1, 0.8, 0.1]))
     torch.testing.assert_close(betas[:, 1], torch.full((3,), 1 / 3))
@@ -64,7 +64,7 @@ def test_owner_beta_logits_gives_the_owner_the_strong_weight():
 
 
 def test_nrkmeans_start_returns_an_enrc_start():
-    from clustpy_acedec.initialization import nrkmeans_start
+    from clustpy_acedec._initialization import nrkmeans_start
     rng = np.random.default_rng(0)
     a, b = np.arange(600) % 3, (np.arange(600) // 3) % 2
     X = np.column_stack([6.0 * a + 0.3 * rng.standard_normal(600), 6.0 * b + 0.3 * rng.standard_normal(600),
@@ -87,7 +87,7 @@ def test_nrkmeans_start_returns_an_enrc_start():
 def test_nrkmeans_runs_that_lost_a_clustering_are_not_kept(monkeypatch):
     """clustpy's best-of-n_init can be a run that dropped a subspace (fewer cost terms); such runs are skipped."""
     import clustpy.alternative
-    from clustpy_acedec.initialization import _best_nrkmeans_keeping
+    from clustpy_acedec._initialization import _best_nrkmeans_keeping
 
     class FakeNrKmeans:  # the cost and the kept clusterings of a run depend on its seed only
         def __init__(self, n_clusters, n_init, mdl_for_noisespace, random_state):
@@ -114,7 +114,7 @@ def test_nrkmeans_runs_that_lost_a_clustering_are_not_kept(monkeypatch):
 def test_kmeans_plus_plus_seeds_distinct_points_and_ignores_zero_weighted_dimensions():
     """k-means++ under the β-weighted distance: the seeds are data points, one per blob of the weighted
     dimension, whatever a dimension with β = 0 holds (there every point is equally far)."""
-    from clustpy_acedec.initialization import kmeans_plus_plus, seed_centers
+    from clustpy_acedec._initialization import kmeans_plus_plus, seed_centers
     g = torch.Generator().manual_seed(0)
     blobs = torch.cat([torch.randn(50, 1, generator=g) * 0.1 + c for c in (-10.0, 0.0, 10.0)])
     noise = torch.randn(150, 1, generator=g) * 100.0

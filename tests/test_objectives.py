@@ -6,12 +6,12 @@ import torch
 from sklearn.base import BaseEstimator
 
 from clustpy_acedec import ACeDeC, register_base
-from clustpy_acedec import objectives
-from clustpy_acedec.centers import MiniBatchCenters
+from clustpy_acedec import _objectives as objectives
+from clustpy_acedec._centers import MiniBatchCenters
 from clustpy_acedec.losses import compression_loss, orthogonality_loss, reconstruction_loss
-from clustpy_acedec.objectives import (HardCentroidObjective, SharedMeanObjective, StudentTObjective,
+from clustpy_acedec._objectives import (HardCentroidObjective, SharedMeanObjective, StudentTObjective,
                                        registered_objective, target_distribution)
-from clustpy_acedec.subspace import (SubspaceLayer, random_orthogonal, squared_distance_to_assigned,
+from clustpy_acedec._subspace import (SubspaceLayer, random_orthogonal, squared_distance_to_assigned,
                                      weighted_squared_distance)
 from clustpy_acedec_bench.data import make_synth
 

@@ -162,13 +162,13 @@ def test_the_bench_uses_only_the_cores_public_names():
 
 
 @pytest.mark.parametrize("source, expected", [
-    ("from clustpy_acedec.training import _progress", {("clustpy_acedec.m", "clustpy_acedec.training", "_progress")}),
-    ("from .training import _progress as p", {("clustpy_acedec.m", "clustpy_acedec.training", "_progress")}),
+    ("from clustpy_acedec._training import _progress", {("clustpy_acedec.m", "clustpy_acedec._training", "_progress")}),
+    ("from ._training import _progress as p", {("clustpy_acedec.m", "clustpy_acedec._training", "_progress")}),
     ("def f():\n    from clustpy_acedec import __version__",
      {("clustpy_acedec.m", "clustpy_acedec", "__version__")}),
     ("from clustpy_acedec import ACeDeC", {("clustpy_acedec.m", "clustpy_acedec", "ACeDeC")}),  # the root
     ("from clustpy_acedec._validation import check_data", set()),  # a private module, shared within the core
-    ("from clustpy_acedec.objectives import __all__", set()),  # a dunder of another module
+    ("from clustpy_acedec._objectives import __all__", set()),  # a dunder of another module
     ("from torch.utils._foreach_utils import _fused", set()),  # not the core
 ])
 def test_the_static_check_sees_private_imports(source, expected):

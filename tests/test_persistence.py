@@ -20,7 +20,7 @@ from sklearn.datasets import make_blobs
 
 from clustpy_acedec import ACeDeC, ENRC, register_base
 from clustpy_acedec._persistence import FORMAT_NAME, FORMAT_VERSION, load_estimator, save_estimator
-from clustpy_acedec.objectives import StudentTObjective
+from clustpy_acedec._objectives import StudentTObjective
 from clustpy_acedec.pretraining import StackedDenoisingPretraining
 
 N_FEATURES = 6

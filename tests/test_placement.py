@@ -8,8 +8,8 @@ from clustpy.deep.neural_networks import FeedforwardAutoencoder
 from sklearn.datasets import make_blobs
 
 from clustpy_acedec import ACeDeC, ENRC
-from clustpy_acedec import placement as placement_module
-from clustpy_acedec.placement import DataPlacement, as_placement, place, resolve_streamed
+from clustpy_acedec import _placement as placement_module
+from clustpy_acedec._placement import DataPlacement, as_placement, place, resolve_streamed
 
 
 @pytest.fixture(scope="module")

@@ -9,13 +9,13 @@ from sklearn.datasets import make_blobs
 from sklearn.metrics import normalized_mutual_info_score
 
 from clustpy_acedec import ACeDeC, ENRC
-from clustpy_acedec import centers as centers_module
-from clustpy_acedec.centers import MiniBatchCenters
-from clustpy_acedec.execution import Execution
+from clustpy_acedec import _centers as centers_module
+from clustpy_acedec._centers import MiniBatchCenters
+from clustpy_acedec._execution import Execution
 from clustpy_acedec.losses import POINTS
-from clustpy_acedec.model import SubspaceClusteringModel, float32_region
-from clustpy_acedec.objectives import HardCentroidObjective, SharedMeanObjective
-from clustpy_acedec.subspace import SubspaceLayer, random_orthogonal, split_beta_logits, weighted_squared_distance
+from clustpy_acedec._model import SubspaceClusteringModel, float32_region
+from clustpy_acedec._objectives import HardCentroidObjective, SharedMeanObjective
+from clustpy_acedec._subspace import SubspaceLayer, random_orthogonal, split_beta_logits, weighted_squared_distance
 
 NETWORK = (FeedforwardAutoencoder, {"layers": [6, 32, 4]})
 
@@ -112,7 +112,7 @@ def test_bad_precision_raises(blobs, value, error):
 
 
 def test_optimizers_are_fused_where_the_class_offers_it_and_the_caller_did_not_choose():
-    from clustpy_acedec.execution import make_optimizer
+    from clustpy_acedec._execution import make_optimizer
     parameters = (p for p in [torch.nn.Parameter(torch.randn(3, 2))])  # a generator, consumed once
     assert make_optimizer(torch.optim.Adam, parameters, lr=1e-3).defaults["fused"] is True
     weight = torch.nn.Parameter(torch.randn(3))
@@ -127,7 +127,7 @@ def test_optimizers_are_fused_where_the_class_offers_it_and_the_caller_did_not_c
 
 
 def test_fused_adam_takes_the_steps_of_the_default_adam():
-    from clustpy_acedec.execution import make_optimizer
+    from clustpy_acedec._execution import make_optimizer
     torch.manual_seed(0)
     start, target = torch.randn(50, 8), torch.randn(50, 8)
     weights = []

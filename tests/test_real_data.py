@@ -64,7 +64,7 @@ def test_synth25_is_table_1s_setting_where_the_plain_bases_fail():
     """The calibration of Table 1 (k-means on the raw data about 0.90, AE + k-means about 0.11 on the
     end-to-end linear AE) and the contrast ACe/DeC is about: each plain base at most 0.5 on the same protocol."""
     from sklearn.cluster import KMeans
-    from clustpy_acedec.training import encode_all, pretrain_autoencoder
+    from clustpy_acedec._training import encode_all, pretrain_autoencoder
     raw, embedded, plain = [], [], {base_class: [] for base_class in (DCN, DEC, IDEC)}
     for seed in range(5):
         X, y = make_synth(random_state=seed)

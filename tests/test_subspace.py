@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from clustpy_acedec.subspace import (DEFAULT_DIM_MARGIN, SubspaceLayer, block_beta_logits, hardened_dims,
+from clustpy_acedec._subspace import (DEFAULT_DIM_MARGIN, SubspaceLayer, block_beta_logits, hardened_dims,
                                      random_orthogonal, split_beta_logits, squared_distance_to_assigned,
                                      weighted_squared_distance)
 

@@ -18,8 +18,8 @@ from collections.abc import Callable
 
 import torch
 
-from clustpy_acedec.centers import MiniBatchCenters, bin_counts, farthest_point_of_worst_cluster
-from clustpy_acedec.subspace import SubspaceLayer, squared_distance_to_assigned, weighted_squared_distance
+from clustpy_acedec._centers import MiniBatchCenters, bin_counts, farthest_point_of_worst_cluster
+from clustpy_acedec._subspace import SubspaceLayer, squared_distance_to_assigned, weighted_squared_distance
 
 
 class SpaceObjective(torch.nn.Module):

@@ -2,7 +2,7 @@
 The one epoch loop of every phase of a fit, and the phases that use it.
 
 An epoch is a random permutation, drawn on the device, cut into index tensors; the data set is a
-:class:`clustpy_acedec.placement.DataPlacement`, resident on the device (a step is a gather, a forward/backward
+:class:`clustpy_acedec._placement.DataPlacement`, resident on the device (a step is a gather, a forward/backward
 pass and an optimiser step with no host synchronisation) or streamed from host memory (the permutation is
 copied to the host once per epoch, batches are gathered there and copied ahead). The running loss is
 accumulated on the device and read once per epoch, for the recorded history and the progress bar.
@@ -10,7 +10,7 @@ accumulated on the device and read once per epoch, for the recorded history and 
 The phases (:class:`Phase`): the autoencoder's pretraining (end to end here, layer-wise in
 :mod:`clustpy_acedec.pretraining`), the initial phase that trains V, β and the centres on the fixed embedding
 (ACe/DeC §2.2, ENRC §2.6), and the clustering phase that trains everything (ACe/DeC Eq. 1, ENRC Eq. 9).
-Precision and compilation of the steps: :mod:`clustpy_acedec.execution`.
+Precision and compilation of the steps: :mod:`clustpy_acedec._execution`.
 """
 
 import enum
@@ -20,10 +20,10 @@ from dataclasses import dataclass, field
 import torch
 import tqdm
 
-from clustpy_acedec.execution import Execution, make_optimizer
+from clustpy_acedec._execution import Execution, make_optimizer
 from clustpy_acedec.losses import reconstruction_loss
-from clustpy_acedec.model import SubspaceClusteringModel
-from clustpy_acedec.placement import DataPlacement, as_placement
+from clustpy_acedec._model import SubspaceClusteringModel
+from clustpy_acedec._placement import DataPlacement, as_placement
 
 
 class Phase(enum.Enum):

@@ -6,9 +6,9 @@ Precision. "bfloat16" runs the forward passes of the training steps (pretraining
 ``torch.autocast(device_type, dtype=torch.bfloat16)``: the network's matrix products run in bfloat16, while the
 parameters, the optimiser state, the gradients of the parameters and the loss stay in float32. The subspace
 layer and the objectives (V^T z, the β-weighted distances that decide assignments, the centres, the
-compression and reconstruction losses) always run in float32: :class:`clustpy_acedec.model.SubspaceClusteringModel`
+compression and reconstruction losses) always run in float32: :class:`clustpy_acedec._model.SubspaceClusteringModel`
 switches autocast off around them, because autocast would otherwise run ``z @ V`` and the two matrix
-products of :func:`clustpy_acedec.subspace.weighted_squared_distance` in bfloat16 (8 significant bits).
+products of :func:`clustpy_acedec._subspace.weighted_squared_distance` in bfloat16 (8 significant bits).
 Inference passes (the embedding for the initialisation, the final labels, ``predict``) run in float32.
 
 Compilation. ``compile_step=True`` compiles the step's loss function (forward; the backward follows through

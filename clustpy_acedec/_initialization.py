@@ -13,8 +13,8 @@ import torch
 #: this size are as good a start, and ten k-means runs over a million points would cost minutes.
 KMEANS_SAMPLE_SIZE = 50000
 
-from clustpy_acedec.centers import lloyd
-from clustpy_acedec.subspace import two_space_beta_logits, weighted_squared_distance
+from clustpy_acedec._centers import lloyd
+from clustpy_acedec._subspace import two_space_beta_logits, weighted_squared_distance
 
 
 def kmeans_plus_plus(points: torch.Tensor, n_clusters: int, beta: torch.Tensor,
@@ -249,7 +249,7 @@ def nrkmeans_start(embedded: torch.Tensor, n_clusters: list, generator: torch.Ge
 
     Nr-Kmeans finds an orthogonal V, disjoint sets of rotated dimensions per clustering and the centres of
     each; they become ENRC's V, β (``strong_weight`` on the dimensions of its own subspace, the rest spread
-    evenly, :func:`clustpy_acedec.subspace.owner_beta_logits`) and centres. It runs clustpy's ``NrKmeans``
+    evenly, :func:`clustpy_acedec._subspace.owner_beta_logits`) and centres. It runs clustpy's ``NrKmeans``
     (NumPy, on the CPU) as the benchmark's AE + Nr-Kmeans does: with a one-cluster noise space (unless
     ``n_clusters`` has one), and the best of ``n_init`` runs by Nr-Kmeans's own cost. The noise space takes
     the dimensions whose variance no clustering explains, which otherwise blur some clustering; its
@@ -277,7 +277,7 @@ def nrkmeans_start(embedded: torch.Tensor, n_clusters: list, generator: torch.Ge
         (V (d, d), β logits (S, d), list of (K_s, d) centres in the rotated space), on the embedding's device;
         None when every Nr-Kmeans run lost a clustering or a cluster
     """
-    from clustpy_acedec.subspace import owner_beta_logits
+    from clustpy_acedec._subspace import owner_beta_logits
     points = embedded.detach().double().cpu().numpy()
     seed = int(torch.randint(2 ** 31 - 1, (1,), generator=generator))
     n_spaces = len(n_clusters)

@@ -11,7 +11,7 @@ import math
 
 import torch
 
-from clustpy_acedec.subspace import weighted_squared_distance
+from clustpy_acedec._subspace import weighted_squared_distance
 
 
 def bin_counts(indices: torch.Tensor, n_bins: int, dtype: torch.dtype = torch.float32) -> torch.Tensor:

@@ -17,8 +17,8 @@ import numpy as np
 import torch
 
 from clustpy_acedec.losses import compression_loss, orthogonality_loss, reconstruction_loss
-from clustpy_acedec.objectives import SharedMeanObjective, SpaceObjective
-from clustpy_acedec.subspace import SubspaceLayer
+from clustpy_acedec._objectives import SharedMeanObjective, SpaceObjective
+from clustpy_acedec._subspace import SubspaceLayer
 
 
 #: Points per chunk of the whole-data passes (prediction, candidate losses): bounds their N x K temporaries.
