@@ -174,12 +174,41 @@ class MiniBatchCenters(torch.nn.Module):
             current β, shape (S, d)
         """
         beta = betas[self.spaces[clustering]]
-        centers = self.centers_of(clustering).clone()
-        centers[cluster] = farthest_point_of_worst_cluster(sample, centers, beta)
-        self.centers_of(clustering).copy_(lloyd(sample, centers, beta, self.lloyd_steps))
+        self.centers_of(clustering).copy_(reinitialized_centers(sample, self.centers_of(clustering), beta, cluster,
+                                                                self.lloyd_steps))
         flat = self.starts[clustering] + cluster
         self.counts[flat] = self.initial_counts[flat]
         self.lost_counter[flat] = 0
+
+
+def reinitialized_centers(sample: torch.Tensor, centers: torch.Tensor, beta: torch.Tensor, cluster: int,
+                          lloyd_steps: int) -> torch.Tensor:
+    """
+    ENRC §2.8, the re-initialisation of a lost centre: move it to the sampled point farthest from the centre of
+    the cluster with the highest compression loss (:func:`farthest_point_of_worst_cluster`), then run
+    ``lloyd_steps`` (l) Lloyd steps of the clustering on the sample (n_s points).
+
+    Parameters
+    ----------
+    sample : torch.Tensor
+        n_s points in the rotated space, shape (n_s, d)
+    centers : torch.Tensor
+        the clustering's centres, shape (K, d)
+    beta : torch.Tensor
+        the clustering's weights, shape (d,)
+    cluster : int
+        the lost centre
+    lloyd_steps : int
+        l
+
+    Returns
+    -------
+    centers : torch.Tensor
+        the new centres, shape (K, d)
+    """
+    centers = centers.clone()
+    centers[cluster] = farthest_point_of_worst_cluster(sample, centers, beta)
+    return lloyd(sample, centers, beta, lloyd_steps)
 
 
 def farthest_point_of_worst_cluster(points: torch.Tensor, centers: torch.Tensor, beta: torch.Tensor) -> torch.Tensor:

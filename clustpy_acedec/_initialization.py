@@ -6,15 +6,117 @@ serves ACe/DeC's k-means in the cluster space (β = 1 on cluster-space dimension
 ENRC's seeding of every clustering under its β_s.
 """
 
+import math
+
 import numpy as np
 import torch
+
+from clustpy_acedec._centers import lloyd
+from clustpy_acedec._subspace import weighted_squared_distance
 
 #: ACeDeC's initial k-means runs on at most this many embedded points: the centres of a random sample of
 #: this size are as good a start, and ten k-means runs over a million points would cost minutes.
 KMEANS_SAMPLE_SIZE = 50000
 
-from clustpy_acedec._centers import lloyd
-from clustpy_acedec._subspace import two_space_beta_logits, weighted_squared_distance
+
+# ------------------------------------------------------------------ the random draws of ACe/DeC §2.2, ENRC §2.6
+
+def random_orthogonal(d: int, generator: torch.Generator, device: torch.device | str = "cpu") -> torch.Tensor:
+    """
+    A random orthogonal d x d matrix, Haar-distributed (QR of a Gaussian matrix with the signs of R's
+    diagonal moved into Q).
+    """
+    gaussian = torch.randn(d, d, generator=generator, dtype=torch.float64)
+    q, r = torch.linalg.qr(gaussian)
+    q = q * torch.sign(torch.diagonal(r)).unsqueeze(0)
+    return q.to(device=device, dtype=torch.float32)
+
+
+def block_beta_logits(d: int, n_spaces: int, strong_weight: float = 0.9) -> torch.Tensor:
+    """
+    ENRC's 'strong' β initialisation (§2.6) expressed as softmax logits.
+
+    Block s of ⌊d/S⌋ dimensions gets β_s = ``strong_weight`` and the rest spread evenly over the other
+    spaces; the d mod S leftover dimensions get 1/S for every space.
+
+    Returns
+    -------
+    logits : torch.Tensor
+        shape (S, d); ``softmax(logits, 0)`` gives the β described above
+    """
+    block = d // n_spaces
+    owner = torch.full((d,), -1, dtype=torch.long)
+    owner[:block * n_spaces] = torch.arange(n_spaces).repeat_interleave(block)
+    return owner_beta_logits(owner, n_spaces, strong_weight)
+
+
+def owner_beta_logits(owner: torch.Tensor, n_spaces: int, strong_weight: float = 0.9) -> torch.Tensor:
+    """
+    Softmax logits for a given assignment of dimensions to spaces: β_s = ``strong_weight`` on the dimensions
+    space s owns and (1 - ``strong_weight``) / (S - 1) for the other spaces there; dimensions owned by none
+    (owner -1) get 1/S for every space.
+
+    Parameters
+    ----------
+    owner : torch.Tensor
+        shape (d,), the owning space of every dimension, or -1
+    n_spaces : int
+        S
+    strong_weight : float
+        β of the owning space (default: 0.9)
+
+    Returns
+    -------
+    logits : torch.Tensor
+        shape (S, d)
+    """
+    d = owner.shape[0]
+    if n_spaces == 1:
+        return torch.zeros(1, d)
+    betas = torch.full((n_spaces, d), (1.0 - strong_weight) / (n_spaces - 1))
+    owned = owner >= 0
+    betas[:, ~owned] = 1.0 / n_spaces
+    betas[owner[owned], torch.nonzero(owned).flatten()] = strong_weight
+    return betas.log()
+
+
+def split_beta_logits(d: int, generator: torch.Generator, strong_weight: float = 0.9) -> torch.Tensor:
+    """
+    ACe/DeC's initialisation of b (§2.2): every dimension randomly goes to the cluster space or the shared
+    space, at least one to each, with β_cs = ``strong_weight`` or 1 - ``strong_weight``.
+
+    Returns
+    -------
+    b : torch.Tensor
+        shape (d,), ±logit(strong_weight) (±ln 9 for 0.9)
+    """
+    if d < 2:
+        raise ValueError(f"ACe/DeC needs an embedding of at least 2 dimensions (one per space), got {d}")
+    in_cluster_space = torch.rand(d, generator=generator) < 0.5
+    while in_cluster_space.all() or not in_cluster_space.any():
+        in_cluster_space = torch.rand(d, generator=generator) < 0.5
+    return two_space_beta_logits(in_cluster_space, strong_weight)
+
+
+def two_space_beta_logits(in_cluster_space: torch.Tensor, strong_weight: float = 0.9) -> torch.Tensor:
+    """
+    ACe/DeC's b for a given split: β_cs = ``strong_weight`` on the cluster-space dimensions, 1 - ``strong_weight``
+    on the others.
+
+    Parameters
+    ----------
+    in_cluster_space : torch.Tensor
+        boolean mask, shape (d,)
+    strong_weight : float
+        β_cs of a cluster-space dimension (default: 0.9)
+
+    Returns
+    -------
+    b : torch.Tensor
+        shape (d,), ±logit(strong_weight)
+    """
+    logit = math.log(strong_weight / (1.0 - strong_weight))
+    return torch.where(in_cluster_space, logit, -logit)
 
 
 def kmeans_plus_plus(points: torch.Tensor, n_clusters: int, beta: torch.Tensor,
@@ -277,7 +379,6 @@ def nrkmeans_start(embedded: torch.Tensor, n_clusters: list, generator: torch.Ge
         (V (d, d), β logits (S, d), list of (K_s, d) centres in the rotated space), on the embedding's device;
         None when every Nr-Kmeans run lost a clustering or a cluster
     """
-    from clustpy_acedec._subspace import owner_beta_logits
     points = embedded.detach().double().cpu().numpy()
     seed = int(torch.randint(2 ** 31 - 1, (1,), generator=generator))
     n_spaces = len(n_clusters)

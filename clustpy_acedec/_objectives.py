@@ -18,8 +18,8 @@ from collections.abc import Callable
 
 import torch
 
-from clustpy_acedec._centers import MiniBatchCenters, bin_counts, farthest_point_of_worst_cluster
-from clustpy_acedec._subspace import SubspaceLayer, squared_distance_to_assigned, weighted_squared_distance
+from clustpy_acedec._centers import MiniBatchCenters, bin_counts, reinitialized_centers
+from clustpy_acedec._subspace import SubspaceLayer, weighted_squared_distance
 
 
 class SpaceObjective(torch.nn.Module):
@@ -110,8 +110,7 @@ class HardCentroidObjective(SpaceObjective):
 
     def _distance_to(self, rotated: torch.Tensor, betas: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         assigned = self.centers.assigned_centers(labels)  # (N, S, d)
-        weights = betas[self.spaces].square()  # (S, d)
-        return (weights.unsqueeze(0) * (rotated.unsqueeze(1) - assigned).square()).sum(2)
+        return weighted_squared_distance(rotated.unsqueeze(1), assigned, betas[self.spaces], pairwise=False)
 
     def update(self, embedded, rotated, labels):
         self.centers.update(rotated, labels)
@@ -179,7 +178,7 @@ class StudentTObjective(SpaceObjective):
         q = self.soft_assignment(rotated, betas)
         labels = q.detach().argmax(1, keepdim=True)
         kl = _kl_to_target(q, target_distribution(q.detach()))
-        compression = squared_distance_to_assigned(rotated, self.centers.detach()[labels[:, 0]], beta)
+        compression = weighted_squared_distance(rotated, self.centers.detach()[labels[:, 0]], beta, pairwise=False)
         return (kl + self.distance_scale * compression).unsqueeze(1), labels
 
     def augmented_loss(self, rotated_aug, betas, layer, labels):
@@ -194,7 +193,9 @@ class StudentTObjective(SpaceObjective):
         self._epoch_counts += bin_counts(labels[:, 0], self._epoch_counts.shape[0], torch.long)
 
     def reinitialize_lost(self, sample, betas, iteration):
-        # A DEC centre that won no point in a whole epoch is lost; move it like ENRC §2.8 does.
+        # Student-t centres have no mini-batch counts, so §2.8's "lost more than √iteration batches" becomes
+        # "won no point in a whole epoch"; the re-placement is §2.8's, without the Lloyd steps, which would move
+        # every learnable centre (measured choice of this package, not of the papers).
         lost = torch.nonzero(self._epoch_counts == 0).flatten().tolist()
         self._epoch_counts.zero_()
         if lost:
@@ -202,7 +203,7 @@ class StudentTObjective(SpaceObjective):
             beta = betas[self.spaces[0]]
             with torch.no_grad():
                 for cluster in lost:
-                    self.centers[cluster] = farthest_point_of_worst_cluster(points, self.centers, beta)
+                    self.centers.copy_(reinitialized_centers(points, self.centers, beta, cluster, lloyd_steps=0))
         return len(lost)
 
     def cluster_centers(self, layer):
@@ -248,7 +249,7 @@ class SharedMeanObjective(SpaceObjective):
 
     def _loss(self, rotated, betas, layer):
         center = layer.rotate(self.mean.unsqueeze(0))
-        sq_dist = squared_distance_to_assigned(rotated, center, betas[self.spaces[0]])
+        sq_dist = weighted_squared_distance(rotated, center, betas[self.spaces[0]], pairwise=False)
         return (self.scale * sq_dist).unsqueeze(1)
 
     def loss(self, rotated, betas, layer):

@@ -7,8 +7,6 @@ decoder. ``V^T z`` rotates an embedded point so that the structure of each space
 shared space), and the decoder sees ``V V^T z`` (Eq. 1 of both papers).
 """
 
-import math
-
 import numpy as np
 import torch
 
@@ -78,9 +76,10 @@ class SubspaceLayer(torch.nn.Module):
         return rotated @ self.V.T
 
 
-def weighted_squared_distance(points: torch.Tensor, centers: torch.Tensor, betas: torch.Tensor) -> torch.Tensor:
+def weighted_squared_distance(points: torch.Tensor, centers: torch.Tensor, betas: torch.Tensor,
+                              pairwise: bool = True) -> torch.Tensor:
     """
-    Eq. 2 of ACe/DeC: dist_β(h, g) = Σ_i β[i]² (h[i] - g[i])², for all point/centre pairs.
+    Eq. 2 of ACe/DeC: dist_β(h, g) = Σ_i β[i]² (h[i] - g[i])².
 
     The ENRC paper weights with τ = β (its Eq. 2); its errata square the weights, as ACe/DeC does,
     which is what is used here for both methods.
@@ -90,16 +89,21 @@ def weighted_squared_distance(points: torch.Tensor, centers: torch.Tensor, betas
     points : torch.Tensor
         rotated points, shape (N, d)
     centers : torch.Tensor
-        rotated centres, shape (K, d)
+        ``pairwise``: rotated centres, shape (K, d); otherwise one centre per point, broadcastable to
+        ``points`` (e.g. (N, d), or (N, S, d) against points of shape (N, 1, d))
     betas : torch.Tensor
-        weights, shape (d,) for one weight vector shared by all centres, or (K, d) for one weight
-        vector per centre (ENRC: every centre is weighted by the β of its clustering)
+        weights: ``pairwise``: (d,) for one weight vector shared by all centres, or (K, d) for one per centre
+        (ENRC: every centre is weighted by the β of its clustering); otherwise broadcastable to the difference
+    pairwise : bool
+        all point/centre pairs (default) or each point with its own centre
 
     Returns
     -------
     distances : torch.Tensor
-        shape (N, K)
+        ``pairwise``: shape (N, K); otherwise the broadcast shape without the last axis, e.g. (N,)
     """
+    if not pairwise:
+        return (betas.square() * (points - centers).square()).sum(-1)
     weights = betas.square()
     if weights.ndim == 1:
         weights = weights.expand_as(centers)
@@ -112,121 +116,6 @@ def weighted_squared_distance(points: torch.Tensor, centers: torch.Tensor, betas
     cross_term = points @ (weights * centers).T
     center_term = (weights * centers.square()).sum(1)
     return (point_term - 2.0 * cross_term + center_term).clamp_min_(0.0)
-
-
-def squared_distance_to_assigned(points: torch.Tensor, assigned_centers: torch.Tensor,
-                                 betas: torch.Tensor) -> torch.Tensor:
-    """
-    Eq. 2 between each point and one centre per point (its assigned one), shape (N,).
-
-    Parameters
-    ----------
-    points : torch.Tensor
-        rotated points, shape (N, d)
-    assigned_centers : torch.Tensor
-        the centre of each point, shape (N, d)
-    betas : torch.Tensor
-        weights, shape (d,) or (N, d)
-    """
-    return (betas.square() * (points - assigned_centers).square()).sum(1)
-
-
-def random_orthogonal(d: int, generator: torch.Generator, device: torch.device | str = "cpu") -> torch.Tensor:
-    """
-    A random orthogonal d x d matrix, Haar-distributed (QR of a Gaussian matrix with the signs of R's
-    diagonal moved into Q).
-    """
-    gaussian = torch.randn(d, d, generator=generator, dtype=torch.float64)
-    q, r = torch.linalg.qr(gaussian)
-    q = q * torch.sign(torch.diagonal(r)).unsqueeze(0)
-    return q.to(device=device, dtype=torch.float32)
-
-
-def block_beta_logits(d: int, n_spaces: int, strong_weight: float = 0.9) -> torch.Tensor:
-    """
-    ENRC's 'strong' β initialisation (§2.6) expressed as softmax logits.
-
-    Block s of ⌊d/S⌋ dimensions gets β_s = ``strong_weight`` and the rest spread evenly over the other
-    spaces; the d mod S leftover dimensions get 1/S for every space.
-
-    Returns
-    -------
-    logits : torch.Tensor
-        shape (S, d); ``softmax(logits, 0)`` gives the β described above
-    """
-    block = d // n_spaces
-    owner = torch.full((d,), -1, dtype=torch.long)
-    owner[:block * n_spaces] = torch.arange(n_spaces).repeat_interleave(block)
-    return owner_beta_logits(owner, n_spaces, strong_weight)
-
-
-def owner_beta_logits(owner: torch.Tensor, n_spaces: int, strong_weight: float = 0.9) -> torch.Tensor:
-    """
-    Softmax logits for a given assignment of dimensions to spaces: β_s = ``strong_weight`` on the dimensions
-    space s owns and (1 - ``strong_weight``) / (S - 1) for the other spaces there; dimensions owned by none
-    (owner -1) get 1/S for every space.
-
-    Parameters
-    ----------
-    owner : torch.Tensor
-        shape (d,), the owning space of every dimension, or -1
-    n_spaces : int
-        S
-    strong_weight : float
-        β of the owning space (default: 0.9)
-
-    Returns
-    -------
-    logits : torch.Tensor
-        shape (S, d)
-    """
-    d = owner.shape[0]
-    if n_spaces == 1:
-        return torch.zeros(1, d)
-    betas = torch.full((n_spaces, d), (1.0 - strong_weight) / (n_spaces - 1))
-    owned = owner >= 0
-    betas[:, ~owned] = 1.0 / n_spaces
-    betas[owner[owned], torch.nonzero(owned).flatten()] = strong_weight
-    return betas.log()
-
-
-def split_beta_logits(d: int, generator: torch.Generator, strong_weight: float = 0.9) -> torch.Tensor:
-    """
-    ACe/DeC's initialisation of b (§2.2): every dimension randomly goes to the cluster space or the shared
-    space, at least one to each, with β_cs = ``strong_weight`` or 1 - ``strong_weight``.
-
-    Returns
-    -------
-    b : torch.Tensor
-        shape (d,), ±logit(strong_weight) (±ln 9 for 0.9)
-    """
-    if d < 2:
-        raise ValueError(f"ACe/DeC needs an embedding of at least 2 dimensions (one per space), got {d}")
-    in_cluster_space = torch.rand(d, generator=generator) < 0.5
-    while in_cluster_space.all() or not in_cluster_space.any():
-        in_cluster_space = torch.rand(d, generator=generator) < 0.5
-    return two_space_beta_logits(in_cluster_space, strong_weight)
-
-
-def two_space_beta_logits(in_cluster_space: torch.Tensor, strong_weight: float = 0.9) -> torch.Tensor:
-    """
-    ACe/DeC's b for a given split: β_cs = ``strong_weight`` on the cluster-space dimensions, 1 - ``strong_weight``
-    on the others.
-
-    Parameters
-    ----------
-    in_cluster_space : torch.Tensor
-        boolean mask, shape (d,)
-    strong_weight : float
-        β_cs of a cluster-space dimension (default: 0.9)
-
-    Returns
-    -------
-    b : torch.Tensor
-        shape (d,), ±logit(strong_weight)
-    """
-    logit = math.log(strong_weight / (1.0 - strong_weight))
-    return torch.where(in_cluster_space, logit, -logit)
 
 
 def hardened_dims(betas: torch.Tensor, margin: float = DEFAULT_DIM_MARGIN) -> list:

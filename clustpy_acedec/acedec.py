@@ -18,14 +18,14 @@ from clustpy_acedec._validation import (Choice, Flag, Integer, OptimizerClass, O
                                          check_parameters, preserved_global_random_state, resolve_device,
                                          seed_for_fit)
 from clustpy_acedec._centers import MiniBatchCenters
-from clustpy_acedec._initialization import cluster_span_start, kmeans_sample, weighted_kmeans
+from clustpy_acedec._initialization import (cluster_span_start, kmeans_sample, random_orthogonal, split_beta_logits,
+                                             weighted_kmeans)
 from clustpy_acedec.losses import POINTS
 from clustpy_acedec._model import SubspaceClusteringModel
 from clustpy_acedec._objectives import (HardCentroidObjective, SharedMeanObjective, StudentTObjective,
                                        registered_objective)
 from clustpy_acedec.pretraining import resolve_pretraining
-from clustpy_acedec._subspace import (DEFAULT_DIM_MARGIN, SubspaceLayer, hardened_dims, random_orthogonal,
-                                     split_beta_logits)
+from clustpy_acedec._subspace import DEFAULT_DIM_MARGIN, SubspaceLayer, hardened_dims
 
 #: n_s and l of the centre re-initialisation (ENRC §2.8), which ACeDeC uses with the paper's values.
 REINIT_SAMPLE_SIZE = 1000

@@ -21,12 +21,13 @@ from clustpy_acedec._validation import (Choice, Flag, Integer, OptimizerClass, O
                                          check_parameters, preserved_global_random_state, resolve_device,
                                          seed_for_fit)
 from clustpy_acedec._centers import MiniBatchCenters
-from clustpy_acedec._initialization import kmeans_sample, nrkmeans_start, seed_centers
+from clustpy_acedec._initialization import (block_beta_logits, kmeans_sample, nrkmeans_start, random_orthogonal,
+                                             seed_centers)
 from clustpy_acedec.losses import CLUSTER_SIZE, POINTS
 from clustpy_acedec._model import SubspaceClusteringModel
 from clustpy_acedec._objectives import HardCentroidObjective
 from clustpy_acedec.pretraining import resolve_pretraining
-from clustpy_acedec._subspace import DEFAULT_DIM_MARGIN, SubspaceLayer, block_beta_logits, hardened_dims, random_orthogonal
+from clustpy_acedec._subspace import DEFAULT_DIM_MARGIN, SubspaceLayer, hardened_dims
 
 
 #: Ways to draw ENRC's initial candidates, see the ``init`` parameter.

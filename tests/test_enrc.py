@@ -16,7 +16,8 @@ from clustpy_acedec._centers import MiniBatchCenters
 from clustpy_acedec.metrics import best_match_nmi
 from clustpy_acedec._model import SubspaceClusteringModel
 from clustpy_acedec._objectives import HardCentroidObjective, SharedMeanObjective
-from clustpy_acedec._subspace import SubspaceLayer, block_beta_logits, hardened_dims, random_orthogonal
+from clustpy_acedec._initialization import block_beta_logits, random_orthogonal
+from clustpy_acedec._subspace import SubspaceLayer, hardened_dims
 
 N_SAMPLES = 300
 N_FEATURES = 6

@@ -53,7 +53,7 @@ def test_cluster_span_start_splits_by_explained_variance():
 
 
 def test_owner_beta_logits_gives_the_owner_the_strong_weight():
-    from clustpy_acedec._subspace import block_beta_logits, owner_beta_logits
+    from clustpy_acedec._initialization import block_beta_logits, owner_beta_logits
     betas = torch.softmax(owner_beta_logits(torch.tensor([1, -1, 0, 2]), 3, strong_weight=0.8), 0)
     torch.testing.assert_close(betas[:, 0], torch.tensor([0.1, 0.8, 0.1]))
     torch.testing.assert_close(betas[:, 1], torch.full((3,), 1 / 3))

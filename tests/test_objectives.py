@@ -11,8 +11,8 @@ from clustpy_acedec._centers import MiniBatchCenters
 from clustpy_acedec.losses import compression_loss, orthogonality_loss, reconstruction_loss
 from clustpy_acedec._objectives import (HardCentroidObjective, SharedMeanObjective, StudentTObjective,
                                        registered_objective, target_distribution)
-from clustpy_acedec._subspace import (SubspaceLayer, random_orthogonal, squared_distance_to_assigned,
-                                     weighted_squared_distance)
+from clustpy_acedec._initialization import random_orthogonal
+from clustpy_acedec._subspace import SubspaceLayer, weighted_squared_distance
 from clustpy_acedec_bench.data import make_synth
 
 
@@ -107,7 +107,7 @@ def test_student_t_loss_is_kl_plus_scaled_compression_and_centers_get_gradients(
     kl = (p * (p / q).log()).sum(1)
     assert bool((kl >= -1e-7).all())
     assert objective.distance_scale == pytest.approx((alpha + 1.0) / (2.0 * alpha))
-    compression = squared_distance_to_assigned(rotated, centers[q.argmax(1)], betas[0])
+    compression = weighted_squared_distance(rotated, centers[q.argmax(1)], betas[0], pairwise=False)
     assert loss.shape == (16, 1)
     torch.testing.assert_close(loss[:, 0].detach(), kl + objective.distance_scale * compression, atol=1e-6, rtol=1e-5)
     assert bool((loss >= 0).all())

@@ -15,7 +15,8 @@ from clustpy_acedec._execution import Execution
 from clustpy_acedec.losses import POINTS
 from clustpy_acedec._model import SubspaceClusteringModel, float32_region
 from clustpy_acedec._objectives import HardCentroidObjective, SharedMeanObjective
-from clustpy_acedec._subspace import SubspaceLayer, random_orthogonal, split_beta_logits, weighted_squared_distance
+from clustpy_acedec._initialization import random_orthogonal, split_beta_logits
+from clustpy_acedec._subspace import SubspaceLayer, weighted_squared_distance
 
 NETWORK = (FeedforwardAutoencoder, {"layers": [6, 32, 4]})
 

@@ -6,9 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from clustpy_acedec._subspace import (DEFAULT_DIM_MARGIN, SubspaceLayer, block_beta_logits, hardened_dims,
-                                     random_orthogonal, split_beta_logits, squared_distance_to_assigned,
-                                     weighted_squared_distance)
+from clustpy_acedec._initialization import block_beta_logits, random_orthogonal, split_beta_logits
+from clustpy_acedec._subspace import DEFAULT_DIM_MARGIN, SubspaceLayer, hardened_dims, weighted_squared_distance
 
 
 def _brute_force_distance(points, centers, betas):
@@ -137,12 +136,12 @@ def test_weighted_squared_distance_is_zero_on_identical_points_and_differentiabl
     assert beta.grad is not None and bool((beta.grad > 0).all())
 
 
-def test_squared_distance_to_assigned_matches_pairwise():
+def test_paired_distance_matches_pairwise():
     g = torch.Generator().manual_seed(5)
     points, centers, beta = torch.randn(8, 4, generator=g), torch.randn(3, 4, generator=g), torch.rand(4, generator=g)
     labels = torch.tensor([0, 1, 2, 0, 1, 2, 2, 1])
     pairwise = weighted_squared_distance(points, centers, beta)
-    torch.testing.assert_close(squared_distance_to_assigned(points, centers[labels], beta),
+    torch.testing.assert_close(weighted_squared_distance(points, centers[labels], beta, pairwise=False),
                                pairwise[torch.arange(8), labels], atol=1e-5, rtol=1e-5)
 
 
