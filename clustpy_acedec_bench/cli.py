@@ -1,6 +1,9 @@
 """
 ``clustpy-acedec-bench`` (also ``python -m benchmarks``): run a benchmark profile and write its results and
 report.
+
+The parser is built from :mod:`clustpy_acedec_bench.names` alone, so that ``--help`` and argument errors answer
+without importing torch; the benchmark's modules are imported once the arguments are parsed.
 """
 
 import argparse
@@ -12,76 +15,96 @@ import shlex
 import sys
 from pathlib import Path
 
-from clustpy_acedec.pretraining import PRETRAINING_SCHEMES
-from clustpy_acedec_bench.methods import METHODS
-from clustpy_acedec_bench.profiles import PROFILES
-from clustpy_acedec_bench.scaling import SCALING_METHODS, ScalingGrid
-from clustpy_acedec_bench.speed import TASKS
+from clustpy_acedec_bench.names import (METHOD_NAMES, PRECISIONS, PRETRAINING_SCHEMES, PROFILE_NAMES,
+                                        SCALING_DEFAULTS, SCALING_METHODS, SPEED_TASKS)
+
+
+def _numbers(values) -> str:
+    """A list default as the user types it: ``1 2 3``."""
+    return " ".join(str(v) for v in values)
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """
+    The command line of ``clustpy-acedec-bench``; every option states its default once, in its help text.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+    """
     parser = argparse.ArgumentParser(
         prog="clustpy-acedec-bench",
         description="Reproduce the tables of ACe/DeC (IJCAI 2021) and ENRC (AAAI 2020) with this package and "
                     "clustpy's baselines; writes results.jsonl/.csv/.json and report.md (our values next to the "
-                    "papers'). Finished runs are kept in results.jsonl: rerunning the command resumes.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                    "papers'). Finished runs are kept in results.jsonl: rerunning the command resumes.")
     profile = parser.add_mutually_exclusive_group()
     profile.add_argument("--quick", dest="profile", action="store_const", const="quick",
-                         help="CPU smoke run, a few minutes: one seed, subsets, short schedules (CI runs it)")
+                         help="CPU smoke run, a few minutes: one seed, subsets, short schedules; CI runs it (the "
+                              "default profile)")
     profile.add_argument("--cpu", dest="profile", action="store_const", const="cpu",
                          help="every data set at laptop scale: subsets of 2,000 points, 20 + 10 epochs, one seed")
     profile.add_argument("--paper", dest="profile", action="store_const", const="paper",
                          help="the papers' protocol: 10 seeds (20 for SYNTH-25), full data, 100 + 150 epochs")
-    profile.add_argument("--speed", metavar="TASK", choices=sorted(TASKS),
-                         help=f"time ours against clustpy on the same schedule instead: {', '.join(sorted(TASKS))} "
-                              "(seeds default to 0 1 2)")
+    profile.add_argument("--speed", metavar="TASK", choices=SPEED_TASKS,
+                         help=f"time ours against clustpy on the same schedule instead: {', '.join(SPEED_TASKS)}")
     profile.add_argument("--scaling", action="store_true",
                          help="time per clustering epoch and peak memory of ACeDeC(DCN) and ENRC against N, d and K "
                               "on Gaussian blobs instead; writes scaling.json/.csv/.md/.png (see --scaling-*)")
-    parser.set_defaults(profile="quick")
-    parser.add_argument("--datasets", nargs="+", default=None, help="only these data sets of the profile")
-    parser.add_argument("--methods", nargs="+", default=None, help=f"only these methods; known: {', '.join(METHODS)} "
-                                                                    f"(--scaling: {', '.join(SCALING_METHODS)})")
-    parser.add_argument("--seeds", nargs="+", type=int, default=None, help="these seeds instead of the profile's")
-    parser.add_argument("--device", default=None, help="'cpu', 'cuda', ... (default: CUDA when available)")
-    parser.add_argument("--data-dir", default=None, help="folder of the .npz files (default: $CLUSTPY_ACEDEC_DATA "
-                                                         "or ../shared/data); missing files fall back to clustpy's "
-                                                         "online loaders")
-    parser.add_argument("--output", default="bench_output", help="folder for results and report")
-    parser.add_argument("--precision", nargs="+", choices=["float32", "bfloat16"], default=["float32"],
-                        help="the precision of the pretraining and of our estimators (one value; clustpy's "
-                             "baselines run in float32); with --speed: run ours at each of these precisions")
-    parser.add_argument("--quiet", action="store_true", help="no progress bar and no per-run lines")
+    parser.set_defaults(profile=PROFILE_NAMES[0])
+    parser.add_argument("--datasets", nargs="+", default=None, metavar="NAME",
+                        help="only these data sets of the profile (default: all of the profile's)")
+    parser.add_argument("--methods", nargs="+", default=None, metavar="NAME",
+                        help=f"only these methods (default: all of the profile's); known: {', '.join(METHOD_NAMES)} "
+                             f"(--scaling: {', '.join(SCALING_METHODS)})")
+    parser.add_argument("--seeds", nargs="+", type=int, default=None, metavar="SEED",
+                        help="these seeds (default: the profile's; with --speed 0 1 2, with --scaling 0)")
+    parser.add_argument("--device", default=None,
+                        help="'cpu', 'cuda', 'cuda:1', ... (default: CUDA when available, else the CPU)")
+    parser.add_argument("--data-dir", default=None, metavar="DIR",
+                        help="folder of the .npz files (default: $CLUSTPY_ACEDEC_DATA or ../shared/data); missing "
+                             "files fall back to clustpy's online loaders")
+    parser.add_argument("--output", default="bench_output", metavar="DIR",
+                        help="folder for results and report (default: %(default)s)")
+    parser.add_argument("--precision", nargs="+", choices=PRECISIONS, default=[PRECISIONS[0]],
+                        help=f"the precision of the pretraining and of our estimators (one value; clustpy's "
+                             f"baselines run in float32); with --speed: run ours at each of these precisions "
+                             f"(default: {PRECISIONS[0]})")
+    parser.add_argument("--quiet", action="store_true",
+                        help="no progress bars and no per-run lines, only the path of the report")
     schedule = parser.add_argument_group("schedule (override the profile's for every selected data set, e.g. the "
                                          "paper protocol on a subset for a CPU run; with --speed, the task's: a few "
                                          "epochs give the seconds per epoch of a long schedule)")
     schedule.add_argument("--max-samples", type=int, default=None, metavar="N",
                           help="a random subset of at most N points per data set and seed")
-    schedule.add_argument("--pretrain-epochs", type=int, default=None, metavar="E")
-    schedule.add_argument("--clustering-epochs", type=int, default=None, metavar="E")
+    schedule.add_argument("--pretrain-epochs", type=int, default=None, metavar="E",
+                          help="epochs of the autoencoder's pretraining")
+    schedule.add_argument("--clustering-epochs", type=int, default=None, metavar="E",
+                          help="clustering epochs of every deep method")
     schedule.add_argument("--pretraining", choices=PRETRAINING_SCHEMES, default=None,
                           help="the autoencoder's pretraining procedure")
     scaling = parser.add_argument_group("scaling (with --scaling; --methods picks among ACeDeC, ENRC, --seeds "
                                         "takes the first seed)")
-    defaults = ScalingGrid()
-    scaling.add_argument("--scaling-sizes", nargs="+", type=int, default=list(defaults.sizes), metavar="N",
-                         help="numbers of points on the N axis")
-    scaling.add_argument("--scaling-dims", nargs="+", type=int, default=list(defaults.dims), metavar="D",
-                         help="embedding sizes on the d axis")
-    scaling.add_argument("--scaling-clusters", nargs="+", type=int, default=list(defaults.clusters), metavar="K",
-                         help="numbers of clusters on the K axis")
-    scaling.add_argument("--scaling-fixed", nargs=3, type=int, metavar=("N", "D", "K"),
-                         default=[defaults.n_samples, defaults.embedding_size, defaults.n_clusters],
-                         help="N, d and K held fixed on the other axes")
-    scaling.add_argument("--scaling-epochs", type=int, default=defaults.epochs,
-                         help="clustering epochs per fit (time per epoch = clustering phase / epochs)")
+    grid = SCALING_DEFAULTS
+    scaling.add_argument("--scaling-sizes", nargs="+", type=int, default=list(grid["sizes"]), metavar="N",
+                         help=f"numbers of points on the N axis (default: {_numbers(grid['sizes'])})")
+    scaling.add_argument("--scaling-dims", nargs="+", type=int, default=list(grid["dims"]), metavar="D",
+                         help=f"embedding sizes on the d axis (default: {_numbers(grid['dims'])})")
+    scaling.add_argument("--scaling-clusters", nargs="+", type=int, default=list(grid["clusters"]), metavar="K",
+                         help=f"numbers of clusters on the K axis (default: {_numbers(grid['clusters'])})")
+    fixed = [grid["n_samples"], grid["embedding_size"], grid["n_clusters"]]
+    scaling.add_argument("--scaling-fixed", nargs=3, type=int, metavar=("N", "D", "K"), default=fixed,
+                         help=f"N, d and K held fixed on the other axes (default: {_numbers(fixed)})")
+    scaling.add_argument("--scaling-epochs", type=int, default=grid["epochs"], metavar="E",
+                         help="clustering epochs per fit; time per epoch = clustering phase / epochs "
+                              "(default: %(default)s)")
     return parser
 
 
 def select_plans(profile: str, datasets=None, methods=None, seeds=None, schedule: dict | None = None) -> list:
     """The profile's plans, filtered, with ``schedule`` (plan fields such as ``max_samples``; None values are
     ignored) overriding theirs; unknown names and non-positive sizes raise ValueError."""
+    from clustpy_acedec_bench.methods import METHODS
+    from clustpy_acedec_bench.profiles import PROFILES
     schedule = {name: value for name, value in (schedule or {}).items() if value is not None}
     for name, value in schedule.items():
         if isinstance(value, int) and value < (1 if name == "max_samples" else 0):
@@ -196,7 +219,7 @@ def _speed(args, argv) -> int:
 
 def _scaling(args, argv) -> int:
     from clustpy_acedec_bench.devices import resolve_device
-    from clustpy_acedec_bench.scaling import run_scaling, write_scaling
+    from clustpy_acedec_bench.scaling import ScalingGrid, run_scaling, write_scaling
     n_samples, embedding_size, n_clusters = args.scaling_fixed
     grid = ScalingGrid(sizes=tuple(args.scaling_sizes), dims=tuple(args.scaling_dims),
                        clusters=tuple(args.scaling_clusters), n_samples=n_samples, embedding_size=embedding_size,

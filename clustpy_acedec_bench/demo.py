@@ -11,8 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from clustpy_acedec_bench.data import NPZ_FILES, load_npz, scale_images
-
-_BASES = ("DCN", "DEC", "IDEC")
+from clustpy_acedec_bench.names import DEMO_BASES
 
 
 def load_dataset(name: str, data_dir: str | None) -> tuple:
@@ -27,25 +26,45 @@ def load_dataset(name: str, data_dir: str | None) -> tuple:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """
+    The command line of ``clustpy-acedec-demo``; every option states its default once, in its help text. It
+    imports neither torch nor clustpy, so that ``--help`` answers at once.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+    """
     parser = argparse.ArgumentParser(
         prog="clustpy-acedec-demo",
         description="Fit ACeDeC (cluster space + shared space around a clustpy DCN/DEC/IDEC) on a real data set, "
-                    "print the NMI against the known labels and the cluster-space dimensions, and save plots.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                    "print the NMI against the known labels and the cluster-space dimensions, and save plots.")
     parser.add_argument("--dataset", default="digits", choices=["digits", *NPZ_FILES],
-                        help="'digits' (scikit-learn's 1,797 8x8 digits, offline anywhere) or a .npz set of --data-dir")
-    parser.add_argument("--data-dir", default=None,
+                        help="'digits' (scikit-learn's 1,797 8x8 digits, offline anywhere) or a .npz set of "
+                             "--data-dir (default: %(default)s)")
+    parser.add_argument("--data-dir", default=None, metavar="DIR",
                         help="folder with the benchmark .npz files (default: $CLUSTPY_ACEDEC_DATA or ../shared/data)")
-    parser.add_argument("--base", default="DCN", choices=_BASES, help="the clustpy deep clusterer ACeDeC wraps")
-    parser.add_argument("--pretrain-epochs", type=int, default=50, help="autoencoder pretraining epochs")
-    parser.add_argument("--clustering-epochs", type=int, default=50, help="ACeDeC clustering epochs")
-    parser.add_argument("--lr", type=float, default=1e-4, help="clustering learning rate (β learns 10x faster)")
-    parser.add_argument("--batch-size", type=int, default=256)
-    parser.add_argument("--embedding-size", type=int, default=10)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--device", default=None, help="'cpu', 'cuda', ... (default: CUDA when available)")
-    parser.add_argument("--output", default="demo_output", help="folder for the pictures")
-    parser.add_argument("--save-model", default=None, help="also save the fitted model to this file (ACeDeC.load reads it)")
+    parser.add_argument("--base", default="DCN", choices=DEMO_BASES,
+                        help="the clustpy deep clusterer ACeDeC wraps (default: %(default)s)")
+    parser.add_argument("--pretrain-epochs", type=int, default=50, metavar="E",
+                        help="autoencoder pretraining epochs (default: %(default)s)")
+    parser.add_argument("--clustering-epochs", type=int, default=50, metavar="E",
+                        help="ACeDeC clustering epochs (default: %(default)s)")
+    parser.add_argument("--lr", type=float, default=1e-4,
+                        help="clustering learning rate; β learns 10x faster (default: %(default)s)")
+    parser.add_argument("--batch-size", type=int, default=256, metavar="B",
+                        help="mini-batch size of the pretraining and the clustering (default: %(default)s)")
+    parser.add_argument("--embedding-size", type=int, default=10, metavar="D",
+                        help="dimensions of the autoencoder's embedding, which ACeDeC splits into cluster and "
+                             "shared space (default: %(default)s)")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="random seed of the network, the initialisation and the mini-batches "
+                             "(default: %(default)s)")
+    parser.add_argument("--device", default=None,
+                        help="'cpu', 'cuda', 'cuda:1', ... (default: CUDA when available, else the CPU)")
+    parser.add_argument("--output", default="demo_output", metavar="DIR",
+                        help="folder for the pictures (default: %(default)s)")
+    parser.add_argument("--save-model", default=None, metavar="PATH",
+                        help="also save the fitted model to this file, for ACeDeC.load (default: not saved)")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     return parser
 
