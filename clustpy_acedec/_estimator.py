@@ -29,7 +29,7 @@ from clustpy_acedec._training import Phase, PhaseRecord, encode_all, train_subsp
 #: ENRC §3.2: β is learned faster than the network, "so that the feature space soft-assignments are updated
 #: faster" (the paper starts β at 0.01 and does not give the network's rate of the clustering phase). β's
 #: rate is this factor times the phase's rate: 0.01 in the initial phase (network rate 1e-3) and 1e-3 in the
-#: clustering phase at clustpy's default 1e-4 (USPS, seeds 5-9: factor 1 and 10 give the same NMI).
+#: clustering phase at clustpy's default 1e-4 (measurements behind this: docs/design.md).
 BETA_LR_FACTOR = 10.0
 
 

@@ -339,8 +339,8 @@ def kmeans_sample(points: torch.Tensor, generator: torch.Generator, size: int = 
     return points[torch.randperm(points.shape[0], generator=generator)[:size].to(points.device)]
 
 
-#: Nr-Kmeans runs of ENRC's Nr-Kmeans start. A run costs about 0.3 s on 10,000 x 20 points on one CPU core, far
-#: less than one ENRC initial phase, and on nrLetters only about 1 in 20 runs reaches the best optimum (measured).
+#: Nr-Kmeans runs of ENRC's Nr-Kmeans start: a run is cheap against one ENRC initial phase, and single runs
+#: rarely reach the best optimum (docs/design.md).
 NRKMEANS_RUNS = 50
 
 
@@ -356,8 +356,8 @@ def nrkmeans_start(embedded: torch.Tensor, n_clusters: list, generator: torch.Ge
     ``n_clusters`` has one), and the best of ``n_init`` runs by Nr-Kmeans's own cost. The noise space takes
     the dimensions whose variance no clustering explains, which otherwise blur some clustering; its
     dimensions belong to no clustering (β spread evenly). Nr-Kmeans's cost ranks its local optima by quality
-    far better than ENRC's loss after the initial phase does (measured on nrLetters and on the tests' small
-    embedding), which is why the restarts happen here. With more clusters than dimensions the noise space is
+    far better than ENRC's loss after the initial phase does (docs/design.md), which is why the restarts happen
+    here. With more clusters than dimensions the noise space is
     chosen by MDL, as clustpy's ENRC does.
 
     Parameters
@@ -401,8 +401,8 @@ def _best_nrkmeans_keeping(points: np.ndarray, n_clusters: list, n_init: int, se
     of ``n_clusters`` (plus a one-cluster noise space), or None.
 
     clustpy's ``NrKmeans(n_init=...)`` keeps the lowest cost over all runs, and a run that dropped a subspace
-    or an empty cluster has fewer terms, so it can win (measured: stickfigures, seed 5, where both clusterings
-    of the start then found the same labeling). clustpy's choice is kept when it is complete, so every start
+    or an empty cluster has fewer terms, so it can win (and then two clusterings of the start can find the same
+    labeling). clustpy's choice is kept when it is complete, so every start
     that was complete before stays the same run; only otherwise are ``n_init`` runs repeated one by one (the
     rare case pays for the runs twice) and the best complete one is kept.
     """

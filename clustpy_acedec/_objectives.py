@@ -195,7 +195,7 @@ class StudentTObjective(SpaceObjective):
     def reinitialize_lost(self, sample, betas, iteration):
         # Student-t centres have no mini-batch counts, so §2.8's "lost more than √iteration batches" becomes
         # "won no point in a whole epoch"; the re-placement is §2.8's, without the Lloyd steps, which would move
-        # every learnable centre (measured choice of this package, not of the papers).
+        # every learnable centre (a choice of this package, not of the papers).
         lost = torch.nonzero(self._epoch_counts == 0).flatten().tolist()
         self._epoch_counts.zero_()
         if lost:

@@ -123,7 +123,7 @@ class ENRC(SubspaceClustererMixin):
         distance counts once. A clustering's term then grows with its number of clusters K_s, and β (one
         softmax per dimension) moves dimensions away from clusterings with many clusters. "points": Σ_s of the
         mean distance over the points (ACe/DeC's Eq. 1 normalisation), which does not depend on K_s; use it
-        when the K_s differ a lot (measured on CMU faces, [20, 4, 4, 2]: see the README) (default: "cluster_size")
+        when the K_s differ a lot (e.g. CMU faces, [20, 4, 4, 2]; docs/user-guide.md) (default: "cluster_size")
     lr_decay_step : int
         the learning rate decays every this many iterations of the clustering phase (§3.2: 2,000) (default: 2000)
     lr_decay : float

@@ -467,3 +467,27 @@ def test_whole_data_passes_are_chunked_without_changing_the_result(fitted, data)
     assert model.embedded_loss(embedded, chunk_size=N_SAMPLES) == pytest.approx(
         model.embedded_loss(embedded), rel=1e-6)
     assert np.isfinite(model.embedded_loss(embedded, chunk_size=50))
+
+
+@pytest.mark.parametrize("estimator", ["ACeDeC", "ENRC"])
+def test_a_fit_leaves_the_global_random_states_as_they_were(data, estimator):
+    """A user's later torch.rand / np.random / random draws are the same with or without a fit in between."""
+    import random
+    from clustpy_acedec import ENRC
+    X, _ = data
+
+    def draws():
+        return torch.rand(3).tolist(), np.random.rand(3).tolist(), [random.random() for _ in range(3)]
+
+    def reseed():
+        torch.manual_seed(123), np.random.seed(123), random.seed(123)
+
+    reseed()
+    without_fit = draws()
+    reseed()
+    if estimator == "ACeDeC":  # the network is drawn with clustpy's set_torch_seed, which reseeds all three
+        ACeDeC(base=tiny(clustering_epochs=1), init_iterations=10).fit(X)
+    else:
+        ENRC([3, 2], pretrain_epochs=1, clustering_epochs=1, embedding_size=4, init_rounds=1, init_iterations=10,
+             batch_size=64, device="cpu", random_state=0).fit(X)
+    assert draws() == without_fit
