@@ -4,7 +4,9 @@ finished run is appended to ``results.jsonl`` at once, so that an interrupted be
 stopped.
 """
 
+import contextlib
 import json
+import threading
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -15,6 +17,7 @@ from sklearn.metrics import normalized_mutual_info_score
 
 from clustpy_acedec.metrics import average_variation_of_information, best_match_nmi
 from clustpy_acedec_bench.datasets import BenchmarkDataset, load_dataset
+from clustpy_acedec_bench.formatting import format_score, format_seconds
 from clustpy_acedec_bench.methods import METHODS, RunContext
 
 
@@ -64,6 +67,27 @@ def run_plan(plans: list, output: Path, device: str = "cpu", data_dir=None, verb
     Run every (data set, seed, method) of the plans that ``output/results.jsonl`` does not hold yet, the
     pretraining and our estimators at ``precision`` ("float32" or "bfloat16", recorded with every run).
 
+    With ``progress`` the benchmark's bar counts finished runs and names the one in progress with its elapsed
+    time, and the bars of the pretraining and of the deep methods ("pretraining", "layer pair 1", "ACeDeC
+    clustering", clustpy's "DCN training", ...) move under it, so that a run of an hour shows that it works.
+
+    Parameters
+    ----------
+    plans : list
+        :class:`DatasetPlan` objects
+    output : Path
+        folder of ``results.jsonl``
+    device : str
+        where the deep methods run (default: "cpu")
+    data_dir : str | Path | None
+        folder of the .npz files (default: None, see :func:`clustpy_acedec_bench.data.default_data_dir`)
+    verbose : bool
+        write one line per finished run: NMI, VI and its duration (default: True)
+    progress : bool
+        show the progress bars described above (default: True)
+    precision : str
+        "float32" or "bfloat16" (default: "float32")
+
     Returns
     -------
     list
@@ -80,30 +104,35 @@ def run_plan(plans: list, output: Path, device: str = "cpu", data_dir=None, verb
     done = {_key(r) for r in previous}
     jobs = [(plan, seed, method) for plan in plans for seed in plan.seeds for method in plan.methods
             if (plan.name, method, seed) not in done]
-    bar = tqdm.tqdm(total=len(jobs), desc="benchmark", disable=not progress)
+    bar = tqdm.tqdm(total=len(jobs), desc="benchmark", unit="run", disable=not progress)
     loaded = None  # (data set, seed) in memory: one data set and autoencoder at a time
     unavailable = set()  # data sets whose file is missing and could not be downloaded: skipped, not recorded
     for plan, seed, method_name in jobs:
-        bar.update()
         if plan.name in unavailable:
+            bar.update()
             continue
-        bar.set_postfix_str(f"{plan.name} / {method_name} / seed {seed}")
-        if loaded != (plan.name, seed):
-            loaded = (plan.name, seed)
-            try:
-                data = load_dataset(plan.name, seed, data_dir, plan.max_samples)
-            except OSError as error:  # no file and no download (FileNotFoundError, URLError): the others still run
-                unavailable.add(plan.name)
-                bar.write(f"{plan.name}: not available ({type(error).__name__}: {error}); skipped, rerun to resume")
-                continue
-            context = RunContext(seed, device, plan.pretrain_epochs, plan.clustering_epochs, plan.batch_size,
-                                 plan.embedding_size, plan.pretraining, plan.linear_autoencoder,
-                                 network=plan.network, init_iterations=plan.init_iterations, precision=precision)
-        record = _run_one(data, context, method_name, plan, device)
+        with _running(bar, f"{plan.name} / {method_name} / seed {seed}"):
+            if loaded != (plan.name, seed):
+                loaded = (plan.name, seed)
+                try:
+                    data = load_dataset(plan.name, seed, data_dir, plan.max_samples)
+                except OSError as error:  # no file and no download (FileNotFoundError, URLError): others still run
+                    unavailable.add(plan.name)
+                    bar.write(f"{plan.name}: not available ({type(error).__name__}: {error}); skipped, rerun to "
+                              "resume")
+                    bar.update()
+                    continue
+                # the estimators' own bars (pretraining, initialisation, clustering) nest under the run's bar
+                context = RunContext(seed, device, plan.pretrain_epochs, plan.clustering_epochs, plan.batch_size,
+                                     plan.embedding_size, plan.pretraining, plan.linear_autoencoder,
+                                     network=plan.network, init_iterations=plan.init_iterations,
+                                     precision=precision, verbose=progress)
+            record = _run_one(data, context, method_name, plan, device)
         with results_path.open("a") as file:
             file.write(json.dumps(record) + "\n")
         if verbose:
             bar.write(_describe(record))
+        bar.update()  # the bar counts finished runs
     bar.close()
     return read_results(results_path)
 
@@ -136,9 +165,42 @@ def _run_one(data: BenchmarkDataset, context: RunContext, method_name: str, plan
     return record
 
 
+@contextlib.contextmanager
+def _running(bar, what: str, every: float = 1.0):
+    """
+    Name the run in progress in the bar's postfix with its elapsed time, redrawn every ``every`` seconds by a
+    helper thread: tqdm redraws a bar only when it moves, and a run of k-means or Nr-Kmeans has no bar of its own
+    (the deep methods' bars move below). Nothing happens for a disabled bar (``--quiet``).
+    """
+    if bar.disable:
+        yield
+        return
+    start = time.perf_counter()
+    stop = threading.Event()
+
+    def show(refresh: bool = True):  # set_postfix_str redraws under tqdm's lock, which the nested bars share
+        bar.set_postfix_str(f"{what}, {format_seconds(time.perf_counter() - start)}", refresh=refresh)
+
+    def tick():
+        while not stop.wait(every):
+            show()
+
+    show()
+    ticker = threading.Thread(target=tick, name="benchmark-progress", daemon=True)
+    ticker.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        ticker.join()
+        show(refresh=False)  # the run's whole duration, drawn with the bar's next update
+
+
 def _describe(record: dict) -> str:
+    """One line per finished run: scores with three decimals and its duration."""
     if record.get("error"):
         return f"{record['dataset']:>12} | {record['method']:<24} | seed {record['seed']} | skipped: {record['error']}"
-    nmi = " ".join(f"{v:.3f}" for v in record["nmi"])
-    vi = f" VI {record['vi']:.2f}" if record.get("vi") is not None else ""
-    return f"{record['dataset']:>12} | {record['method']:<24} | seed {record['seed']} | NMI {nmi}{vi} | {record['seconds']:.1f} s"
+    nmi = " ".join(format_score(v) for v in record["nmi"])
+    vi = f" VI {format_score(record['vi'])}" if record.get("vi") is not None else ""
+    return (f"{record['dataset']:>12} | {record['method']:<24} | seed {record['seed']} | NMI {nmi}{vi} | "
+            f"{format_seconds(record['seconds'])}")

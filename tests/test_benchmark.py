@@ -11,6 +11,7 @@ from clustpy_acedec_bench import paper_values
 from clustpy_acedec_bench.cli import main, select_plans
 from clustpy_acedec_bench.data import default_data_dir
 from clustpy_acedec_bench.datasets import BenchmarkDataset, load_dataset
+from clustpy_acedec_bench.formatting import format_seconds
 from clustpy_acedec_bench.report import aggregate, write_report
 from clustpy_acedec_bench.runner import DatasetPlan, run_plan, score
 
@@ -416,3 +417,27 @@ def test_an_unavailable_data_set_is_skipped_and_the_others_run(tmp_path, monkeyp
     assert [(r["dataset"], r["method"]) for r in records] == [("SYNTH-0", "k-means")]
     captured = capsys.readouterr()
     assert "CMU faces: not available" in captured.out + captured.err
+
+
+def test_progress_names_the_run_and_shows_the_estimators_bars_under_it(tmp_path, capsys):
+    plan = DatasetPlan("SYNTH-0", ["ACe/DeC+DCN"], seeds=[0], max_samples=200, embedding_size=2, pretrain_epochs=1,
+                       clustering_epochs=1, pretraining="end_to_end", linear_autoencoder=True, init_iterations=3)
+    records = run_plan([plan], tmp_path / "bars", verbose=True, progress=True)
+    assert records[0]["error"] is None
+    err = capsys.readouterr().err
+    assert "SYNTH-0 / ACe/DeC+DCN / seed 0" in err  # what is running, in the benchmark's bar
+    assert "1/1" in err and "0/1" in err  # the bar counts finished runs, not started ones
+    # the pretraining's and the estimator's own bars move while the run is in progress
+    assert "pretraining" in err and "ACeDeC initialisation" in err and "ACeDeC clustering" in err
+    run_plan([plan], tmp_path / "silent", verbose=False, progress=False)
+    assert capsys.readouterr().err == ""
+
+
+def test_per_run_lines_round_scores_and_durations(tmp_path, capsys):
+    plan = DatasetPlan("SYNTH-0", ["k-means"], seeds=[0], max_samples=200)
+    record = run_plan([plan], tmp_path, verbose=True, progress=False)[0]
+    line = capsys.readouterr().out.strip().splitlines()[-1]
+    assert f"NMI {record['nmi'][0]:.3f} |" in line
+    # a run of a hundredth of a second reads "0.01 s" (not "0.0 s"), one of an hour "1 h 00 min"
+    assert line.endswith(f"| {format_seconds(record['seconds'])}")
+    assert format_seconds(0.012) == "0.01 s" and format_seconds(3600.4) == "1 h 00 min"

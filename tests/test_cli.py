@@ -71,8 +71,8 @@ def test_the_light_names_agree_with_the_registries():
     assert names.SCALING_DEFAULTS == {key: getattr(grid, key) for key in names.SCALING_DEFAULTS}
 
 
-def test_unknown_choices_are_refused_by_the_parser():
-    with pytest.raises(SystemExit):
-        cli.build_parser().parse_args(["--speed", "no-such-task"])
+def test_unknown_names_are_refused_with_the_known_ones(capsys):
     with pytest.raises(SystemExit):
         demo.build_parser().parse_args(["--base", "KMeans"])
+    assert cli.main(["--speed", "no-such-task", "--quiet"]) == 2
+    assert "unknown speed task 'no-such-task'; known: acedec-mnist" in capsys.readouterr().err
