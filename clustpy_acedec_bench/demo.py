@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from clustpy_acedec_bench.data import NPZ_FILES, load_npz, scale_images
+from clustpy_acedec_bench.formatting import format_score, format_seconds
 from clustpy_acedec_bench.names import DEMO_BASES
 
 
@@ -90,7 +91,7 @@ def main(argv: list | None = None) -> int:
     model = ACeDeC(base=base, image_shape=image_shape, verbose=not args.quiet).fit(X)
     seconds = time.perf_counter() - start
     nmi = normalized_mutual_info_score(y, model.labels_)
-    print(f"NMI = {nmi:.3f}   ({seconds:.0f} s on {model.model_.layer.V.device})")
+    print(f"NMI = {format_score(nmi)}   ({format_seconds(seconds)} on {model.model_.layer.V.device})")
     print(f"cluster-space dimensions: {model.cluster_space_dims_.tolist()} of {model.betas_.shape[1]}")
     print(f"β_cs: {np.round(model.betas_[0], 2).tolist()}")
     output = Path(args.output)
@@ -104,10 +105,11 @@ def main(argv: list | None = None) -> int:
         plot_shared_traversal(model, X, image_shape=image_shape, path=output / "shared_traversal.png")
         written.append("shared_traversal.png")
         check = traversal_consistency(model, X)
+        # variances span decades (1e-5 on a flat decoder): three significant digits, not a fixed number of decimals
         print(f"shared-space traversal: {check['class_kept']:.0%} of the images keep their row's cluster; pixel "
-              f"variance along the rows {check['row_pixel_variance'].min():.4f} ... "
-              f"{check['row_pixel_variance'].max():.4f} ({check['relative_row_variance'].min():.2f} ... "
-              f"{check['relative_row_variance'].max():.2f} of the data's per-pixel variance)")
+              f"variance along the rows {check['row_pixel_variance'].min():.3g} ... "
+              f"{check['row_pixel_variance'].max():.3g} ({check['relative_row_variance'].min():.3g} ... "
+              f"{check['relative_row_variance'].max():.3g} of the data's per-pixel variance)")
     if args.save_model:
         model.save(args.save_model)
         written.append(str(args.save_model))

@@ -1,5 +1,7 @@
 """The demo command end to end on scikit-learn's digits, with a tiny budget."""
 
+import re
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -13,6 +15,9 @@ def test_demo_prints_nmi_and_writes_the_plots(tmp_path, capsys):
     assert code == 0
     out = capsys.readouterr().out
     assert "NMI = " in out and "cluster-space dimensions" in out
+    # three decimals for the score; a duration under ten seconds with a decimal ("3.4 s", not "3 s")
+    duration = r"(\d\.\d{1,2} s|[1-5]\d s|\d+ min \d\d s|\d+ h \d\d min)"
+    assert re.search(rf"NMI = [01]\.\d{{3}}   \({duration} on cpu\)", out), out
     for name in ("betas.png", "cluster_space.png", "space_reconstructions.png", "decoded_centers.png"):
         assert (tmp_path / name).stat().st_size > 0
 
