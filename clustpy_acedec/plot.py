@@ -4,6 +4,12 @@ Pictures of a fitted model. matplotlib is imported only when a plot is made.
 
 import numpy as np
 
+#: the estimators' ``dim_margin`` default, for models that do not carry one
+_DEFAULT_DIM_MARGIN = 0.1
+
+#: the range of :func:`shared_traversal` in standard deviations, shared with its plot's column labels
+_TRAVERSAL_SPREAD = 2.0
+
 
 def _pyplot():
     import matplotlib
@@ -15,10 +21,29 @@ def _pyplot():
     return plt
 
 
+def beta_cutoff(model) -> float:
+    """
+    The β a dimension needs to belong to a space when there are two spaces: β_s - β_other >= ``dim_margin``
+    with β_s + β_other = 1, i.e. β_s >= 0.5 + dim_margin / 2 (0.55 for the estimators' default margin 0.1).
+
+    Parameters
+    ----------
+    model : ACeDeC | ENRC
+        a model; its ``dim_margin`` is read when it has one, else the estimators' default 0.1
+
+    Returns
+    -------
+    float
+    """
+    return 0.5 + float(getattr(model, "dim_margin", _DEFAULT_DIM_MARGIN)) / 2
+
+
 def plot_betas(model, space_names: list | None = None, path: str | None = None):
     """
     Sorted bar chart of the feature weights of every space, at initialisation and after training
-    (ACe/DeC Fig. 2, ENRC Fig. 4).
+    (ACe/DeC Fig. 2, ENRC Fig. 4). With two spaces a dashed line marks the cut-off of :func:`beta_cutoff`: the
+    dimensions whose trained β reaches it belong to the space (for ACeDeC drawn in the cluster space only, its
+    shared space being every other dimension).
 
     Parameters
     ----------
@@ -40,16 +65,23 @@ def plot_betas(model, space_names: list | None = None, path: str | None = None):
         space_names = ["cluster space", "shared space"] if n_spaces == 2 else [f"clustering {s}" for s in range(n_spaces)]
     figure, axes = plt.subplots(1, n_spaces, figsize=(4 * n_spaces, 3), squeeze=False)
     dims = np.arange(betas.shape[1])
+    cutoff = beta_cutoff(model) if n_spaces == 2 else None
+    # ACeDeC's shared space is every dimension outside the cluster space: only the cluster space has a cut-off
+    spaces_with_cutoff = [] if cutoff is None else [0] if hasattr(model, "cluster_space_dims_") else [0, 1]
     for s, axis in enumerate(axes[0]):
         order = np.argsort(-betas[s])
         axis.bar(dims - 0.2, betas_init[s][order], width=0.4, label="initial", color="0.7")
         axis.bar(dims + 0.2, betas[s][order], width=0.4, label="trained", color="C0")
+        if s in spaces_with_cutoff:
+            axis.axhline(cutoff, color="C3", linestyle="--", linewidth=1, label=f"cut-off β = {cutoff:.2f}")
         axis.set_xticks(dims, [str(d) for d in order], fontsize=7)
-        axis.set_ylim(0, 1)
+        axis.set_ylim(0, 1.2)  # a band above β = 1 for the legend, which would hide the tallest bars
+        axis.set_yticks(np.linspace(0, 1, 6))
         axis.set_title(f"β of the {space_names[s]}")
         axis.set_xlabel("rotated dimension (sorted by trained β)")
+        if s == 0 or s in spaces_with_cutoff:
+            axis.legend(fontsize=7, loc="upper center", ncol=3, frameon=False)
     axes[0][0].set_ylabel("β")
-    axes[0][0].legend(fontsize=7)
     figure.tight_layout()
     if path is not None:
         figure.savefig(path, dpi=120)
@@ -59,7 +91,8 @@ def plot_betas(model, space_names: list | None = None, path: str | None = None):
 def plot_cluster_space(model, X, labels: np.ndarray | None = None, n_dims: int = 3, path: str | None = None):
     """
     Scatter matrix of the cluster-space dimensions with the highest β_cs, histograms on the diagonal,
-    coloured by labels: the cluster space seen without t-SNE (ACe/DeC Fig. 3, ENRC Fig. 3).
+    coloured by labels: the cluster space seen without t-SNE (ACe/DeC Fig. 3, ENRC Fig. 3). A legend names the
+    colours ("cluster k" for the model's clusters, "label k" for given labels).
 
     Parameters
     ----------
@@ -68,7 +101,7 @@ def plot_cluster_space(model, X, labels: np.ndarray | None = None, n_dims: int =
     X : array-like
         data to embed
     labels : np.ndarray | None
-        colours; None uses ``model.predict(X)`` (default: None)
+        colours; None uses ``model.predict(X)``, the first clustering of an ENRC (default: None)
     n_dims : int
         number of top-β dimensions to show (default: 3)
     path : str | None
@@ -80,24 +113,36 @@ def plot_cluster_space(model, X, labels: np.ndarray | None = None, n_dims: int =
     """
     plt = _pyplot()
     rotated = model.transform_rotated(X)
-    labels = model.predict(X) if labels is None else np.asarray(labels)
+    predicted = labels is None
+    labels = model.predict(X) if predicted else np.asarray(labels)
+    labels = labels.reshape(len(labels), -1)[:, 0]  # ENRC: the first clustering
     top = np.argsort(-np.asarray(model.betas_)[0])[:max(1, min(n_dims, rotated.shape[1]))]
     k = len(top)
+    values = np.unique(labels)
+    # one colour per label, the same in the scatter plots, the histograms and the legend
+    palette = plt.get_cmap("tab10" if len(values) <= 10 else "tab20")
+    colours = {value: palette(i % palette.N) for i, value in enumerate(values)}
+    names = {value: f"{'cluster' if predicted else 'label'} {value}" for value in values}
     figure, axes = plt.subplots(k, k, figsize=(2.6 * k, 2.6 * k), squeeze=False)
     for row, dim_y in enumerate(top):
         for col, dim_x in enumerate(top):
             axis = axes[row][col]
-            if row == col:
-                for label in np.unique(labels):
-                    axis.hist(rotated[labels == label, dim_x], bins=30, alpha=0.5)
-            else:
-                axis.scatter(rotated[:, dim_x], rotated[:, dim_y], c=labels, s=2, cmap="tab10")
+            for value in values:
+                members = labels == value
+                if row == col:
+                    axis.hist(rotated[members, dim_x], bins=30, alpha=0.5, color=colours[value], label=names[value])
+                else:
+                    axis.scatter(rotated[members, dim_x], rotated[members, dim_y], s=2, color=colours[value],
+                                 label=names[value])
             if row == k - 1:
                 axis.set_xlabel(f"dim {dim_x} (β={model.betas_[0][dim_x]:.2f})", fontsize=8)
             if col == 0:
                 axis.set_ylabel(f"dim {dim_y}", fontsize=8)
     figure.suptitle("cluster space (top-β dimensions)")
-    figure.tight_layout()
+    figure.tight_layout(rect=(0, 0, 0.85, 1))  # room for the legend on the right
+    handles, texts = axes[0][min(1, k - 1)].get_legend_handles_labels()  # a scatter's dots unless one dimension
+    figure.legend(handles, texts, loc="center right", fontsize=7, markerscale=4,
+                  ncol=int(np.ceil(len(values) / 25)))  # ncol: also matplotlib < 3.6
     if path is not None:
         figure.savefig(path, dpi=120)
     return figure
@@ -123,18 +168,50 @@ def _as_image(vector: np.ndarray, image_shape: tuple) -> np.ndarray:
     return (image - image.min()) / max(float(image.max() - image.min()), 1e-8) if image.ndim == 3 else image
 
 
-def _image_grid(rows: list, row_titles: list, image_shape: tuple, title: str, path: str | None):
+def _image_shape(model, image_shape: tuple | None) -> tuple:
+    """
+    The shape the plots draw a sample in: ``image_shape`` if given, else the estimator's ``image_shape``
+    parameter (flat input of images), else the shape the model was fitted on when it has two or more axes,
+    else a square for a square number of features; a ValueError names the argument otherwise.
+    """
+    if image_shape is not None:
+        return tuple(image_shape)
+    if getattr(model, "image_shape", None) is not None:
+        return tuple(model.image_shape)
+    if len(model.input_shape_) >= 2:
+        return tuple(model.input_shape_)
+    side = int(round(np.sqrt(model.n_features_in_)))
+    if side * side == model.n_features_in_:
+        return side, side
+    raise ValueError(f"the model was fitted on {model.n_features_in_} features, which are not a square image: "
+                     "pass image_shape=(H, W) or (H, W, C)")
+
+
+def _image_grid(rows: list, row_titles: list, image_shape: tuple, title: str, path: str | None,
+                column_titles: list | None = None, image_titles: list | None = None):
+    """
+    A grid of images, one list per row; ``column_titles`` above the first row, ``image_titles`` (one list per
+    row) above every image.
+    """
     plt = _pyplot()
     n_rows, n_cols = len(rows), max(len(r) for r in rows)
-    figure, axes = plt.subplots(n_rows, n_cols, figsize=(1.2 * n_cols, 1.3 * n_rows), squeeze=False)
+    has_titles = column_titles is not None or image_titles is not None
+    figure, axes = plt.subplots(n_rows, n_cols, figsize=(1.2 * n_cols, (1.5 if has_titles else 1.3) * n_rows),
+                                squeeze=False)
     for i, row in enumerate(rows):
         for j in range(n_cols):
             axis = axes[i][j]
             axis.set_xticks([])
             axis.set_yticks([])
             if j < len(row):
-                axis.imshow(_as_image(row[j], image_shape), cmap="gray")
+                axis.imshow(_as_image(row[j], image_shape), cmap="gray", interpolation="nearest")
+                if image_titles is not None:
+                    axis.set_title(image_titles[i][j], fontsize=7)
+            else:
+                axis.set_axis_off()  # a shorter row (a clustering with fewer clusters): no empty frame
         axes[i][0].set_ylabel(row_titles[i], fontsize=7)
+    for j, column_title in enumerate(column_titles or []):
+        axes[0][j].set_title(column_title, fontsize=7)
     figure.suptitle(title)
     figure.tight_layout()
     if path is not None:
@@ -156,7 +233,8 @@ def plot_space_reconstructions(model, X, image_shape: tuple | None = None, n_ima
     X : array-like
         data; the first ``n_images`` samples are shown
     image_shape : tuple | None
-        (H, W) or (H, W, C); None uses the shape the model was fitted on (default: None)
+        (H, W) or (H, W, C); None uses the model's ``image_shape``, else the shape it was fitted on (default:
+        None)
     n_images : int
         number of columns (default: 8)
     path : str | None
@@ -167,7 +245,7 @@ def plot_space_reconstructions(model, X, image_shape: tuple | None = None, n_ima
     figure : matplotlib.figure.Figure
     """
     X = np.asarray(X)[:n_images]
-    image_shape = tuple(image_shape) if image_shape is not None else model.input_shape_
+    image_shape = _image_shape(model, image_shape)
     rotated = model.transform_rotated(X)
     data_mean = np.asarray(model.shared_center_)  # V^T μ, μ the mean of the embedded training data
     in_cluster = np.zeros(rotated.shape[1], dtype=bool)
@@ -181,14 +259,16 @@ def plot_space_reconstructions(model, X, image_shape: tuple | None = None, n_ima
 
 def plot_decoded_centers(model, image_shape: tuple | None = None, path: str | None = None):
     """
-    The centres decoded as images, dec(V μ) (ENRC Fig. 3 bottom): one row per clustering.
+    The centres decoded as images, dec(V μ) (ENRC Fig. 3 bottom): one row per clustering, each image titled
+    with its cluster number, grey images in the grey colour map.
 
     Parameters
     ----------
     model : ACeDeC | ENRC
         a fitted model
     image_shape : tuple | None
-        (H, W) or (H, W, C); None uses the shape the model was fitted on (default: None)
+        (H, W) or (H, W, C); None uses the model's ``image_shape``, else the shape it was fitted on (default:
+        None)
     path : str | None
         where to save the figure (default: None)
 
@@ -196,14 +276,15 @@ def plot_decoded_centers(model, image_shape: tuple | None = None, path: str | No
     -------
     figure : matplotlib.figure.Figure
     """
-    image_shape = tuple(image_shape) if image_shape is not None else model.input_shape_
+    image_shape = _image_shape(model, image_shape)
     centers = model.cluster_centers_ if isinstance(model.cluster_centers_, list) else [model.cluster_centers_]
     rows = [_decode(model, c) for c in centers]
     titles = ["centres"] if len(rows) == 1 else [f"clustering {s}" for s in range(len(rows))]
-    return _image_grid(rows, titles, image_shape, "decoded centres dec(V μ)", path)
+    return _image_grid(rows, titles, image_shape, "decoded centres dec(V μ)", path,
+                       image_titles=[[f"cluster {k}" for k in range(len(row))] for row in rows])
 
 
-def shared_traversal(model, X, n_steps: int = 7, component: int = 0, spread: float = 2.0) -> tuple:
+def shared_traversal(model, X, n_steps: int = 7, component: int = 0, spread: float = _TRAVERSAL_SPREAD) -> tuple:
     """
     Walk the shared space along one of its principal components while the cluster-space coordinates stay at
     a centre (ACe/DeC Fig. 3 right): row k starts from centre k, and its shared-space coordinates run from
@@ -249,17 +330,37 @@ def shared_traversal(model, X, n_steps: int = 7, component: int = 0, spread: flo
 def plot_shared_traversal(model, X, image_shape: tuple | None = None, n_steps: int = 7, component: int = 0,
                           path: str | None = None):
     """
-    Images of :func:`shared_traversal`: one row per cluster, the shared space walked from left to right.
-    The cluster (row) should stay while the style changes.
+    Images of :func:`shared_traversal`: one row per cluster ("cluster k"), the shared space walked from left
+    to right, each column titled with its offset from the data mean in standard deviations of the component
+    (−2σ ... +2σ). The cluster (row) should stay while the style changes.
+
+    Parameters
+    ----------
+    model, X, n_steps, component
+        as in :func:`shared_traversal`
+    image_shape : tuple | None
+        (H, W) or (H, W, C); None uses the model's ``image_shape``, else the shape it was fitted on (default:
+        None)
+    path : str | None
+        where to save the figure (default: None)
 
     Returns
     -------
     figure : matplotlib.figure.Figure
     """
-    image_shape = tuple(image_shape) if image_shape is not None else model.input_shape_
+    image_shape = _image_shape(model, image_shape)
     images, clusters = shared_traversal(model, X, n_steps=n_steps, component=component)
+    offsets = np.linspace(-_TRAVERSAL_SPREAD, _TRAVERSAL_SPREAD, n_steps)  # the steps shared_traversal takes
     return _image_grid(list(images), [f"cluster {k}" for k in clusters], image_shape,
-                       f"shared-space traversal along PC{component + 1}", path)
+                       f"shared-space traversal along PC{component + 1}", path,
+                       column_titles=[_sigma_label(offset) for offset in offsets])
+
+
+def _sigma_label(offset: float) -> str:
+    """An offset in standard deviations as a column title: "−2σ", "−0.67σ", "0", "+1.3σ"."""
+    if abs(offset) < 1e-9:
+        return "0"
+    return f"{offset:+.2g}σ".replace("-", "\N{MINUS SIGN}")
 
 
 def traversal_consistency(model, X, n_steps: int = 7, component: int = 0, spread: float = 2.0) -> dict:

@@ -43,10 +43,37 @@ def test_beta_bars_one_axis_per_space(acedec, tmp_path):
     assert (tmp_path / "betas.png").stat().st_size > 0
 
 
+def test_beta_plot_draws_the_cluster_space_cut_off(acedec, enrc):
+    figure = plot_betas(acedec)
+    cluster_axis, shared_axis = figure.axes
+    cut_offs = [line for line in cluster_axis.get_lines() if line.get_label().startswith("cut-off")]
+    assert len(cut_offs) == 1 and np.allclose(cut_offs[0].get_ydata(), 0.55)  # 0.5 + dim_margin / 2
+    assert "cut-off β = 0.55" in [text.get_text() for text in cluster_axis.get_legend().get_texts()]
+    assert not shared_axis.get_lines()  # the shared space is every other dimension: no cut-off of its own
+    import copy
+    wider = copy.copy(acedec)
+    wider.dim_margin = 0.3
+    assert np.allclose(plot_betas(wider).axes[0].get_lines()[0].get_ydata(), 0.65)  # the model's own margin
+    # ENRC with two clusterings: each space has the cut-off
+    assert [len(axis.get_lines()) for axis in plot_betas(enrc).axes] == [1, 1]
+
+
 def test_cluster_space_scatter_matrix(acedec, images, tmp_path):
     figure = plot_cluster_space(acedec, images, n_dims=2, path=tmp_path / "space.png")
     assert len(figure.axes) == 4
     assert (tmp_path / "space.png").is_file()
+    # a legend says which colour is which cluster, in the colours of the points
+    legend, = figure.legends
+    assert [text.get_text() for text in legend.get_texts()] == ["cluster 0", "cluster 1"]
+    scatter = figure.axes[1].collections  # off the diagonal: one scatter per cluster
+    assert [c.get_label() for c in scatter] == ["cluster 0", "cluster 1"]
+    np.testing.assert_allclose(legend.legend_handles[1].get_facecolor()[0], scatter[1].get_facecolor()[0])
+    assert not np.allclose(scatter[0].get_facecolor()[0], scatter[1].get_facecolor()[0])
+    histogram = figure.axes[0].patches  # on the diagonal, in the same colour per cluster
+    np.testing.assert_allclose(histogram[-1].get_facecolor()[:3], scatter[1].get_facecolor()[0][:3])
+    labels = np.arange(len(images)) % 3  # given labels are named as such
+    legend, = plot_cluster_space(acedec, images, labels=labels, n_dims=2).legends
+    assert [text.get_text() for text in legend.get_texts()] == ["label 0", "label 1", "label 2"]
 
 
 def test_space_reconstructions_three_rows_of_images(acedec, images, tmp_path):
@@ -62,8 +89,22 @@ def test_decoded_centres_one_row_per_clustering(enrc, acedec, tmp_path):
     figure = plot_decoded_centers(enrc, path=tmp_path / "centres.png")
     assert len(figure.axes) == 2 * 3  # two rows, as many columns as the largest clustering
     assert sum(len(a.get_images()) for a in figure.axes) == 2 + 3
+    # every centre titled with its cluster number, the rows with their clustering
+    assert [a.get_title() for a in figure.axes if a.get_images()] == ["cluster 0", "cluster 1",
+                                                                       "cluster 0", "cluster 1", "cluster 2"]
+    assert [figure.axes[0].get_ylabel(), figure.axes[3].get_ylabel()] == ["clustering 0", "clustering 1"]
     figure = plot_decoded_centers(acedec)
-    assert sum(len(a.get_images()) for a in figure.axes) == 2
+    shown = [a.get_images()[0] for a in figure.axes if a.get_images()]
+    assert len(shown) == 2 and all(image.get_array().shape == (8, 8) for image in shown)
+    assert all(image.get_cmap().name == "gray" for image in shown)
+
+
+def test_decoded_centres_of_flat_images_take_the_models_image_shape(images):
+    flat = images.reshape(len(images), -1)
+    model = ACeDeC(base=DCN(n_clusters=2, pretrain_epochs=1, clustering_epochs=1, batch_size=32, embedding_size=4,
+                            device="cpu", random_state=0), image_shape=(8, 8), init_iterations=5,
+                   verbose=False).fit(flat)
+    assert plot_decoded_centers(model).axes[0].get_images()[0].get_array().shape == (8, 8)
 
 
 def test_shared_traversal_rows_are_clusters_and_columns_steps(acedec, images, tmp_path):
@@ -73,7 +114,11 @@ def test_shared_traversal_rows_are_clusters_and_columns_steps(acedec, images, tm
     assert not np.allclose(walked[0, 0], walked[0, -1])  # the walk changes the image
     figure = plot_shared_traversal(acedec, images, n_steps=5, path=tmp_path / "walk.png")
     assert len(figure.axes) == 2 * 5
-    assert figure.axes[0].get_ylabel() == "cluster 0"
+    assert [figure.axes[0].get_ylabel(), figure.axes[5].get_ylabel()] == ["cluster 0", "cluster 1"]
+    # the columns are the steps of the walk in standard deviations of the component: −2σ, −1σ, 0, +1σ, +2σ
+    assert [a.get_title() for a in figure.axes[:5]] == ["\N{MINUS SIGN}2σ", "\N{MINUS SIGN}1σ", "0", "+1σ", "+2σ"]
+    titles = [a.get_title() for a in plot_shared_traversal(acedec, images, n_steps=7).axes[:7]]
+    assert titles[1] == "\N{MINUS SIGN}1.3σ" and titles[3] == "0" and titles[-1] == "+2σ"
 
 
 def test_traversal_needs_a_dimension_outside_the_cluster_space(acedec, images):
