@@ -331,7 +331,7 @@ class _Encoder:
 
     @staticmethod
     def _unrepresentable(value, strict: bool) -> dict:
-        description = f"a {type(value).__module__}.{type(value).__qualname__}"
+        description = _with_article(f"{type(value).__module__}.{type(value).__qualname__}")
         if strict:
             raise _Unrepresentable(description)
         return {"$": "unrepresentable", "type": description}
@@ -394,7 +394,8 @@ class _Decoder:
         if tag in ("object", "enum"):
             cls = _package_record_class(value["module"], value["qualname"])
             if cls is None:
-                raise _Unrepresentable(f"a {value['module']}.{value['qualname']}, not a record class this version knows")
+                raise _Unrepresentable(f"{_with_article(value['module'] + '.' + value['qualname'])}, not a record class "
+                                       "this version knows")
             if tag == "enum":
                 return cls(self.decode(value["value"]))
             fields = self.decode(value["fields"])
@@ -407,7 +408,7 @@ class _Decoder:
         if tag == "estimator":
             cls = _allowed_estimators().get(value["class"])
             if cls is None:
-                raise _Unrepresentable(f"a {value['class']}, not a registered base (see register_base)")
+                raise _Unrepresentable(f"{_with_article(value['class'])}, not a registered base (see register_base)")
             return self.estimator(cls, value["params"])
         if tag == "network":
             try:
@@ -468,7 +469,8 @@ class _Decoder:
         qualname = f"{spec['module']}.{spec['qualname']}"
         option = self.network_option
         if option is None:
-            raise ValueError(f"the saved network is a {qualname}, which is not a network clustpy-acedec rebuilds by "
+            raise ValueError(f"the saved network is {_with_article(qualname)}, which is not a network clustpy-acedec "
+                             "rebuilds by "
                              "itself (FeedforwardAutoencoder, ConvolutionalAutoencoder, SmallConvAutoencoder); pass "
                              "network= to load: the class, a factory that returns an untrained instance, or an "
                              "instance")
@@ -484,10 +486,10 @@ class _Decoder:
             with torch.random.fork_rng(devices=[]):
                 network = option()
         if not isinstance(network, torch.nn.Module):
-            raise ValueError(f"network= returned a {type(network).__name__}, not a torch.nn.Module")
+            raise ValueError(f"network= returned {_with_article(type(network).__name__)}, not a torch.nn.Module")
         if type(network).__qualname__ != spec["qualname"]:
-            raise ValueError(f"network= gave a {type(network).__qualname__}, but the file holds the weights of a "
-                             f"{qualname}")
+            raise ValueError(f"network= gave {_with_article(type(network).__qualname__)}, but the file holds the "
+                             f"weights of {_with_article(qualname)}")
         return network
 
 
@@ -507,7 +509,8 @@ def _model_spec(model, encoder: _Encoder) -> dict:
     from clustpy_acedec._subspace import SubspaceLayer
 
     if type(model) is not SubspaceClusteringModel or type(model.layer) is not SubspaceLayer:
-        raise ValueError(f"cannot save a model of type {type(model).__name__} with a {type(model.layer).__name__}: "
+        raise ValueError(f"cannot save a model of type {type(model).__name__} with "
+                         f"{_with_article(type(model.layer).__name__)}: "
                          "only clustpy-acedec's SubspaceClusteringModel and SubspaceLayer are supported")
     objectives = []
     for objective in model.objectives:
@@ -678,7 +681,8 @@ def load_estimator(cls: type, path: "str | os.PathLike", device=None,
     content = _read(path)
     recorded_class = content.get("estimator_class")
     if recorded_class != cls.__name__:
-        raise ValueError(f"{path} holds a fitted {recorded_class}, not a {cls.__name__}: use {recorded_class}.load")
+        raise ValueError(f"{path} holds a fitted {recorded_class}, not {_with_article(cls.__name__)}: use "
+                         f"{recorded_class}.load")
     try:
         metadata = json.loads(content["metadata"])
         decoder = _Decoder(metadata, content["tensors"], network, cls)
@@ -732,3 +736,32 @@ def _read(path) -> dict:
     if not isinstance(content.get("metadata"), str) or not isinstance(content.get("tensors"), dict):
         raise ValueError(f"{path} is damaged: it lacks its metadata or tensors")
     return content
+
+
+# ------------------------------------------------------------------------------------------------- messages
+
+def _with_article(name: str) -> str:
+    """
+    ``name`` after "a" or "an" as it is read: by its first letter's sound, an acronym letter by letter.
+
+    Examples
+    --------
+    >>> for name in ("ACeDeC", "ENRC", "DCN", "MLP", "int", "numpy.ndarray", "UserWarning", "Unrepresentable"):
+    ...     print(_with_article(name))
+    an ACeDeC
+    an ENRC
+    a DCN
+    an MLP
+    an int
+    a numpy.ndarray
+    a UserWarning
+    an Unrepresentable
+    """
+    head = name[:3]
+    if len(head) >= 2 and head[:2].isupper() and head[:2].isalpha():  # an acronym: "an MLP", "a DCN", "an ENRC"
+        vowel_sound = head[0] in "AEFHILMNORSX"
+    elif head[:1].lower() == "u":  # "a UserWarning" (you-), "an Unrepresentable" (un-)
+        vowel_sound = not (len(head) == 3 and head[1].lower() not in "aeiou" and head[2].lower() in "aeiou")
+    else:
+        vowel_sound = head[:1].lower() in ("a", "e", "i", "o")
+    return f"{'an' if vowel_sound else 'a'} {name}"
