@@ -20,11 +20,11 @@ from sklearn.utils.validation import check_is_fitted
 from clustpy_acedec._persistence import load_estimator, save_estimator
 from clustpy_acedec._validation import Choice, Flag, check_data
 from clustpy_acedec._augmentation import RandomRotationShift
-from clustpy_acedec._execution import PRECISIONS, Execution, make_optimizer
+from clustpy_acedec._execution import PRECISIONS, Execution, intra_op_threads, make_optimizer
 from clustpy_acedec._model import SubspaceClusteringModel
 from clustpy_acedec._placement import PLACEMENT_MODES, DataPlacement, place
 from clustpy_acedec.pretraining import pretrain
-from clustpy_acedec._training import Phase, PhaseRecord, encode_all, train_subspace_model
+from clustpy_acedec._training import Phase, PhaseRecord, Plateau, encode_all, train_subspace_model
 
 #: ENRC §3.2: β is learned faster than the network, "so that the feature space soft-assignments are updated
 #: faster" (the paper starts β at 0.01 and does not give the network's rate of the clustering phase). β's
@@ -66,6 +66,10 @@ def document_execution_parameters(estimator_class: type) -> type:
 DEFAULT_PRETRAIN_OPTIMIZER_PARAMS = {"lr": 1e-3}
 DEFAULT_CLUSTERING_OPTIMIZER_PARAMS = {"lr": 1e-4}
 
+#: Default of both estimators' ``init_tol``: the initial phase stops when its loss falls by less than 1 % per
+#: 250 iterations (:class:`clustpy_acedec._training.Plateau`).
+INIT_TOL = 0.01
+
 #: Constraints of the parameters on where and how a fit runs, the same for ACeDeC and ENRC.
 EXECUTION_CONSTRAINTS = {
     "data_placement": Choice(PLACEMENT_MODES),
@@ -89,6 +93,7 @@ class FitConfig:
     clustering_epochs: int
     init_rounds: int
     init_iterations: int
+    init_tol: float  # the initial phase ends when its loss falls by less than this per window (Plateau)
     pretrain_optimizer_params: dict
     clustering_optimizer_params: dict
     optimizer_class: type
@@ -181,14 +186,18 @@ def best_of_rounds(run: FitRun, make_candidate: Callable, n_rounds: int) -> tupl
         the kept candidate and its β before the initial phase
     """
     best, best_loss, betas_init, records = None, float("inf"), None, []
-    for round_index in range(n_rounds):
-        candidate = make_candidate(round_index)
-        initial_betas = candidate.layer.betas().detach().cpu().numpy()
-        record = initial_phase(candidate, run, desc=f"{run.config.name} initialisation {round_index + 1}/{n_rounds}")
-        record.candidate_loss = candidate.embedded_loss(run.embedded)
-        records.append(record)
-        if best is None or record.candidate_loss < best_loss:
-            best, best_loss, betas_init = candidate, record.candidate_loss, initial_betas
+    # Thousands of steps on batches of n x d with d ~ 10: intra-op threads only add synchronisation, and on a
+    # machine whose cores are busy they make each tiny step wait for a descheduled thread.
+    with intra_op_threads(1):
+        for round_index in range(n_rounds):
+            candidate = make_candidate(round_index)
+            initial_betas = candidate.layer.betas().detach().cpu().numpy()
+            record = initial_phase(candidate, run,
+                                   desc=f"{run.config.name} initialisation {round_index + 1}/{n_rounds}")
+            record.candidate_loss = candidate.embedded_loss(run.embedded)
+            records.append(record)
+            if best is None or record.candidate_loss < best_loss:
+                best, best_loss, betas_init = candidate, record.candidate_loss, initial_betas
     run.history["initial"] = records
     run.clock.lap("initialization")
     return best, betas_init
@@ -197,9 +206,12 @@ def best_of_rounds(run: FitRun, make_candidate: Callable, n_rounds: int) -> tupl
 def initial_phase(model: SubspaceClusteringModel, run: FitRun, desc: str) -> PhaseRecord:
     """
     Train V, β (and learnable centres; mini-batch centres keep following Eq. 6-7) on the fixed embedding for
-    ``init_iterations`` mini-batch iterations, rounded up to whole epochs (ACe/DeC §2.2, ENRC §2.6), at the
-    pretraining learning rate. The autoencoder is fixed, so the embedding is computed once and L_orth
-    (ENRC Eq. 8) stands in for the reconstruction: thousands of iterations take seconds.
+    at most ``init_iterations`` mini-batch iterations, rounded up to whole epochs (ACe/DeC §2.2, ENRC §2.6), at
+    the pretraining learning rate, and no longer than until the loss stops falling (``init_tol``, see
+    :class:`clustpy_acedec._training.Plateau`): the phase is there for V and β to settle before the network
+    moves, and on a small data set they settle long before a fixed iteration budget is spent. The
+    autoencoder is fixed, so the embedding is computed once and L_orth (ENRC Eq. 8) stands in for the
+    reconstruction.
     """
     config = run.config
     batches_per_epoch = -(-run.embedded.shape[0] // config.batch_size)
@@ -208,7 +220,8 @@ def initial_phase(model: SubspaceClusteringModel, run: FitRun, desc: str) -> Pha
                                    train_autoencoder=False)
     return train_subspace_model(model, Phase.INITIAL, run.embedded, epochs, config.batch_size, optimizer,
                                 run.generator, embedded=run.embedded, reinit_sample_size=config.reinit_sample_size,
-                                verbose=config.verbose, desc=desc, execution=run.execution)
+                                verbose=config.verbose, desc=desc, execution=run.execution,
+                                plateau=Plateau(config.init_tol))
 
 
 def clustering_phase(model: SubspaceClusteringModel, run: FitRun, scheduler: Callable | None = None) -> PhaseRecord:

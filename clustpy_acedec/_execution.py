@@ -24,6 +24,7 @@ parameters in one pass instead of a dozen elementwise passes over each tensor, t
 timings are in docs/design.md).
 """
 
+import contextlib
 import functools
 import inspect
 import warnings
@@ -192,3 +193,22 @@ def _offers_fused(optimizer_class: type) -> bool:
         return "fused" in inspect.signature(optimizer_class).parameters
     except (TypeError, ValueError):
         return False
+
+
+@contextlib.contextmanager
+def intra_op_threads(n_threads: int):
+    """
+    Run a block with ``n_threads`` intra-op threads and give torch's setting back afterwards.
+
+    For loops of tiny steps (the initial phase on an n x d embedding with d ~ 10): they gain nothing from
+    intra-op parallelism, and when the machine's cores are busy every step waits for its descheduled helper
+    threads. The user's own setting (``torch.set_num_threads``) holds again after the block.
+    """
+    before = torch.get_num_threads()
+    if before != n_threads:
+        torch.set_num_threads(n_threads)
+    try:
+        yield
+    finally:
+        if torch.get_num_threads() != before:
+            torch.set_num_threads(before)

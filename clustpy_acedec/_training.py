@@ -49,11 +49,43 @@ class PhaseRecord:
     reinit_sample_size: int = 0
     reinitialized_centers: int = 0
     candidate_loss: float | None = None  # initial phase: the candidate's loss on the whole data set afterwards
+    stopped_on_plateau: bool = False
 
     @property
     def final_loss(self) -> float:
         """Mean loss of the last epoch (NaN for a phase of no epochs)."""
         return self.epoch_losses[-1] if self.epoch_losses else float("nan")
+
+
+@dataclass(frozen=True)
+class Plateau:
+    """
+    When a phase's loss has stopped falling: the mean epoch loss over the last ``window`` iterations is no more
+    than ``tol`` (relative) below the mean over the ``window`` iterations before them. Windows are counted in
+    iterations, not epochs, so that the rule means the same on 2,000 and on 70,000 points; the losses are those
+    the loop reads once per epoch anyway, so the rule costs no extra synchronisation.
+
+    Parameters
+    ----------
+    tol : float
+        relative improvement between two windows below which the loss counts as flat; 0 never stops
+    window : int
+        iterations per window (rounded up to whole epochs)
+    """
+    tol: float
+    window: int = 250
+
+    def reached(self, epoch_losses: list, iterations: int) -> bool:
+        """Whether the losses of the epochs so far (``iterations`` in all) have reached a plateau."""
+        if self.tol <= 0 or not epoch_losses:
+            return False
+        per_epoch = max(1, iterations // len(epoch_losses))
+        epochs = -(-self.window // per_epoch)
+        if len(epoch_losses) < 2 * epochs:
+            return False
+        recent = sum(epoch_losses[-epochs:]) / epochs
+        before = sum(epoch_losses[-2 * epochs:-epochs]) / epochs
+        return recent > (1.0 - self.tol) * before
 
 
 def epoch_batches(data: DataPlacement, batch_size: int, generator: torch.Generator) -> Iterator:
@@ -66,7 +98,8 @@ def epoch_batches(data: DataPlacement, batch_size: int, generator: torch.Generat
 
 
 def run_epochs(data: DataPlacement, n_epochs: int, batch_size: int, generator: torch.Generator,
-               step: Callable, *, end_epoch: Callable | None = None, desc: str = "", verbose: bool = False) -> list:
+               step: Callable, *, end_epoch: Callable | None = None, desc: str = "", verbose: bool = False,
+               epoch_losses: list | None = None) -> list:
     """
     The epoch loop of every phase.
 
@@ -83,18 +116,21 @@ def run_epochs(data: DataPlacement, n_epochs: int, batch_size: int, generator: t
     step : Callable
         ``step(index, x) -> loss`` runs one optimisation step on a batch and returns its (0-d) loss tensor
     end_epoch : Callable | None
-        ``end_epoch(mean_loss)`` after every epoch (running means, re-initialisation, divergence checks)
+        ``end_epoch(mean_loss)`` after every epoch (running means, re-initialisation, divergence checks);
+        returning True ends the loop early (a plateau)
     desc : str
         progress-bar label
     verbose : bool
         show a progress bar
+    epoch_losses : list | None
+        the list to append every epoch's loss to (so that ``end_epoch`` can read them); None: a new one
 
     Returns
     -------
     epoch_losses : list
         the mean batch loss of every epoch (one host synchronisation per epoch)
     """
-    epoch_losses = []
+    epoch_losses = [] if epoch_losses is None else epoch_losses
     bar = tqdm.trange(n_epochs, desc=desc, disable=not verbose, leave=False)
     for _ in bar:
         total = torch.zeros((), device=data.device)
@@ -103,8 +139,8 @@ def run_epochs(data: DataPlacement, n_epochs: int, batch_size: int, generator: t
             total += step(index, x).detach()
             n_batches += 1
         epoch_losses.append(float(total) / max(n_batches, 1))
-        if end_epoch is not None:
-            end_epoch(epoch_losses[-1])
+        if end_epoch is not None and end_epoch(epoch_losses[-1]):
+            break
         if verbose:
             bar.set_postfix(loss=f"{epoch_losses[-1]:.4g}")
     return epoch_losses
@@ -177,8 +213,8 @@ def train_subspace_model(model: SubspaceClusteringModel, phase: Phase, X: "torch
                          n_epochs: int, batch_size: int, optimizer: torch.optim.Optimizer,
                          generator: torch.Generator, *, embedded: torch.Tensor | None = None,
                          augment: Callable | None = None, scheduler=None, reinit_sample_size: int = 1000,
-                         verbose: bool = False, desc: str | None = None,
-                         execution: Execution | None = None) -> PhaseRecord:
+                         verbose: bool = False, desc: str | None = None, execution: Execution | None = None,
+                         plateau: "Plateau | None" = None) -> PhaseRecord:
     """
     Mini-batch training of a :class:`SubspaceClusteringModel` in the initial or the clustering phase.
 
@@ -219,6 +255,8 @@ def train_subspace_model(model: SubspaceClusteringModel, phase: Phase, X: "torch
         progress-bar label (default: the phase's name)
     execution : Execution | None
         precision and compilation of the steps; None: float32, eager
+    plateau : Plateau | None
+        end the phase early when its loss has stopped falling (None: run every epoch)
 
     Returns
     -------
@@ -257,14 +295,16 @@ def train_subspace_model(model: SubspaceClusteringModel, phase: Phase, X: "torch
         record.iterations += 1
         return loss
 
-    def end_epoch(_: float) -> None:
+    def end_epoch(_: float) -> bool:
         model.end_epoch()
         record.reinitialized_centers += _reinitialize_lost(model, data, embedded, generator, reinit_sample_size,
                                                            record.iterations)
+        record.stopped_on_plateau = plateau is not None and plateau.reached(record.epoch_losses, record.iterations)
+        return record.stopped_on_plateau
 
     model.autoencoder.train(phase is Phase.CLUSTERING)
     record.epoch_losses = run_epochs(data, n_epochs, batch_size, generator, step, end_epoch=end_epoch,
-                                     desc=desc or phase.value, verbose=verbose)
+                                     desc=desc or phase.value, verbose=verbose, epoch_losses=record.epoch_losses)
     record.final_learning_rates = [group["lr"] for group in optimizer.param_groups]
     model.autoencoder.eval()
     return record

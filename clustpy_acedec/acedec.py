@@ -10,7 +10,7 @@ import torch
 from sklearn.base import clone
 
 from clustpy_acedec._estimator import (DEFAULT_CLUSTERING_OPTIMIZER_PARAMS, DEFAULT_PRETRAIN_OPTIMIZER_PARAMS,
-                                       EXECUTION_CONSTRAINTS, FitConfig, FitRun, SubspaceClustererMixin,
+                                       EXECUTION_CONSTRAINTS, INIT_TOL, FitConfig, FitRun, SubspaceClustererMixin,
                                        best_of_rounds, clustering_phase, document_execution_parameters, finish_fit,
                                        start_fit)
 from clustpy_acedec._validation import (Choice, Flag, Integer, OptimizerClass, OptimizerParams, Real, Unchecked,
@@ -42,6 +42,7 @@ _PARAMETER_CONSTRAINTS = {
     "init": Choice(INIT_STRATEGIES),
     "init_rounds": Integer(minimum=1),
     "init_iterations": Integer(minimum=0),
+    "init_tol": Real(0.0, 1.0, closed="left"),
     "dim_margin": Real(0.0, 1.0),
     "pretraining": Unchecked(),  # checked by resolve_pretraining
     "image_shape": Unchecked(),
@@ -107,6 +108,10 @@ class ACeDeC(SubspaceClustererMixin):
     init_iterations : int
         mini-batch iterations of the initial phase that trains only V and b (and the centres) with the
         autoencoder fixed (§2.2), per candidate; it runs on the cached embedding, so it is cheap (default: 5000)
+    init_tol : float
+        the initial phase of a candidate ends before ``init_iterations`` when its loss has fallen by less than
+        this fraction over the last 250 iterations (:class:`clustpy_acedec._training.Plateau`); 0 runs every
+        iteration (default: 0.01)
     dim_margin : float
         a dimension belongs to the cluster space when β_cs - β_ss >= dim_margin, i.e. β_cs >= 0.55 for the
         default; see :func:`clustpy_acedec._subspace.hardened_dims` (default: 0.1)
@@ -172,7 +177,8 @@ class ACeDeC(SubspaceClustererMixin):
     """
 
     def __init__(self, base=None, n_clusters: int | None = None, random_state=None, init: str = "best",
-                 init_rounds: int = 3, init_iterations: int = 5000, dim_margin: float = DEFAULT_DIM_MARGIN,
+                 init_rounds: int = 3, init_iterations: int = 5000, init_tol: float = INIT_TOL,
+                 dim_margin: float = DEFAULT_DIM_MARGIN,
                  pretraining="end_to_end", image_shape: tuple | None = None, data_placement: str = "auto",
                  precision: str = "float32", compile_step: bool = False, verbose: bool = False):
         self.base = base
@@ -181,6 +187,7 @@ class ACeDeC(SubspaceClustererMixin):
         self.init = init
         self.init_rounds = init_rounds
         self.init_iterations = init_iterations
+        self.init_tol = init_tol
         self.dim_margin = dim_margin
         self.pretraining = pretraining
         self.image_shape = image_shape
@@ -258,6 +265,7 @@ class ACeDeC(SubspaceClustererMixin):
             name=type(self).__name__, n_clusters=[n_clusters], batch_size=read["batch_size"],
             pretrain_epochs=read["pretrain_epochs"], clustering_epochs=read["clustering_epochs"],
             init_rounds=own["init_rounds"], init_iterations=own["init_iterations"],
+            init_tol=own["init_tol"],
             pretrain_optimizer_params=dict(read["pretrain_optimizer_params"] or DEFAULT_PRETRAIN_OPTIMIZER_PARAMS),
             clustering_optimizer_params=dict(read["clustering_optimizer_params"]
                                              or DEFAULT_CLUSTERING_OPTIMIZER_PARAMS),

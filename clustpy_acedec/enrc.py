@@ -13,7 +13,7 @@ import torch
 from sklearn.utils.validation import check_is_fitted
 
 from clustpy_acedec._estimator import (DEFAULT_CLUSTERING_OPTIMIZER_PARAMS, DEFAULT_PRETRAIN_OPTIMIZER_PARAMS,
-                                       EXECUTION_CONSTRAINTS, FitConfig, FitRun, SubspaceClustererMixin,
+                                       EXECUTION_CONSTRAINTS, INIT_TOL, FitConfig, FitRun, SubspaceClustererMixin,
                                        best_of_rounds, clustering_phase, document_execution_parameters, finish_fit,
                                        start_fit)
 from clustpy_acedec._validation import (Choice, Flag, Integer, OptimizerClass, OptimizerParams, Real, Unchecked,
@@ -53,6 +53,7 @@ _PARAMETER_CONSTRAINTS = {
     "init": Choice(INIT_STRATEGIES),
     "init_rounds": Integer(minimum=1),
     "init_iterations": Integer(minimum=0),
+    "init_tol": Real(0.0, 1.0, closed="left"),
     "loss_normalization": Choice(LOSS_NORMALIZATIONS),
     "lr_decay_step": Integer(minimum=1),
     "lr_decay": Real(0.0, 1.0, closed="right"),
@@ -118,6 +119,10 @@ class ENRC(SubspaceClustererMixin):
         has a single one (default: 10)
     init_iterations : int
         mini-batch iterations of every initialisation round (default: 1000)
+    init_tol : float
+        an initialisation round ends before ``init_iterations`` when its loss has fallen by less than this
+        fraction over the last 250 iterations (:class:`clustpy_acedec._training.Plateau`); 0 runs every
+        iteration (default: 0.01)
     loss_normalization : str
         "cluster_size": Eq. 4, (1/S) Σ_s Σ_k (1/|C_s,k|) Σ_{z ∈ C_s,k} ||V^T z - μ_s,k||²_β_s, every cluster's mean
         distance counts once. A clustering's term then grows with its number of clusters K_s, and β (one
@@ -192,6 +197,7 @@ class ENRC(SubspaceClustererMixin):
                  clustering_epochs: int = 150, optimizer_class: type = torch.optim.Adam, neural_network=None,
                  neural_network_weights=None, embedding_size: int = 20, augmentation_invariance: bool = False,
                  custom_dataloaders=None, init: str = "random", init_rounds: int = 10, init_iterations: int = 1000,
+                 init_tol: float = INIT_TOL,
                  loss_normalization: str = CLUSTER_SIZE, lr_decay_step: int = 2000, lr_decay: float = 0.8,
                  reinit_sample_size: int = 1000, reinit_lloyd_steps: int = 10,
                  dim_margin: float = DEFAULT_DIM_MARGIN, pretraining="end_to_end", image_shape: tuple | None = None,
@@ -213,6 +219,7 @@ class ENRC(SubspaceClustererMixin):
         self.init = init
         self.init_rounds = init_rounds
         self.init_iterations = init_iterations
+        self.init_tol = init_tol
         self.loss_normalization = loss_normalization
         self.lr_decay_step = lr_decay_step
         self.lr_decay = lr_decay
@@ -273,6 +280,7 @@ class ENRC(SubspaceClustererMixin):
             name=type(self).__name__, n_clusters=n_clusters, batch_size=params["batch_size"],
             pretrain_epochs=params["pretrain_epochs"], clustering_epochs=params["clustering_epochs"],
             init_rounds=params["init_rounds"], init_iterations=params["init_iterations"],
+            init_tol=params["init_tol"],
             pretrain_optimizer_params=dict(params["pretrain_optimizer_params"] or DEFAULT_PRETRAIN_OPTIMIZER_PARAMS),
             clustering_optimizer_params=dict(params["clustering_optimizer_params"]
                                              or DEFAULT_CLUSTERING_OPTIMIZER_PARAMS),

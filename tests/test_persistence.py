@@ -197,7 +197,7 @@ def test_a_foreign_file_is_refused(tmp_path):
 def test_loading_into_the_wrong_class_names_the_right_one(acedec, tmp_path):
     path = tmp_path / "acedec.pt"
     save_estimator(acedec, path)
-    with pytest.raises(ValueError, match=r"holds a fitted ACeDeC, not a ENRC: use ACeDeC\.load"):
+    with pytest.raises(ValueError, match=r"holds a fitted ACeDeC, not an ENRC: use ACeDeC\.load"):
         load_estimator(ENRC, path, device="cpu")
 
 

@@ -1,0 +1,54 @@
+"""The initial phase's cost follows the work (issue 20): the plateau rule and the scoped thread count."""
+
+import numpy as np
+import pytest
+import torch
+from clustpy.deep import DCN
+from sklearn.datasets import make_blobs
+
+from clustpy_acedec import ACeDeC
+from clustpy_acedec._training import Plateau
+
+
+def test_plateau_needs_two_windows_and_compares_their_means():
+    plateau = Plateau(tol=0.01, window=20)  # 10 iterations per epoch below: windows of 2 epochs
+    falling = [10.0, 9.0, 8.0, 7.0]
+    flat = [10.0, 9.0, 5.0, 5.05, 5.0, 4.99]
+    assert not plateau.reached(falling[:3], 30)  # fewer than two windows
+    assert not plateau.reached(falling, 40)  # 7.5 against 9.5: still falling
+    assert plateau.reached(flat, 60)  # 4.995 against 5.025: less than 1 %
+    assert not Plateau(tol=0.0, window=20).reached(flat, 60)  # 0 never stops
+    # windows are counted in iterations: with 100 iterations per epoch one epoch is a window
+    assert Plateau(tol=0.01, window=20).reached([10.0, 5.0, 5.0], 300)
+
+
+@pytest.fixture(scope="module")
+def blobs():
+    X, _ = make_blobs(1500, n_features=8, centers=4, random_state=0)
+    return X.astype(np.float32)
+
+
+def _fit(X, **params):
+    base = DCN(n_clusters=4, pretrain_epochs=2, clustering_epochs=1, batch_size=64, embedding_size=4, device="cpu")
+    return ACeDeC(base=base, random_state=0, init_rounds=2, init_iterations=3000, **params).fit(X)
+
+
+def test_the_initial_phase_stops_on_its_plateau_and_init_tol_0_runs_every_iteration(blobs):
+    budget_epochs = -(-3000 // -(-1500 // 64))
+    early = _fit(blobs, init_tol=0.05)
+    records = early.history_["initial"]
+    assert all(r.stopped_on_plateau for r in records)
+    assert all(len(r.epoch_losses) < budget_epochs / 2 for r in records)
+    full = _fit(blobs, init_tol=0.0)
+    assert [len(r.epoch_losses) for r in full.history_["initial"]] == [budget_epochs] * 2
+    assert not any(r.stopped_on_plateau for r in full.history_["initial"])
+
+
+def test_the_users_thread_count_holds_after_a_fit(blobs):
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        _fit(blobs)
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
