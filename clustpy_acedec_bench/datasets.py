@@ -54,6 +54,27 @@ def _synth(seed: int, data_dir, n_noise_dims: int = 25):
     return BenchmarkDataset(f"SYNTH-{n_noise_dims}", X, y[:, None], None, "generated: clustpy_acedec_bench.data.make_synth")
 
 
+def _digits(seed: int, data_dir):
+    """scikit-learn's 8 x 8 digits (1,797 images) scaled to [0, 1]: the small first contact of issue 20."""
+    from sklearn.datasets import load_digits
+    X, y = load_digits(return_X_y=True)
+    return BenchmarkDataset("digits", (X / 16.0).astype(np.float32), y[:, None].astype(np.int64), (8, 8),
+                            "scikit-learn's load_digits (bundled), divided by 16")
+
+
+def _blobs_noise(seed: int, data_dir, n_samples: int = 2000, n_noise_dims: int = 30):
+    """Five Gaussian blobs in 5 dimensions beside 30 dimensions of Gaussian noise as wide as the blobs' spread
+    (issue 20's second small case): a centroid method on all 35 dimensions mostly sees the noise."""
+    from sklearn.datasets import make_blobs
+    rng = np.random.default_rng(seed)
+    X, y = make_blobs(n_samples, n_features=5, centers=5, random_state=seed)
+    noise = rng.normal(scale=X.std(0).mean(), size=(n_samples, n_noise_dims))
+    X = np.hstack([X, noise]).astype(np.float32)
+    X = (X - X.mean(0)) / X.std(0)
+    return BenchmarkDataset("blobs-noise", X, y[:, None].astype(np.int64), None,
+                            "generated: 5 blobs in 5-D (sklearn make_blobs) + 30 Gaussian noise dimensions, z-scored")
+
+
 #: clustpy's online loader of each .npz file, the image shape of its flat rows and its fixed arguments (our GTSRB
 #: file holds the final-test images at 35 x 35; clustpy's CMU faces have no train/test split).
 _ONLINE = {"mnist": ("load_mnist", (28, 28), {}), "fashion_mnist": ("load_fmnist", (28, 28), {}),
@@ -151,6 +172,8 @@ LOADERS = {
     "C-MNIST": _c_mnist,
     "OBJECTS": _objects,
     "NR-Objects": _nr_objects,
+    "digits": _digits,
+    "blobs-noise": _blobs_noise,
 }
 
 

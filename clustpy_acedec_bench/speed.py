@@ -59,6 +59,9 @@ TASKS = {
     "acedec-mnist": SpeedTask("MNIST", "ACeDeC", 100, 150, 256, 10),
     "enrc-cmnist": SpeedTask("C-MNIST", "ENRC", 100, 150, 128, 20),
     "acedec-usps-short": SpeedTask("USPS", "ACeDeC", 5, 5, 256, 10, max_samples=2000),  # for a quick look
+    # issue 20: small data and short schedules, where fixed costs (the initial phase) dominate
+    "acedec-digits": SpeedTask("digits", "ACeDeC", 20, 20, 256, 10),
+    "acedec-blobs-noise": SpeedTask("blobs-noise", "ACeDeC", 20, 20, 256, 10),
     # issue 5's GPU target: clustpy's ACeDeC cannot run on CUDA, its DCN can (same schedule, same device)
     "acedec-mnist-vs-dcn": SpeedTask("MNIST", "ACeDeC", 100, 150, 256, 10, baseline="DCN"),
     "acedec-usps-vs-dcn": SpeedTask("USPS", "ACeDeC", 100, 150, 256, 10, baseline="DCN"),
