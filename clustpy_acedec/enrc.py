@@ -13,7 +13,7 @@ import torch
 from sklearn.utils.validation import check_is_fitted
 
 from clustpy_acedec._estimator import (DEFAULT_CLUSTERING_OPTIMIZER_PARAMS, DEFAULT_PRETRAIN_OPTIMIZER_PARAMS,
-                                       EXECUTION_CONSTRAINTS, INIT_TOL, FitConfig, FitRun, SubspaceClustererMixin,
+                                       EXECUTION_CONSTRAINTS, FitConfig, FitRun, SubspaceClustererMixin,
                                        best_of_rounds, clustering_phase, document_execution_parameters, finish_fit,
                                        start_fit)
 from clustpy_acedec._validation import (Choice, Flag, Integer, OptimizerClass, OptimizerParams, Real, Unchecked,
@@ -122,7 +122,9 @@ class ENRC(SubspaceClustererMixin):
     init_tol : float
         an initialisation round ends before ``init_iterations`` when its loss has fallen by less than this
         fraction over the last 250 iterations (:class:`clustpy_acedec._training.Plateau`); 0 runs every
-        iteration (default: 0.01)
+        iteration. Off by default: ENRC compares its rounds by their loss, and rounds stopped at different
+        times compare less fairly (on stickfigures, seed 6, 0.01 kept a round that ends at NMI 0.65 on one
+        pose; docs/design.md) (default: 0.0)
     loss_normalization : str
         "cluster_size": Eq. 4, (1/S) Σ_s Σ_k (1/|C_s,k|) Σ_{z ∈ C_s,k} ||V^T z - μ_s,k||²_β_s, every cluster's mean
         distance counts once. A clustering's term then grows with its number of clusters K_s, and β (one
@@ -197,7 +199,7 @@ class ENRC(SubspaceClustererMixin):
                  clustering_epochs: int = 150, optimizer_class: type = torch.optim.Adam, neural_network=None,
                  neural_network_weights=None, embedding_size: int = 20, augmentation_invariance: bool = False,
                  custom_dataloaders=None, init: str = "random", init_rounds: int = 10, init_iterations: int = 1000,
-                 init_tol: float = INIT_TOL,
+                 init_tol: float = 0.0,
                  loss_normalization: str = CLUSTER_SIZE, lr_decay_step: int = 2000, lr_decay: float = 0.8,
                  reinit_sample_size: int = 1000, reinit_lloyd_steps: int = 10,
                  dim_margin: float = DEFAULT_DIM_MARGIN, pretraining="end_to_end", image_shape: tuple | None = None,
