@@ -66,7 +66,7 @@ def document_execution_parameters(estimator_class: type) -> type:
 DEFAULT_PRETRAIN_OPTIMIZER_PARAMS = {"lr": 1e-3}
 DEFAULT_CLUSTERING_OPTIMIZER_PARAMS = {"lr": 1e-4}
 
-#: Default of both estimators' ``init_tol``: the initial phase stops when its loss falls by less than 1 % per
+#: Default of ACeDeC's ``init_tol`` (ENRC's is 0): the initial phase stops when its loss falls by less than 1 % per
 #: 250 iterations (:class:`clustpy_acedec._training.Plateau`).
 INIT_TOL = 0.01
 
