@@ -263,7 +263,8 @@ def finish_fit(model: SubspaceClusteringModel, run: FitRun, X: np.ndarray) -> tu
     run.clock.lap("prediction")
     attributes = dict(model_=model, neural_network_trained_=model.autoencoder,
                       n_features_in_=int(np.prod(X.shape[1:])), input_shape_=tuple(X.shape[1:]),
-                      history_=run.history, fit_seconds_=run.clock.seconds)
+                      history_=run.history, fit_seconds_=run.clock.seconds,
+                      data_placement_="host" if run.data.streamed else "device")
     return labels, attributes
 
 

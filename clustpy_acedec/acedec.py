@@ -155,6 +155,8 @@ class ACeDeC(SubspaceClustererMixin):
         the trained autoencoder
     fit_seconds_ : dict
         wall-clock seconds of the phases of ``fit``: "pretraining", "initialization", "clustering", "prediction"
+    data_placement_ : str
+        where the data set was during the fit: "device" or "host" (streamed), ``data_placement`` resolved
     model_ : clustpy_acedec._model.SubspaceClusteringModel
         autoencoder, subspace layer and objectives
 

@@ -176,6 +176,11 @@ class ENRC(SubspaceClustererMixin):
         the trained autoencoder
     fit_seconds_ : dict
         wall-clock seconds of the phases of ``fit``: "pretraining", "initialization", "clustering", "prediction"
+    history_ : dict
+        what the phases did: "initial" (one :class:`clustpy_acedec._training.PhaseRecord` per round, with its
+        whole-data loss) and "clustering" (one record)
+    data_placement_ : str
+        where the data set was during the fit: "device" or "host" (streamed), ``data_placement`` resolved
 
     Examples
     --------
