@@ -68,9 +68,34 @@ def check_n_clusters(n_clusters, n_samples: int, name: str = "n_clusters", minim
 
 
 def check_positive_int(value, name: str, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+    """An integer (not a bool) of at least ``minimum``: TypeError for another type, ValueError below it."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    if value < minimum:
         raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
     return int(value)
+
+
+def check_image_shape(image_shape, n_features: int) -> tuple | None:
+    """
+    None, or (H, W) / (H, W, C) of positive integers whose product is the number of features per sample.
+
+    Raises
+    ------
+    TypeError
+        if it is not a tuple or list of integers
+    ValueError
+        if its length or product does not fit
+    """
+    if image_shape is None:
+        return None
+    if not isinstance(image_shape, (tuple, list)) or not all(
+            isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in image_shape):
+        raise TypeError(f"image_shape must be a tuple (H, W) or (H, W, C) of integers, got {image_shape!r}")
+    if len(image_shape) not in (2, 3) or min(image_shape) < 1 or int(np.prod(image_shape)) != n_features:
+        raise ValueError(f"image_shape must be (H, W) or (H, W, C) with H * W * C = {n_features} (the features per "
+                         f"sample), got {tuple(image_shape)}")
+    return tuple(int(v) for v in image_shape)
 
 
 def check_choice(value, name: str, choices: tuple) -> str:

@@ -3,6 +3,7 @@ ACeDeC: the ACe/DeC framework (Miklautz, Bauer et al., IJCAI 2021) wrapped aroun
 """
 
 import inspect
+import math
 import warnings
 
 import numpy as np
@@ -14,7 +15,7 @@ from clustpy_acedec._estimator import (DEFAULT_CLUSTERING_OPTIMIZER_PARAMS, DEFA
                                        best_of_rounds, clustering_phase, document_execution_parameters, finish_fit,
                                        start_fit)
 from clustpy_acedec._validation import (Choice, Flag, Integer, OptimizerClass, OptimizerParams, Real, Unchecked,
-                                         check_data, check_n_clusters, check_no_custom_dataloaders,
+                                         check_data, check_image_shape, check_n_clusters, check_no_custom_dataloaders,
                                          check_parameters, preserved_global_random_state, resolve_device,
                                          seed_for_fit)
 from clustpy_acedec._centers import MiniBatchCenters
@@ -68,6 +69,10 @@ _BASE_PARAMETER_CONSTRAINTS = {
 
 #: Trade-off weights of clustpy's bases that ACe/DeC replaces by its cluster/shared split.
 _IGNORED_BASE_WEIGHTS = ("clustering_loss_weight", "ssl_loss_weight")
+
+#: Settings of clustpy's bases that ACeDeC replaces by its own: the reconstruction loss (ACe/DeC Eq. 1's squared
+#: error) and the initial clustering (k-means in the cluster space, §2.2).
+_REPLACED_BASE_SETTINGS = ("ssl_loss_fn", "initial_clustering_class", "initial_clustering_params")
 
 
 @document_execution_parameters
@@ -215,7 +220,7 @@ class ACeDeC(SubspaceClustererMixin):
         """
         X = check_data(X)
         base = self._resolved_base()
-        config = self._fit_config(base, X.shape[0])
+        config = self._fit_config(base, X)
         with preserved_global_random_state():
             run = start_fit(X, config)
             sample = kmeans_sample(run.embedded, run.cpu_generator)
@@ -227,8 +232,8 @@ class ACeDeC(SubspaceClustererMixin):
         betas = model.layer.betas().detach()
         cluster_dims, shared_dims = cluster_and_shared_dims(betas, self.dim_margin)
         centers = model.cluster_centers()
-        self._set_fitted(dict(attributes, labels_=labels[:, 0], cluster_centers_=centers[0].cpu().numpy(),
-                              shared_center_=centers[1][0].cpu().numpy(), V_=model.layer.V.detach().cpu().numpy(),
+        self._set_fitted(dict(attributes, labels_=labels[:, 0], cluster_centers_=centers[0].cpu().numpy().copy(),
+                              shared_center_=centers[1][0].cpu().numpy(), V_=model.layer.V.detach().cpu().numpy().copy(),
                               betas_=betas.cpu().numpy(), betas_init_=betas_init, cluster_space_dims_=cluster_dims,
                               shared_space_dims_=shared_dims, base_=base))
         return self
@@ -249,15 +254,23 @@ class ACeDeC(SubspaceClustererMixin):
             base = clone(self.base)
         overrides = {name: value for name, value in (("n_clusters", self.n_clusters),
                                                      ("random_state", self.random_state)) if value is not None}
+        own_state = getattr(self.base, "random_state", None)
+        if self.random_state is None and isinstance(own_state, np.random.RandomState):
+            # clone deep-copies a RandomState, which would give every fit the same seed; as in scikit-learn,
+            # repeated fits with one RandomState draw from the user's object
+            overrides["random_state"] = own_state
         return base.set_params(**overrides)
 
-    def _fit_config(self, base, n_samples: int) -> FitConfig:
+    def _fit_config(self, base, X: np.ndarray) -> FitConfig:
         """Check ACeDeC's and its base's parameters against their declared constraints; the fit's settings."""
+        n_samples = X.shape[0]
         own = check_parameters(self.get_params(deep=False), _PARAMETER_CONSTRAINTS)
         base_params = base.get_params(deep=False)
         if base_params.get("n_clusters") is None and self.n_clusters is None and self.base is None:
             raise ValueError("ACeDeC needs n_clusters or a base, e.g. ACeDeC(base=DCN(n_clusters=10))")
         n_clusters = check_n_clusters(base_params.get("n_clusters"), n_samples)
+        if registered_objective(base) == "student_t":  # the Student-t kernel's degrees of freedom
+            Real(0.0, math.inf).check(base_params.get("alpha", 1.0), "alpha")
         check_no_custom_dataloaders(base_params.get("custom_dataloaders"))
         # A registered base of another library may lack some of clustpy's parameters: DCN's defaults stand in.
         read = check_parameters({name: base_params.get(name, _clustpy_defaults()[name])
@@ -273,7 +286,8 @@ class ACeDeC(SubspaceClustererMixin):
                                              or DEFAULT_CLUSTERING_OPTIMIZER_PARAMS),
             optimizer_class=read["optimizer_class"], neural_network=read["neural_network"],
             neural_network_weights=read["neural_network_weights"], embedding_size=read["embedding_size"],
-            augmentation_invariance=read["augmentation_invariance"], image_shape=self.image_shape,
+            augmentation_invariance=read["augmentation_invariance"],
+            image_shape=check_image_shape(self.image_shape, int(np.prod(X.shape[1:]))),
             pretraining=resolve_pretraining(self.pretraining, read["pretrain_epochs"]),
             reinit_sample_size=REINIT_SAMPLE_SIZE, reinit_lloyd_steps=REINIT_LLOYD_STEPS,
             device=resolve_device(read["device"]), seed=seed_for_fit(read["random_state"]),
@@ -352,13 +366,24 @@ def _clustpy_defaults() -> dict:
 
 
 def _warn_ignored_weights(base, params: dict) -> None:
-    """ACe/DeC replaces the base's cluster/reconstruction trade-off: say so when the user set those weights."""
+    """ACe/DeC replaces the base's cluster/reconstruction trade-off, its reconstruction loss and its initial
+    clustering: say so when the user set any of them."""
     defaults = inspect.signature(type(base).__init__).parameters
-    changed = [f"{name}={params[name]!r} (default {defaults[name].default!r})" for name in _IGNORED_BASE_WEIGHTS
-               if name in params and name in defaults and params[name] != defaults[name].default]
-    if changed:
-        warnings.warn(f"ACeDeC ignores the base's {', '.join(changed)}: ACe/DeC has no trade-off between the "
-                      "clustering and the reconstruction loss to weight", UserWarning, stacklevel=3)
+
+    def changed(names: tuple) -> list:
+        return [f"{name}={params[name]!r} (default {defaults[name].default!r})" for name in names
+                if name in params and name in defaults and params[name] is not defaults[name].default
+                and params[name] != defaults[name].default]
+
+    # stacklevel 4: the user's call of fit (fit -> _fit_config -> here -> warn)
+    if changed(_IGNORED_BASE_WEIGHTS):
+        warnings.warn(f"ACeDeC ignores the base's {', '.join(changed(_IGNORED_BASE_WEIGHTS))}: ACe/DeC has no "
+                      "trade-off between the clustering and the reconstruction loss to weight", UserWarning,
+                      stacklevel=4)
+    if changed(_REPLACED_BASE_SETTINGS):
+        warnings.warn(f"ACeDeC ignores the base's {', '.join(changed(_REPLACED_BASE_SETTINGS))}: it reconstructs "
+                      "with ACe/DeC's squared error (Eq. 1) and starts from k-means in the cluster space (§2.2)",
+                      UserWarning, stacklevel=4)
 
 
 def _kmeans_objective(centers: torch.Tensor, batch_size: int, lloyd_steps: int) -> HardCentroidObjective:

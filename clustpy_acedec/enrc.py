@@ -17,7 +17,7 @@ from clustpy_acedec._estimator import (DEFAULT_CLUSTERING_OPTIMIZER_PARAMS, DEFA
                                        best_of_rounds, clustering_phase, document_execution_parameters, finish_fit,
                                        start_fit)
 from clustpy_acedec._validation import (Choice, Flag, Integer, OptimizerClass, OptimizerParams, Real, Unchecked,
-                                         check_data, check_n_clusters, check_no_custom_dataloaders,
+                                         check_data, check_image_shape, check_n_clusters, check_no_custom_dataloaders,
                                          check_parameters, preserved_global_random_state, resolve_device,
                                          seed_for_fit)
 from clustpy_acedec._centers import MiniBatchCenters
@@ -258,7 +258,7 @@ class ENRC(SubspaceClustererMixin):
         self
         """
         X = check_data(X)
-        config = self._fit_config(X.shape[0])
+        config = self._fit_config(X)
         # "nrkmeans" has a single candidate: its restarts are Nr-Kmeans's own.
         n_candidates = 1 if self.init == "nrkmeans" else config.init_rounds
         with preserved_global_random_state():
@@ -269,14 +269,15 @@ class ENRC(SubspaceClustererMixin):
             labels, attributes = finish_fit(model, run, X)
         betas = model.layer.betas().detach()
         self._set_fitted(dict(attributes, labels_=labels,
-                              cluster_centers_=[c.cpu().numpy() for c in model.cluster_centers()],
-                              V_=model.layer.V.detach().cpu().numpy(), betas_=betas.cpu().numpy(),
+                              cluster_centers_=[c.cpu().numpy().copy() for c in model.cluster_centers()],
+                              V_=model.layer.V.detach().cpu().numpy().copy(), betas_=betas.cpu().numpy(),
                               betas_init_=betas_init, subspace_dims_=hardened_dims(betas, self.dim_margin),
                               n_clusters_=list(config.n_clusters)))
         return self
 
-    def _fit_config(self, n_samples: int) -> FitConfig:
+    def _fit_config(self, X: np.ndarray) -> FitConfig:
         """Check the parameters against their declared constraints; the fit's settings."""
+        n_samples = X.shape[0]
         params = check_parameters(self.get_params(deep=False), _PARAMETER_CONSTRAINTS)
         n_clusters = _checked_n_clusters(self.n_clusters, n_samples)
         if self.neural_network is None and params["embedding_size"] < len(n_clusters):
@@ -293,7 +294,8 @@ class ENRC(SubspaceClustererMixin):
                                              or DEFAULT_CLUSTERING_OPTIMIZER_PARAMS),
             optimizer_class=params["optimizer_class"], neural_network=self.neural_network,
             neural_network_weights=self.neural_network_weights, embedding_size=params["embedding_size"],
-            augmentation_invariance=params["augmentation_invariance"], image_shape=self.image_shape,
+            augmentation_invariance=params["augmentation_invariance"],
+            image_shape=check_image_shape(self.image_shape, int(np.prod(X.shape[1:]))),
             pretraining=resolve_pretraining(self.pretraining, params["pretrain_epochs"]),
             reinit_sample_size=params["reinit_sample_size"], reinit_lloyd_steps=params["reinit_lloyd_steps"],
             device=resolve_device(self.device), seed=seed_for_fit(self.random_state),

@@ -491,3 +491,31 @@ def test_a_fit_leaves_the_global_random_states_as_they_were(data, estimator):
         ENRC([3, 2], pretrain_epochs=1, clustering_epochs=1, embedding_size=4, init_rounds=1, init_iterations=10,
              batch_size=64, device="cpu", random_state=0).fit(X)
     assert draws() == without_fit
+
+
+def test_base_parameters_acedec_reads_are_checked_before_anything_is_trained(data):
+    X, _ = data
+    with pytest.raises(ValueError, match="alpha"):
+        ACeDeC(base=tiny(DEC, alpha=0.0)).fit(X)
+    with pytest.raises(TypeError, match="batch_size"):
+        ACeDeC(base=tiny(batch_size="64")).fit(X)
+    with pytest.raises(ValueError, match="image_shape"):
+        ACeDeC(base=tiny(), image_shape=(3, 3)).fit(X)
+    with pytest.warns(UserWarning, match="initial_clustering_params"):
+        ACeDeC(base=tiny(clustering_epochs=0, initial_clustering_params={"n_init": 3}), init_iterations=5).fit(X)
+
+
+def test_a_random_state_object_on_the_base_gives_each_fit_its_next_seed(data):
+    X, _ = data
+    state = np.random.RandomState(0)
+    model = ACeDeC(base=tiny(clustering_epochs=0, random_state=state), init_iterations=5)
+    first, second = model.fit(X).V_, model.fit(X).V_
+    assert not np.array_equal(first, second)
+
+
+def test_fitted_arrays_are_copies_of_the_models_tensors(fitted, data):
+    model = copy.deepcopy(fitted.model)
+    labels = model.predict(data[0])
+    model.V_[:] = 0.0
+    model.cluster_centers_[:] = 0.0
+    np.testing.assert_array_equal(model.predict(data[0]), labels)
