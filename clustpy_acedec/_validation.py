@@ -308,20 +308,35 @@ def seed_for_fit(random_state) -> int:
 
 class preserved_global_random_state:
     """
-    Context manager: the global random states of torch (CPU and every CUDA device), numpy and Python's
-    ``random`` are the same after the block as before it.
+    Context manager: the global random states of torch (the CPU generator, and the CUDA generators of the fit's
+    device and of every device CUDA has already initialised), numpy and Python's ``random`` are the same after
+    the block as before it.
 
     A library is a guest: clustpy's network constructors reseed all three (``clustpy.deep._utils.set_torch_seed``)
     and dropout draws from torch's global generator, so a fit seeds them for its own reproducibility and gives
-    the user back the generators as they were.
+    the user back the generators as they were. A CPU fit does not initialise CUDA to save its state (reading a
+    CUDA generator would start CUDA, seconds and a context on every GPU).
+
+    Parameters
+    ----------
+    device : torch.device | None
+        the fit's device (default: None, the CPU)
     """
+
+    def __init__(self, device: torch.device | None = None):
+        cuda_devices = set()
+        if torch.cuda.is_available() and torch.cuda.is_initialized():
+            cuda_devices = set(range(torch.cuda.device_count()))
+        if device is not None and torch.device(device).type == "cuda":
+            index = torch.device(device).index
+            cuda_devices.add(torch.cuda.current_device() if index is None else index)
+        self._cuda_devices = sorted(cuda_devices)
 
     def __enter__(self):
         import random
         self._python = random.getstate()
         self._numpy = np.random.get_state()
-        self._torch = torch.random.fork_rng(devices=list(range(torch.cuda.device_count()))
-                                            if torch.cuda.is_available() else [])
+        self._torch = torch.random.fork_rng(devices=self._cuda_devices)
         self._torch.__enter__()
         return self
 

@@ -221,7 +221,7 @@ class ACeDeC(SubspaceClustererMixin):
         X = check_data(X)
         base = self._resolved_base()
         config = self._fit_config(base, X)
-        with preserved_global_random_state():
+        with preserved_global_random_state(config.device):
             run = start_fit(X, config)
             sample = kmeans_sample(run.embedded, run.cpu_generator)
             model, betas_init = best_of_rounds(run, lambda round_index: self._candidate(run, sample, round_index),

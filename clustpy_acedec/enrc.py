@@ -261,7 +261,7 @@ class ENRC(SubspaceClustererMixin):
         config = self._fit_config(X)
         # "nrkmeans" has a single candidate: its restarts are Nr-Kmeans's own.
         n_candidates = 1 if self.init == "nrkmeans" else config.init_rounds
-        with preserved_global_random_state():
+        with preserved_global_random_state(config.device):
             run = start_fit(X, config)
             model, betas_init = best_of_rounds(run, lambda round_index: self._candidate(run, round_index),
                                                n_candidates)
