@@ -257,11 +257,17 @@ def subspace_optimizer(model: SubspaceClusteringModel, params: dict, optimizer_c
     return make_optimizer(optimizer_class, groups)
 
 
-def finish_fit(model: SubspaceClusteringModel, run: FitRun, X: np.ndarray) -> tuple:
-    """The labels of the training data and the fitted attributes that ACeDeC and ENRC share."""
+def finish_fit(model: SubspaceClusteringModel, run: FitRun, X: np.ndarray, betas_init: np.ndarray) -> tuple:
+    """
+    The labels of the training data and the fitted attributes that ACeDeC and ENRC share: the model, V_ and
+    betas_ (copies, not views of the model's tensors), betas_init_, shapes, history and timings.
+    """
     labels = predict_labels(model, run.data)
     run.clock.lap("prediction")
+    with torch.no_grad():
+        betas = model.layer.betas().cpu().numpy()
     attributes = dict(model_=model, neural_network_trained_=model.autoencoder,
+                      V_=model.layer.V.detach().cpu().numpy().copy(), betas_=betas, betas_init_=betas_init,
                       n_features_in_=int(np.prod(X.shape[1:])), input_shape_=tuple(X.shape[1:]),
                       history_=run.history, fit_seconds_=run.clock.seconds,
                       data_placement_="host" if run.data.streamed else "device")
@@ -347,7 +353,7 @@ class SubspaceClustererMixin(TransformerMixin, ClusterMixin, BaseEstimator):
                              f"{self.n_features_in_} features as input (fitted on samples of shape "
                              f"{self.input_shape_}, got {X_np.shape[1:]})")
         device = next(self.model_.parameters()).device
-        data = network_input(X_np, self.model_.autoencoder, device, getattr(self, "data_placement", "auto"))
+        data = network_input(X_np, self.model_.autoencoder, device, self.data_placement)
         return encode_all(self.model_.autoencoder, data)
 
     def _rotated(self, X) -> torch.Tensor:

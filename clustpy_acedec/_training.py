@@ -27,8 +27,7 @@ from clustpy_acedec._placement import DataPlacement, as_placement
 
 
 class Phase(enum.Enum):
-    """The phases of a fit, in order."""
-    PRETRAINING = "pretraining"
+    """The phases that train the subspace model (pretraining, before them, trains the autoencoder alone)."""
     INITIAL = "initial"  # V, β and centres on the fixed embedding, L_comp + L_orth
     CLUSTERING = "clustering"  # everything, L_comp + L_rec (+ augmentation)
 

@@ -216,16 +216,6 @@ class Flag(Constraint):
         return check_bool(value, name)
 
 
-class Optional(Constraint):
-    """None, or a value that satisfies ``inner``."""
-
-    def __init__(self, inner: Constraint):
-        self.inner = inner
-
-    def check(self, value, name: str):
-        return None if value is None else self.inner.check(value, name)
-
-
 class OptimizerParams(Constraint):
     """A dict of keyword arguments for a torch optimiser (or None for the default)."""
 

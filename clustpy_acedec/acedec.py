@@ -228,13 +228,11 @@ class ACeDeC(SubspaceClustererMixin):
                                                config.init_rounds)
             model = _with_base_objective(model, base, run.device)
             clustering_phase(model, run)
-            labels, attributes = finish_fit(model, run, X)
-        betas = model.layer.betas().detach()
-        cluster_dims, shared_dims = cluster_and_shared_dims(betas, self.dim_margin)
+            labels, attributes = finish_fit(model, run, X, betas_init)
+        cluster_dims, shared_dims = cluster_and_shared_dims(torch.as_tensor(attributes["betas_"]), self.dim_margin)
         centers = model.cluster_centers()
         self._set_fitted(dict(attributes, labels_=labels[:, 0], cluster_centers_=centers[0].cpu().numpy().copy(),
-                              shared_center_=centers[1][0].cpu().numpy(), V_=model.layer.V.detach().cpu().numpy().copy(),
-                              betas_=betas.cpu().numpy(), betas_init_=betas_init, cluster_space_dims_=cluster_dims,
+                              shared_center_=centers[1][0].cpu().numpy(), cluster_space_dims_=cluster_dims,
                               shared_space_dims_=shared_dims, base_=base))
         return self
 
@@ -273,8 +271,9 @@ class ACeDeC(SubspaceClustererMixin):
             Real(0.0, math.inf).check(base_params.get("alpha", 1.0), "alpha")
         check_no_custom_dataloaders(base_params.get("custom_dataloaders"))
         # A registered base of another library may lack some of clustpy's parameters: DCN's defaults stand in.
-        read = check_parameters({name: base_params.get(name, _clustpy_defaults()[name])
-                                 for name in _BASE_PARAMETER_CONSTRAINTS}, _BASE_PARAMETER_CONSTRAINTS)
+        defaults = _clustpy_defaults()
+        read = check_parameters({name: base_params.get(name, defaults[name]) for name in _BASE_PARAMETER_CONSTRAINTS},
+                                _BASE_PARAMETER_CONSTRAINTS)
         _warn_ignored_weights(base, base_params)
         return FitConfig(
             name=type(self).__name__, n_clusters=[n_clusters], batch_size=read["batch_size"],
@@ -376,12 +375,13 @@ def _warn_ignored_weights(base, params: dict) -> None:
                 and params[name] != defaults[name].default]
 
     # stacklevel 4: the user's call of fit (fit -> _fit_config -> here -> warn)
-    if changed(_IGNORED_BASE_WEIGHTS):
-        warnings.warn(f"ACeDeC ignores the base's {', '.join(changed(_IGNORED_BASE_WEIGHTS))}: ACe/DeC has no "
+    weights, replaced = changed(_IGNORED_BASE_WEIGHTS), changed(_REPLACED_BASE_SETTINGS)
+    if weights:
+        warnings.warn(f"ACeDeC ignores the base's {', '.join(weights)}: ACe/DeC has no "
                       "trade-off between the clustering and the reconstruction loss to weight", UserWarning,
                       stacklevel=4)
-    if changed(_REPLACED_BASE_SETTINGS):
-        warnings.warn(f"ACeDeC ignores the base's {', '.join(changed(_REPLACED_BASE_SETTINGS))}: it reconstructs "
+    if replaced:
+        warnings.warn(f"ACeDeC ignores the base's {', '.join(replaced)}: it reconstructs "
                       "with ACe/DeC's squared error (Eq. 1) and starts from k-means in the cluster space (§2.2)",
                       UserWarning, stacklevel=4)
 

@@ -266,12 +266,10 @@ class ENRC(SubspaceClustererMixin):
             model, betas_init = best_of_rounds(run, lambda round_index: self._candidate(run, round_index),
                                                n_candidates)
             clustering_phase(model, run, scheduler=self._step_decay)
-            labels, attributes = finish_fit(model, run, X)
-        betas = model.layer.betas().detach()
+            labels, attributes = finish_fit(model, run, X, betas_init)
         self._set_fitted(dict(attributes, labels_=labels,
                               cluster_centers_=[c.cpu().numpy().copy() for c in model.cluster_centers()],
-                              V_=model.layer.V.detach().cpu().numpy().copy(), betas_=betas.cpu().numpy(),
-                              betas_init_=betas_init, subspace_dims_=hardened_dims(betas, self.dim_margin),
+                              subspace_dims_=hardened_dims(torch.as_tensor(attributes["betas_"]), self.dim_margin),
                               n_clusters_=list(config.n_clusters)))
         return self
 
