@@ -648,7 +648,7 @@ def load_estimator(cls: type, path: "str | os.PathLike", device=None,
         the file
     device : torch.device | str | int | None
         where to put the model; None: CUDA when available, else the CPU
-        (:func:`clustpy_acedec._validation.resolve_device`)
+        (:func:`clustpy_acedec.devices.resolve_device`)
     network : type | Callable | torch.nn.Module | None
         how to rebuild a network whose class is not one of those clustpy-acedec rebuilds by itself (clustpy's
         FeedforwardAutoencoder and ConvolutionalAutoencoder, clustpy_acedec.networks.SmallConvAutoencoder);
@@ -673,7 +673,7 @@ def load_estimator(cls: type, path: "str | os.PathLike", device=None,
     UserWarning
         when parameters could not be stored or rebuilt and have their defaults
     """
-    from clustpy_acedec._validation import resolve_device
+    from clustpy_acedec.devices import resolve_device
 
     if network is not None and not (isinstance(network, torch.nn.Module) or callable(network)):
         raise TypeError(f"network must be a class, a callable or a torch.nn.Module, got {type(network).__name__}")

@@ -137,28 +137,6 @@ def check_no_custom_dataloaders(custom_dataloaders) -> None:
                          "there; pass X (images as (n, H, W[, C])) and augmentation_invariance=True")
 
 
-def resolve_device(device) -> torch.device:
-    """
-    The device to fit on: None picks CUDA when available, else the CPU.
-
-    Raises
-    ------
-    ValueError
-        if a CUDA device is requested but CUDA is not available
-    """
-    if device is None:
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if isinstance(device, numbers.Integral) and not isinstance(device, bool):
-        device = "cpu" if device < 0 else f"cuda:{device}"
-    try:
-        device = torch.device(device)
-    except (RuntimeError, TypeError) as error:
-        raise ValueError(f"device must be None, an int, a str or a torch.device, got {device!r}: {error}") from None
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"device {device} was requested but CUDA is not available on this machine")
-    return device
-
-
 # ------------------------------------------------------------------------------ declared parameter constraints
 # Each estimator declares its parameters once, as a table name -> constraint (as scikit-learn's
 # ``_parameter_constraints``); :func:`check_parameters` checks a whole table at ``fit``. A wrong type is a

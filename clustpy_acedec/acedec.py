@@ -16,7 +16,7 @@ from clustpy_acedec._estimator import (DEFAULT_CLUSTERING_OPTIMIZER_PARAMS, DEFA
                                        start_fit)
 from clustpy_acedec._validation import (Choice, Flag, Integer, OptimizerClass, OptimizerParams, Real, Unchecked,
                                          check_data, check_image_shape, check_n_clusters, check_no_custom_dataloaders,
-                                         check_parameters, preserved_global_random_state, resolve_device,
+                                         check_parameters, preserved_global_random_state,
                                          seed_for_fit)
 from clustpy_acedec._centers import MiniBatchCenters
 from clustpy_acedec._initialization import (cluster_span_start, kmeans_sample, random_orthogonal, split_beta_logits,
@@ -26,6 +26,7 @@ from clustpy_acedec._model import SubspaceClusteringModel
 from clustpy_acedec._objectives import (HardCentroidObjective, SharedMeanObjective, StudentTObjective,
                                        registered_objective)
 from clustpy_acedec.pretraining import resolve_pretraining
+from clustpy_acedec.devices import resolve_device
 from clustpy_acedec._subspace import DEFAULT_DIM_MARGIN, SubspaceLayer, hardened_dims
 
 #: n_s and l of the centre re-initialisation (ENRC §2.8), which ACeDeC uses with the paper's values.

@@ -18,7 +18,7 @@ from clustpy_acedec._estimator import (DEFAULT_CLUSTERING_OPTIMIZER_PARAMS, DEFA
                                        start_fit)
 from clustpy_acedec._validation import (Choice, Flag, Integer, OptimizerClass, OptimizerParams, Real, Unchecked,
                                          check_data, check_image_shape, check_n_clusters, check_no_custom_dataloaders,
-                                         check_parameters, preserved_global_random_state, resolve_device,
+                                         check_parameters, preserved_global_random_state,
                                          seed_for_fit)
 from clustpy_acedec._centers import MiniBatchCenters
 from clustpy_acedec._initialization import (block_beta_logits, kmeans_sample, nrkmeans_start, random_orthogonal,
@@ -27,6 +27,7 @@ from clustpy_acedec.losses import CLUSTER_SIZE, POINTS
 from clustpy_acedec._model import SubspaceClusteringModel
 from clustpy_acedec._objectives import HardCentroidObjective
 from clustpy_acedec.pretraining import resolve_pretraining
+from clustpy_acedec.devices import resolve_device
 from clustpy_acedec._subspace import DEFAULT_DIM_MARGIN, SubspaceLayer, hardened_dims
 
 

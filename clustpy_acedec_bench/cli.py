@@ -153,7 +153,7 @@ def main(argv: list | None = None) -> int:
 
 
 def _benchmark(args, argv) -> int:
-    from clustpy_acedec_bench.devices import resolve_device
+    from clustpy_acedec.devices import resolve_device
     from clustpy_acedec_bench.report import write_report
     from clustpy_acedec_bench.runner import run_plan
     try:
@@ -197,7 +197,7 @@ def _progress_bars(enabled: bool):
 
 
 def _speed(args, argv) -> int:
-    from clustpy_acedec_bench.devices import resolve_device
+    from clustpy_acedec.devices import resolve_device
     from clustpy_acedec_bench.speed import TASKS, compare, scheduled_task, speed_table
     schedule = dict(max_samples=args.max_samples, pretrain_epochs=args.pretrain_epochs,
                     clustering_epochs=args.clustering_epochs)
@@ -221,7 +221,7 @@ def _speed(args, argv) -> int:
 
 
 def _scaling(args, argv) -> int:
-    from clustpy_acedec_bench.devices import resolve_device
+    from clustpy_acedec.devices import resolve_device
     from clustpy_acedec_bench.scaling import ScalingGrid, run_scaling, write_scaling
     n_samples, embedding_size, n_clusters = args.scaling_fixed
     grid = ScalingGrid(sizes=tuple(args.scaling_sizes), dims=tuple(args.scaling_dims),

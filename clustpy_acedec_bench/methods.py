@@ -42,7 +42,7 @@ class RunContext:
         if self._autoencoder is None:
             import time
             from clustpy.deep.neural_networks import FeedforwardAutoencoder
-            from clustpy_acedec_bench.devices import resolve_device
+            from clustpy_acedec.devices import resolve_device
             from clustpy_acedec.pretraining import pretrain, resolve_pretraining
             start = time.perf_counter()
             torch.manual_seed(self.seed)

@@ -1,0 +1,30 @@
+"""
+Where a fit runs: the one rule by which ACeDeC, ENRC, ``load`` and the benchmark turn a ``device`` parameter
+into a ``torch.device``.
+"""
+
+import numbers
+
+import torch
+
+
+def resolve_device(device) -> torch.device:
+    """
+    The device to fit on: None picks CUDA when available, else the CPU.
+
+    Raises
+    ------
+    ValueError
+        if a CUDA device is requested but CUDA is not available
+    """
+    if device is None:
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if isinstance(device, numbers.Integral) and not isinstance(device, bool):
+        device = "cpu" if device < 0 else f"cuda:{device}"
+    try:
+        device = torch.device(device)
+    except (RuntimeError, TypeError) as error:
+        raise ValueError(f"device must be None, an int, a str or a torch.device, got {device!r}: {error}") from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device {device} was requested but CUDA is not available on this machine")
+    return device
