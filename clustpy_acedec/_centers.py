@@ -11,6 +11,7 @@ import math
 
 import torch
 
+from clustpy_acedec._distributed import batch_sum
 from clustpy_acedec._subspace import weighted_squared_distance
 
 
@@ -125,8 +126,10 @@ class MiniBatchCenters(torch.nn.Module):
         """
         flat = (labels + self.offsets).reshape(-1)
         n_total = self.centers.shape[0]
-        batch_counts = bin_counts(flat, n_total, rotated.dtype)
         sums = torch.zeros_like(self.centers).index_add_(0, flat, rotated.repeat_interleave(labels.shape[1], 0))
+        # the sums and counts of the whole (global) batch: in a distributed fit every rank applies the same update
+        reduced = batch_sum(torch.cat([sums, bin_counts(flat, n_total, rotated.dtype).unsqueeze(1)], 1))
+        sums, batch_counts = reduced[:, :-1], reduced[:, -1]
         has_points = batch_counts > 0
         batch_means = sums / batch_counts.clamp_min(1.0).unsqueeze(1)
         new_counts = (1.0 - self.discount) * self.counts + self.discount * batch_counts

@@ -4,9 +4,17 @@ autoencoder, pretraining, embedding; the best of the initial candidates; the clu
 fitted attributes), and a mixin for what a fitted estimator does (persistence, embedding new data).
 
 Each estimator's ``fit`` calls these top to bottom; nothing here calls back into the estimator.
+
+In a distributed fit (a torch.distributed process group of two or more processes, :mod:`clustpy_acedec.distributed`)
+each rank passes its shard of the data set: the input is checked on every rank and an error raised on all of
+them (:func:`checked_input`); the seed is rank 0's; pretraining and the clustering phase run sharded (global
+batches, :mod:`clustpy_acedec._distributed`); the initial candidates train on the embedding gathered from all
+ranks, the same computation on every rank as in one process; and the kept candidate and the final model are
+rank 0's, broadcast, so that every rank ends with bitwise the same model.
 """
 
 import contextlib
+import dataclasses
 import io
 import warnings
 from collections.abc import Callable
@@ -20,6 +28,7 @@ from sklearn.utils.validation import check_is_fitted
 from clustpy_acedec._persistence import load_estimator, save_estimator
 from clustpy_acedec._validation import Choice, Flag, check_data
 from clustpy_acedec._augmentation import RandomRotationShift
+from clustpy_acedec._distributed import Collective, Shard, agreed, current_collective
 from clustpy_acedec._execution import PRECISIONS, Execution, intra_op_threads, make_optimizer
 from clustpy_acedec._model import SubspaceClusteringModel
 from clustpy_acedec._placement import PLACEMENT_MODES, DataPlacement, place
@@ -126,19 +135,53 @@ class FitRun:
     augment: object  # RandomRotationShift or None
     history: dict  # phase name -> PhaseRecord, or a list of them for the initial candidates
     clock: "_PhaseClock"
+    collective: Collective | None = None  # the ranks of a distributed fit
 
     @property
     def device(self) -> torch.device:
         return self.config.device
 
 
-def start_fit(X: np.ndarray, config: FitConfig) -> FitRun:
+def checked_input(X, collective: Collective | None) -> tuple:
+    """
+    The data set checked (:func:`clustpy_acedec._validation.check_data`), and the number of samples of the
+    whole data set. In a distributed fit ``X`` is this rank's shard (one sample at least): every rank checks its
+    own, the shards' sample shapes must agree and hold two samples together, and every rank raises the error of
+    any rank.
+
+    Returns
+    -------
+    tuple : (np.ndarray, int)
+        the checked data and the number of samples of all shards together
+    """
+    X = agreed(collective, lambda: check_data(X, min_samples=2 if collective is None else 1))
+    if collective is None:
+        return X, X.shape[0]
+    shapes = collective.all_gather_object((X.shape[0], tuple(X.shape[1:])))
+    for rank, (_, shape) in enumerate(shapes):
+        if shape != shapes[0][1]:
+            raise ValueError(f"the ranks of a distributed fit hold samples of different shapes: rank 0 {shapes[0][1]}, "
+                             f"rank {rank} {shape}")
+    return X, sum(n for n, _ in shapes)
+
+
+def for_this_rank(config: FitConfig, collective: Collective | None) -> FitConfig:
+    """The configuration a rank fits with: rank 0's seed (``random_state=None`` draws one per process), and
+    progress bars only on rank 0."""
+    if collective is None:
+        return config
+    return dataclasses.replace(config, seed=collective.broadcast_object(config.seed),
+                               verbose=config.verbose and collective.is_main)
+
+
+def start_fit(X: np.ndarray, config: FitConfig, collective: Collective | None = None) -> FitRun:
     """
     The first steps of every fit: seed, build the autoencoder, place the data, pretrain (unless the network is
     already fitted) and embed the data set once.
 
     Must run inside :class:`clustpy_acedec._validation.preserved_global_random_state`: network weights and
-    dropout draw from torch's global generator, which is seeded here.
+    dropout draw from torch's global generator, which is seeded here. In a distributed fit ``X`` is this rank's
+    shard; the network starts as rank 0's, and ``run.embedded`` is the embedding of all shards in rank order.
     """
     from clustpy.deep import get_neural_network
     clock = _PhaseClock(config.device)
@@ -147,11 +190,15 @@ def start_fit(X: np.ndarray, config: FitConfig) -> FitRun:
         autoencoder = get_neural_network(int(np.prod(X.shape[1:])), config.embedding_size, config.neural_network,
                                          neural_network_weights=config.neural_network_weights, device=config.device,
                                          random_state=config.seed)
-    for line in printed.getvalue().splitlines():
+    for line in printed.getvalue().splitlines() if collective is None or collective.is_main else ():
         warnings.warn(f"clustpy: {line.removeprefix('WARNING: ')}", UserWarning, stacklevel=3)
     if not hasattr(autoencoder, "encode") or not hasattr(autoencoder, "decode"):
         raise TypeError(f"neural_network must be an autoencoder with encode and decode, got {type(autoencoder).__name__}")
     data = network_input(X, autoencoder, config.device, config.data_placement)
+    if collective is not None:
+        collective.broadcast_module_(autoencoder)  # every rank starts from rank 0's network
+        torch.manual_seed(config.seed + 1 + collective.rank)  # and draws its own dropout masks
+        data.shard = Shard.of(collective, data.n_samples)
     generator = torch.Generator(device=config.device).manual_seed(config.seed)
     execution = Execution(config.device, config.precision, config.compile_step)
     augment = _augmentation(X, autoencoder, config.image_shape) if config.augmentation_invariance else None
@@ -161,9 +208,12 @@ def start_fit(X: np.ndarray, config: FitConfig) -> FitRun:
                  config.optimizer_class, config.pretrain_optimizer_params, generator, verbose=config.verbose,
                  execution=execution)
     embedded = encode_all(autoencoder, data)
+    if collective is not None:
+        # n x d floats (10M x 10 is 400 MB): the initialisation runs on all of it, as in one process
+        embedded = collective.all_gather_rows(embedded)
     clock.lap("pretraining")
     return FitRun(config, data, embedded, autoencoder, generator, torch.Generator().manual_seed(config.seed),
-                  execution, augment, history, clock)
+                  execution, augment, history, clock, collective)
 
 
 def best_of_rounds(run: FitRun, make_candidate: Callable, n_rounds: int) -> tuple:
@@ -198,6 +248,8 @@ def best_of_rounds(run: FitRun, make_candidate: Callable, n_rounds: int) -> tupl
             records.append(record)
             if best is None or record.candidate_loss < best_loss:
                 best, best_loss, betas_init = candidate, record.candidate_loss, initial_betas
+    if run.collective is not None:  # every rank computed the same candidates; keep rank 0's bit for bit
+        run.collective.broadcast_module_(best)
     run.history["initial"] = records
     run.clock.lap("initialization")
     return best, betas_init
@@ -260,8 +312,11 @@ def subspace_optimizer(model: SubspaceClusteringModel, params: dict, optimizer_c
 def finish_fit(model: SubspaceClusteringModel, run: FitRun, X: np.ndarray, betas_init: np.ndarray) -> tuple:
     """
     The labels of the training data and the fitted attributes that ACeDeC and ENRC share: the model, V_ and
-    betas_ (copies, not views of the model's tensors), betas_init_, shapes, history and timings.
+    betas_ (copies, not views of the model's tensors), betas_init_, shapes, history and timings. In a distributed
+    fit: the labels of this rank's shard, with rank 0's model on every rank.
     """
+    if run.collective is not None:
+        run.collective.broadcast_module_(model)
     labels = predict_labels(model, run.data)
     run.clock.lap("prediction")
     with torch.no_grad():
@@ -304,14 +359,17 @@ class SubspaceClustererMixin(TransformerMixin, ClusterMixin, BaseEstimator):
     def save(self, path) -> None:
         """
         Save the fitted estimator: its parameters and fitted attributes as JSON, its tensors (network weights,
-        V, β, centres) as tensors; no pickled Python objects (:mod:`clustpy_acedec._persistence`).
+        V, β, centres) as tensors; no pickled Python objects (:mod:`clustpy_acedec._persistence`). In a
+        torch.distributed process group only rank 0 writes (every rank holds the same model).
 
         Parameters
         ----------
         path : str | Path
             target file
         """
-        save_estimator(self, path)
+        collective = current_collective()
+        if collective is None or collective.is_main:
+            save_estimator(self, path)
 
     @classmethod
     def load(cls, path, device=None, network=None):

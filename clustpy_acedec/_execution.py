@@ -16,7 +16,12 @@ AOTAutograd) with ``torch.compile(dynamic=False)``, in mode "reduce-overhead" (C
 the default mode elsewhere. Shapes are static, so the last, smaller batch of an epoch runs eagerly instead of
 compiling a second graph (results stay those of the full data set; no batch is dropped). If compiling or
 running the compiled step raises, a ``RuntimeWarning`` is issued once per fit and the fit continues eagerly;
-the failed step is recomputed eagerly, so no step is lost.
+the failed step is recomputed eagerly, so no step is lost. In a distributed fit every rank's batch has its own
+size (its share of the global batch), so the step is compiled with dynamic shapes, in the default mode, and
+every batch runs compiled.
+
+Distributed fits. After the backward pass the gradients are summed over the ranks
+(:func:`clustpy_acedec._distributed.sum_gradients`; nothing happens outside a distributed fit).
 
 Optimisers. :func:`make_optimizer` builds every optimiser of a fit with ``fused=True`` where the class offers
 it (torch's Adam, AdamW, SGD, Adagrad) and the caller did not choose: the fused kernel updates all
@@ -31,6 +36,8 @@ import warnings
 from collections.abc import Callable
 
 import torch
+
+from clustpy_acedec._distributed import in_sharded_loop, sum_gradients
 
 #: The values of the estimators' ``precision`` parameter.
 PRECISIONS = ("float32", "bfloat16")
@@ -114,7 +121,7 @@ class GradientStep:
     def __init__(self, loss_function: Callable, optimizer: torch.optim.Optimizer, execution: Execution,
                  batch_size: int):
         self._eager = execution.with_precision(loss_function)
-        self._compiled = None
+        self._compiled = self._compiled_dynamic = None
         if execution.compile_step and not execution.compile_failed:
             self._compiled = torch.compile(self._eager, mode=execution.compile_mode, dynamic=False)
         self._optimizer = optimizer
@@ -122,7 +129,16 @@ class GradientStep:
         self._batch_size = batch_size
 
     def __call__(self, x: torch.Tensor, *args):
-        """The outputs of ``loss_function(x, *args)``, after the backward pass of the loss."""
+        """The outputs of ``loss_function(x, *args)``, after the backward pass of the loss (and, in a distributed
+        fit, the sum of the gradients over the ranks)."""
+        if self._compiled is not None and in_sharded_loop() and not self._execution.compile_failed:
+            if self._compiled_dynamic is None:  # a distributed fit's batches differ in size on every rank and step
+                self._compiled_dynamic = torch.compile(self._eager, dynamic=True)
+            try:
+                return self._run(self._compiled_dynamic, x, *args)
+            except Exception as error:  # any failure of dynamo/inductor: continue eagerly
+                self._execution.fall_back(error)
+                self._compiled = None
         if self._compiled is not None and x.shape[0] == self._batch_size and not self._execution.compile_failed:
             try:
                 return self._run(self._compiled, x, *args)
@@ -139,6 +155,7 @@ class GradientStep:
         outputs = function(x, *args)
         loss = outputs[0] if isinstance(outputs, tuple) else outputs
         loss.backward()
+        sum_gradients(self._optimizer)
         return outputs
 
 

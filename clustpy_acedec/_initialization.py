@@ -169,7 +169,9 @@ def weighted_kmeans(points: torch.Tensor, n_clusters: int, beta: torch.Tensor, g
         centers = lloyd(points, kmeans_plus_plus(points, n_clusters, beta, generator), beta, max_iter)
         dist = weighted_squared_distance(points, centers, beta)
         inertia = float(dist.min(1).values.sum())
-        if best is None or inertia < best[2]:
+        # Runs whose inertias agree to float32 precision found the same partition (often with the clusters in
+        # another order): keep the first, so that rounding (another device, a distributed fit) cannot renumber them.
+        if best is None or inertia < best[2] * (1.0 - 1e-6):
             best = (centers, dist.argmin(1), inertia)
     return best
 

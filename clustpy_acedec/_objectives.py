@@ -19,6 +19,7 @@ from collections.abc import Callable
 import torch
 
 from clustpy_acedec._centers import MiniBatchCenters, bin_counts, reinitialized_centers
+from clustpy_acedec._distributed import batch_sum
 from clustpy_acedec._subspace import SubspaceLayer, weighted_squared_distance
 
 
@@ -196,7 +197,7 @@ class StudentTObjective(SpaceObjective):
         # Student-t centres have no mini-batch counts, so §2.8's "lost more than √iteration batches" becomes
         # "won no point in a whole epoch"; the re-placement is §2.8's, without the Lloyd steps, which would move
         # every learnable centre (a choice of this package, not of the papers).
-        lost = torch.nonzero(self._epoch_counts == 0).flatten().tolist()
+        lost = torch.nonzero(batch_sum(self._epoch_counts) == 0).flatten().tolist()
         self._epoch_counts.zero_()
         if lost:
             points = sample()
@@ -211,8 +212,10 @@ class StudentTObjective(SpaceObjective):
 
 
 def target_distribution(q: torch.Tensor) -> torch.Tensor:
-    """DEC's sharpened target P: p_ik ∝ q_ik² / Σ_i q_ik, normalised per point."""
-    weight = q.square() / q.sum(0, keepdim=True).clamp_min(1e-12)
+    """DEC's sharpened target P: p_ik ∝ q_ik² / f_k with the cluster frequencies f_k = Σ_i q_ik of the (global)
+    batch, normalised per point."""
+    frequencies = batch_sum(q.sum(0, keepdim=True))
+    weight = q.square() / frequencies.clamp_min(1e-12)
     return weight / weight.sum(1, keepdim=True).clamp_min(1e-12)
 
 
@@ -264,8 +267,9 @@ class SharedMeanObjective(SpaceObjective):
         self._epoch_count += embedded.shape[0]
 
     def end_epoch(self):
-        if bool(self._epoch_count > 0):
-            self.mean.copy_(self._epoch_sum / self._epoch_count)
+        total = batch_sum(torch.cat([self._epoch_sum, self._epoch_count.reshape(1)]))  # over all ranks' batches
+        if bool(total[-1] > 0):
+            self.mean.copy_(total[:-1] / total[-1])
         self._epoch_sum.zero_()
         self._epoch_count.zero_()
 

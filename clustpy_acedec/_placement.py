@@ -40,6 +40,9 @@ class DataPlacement:
         where batches are needed
     streamed : bool
         keep X on the host and copy every batch to the device (default: False)
+    shard : clustpy_acedec._distributed.Shard | None
+        in a distributed fit, where X lies in the data set split across the ranks (default: None, X is the
+        whole data set)
 
     Attributes
     ----------
@@ -51,9 +54,10 @@ class DataPlacement:
         whether batches are copied from the host
     """
 
-    def __init__(self, X: torch.Tensor, device: torch.device | str, streamed: bool = False):
+    def __init__(self, X: torch.Tensor, device: torch.device | str, streamed: bool = False, shard=None):
         self.device = torch.device(device)
         self.streamed = bool(streamed)
+        self.shard = shard
         expected = torch.device("cpu") if self.streamed else self.device
         if X.device.type != expected.type:
             raise ValueError(f"a {'streamed' if streamed else 'resident'} data set must be on {expected}, "
@@ -63,6 +67,11 @@ class DataPlacement:
     @property
     def n_samples(self) -> int:
         return self.X.shape[0]
+
+    @property
+    def n_total(self) -> int:
+        """Samples of the whole data set: of all ranks' shards in a distributed fit, ``n_samples`` otherwise."""
+        return self.shard.n_total if self.shard is not None else self.n_samples
 
     @property
     def shape(self) -> torch.Size:
@@ -88,12 +97,25 @@ class DataPlacement:
         tuple : (torch.Tensor, torch.Tensor)
             the index tensor (on ``order``'s device) and the batch on the device
         """
-        index_batches = order.split(batch_size)
+        return self.batches_of(order.split(batch_size))
+
+    def batches_of(self, index_batches: list) -> Iterator:
+        """
+        The batches of the index tensors ``index_batches`` (on the device of the epoch's permutation), in order.
+
+        Yields
+        ------
+        tuple : (torch.Tensor, torch.Tensor)
+            the index tensor and the batch on the device
+        """
         if not self.streamed:
             for idx in index_batches:
                 yield idx, self.X[idx]
             return
-        host_batches = order.cpu().split(batch_size)  # one transfer per epoch, never per step
+        if not index_batches:
+            return
+        sizes = [len(idx) for idx in index_batches]
+        host_batches = torch.cat(list(index_batches)).cpu().split(sizes)  # one transfer per epoch, never per step
         yield from zip(index_batches, self._prefetched(host_batches))
 
     def take(self, idx: torch.Tensor) -> torch.Tensor:
@@ -127,11 +149,11 @@ class DataPlacement:
                 outputs = torch.empty(shape, dtype=y.dtype, device="cpu" if streamed else self.device)
             outputs[start:start + y.shape[0]].copy_(y)
             start += y.shape[0]
-        return DataPlacement(outputs, self.device, streamed=streamed)
+        return DataPlacement(outputs, self.device, streamed=streamed, shard=self.shard)
 
     def flatten(self) -> "DataPlacement":
         """The same data set with every sample flattened to a vector (a view, nothing is copied)."""
-        return DataPlacement(self.X.reshape(self.n_samples, -1), self.device, self.streamed)
+        return DataPlacement(self.X.reshape(self.n_samples, -1), self.device, self.streamed, self.shard)
 
     # ------------------------------------------------------------------------------------- streaming
     def _load(self, selector, stream) -> torch.Tensor:

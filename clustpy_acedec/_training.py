@@ -11,6 +11,11 @@ The phases (:class:`Phase`): the autoencoder's pretraining (end to end here, lay
 :mod:`clustpy_acedec.pretraining`), the initial phase that trains V, β and the centres on the fixed embedding
 (ACe/DeC §2.2, ENRC §2.6), and the clustering phase that trains everything (ACe/DeC Eq. 1, ENRC Eq. 9).
 Precision and compilation of the steps: :mod:`clustpy_acedec._execution`.
+
+In a distributed fit the data set is sharded (``DataPlacement.shard``): the permutation is one of the global
+sample indices, drawn from the shared seed on every rank, and each rank runs its part of every global batch
+(:mod:`clustpy_acedec._distributed`); the epoch's loss is summed over the ranks once per epoch, so every rank
+records, and decides on, the same losses. Only rank 0 shows progress bars.
 """
 
 import enum
@@ -20,6 +25,7 @@ from dataclasses import dataclass, field
 import torch
 import tqdm
 
+from clustpy_acedec._distributed import batch_sum, set_global_batch_size, sharded_loop
 from clustpy_acedec._execution import Execution, make_optimizer
 from clustpy_acedec.losses import reconstruction_loss
 from clustpy_acedec._model import SubspaceClusteringModel
@@ -89,11 +95,17 @@ class Plateau:
 
 def epoch_batches(data: DataPlacement, batch_size: int, generator: torch.Generator) -> Iterator:
     """
-    (index tensor, batch on the device) of one epoch: a random permutation drawn on the generator's device, cut
-    into index tensors of ``batch_size``; the last, smaller batch is kept.
+    (index tensor, batch on the device, size of the global batch) of one epoch: a random permutation drawn on
+    the generator's device, cut into index tensors of ``batch_size``; the last, smaller batch is kept. For a
+    sharded data set the permutation is one of the global indices (the same on every rank), and each rank gets
+    the local indices of its samples in every global batch (possibly none).
     """
-    order = torch.randperm(data.n_samples, generator=generator, device=generator.device)
-    return data.batches(order, batch_size)
+    if data.shard is None:
+        order = torch.randperm(data.n_samples, generator=generator, device=generator.device)
+        return ((index, x, len(index)) for index, x in data.batches(order, batch_size))
+    order = torch.randperm(data.shard.n_total, generator=generator, device=generator.device)
+    local_batches, global_sizes = data.shard.local_order(order, batch_size)
+    return ((index, x, size) for (index, x), size in zip(data.batches_of(local_batches), global_sizes))
 
 
 def run_epochs(data: DataPlacement, n_epochs: int, batch_size: int, generator: torch.Generator,
@@ -130,14 +142,24 @@ def run_epochs(data: DataPlacement, n_epochs: int, batch_size: int, generator: t
         the mean batch loss of every epoch (one host synchronisation per epoch)
     """
     epoch_losses = [] if epoch_losses is None else epoch_losses
+    if data.shard is not None:
+        verbose = verbose and data.shard.collective.is_main
+        with sharded_loop(data.shard.collective):
+            return _epochs(data, n_epochs, batch_size, generator, step, end_epoch, desc, verbose, epoch_losses)
+    return _epochs(data, n_epochs, batch_size, generator, step, end_epoch, desc, verbose, epoch_losses)
+
+
+def _epochs(data, n_epochs, batch_size, generator, step, end_epoch, desc, verbose, epoch_losses) -> list:
     bar = tqdm.trange(n_epochs, desc=desc, disable=not verbose, leave=False)
     for _ in bar:
         total = torch.zeros((), device=data.device)
         n_batches = 0
-        for index, x in epoch_batches(data, batch_size, generator):
+        for index, x, global_size in epoch_batches(data, batch_size, generator):
+            set_global_batch_size(global_size)
             total += step(index, x).detach()
             n_batches += 1
-        epoch_losses.append(float(total) / max(n_batches, 1))
+        # a sharded step's loss is this rank's share of the global batch's loss: their sum is the batch's loss
+        epoch_losses.append(float(batch_sum(total)) / max(n_batches, 1))
         if end_epoch is not None and end_epoch(epoch_losses[-1]):
             break
         if verbose:
@@ -273,7 +295,7 @@ def train_subspace_model(model: SubspaceClusteringModel, phase: Phase, X: "torch
     terms = (("compression", "orthogonality") if phase is Phase.INITIAL
              else ("compression", "reconstruction") + (("augmentation",) if augment is not None else ()))
     record = PhaseRecord(phase, loss_terms=terms, learning_rates=[group["lr"] for group in optimizer.param_groups],
-                         reinit_sample_size=min(reinit_sample_size, data.n_samples))
+                         reinit_sample_size=min(reinit_sample_size, data.n_total))
     if phase is Phase.INITIAL:
         gradient = execution.gradient_step(model.initial_phase_loss, optimizer, batch_size)
 
@@ -281,9 +303,12 @@ def train_subspace_model(model: SubspaceClusteringModel, phase: Phase, X: "torch
             return gradient(embedded[index])
     else:
         gradient = execution.gradient_step(model.clustering_loss, optimizer, batch_size)
+        # Augmentations are drawn per sample of the local batch: in a distributed fit from a generator of this
+        # rank, so that the shared generator (the batch order) draws the same on every rank.
+        augment_generator = generator if data.shard is None or augment is None else _rank_generator(generator, data.shard)
 
         def losses(index: torch.Tensor, x: torch.Tensor) -> tuple:
-            return gradient(x, augment(x, generator) if augment is not None else None)
+            return gradient(x, augment(x, augment_generator) if augment is not None else None)
 
     def step(index: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         loss, z, rotated, labels = losses(index, x)
@@ -313,11 +338,26 @@ def _reinitialize_lost(model: SubspaceClusteringModel, data: DataPlacement, embe
                        generator: torch.Generator, sample_size: int, iteration: int) -> int:
     """ENRC §2.8 after an epoch: every objective re-places the centres it lost, from a random sample of n_s points."""
     def sample() -> torch.Tensor:
-        idx = torch.randperm(data.n_samples, generator=generator, device=generator.device)[:sample_size]
-        z = embedded[idx] if embedded is not None else encode_all(model.autoencoder, data.take(idx))
+        if data.shard is None:
+            idx = torch.randperm(data.n_samples, generator=generator, device=generator.device)[:sample_size]
+            z = embedded[idx] if embedded is not None else encode_all(model.autoencoder, data.take(idx))
+        else:  # the same global sample on every rank, each sample encoded by the rank that holds it
+            idx = torch.randperm(data.shard.n_total, generator=generator, device=generator.device)[:sample_size]
+            z = data.shard.gather_samples(idx, lambda local: encode_all(model.autoencoder, data.take(local)))
         with torch.no_grad():
             return model.layer.rotate(z)
 
     with torch.no_grad():
         betas = model.layer.betas()
-    return sum(objective.reinitialize_lost(sample, betas, iteration) for objective in model.objectives)
+    n_reinitialized = sum(objective.reinitialize_lost(sample, betas, iteration) for objective in model.objectives)
+    if n_reinitialized and data.shard is not None:
+        # the re-placed centres are rank 0's, so that every rank holds bitwise the same ones
+        for objective in model.objectives:
+            data.shard.collective.broadcast_module_(objective)
+    return n_reinitialized
+
+
+def _rank_generator(generator: torch.Generator, shard) -> torch.Generator:
+    """A generator of this rank, seeded from the shared one (which draws the same on every rank)."""
+    seed = int(torch.randint(2**62, (1,), generator=generator, device=generator.device))
+    return torch.Generator(device=generator.device).manual_seed(seed + shard.collective.rank)

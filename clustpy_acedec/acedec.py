@@ -12,10 +12,11 @@ from sklearn.base import clone
 
 from clustpy_acedec._estimator import (DEFAULT_CLUSTERING_OPTIMIZER_PARAMS, DEFAULT_PRETRAIN_OPTIMIZER_PARAMS,
                                        EXECUTION_CONSTRAINTS, INIT_TOL, FitConfig, FitRun, SubspaceClustererMixin,
-                                       best_of_rounds, clustering_phase, document_execution_parameters, finish_fit,
-                                       start_fit)
+                                       best_of_rounds, checked_input, clustering_phase, document_execution_parameters,
+                                       finish_fit, for_this_rank, start_fit)
+from clustpy_acedec._distributed import agreed, current_collective
 from clustpy_acedec._validation import (Choice, Flag, Integer, OptimizerClass, OptimizerParams, Real, Unchecked,
-                                         check_data, check_image_shape, check_n_clusters, check_no_custom_dataloaders,
+                                         check_image_shape, check_n_clusters, check_no_custom_dataloaders,
                                          check_parameters, preserved_global_random_state,
                                          seed_for_fit)
 from clustpy_acedec._centers import MiniBatchCenters
@@ -219,11 +220,12 @@ class ACeDeC(SubspaceClustererMixin):
         -------
         self
         """
-        X = check_data(X)
+        collective = current_collective()
+        X, n_samples = checked_input(X, collective)
         base = self._resolved_base()
-        config = self._fit_config(base, X)
+        config = for_this_rank(agreed(collective, lambda: self._fit_config(base, X, n_samples)), collective)
         with preserved_global_random_state(config.device):
-            run = start_fit(X, config)
+            run = start_fit(X, config, collective)
             sample = kmeans_sample(run.embedded, run.cpu_generator)
             model, betas_init = best_of_rounds(run, lambda round_index: self._candidate(run, sample, round_index),
                                                config.init_rounds)
@@ -260,9 +262,9 @@ class ACeDeC(SubspaceClustererMixin):
             overrides["random_state"] = own_state
         return base.set_params(**overrides)
 
-    def _fit_config(self, base, X: np.ndarray) -> FitConfig:
-        """Check ACeDeC's and its base's parameters against their declared constraints; the fit's settings."""
-        n_samples = X.shape[0]
+    def _fit_config(self, base, X: np.ndarray, n_samples: int) -> FitConfig:
+        """Check ACeDeC's and its base's parameters against their declared constraints; the fit's settings for a
+        data set of ``n_samples`` (all ranks' shards together in a distributed fit) shaped like ``X``."""
         own = check_parameters(self.get_params(deep=False), _PARAMETER_CONSTRAINTS)
         base_params = base.get_params(deep=False)
         if base_params.get("n_clusters") is None and self.n_clusters is None and self.base is None:

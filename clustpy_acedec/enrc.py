@@ -14,10 +14,11 @@ from sklearn.utils.validation import check_is_fitted
 
 from clustpy_acedec._estimator import (DEFAULT_CLUSTERING_OPTIMIZER_PARAMS, DEFAULT_PRETRAIN_OPTIMIZER_PARAMS,
                                        EXECUTION_CONSTRAINTS, FitConfig, FitRun, SubspaceClustererMixin,
-                                       best_of_rounds, clustering_phase, document_execution_parameters, finish_fit,
-                                       start_fit)
+                                       best_of_rounds, checked_input, clustering_phase, document_execution_parameters,
+                                       finish_fit, for_this_rank, start_fit)
+from clustpy_acedec._distributed import agreed, current_collective
 from clustpy_acedec._validation import (Choice, Flag, Integer, OptimizerClass, OptimizerParams, Real, Unchecked,
-                                         check_data, check_image_shape, check_n_clusters, check_no_custom_dataloaders,
+                                         check_image_shape, check_n_clusters, check_no_custom_dataloaders,
                                          check_parameters, preserved_global_random_state,
                                          seed_for_fit)
 from clustpy_acedec._centers import MiniBatchCenters
@@ -258,12 +259,13 @@ class ENRC(SubspaceClustererMixin):
         -------
         self
         """
-        X = check_data(X)
-        config = self._fit_config(X)
+        collective = current_collective()
+        X, n_samples = checked_input(X, collective)
+        config = for_this_rank(agreed(collective, lambda: self._fit_config(X, n_samples)), collective)
         # "nrkmeans" has a single candidate: its restarts are Nr-Kmeans's own.
         n_candidates = 1 if self.init == "nrkmeans" else config.init_rounds
         with preserved_global_random_state(config.device):
-            run = start_fit(X, config)
+            run = start_fit(X, config, collective)
             model, betas_init = best_of_rounds(run, lambda round_index: self._candidate(run, round_index),
                                                n_candidates)
             clustering_phase(model, run, scheduler=self._step_decay)
@@ -274,9 +276,9 @@ class ENRC(SubspaceClustererMixin):
                               n_clusters_=list(config.n_clusters)))
         return self
 
-    def _fit_config(self, X: np.ndarray) -> FitConfig:
-        """Check the parameters against their declared constraints; the fit's settings."""
-        n_samples = X.shape[0]
+    def _fit_config(self, X: np.ndarray, n_samples: int) -> FitConfig:
+        """Check the parameters against their declared constraints; the fit's settings for a data set of
+        ``n_samples`` (all ranks' shards together in a distributed fit) shaped like ``X``."""
         params = check_parameters(self.get_params(deep=False), _PARAMETER_CONSTRAINTS)
         n_clusters = _checked_n_clusters(self.n_clusters, n_samples)
         if self.neural_network is None and params["embedding_size"] < len(n_clusters):

@@ -1,13 +1,15 @@
 """
 The loss terms of ACe/DeC and ENRC, each as one function.
 
-Every term is a per-sample sum over dimensions averaged over the batch. A mean over the D input features
+Every term is a per-sample sum over dimensions averaged over the batch (in a distributed fit, this rank's share of
+the average over the global batch, :func:`clustpy_acedec._distributed.batch_mean`). A mean over the D input features
 (as torch's ``mse_loss`` computes it) would silently re-weight reconstruction against compression by 1/D.
 """
 
 import torch
 
 from clustpy_acedec._centers import bin_counts
+from clustpy_acedec._distributed import batch_mean, batch_sum
 
 #: ACe/DeC Eq. 1: every point counts once, the terms of all spaces are summed.
 POINTS = "points"
@@ -41,12 +43,13 @@ def compression_loss(per_sample: torch.Tensor, labels: torch.Tensor, normalizati
         scalar
     """
     if normalization == POINTS:
-        return per_sample.sum(1).mean()
+        return batch_mean(per_sample.sum(1))
     if normalization == CLUSTER_SIZE:
         n_spaces = labels.shape[1]
         # One bin per (space, cluster), so that a single scatter counts the clusters of all spaces.
         bins = labels + torch.arange(n_spaces, device=labels.device) * n_clusters_max
-        sizes = bin_counts(bins, n_spaces * n_clusters_max, per_sample.dtype)[bins]
+        # cluster sizes of the whole (global) batch: constants of the loss, summed over the ranks of a distributed fit
+        sizes = batch_sum(bin_counts(bins, n_spaces * n_clusters_max, per_sample.dtype))[bins]
         return (per_sample / sizes).sum() / n_spaces
     raise ValueError(f"normalization must be '{POINTS}' or '{CLUSTER_SIZE}', got {normalization!r}")
 
@@ -55,7 +58,7 @@ def reconstruction_loss(x: torch.Tensor, reconstruction: torch.Tensor) -> torch.
     """
     L_rec of ACe/DeC Eq. 1 and ENRC Eq. 1: ||x - dec(V V^T z)||², summed over features, averaged over points.
     """
-    return (x - reconstruction).square().reshape(x.shape[0], -1).sum(1).mean()
+    return batch_mean((x - reconstruction).square().reshape(x.shape[0], -1).sum(1))
 
 
 def orthogonality_loss(embedded: torch.Tensor, V: torch.Tensor) -> torch.Tensor:
@@ -64,4 +67,4 @@ def orthogonality_loss(embedded: torch.Tensor, V: torch.Tensor) -> torch.Tensor:
     fixed during initialisation.
     """
     z = embedded.detach()
-    return (z - (z @ V) @ V.T).square().sum(1).mean()
+    return batch_mean((z - (z @ V) @ V.T).square().sum(1))

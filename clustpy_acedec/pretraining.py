@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import torch
 
+from clustpy_acedec._distributed import batch_mean, in_sharded_loop
 from clustpy_acedec._execution import Execution, make_optimizer
 from clustpy_acedec._placement import DataPlacement, as_placement
 from clustpy_acedec._training import encode_all, pretrain_autoencoder, run_epochs
@@ -154,7 +155,7 @@ class StackedDenoisingPretraining:
             raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
         data = as_placement(X)
         execution = execution if execution is not None else Execution(data.device)
-        layerwise_epochs, finetune_epochs = self.phase_epochs(data.n_samples, batch_size)
+        layerwise_epochs, finetune_epochs = self.phase_epochs(data.n_total, batch_size)
         corrupt = torch.nn.Dropout(self.dropout)
         inputs = data.flatten()
         for depth, (encoder_stage, decoder_stage) in enumerate(_layer_pairs(autoencoder)):
@@ -174,7 +175,7 @@ class StackedDenoisingPretraining:
         params = {"lr": self.lr, "momentum": self.momentum} if self.optimizer_class is torch.optim.SGD else {"lr": self.lr}
         optimizer = make_optimizer(self.optimizer_class, network.parameters(), **params)
         decay_epochs = self.lr_decay_epochs or max(1, (2 * n_epochs) // 5)
-        batches_per_epoch = -(-data.n_samples // batch_size)
+        batches_per_epoch = -(-data.n_total // batch_size)
         scheduler = torch.optim.lr_scheduler.StepLR(optimizer, decay_epochs * batches_per_epoch, gamma=0.1)
         gradient = execution.gradient_step(_denoising_step(network), optimizer, batch_size)
 
@@ -199,7 +200,10 @@ class StackedDenoisingPretraining:
 def _denoising_step(network: torch.nn.Module) -> Callable:
     """The loss of a batch for a layer pair or the fine-tuning: per-feature MSE of network(x) against x."""
     def denoising_step(x: torch.Tensor) -> torch.Tensor:
-        return torch.nn.functional.mse_loss(network(x).float(), x.reshape(x.shape[0], -1))
+        output, target = network(x).float(), x.reshape(x.shape[0], -1)
+        if in_sharded_loop():  # this rank's share of the global batch's mean
+            return batch_mean((output - target).square().mean(1))
+        return torch.nn.functional.mse_loss(output, target)
     return denoising_step
 
 

@@ -213,7 +213,8 @@ def _method(name, run, multi=False, deep=False, **kwargs) -> Method:
 LR_FACTORS = (0.1, 0.5, 0.9)
 
 #: ENRC with our options (not in the paper): the Nr-Kmeans start, the loss normalisation that does not grow with K_s
-ENRC_VARIANTS = ["ENRC (Nr-Kmeans start)", "ENRC (points)", "ENRC (Nr-Kmeans start, points)"]
+ENRC_VARIANTS = ["ENRC (Nr-Kmeans start)", "ENRC (points)", "ENRC (Nr-Kmeans start, points)", "ENRC (best start)",
+                 "ENRC (best start, points)"]
 
 #: name -> Method; names as in the papers' tables ("@γ=..." for the learning-rate study of Fig. 4).
 METHODS = {m.name: m for m in [
@@ -235,6 +236,8 @@ METHODS = {m.name: m for m in [
     _method("ENRC (points)", enrc, multi=True, deep=True, loss_normalization="points"),
     _method("ENRC (Nr-Kmeans start, points)", enrc, multi=True, deep=True, init="nrkmeans",
             loss_normalization="points"),
+    _method("ENRC (best start)", enrc, multi=True, deep=True, init="best"),
+    _method("ENRC (best start, points)", enrc, multi=True, deep=True, init="best", loss_normalization="points"),
     _method("Nr-Kmeans", nrkmeans, multi=True),
     _method("AE + Nr-Kmeans", nrkmeans, multi=True, on_embedding=True),
     _method("Orth1", orthogonal, multi=True, variant=1, on_embedding=True),
