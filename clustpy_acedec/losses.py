@@ -58,7 +58,7 @@ def reconstruction_loss(x: torch.Tensor, reconstruction: torch.Tensor) -> torch.
     """
     L_rec of ACe/DeC Eq. 1 and ENRC Eq. 1: ||x - dec(V V^T z)||², summed over features, averaged over points.
     """
-    return batch_mean((x - reconstruction).square().reshape(x.shape[0], -1).sum(1))
+    return batch_mean((x - reconstruction).square().flatten(1).sum(1))  # flatten: a rank's batch may be empty
 
 
 def orthogonality_loss(embedded: torch.Tensor, V: torch.Tensor) -> torch.Tensor:

@@ -200,7 +200,7 @@ class StackedDenoisingPretraining:
 def _denoising_step(network: torch.nn.Module) -> Callable:
     """The loss of a batch for a layer pair or the fine-tuning: per-feature MSE of network(x) against x."""
     def denoising_step(x: torch.Tensor) -> torch.Tensor:
-        output, target = network(x).float(), x.reshape(x.shape[0], -1)
+        output, target = network(x).float(), x.flatten(1)
         if in_sharded_loop():  # this rank's share of the global batch's mean
             return batch_mean((output - target).square().mean(1))
         return torch.nn.functional.mse_loss(output, target)
@@ -222,7 +222,7 @@ class _Reconstruct(torch.nn.Module):
         self.autoencoder = autoencoder
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.autoencoder.decode(self.autoencoder.encode(x)).reshape(x.shape[0], -1)
+        return self.autoencoder.decode(self.autoencoder.encode(x)).flatten(1)
 
 
 def resolve_pretraining(pretraining, pretrain_epochs: int) -> "StackedDenoisingPretraining | None":
