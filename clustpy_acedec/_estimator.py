@@ -174,6 +174,30 @@ def for_this_rank(config: FitConfig, collective: Collective | None) -> FitConfig
                                verbose=config.verbose and collective.is_main)
 
 
+#: Largest embedding of a distributed fit (bytes) that every rank gathers whole for the initialisation (10 M
+#: samples x d = 10 in float32 are 400 MB); above it the ranks gather a seeded sample of this size.
+GATHERED_EMBEDDING_BYTES = 2 * 1024 ** 3
+
+
+def gathered_embedding(embedded: torch.Tensor, collective: Collective, seed: int,
+                       limit_bytes: int = GATHERED_EMBEDDING_BYTES) -> torch.Tensor:
+    """
+    The embedding the initialisation of a distributed fit runs on, the same on every rank: all shards' embeddings
+    in rank order (then the initialisation is exactly that of one process on the whole data set), or, when that
+    would exceed ``limit_bytes``, a uniform sample of that size: every rank contributes a share proportional to
+    its shard, drawn by a generator seeded with the fit's seed and its rank.
+    """
+    counts = collective.all_gather_object(int(embedded.shape[0]))
+    row_bytes = embedded.element_size() * int(np.prod(embedded.shape[1:]))
+    n_total, rows = sum(counts), max(1, limit_bytes // max(row_bytes, 1))
+    if n_total <= rows:
+        return collective.all_gather_rows(embedded)
+    keep = int(embedded.shape[0] * rows // n_total)
+    generator = torch.Generator().manual_seed(seed + 7919 * (collective.rank + 1))
+    chosen = torch.randperm(embedded.shape[0], generator=generator)[:keep].sort().values
+    return collective.all_gather_rows(embedded[chosen.to(embedded.device)])
+
+
 def start_fit(X: np.ndarray, config: FitConfig, collective: Collective | None = None) -> FitRun:
     """
     The first steps of every fit: seed, build the autoencoder, place the data, pretrain (unless the network is
@@ -209,8 +233,7 @@ def start_fit(X: np.ndarray, config: FitConfig, collective: Collective | None = 
                  execution=execution)
     embedded = encode_all(autoencoder, data)
     if collective is not None:
-        # n x d floats (10M x 10 is 400 MB): the initialisation runs on all of it, as in one process
-        embedded = collective.all_gather_rows(embedded)
+        embedded = gathered_embedding(embedded, collective, config.seed)
     clock.lap("pretraining")
     return FitRun(config, data, embedded, autoencoder, generator, torch.Generator().manual_seed(config.seed),
                   execution, augment, history, clock, collective)

@@ -107,8 +107,13 @@ def scenario_variants(rank: int) -> dict:
                   pretraining="stacked_denoising", data_placement="host", precision="bfloat16").fit(shard)
     enrc = ENRC(n_clusters=[4, 1], device="cpu", init_iterations=20, init_rounds=1, compile_step=True,
                 **schedule(pretrain_epochs=1, clustering_epochs=1)).fit(shard)
+    # an embedding above the gathering limit: each rank contributes a seeded sample in proportion to its shard
+    from clustpy_acedec._distributed import current_collective
+    from clustpy_acedec._estimator import gathered_embedding
+    local = torch.arange(len(shard) * 2, dtype=torch.float32).reshape(-1, 2) + (0 if rank == 0 else 10_000)
+    sample = gathered_embedding(local, current_collective(), seed=5, limit_bytes=100 * 8)
     return {**{f"idec/{k}": v for k, v in fitted_state(idec).items()},
-            **{f"enrc/{k}": v for k, v in fitted_state(enrc).items()}}
+            **{f"enrc/{k}": v for k, v in fitted_state(enrc).items()}, "sample": sample.numpy()}
 
 
 def scenario_quiet(rank: int, directory: str) -> dict:
@@ -259,6 +264,10 @@ def test_stacked_denoising_streamed_bfloat16_and_compiled_fits_end_identical_on_
         if not key.endswith("labels"):
             assert np.array_equal(rank0[key], rank1[key]), key
     assert rank0["idec/labels"].shape == (SPLIT,) and rank1["enrc/labels"].shape == (400 - SPLIT, 2)
+    # the gathered sample: 100 rows, 75 of rank 0's 300 and 25 of rank 1's 100, distinct, the same on both ranks
+    sample = rank0["sample"]
+    assert sample.shape == (100, 2) and len(np.unique(sample[:, 0])) == 100
+    assert (sample[:, 0] < 10_000).sum() == 75
 
 
 def test_only_rank_0_prints_and_writes(tmp_path):
