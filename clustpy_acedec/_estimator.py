@@ -165,6 +165,17 @@ def checked_input(X, collective: Collective | None) -> tuple:
     return X, sum(n for n, _ in shapes)
 
 
+@contextlib.contextmanager
+def quiet_unless_main(collective: Collective | None):
+    """A fit's warnings come from rank 0 only: the other ranks' are the same ones, printed again."""
+    if collective is None or collective.is_main:
+        yield
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        yield
+
+
 def for_this_rank(config: FitConfig, collective: Collective | None) -> FitConfig:
     """The configuration a rank fits with: rank 0's seed (``random_state=None`` draws one per process), and
     progress bars only on rank 0."""
@@ -215,7 +226,7 @@ def start_fit(X: np.ndarray, config: FitConfig, collective: Collective | None = 
                                          neural_network_weights=config.neural_network_weights, device=config.device,
                                          random_state=config.seed)
     for line in printed.getvalue().splitlines() if collective is None or collective.is_main else ():
-        warnings.warn(f"clustpy: {line.removeprefix('WARNING: ')}", UserWarning, stacklevel=3)
+        warnings.warn(f"clustpy: {line.removeprefix('WARNING: ')}", UserWarning, stacklevel=4)  # fit's caller
     if not hasattr(autoencoder, "encode") or not hasattr(autoencoder, "decode"):
         raise TypeError(f"neural_network must be an autoencoder with encode and decode, got {type(autoencoder).__name__}")
     data = network_input(X, autoencoder, config.device, config.data_placement)

@@ -13,7 +13,7 @@ from sklearn.base import clone
 from clustpy_acedec._estimator import (DEFAULT_CLUSTERING_OPTIMIZER_PARAMS, DEFAULT_PRETRAIN_OPTIMIZER_PARAMS,
                                        EXECUTION_CONSTRAINTS, INIT_TOL, FitConfig, FitRun, SubspaceClustererMixin,
                                        best_of_rounds, checked_input, clustering_phase, document_execution_parameters,
-                                       finish_fit, for_this_rank, start_fit)
+                                       finish_fit, for_this_rank, quiet_unless_main, start_fit)
 from clustpy_acedec._distributed import agreed, current_collective
 from clustpy_acedec._validation import (Choice, Flag, Integer, OptimizerClass, OptimizerParams, Real, Unchecked,
                                          check_image_shape, check_n_clusters, check_no_custom_dataloaders,
@@ -221,6 +221,10 @@ class ACeDeC(SubspaceClustererMixin):
         self
         """
         collective = current_collective()
+        with quiet_unless_main(collective):
+            return self._fit(X, collective)
+
+    def _fit(self, X, collective) -> "ACeDeC":
         X, n_samples = checked_input(X, collective)
         base = self._resolved_base()
         config = for_this_rank(agreed(collective, lambda: self._fit_config(base, X, n_samples)), collective)
@@ -377,16 +381,16 @@ def _warn_ignored_weights(base, params: dict) -> None:
                 if name in params and name in defaults and params[name] is not defaults[name].default
                 and params[name] != defaults[name].default]
 
-    # stacklevel 4: the user's call of fit (fit -> _fit_config -> here -> warn)
+    # stacklevel 7: the user's call of fit (fit -> _fit -> agreed -> lambda -> _fit_config -> here -> warn)
     weights, replaced = changed(_IGNORED_BASE_WEIGHTS), changed(_REPLACED_BASE_SETTINGS)
     if weights:
         warnings.warn(f"ACeDeC ignores the base's {', '.join(weights)}: ACe/DeC has no "
                       "trade-off between the clustering and the reconstruction loss to weight", UserWarning,
-                      stacklevel=4)
+                      stacklevel=7)
     if replaced:
         warnings.warn(f"ACeDeC ignores the base's {', '.join(replaced)}: it reconstructs "
                       "with ACe/DeC's squared error (Eq. 1) and starts from k-means in the cluster space (§2.2)",
-                      UserWarning, stacklevel=4)
+                      UserWarning, stacklevel=7)
 
 
 def _kmeans_objective(centers: torch.Tensor, batch_size: int, lloyd_steps: int) -> HardCentroidObjective:

@@ -15,7 +15,7 @@ from sklearn.utils.validation import check_is_fitted
 from clustpy_acedec._estimator import (DEFAULT_CLUSTERING_OPTIMIZER_PARAMS, DEFAULT_PRETRAIN_OPTIMIZER_PARAMS,
                                        EXECUTION_CONSTRAINTS, FitConfig, FitRun, SubspaceClustererMixin,
                                        best_of_rounds, checked_input, clustering_phase, document_execution_parameters,
-                                       finish_fit, for_this_rank, start_fit)
+                                       finish_fit, for_this_rank, quiet_unless_main, start_fit)
 from clustpy_acedec._distributed import agreed, current_collective
 from clustpy_acedec._validation import (Choice, Flag, Integer, OptimizerClass, OptimizerParams, Real, Unchecked,
                                          check_image_shape, check_n_clusters, check_no_custom_dataloaders,
@@ -260,6 +260,10 @@ class ENRC(SubspaceClustererMixin):
         self
         """
         collective = current_collective()
+        with quiet_unless_main(collective):
+            return self._fit(X, collective)
+
+    def _fit(self, X, collective) -> "ENRC":
         X, n_samples = checked_input(X, collective)
         config = for_this_rank(agreed(collective, lambda: self._fit_config(X, n_samples)), collective)
         # "nrkmeans" has a single candidate: its restarts are Nr-Kmeans's own.

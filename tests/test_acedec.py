@@ -270,8 +270,9 @@ def test_a_base_class_instead_of_an_instance_is_explained(data):
 
 def test_ignored_trade_off_weights_are_announced(data):
     X, _ = data
-    with pytest.warns(UserWarning, match="clustering_loss_weight=0.5"):
+    with pytest.warns(UserWarning, match="clustering_loss_weight=0.5") as record:
         ACeDeC(base=tiny(clustering_loss_weight=0.5, clustering_epochs=0), init_iterations=10).fit(X)
+    assert any(w.filename == __file__ for w in record)  # points at the caller's fit
 
 
 def test_neither_base_nor_n_clusters_raises(data):

@@ -120,10 +120,13 @@ def scenario_quiet(rank: int, directory: str) -> dict:
     X, _ = blobs()
     printed = io.StringIO()
     with contextlib.redirect_stderr(printed), contextlib.redirect_stdout(printed):
-        model = ACeDeC(base=DCN(n_clusters=4, **schedule()), init_iterations=50, init_rounds=1, verbose=True)
+        # an ignored base weight: a UserWarning, which only rank 0 may print
+        model = ACeDeC(base=DCN(n_clusters=4, clustering_loss_weight=0.5, **schedule()), init_iterations=50,
+                       init_rounds=1, verbose=True)
         model.fit(X[:SPLIT] if rank == 0 else X[SPLIT:])
         model.save(os.path.join(directory, f"model-of-rank-{rank}.pt"))
-    return {"printed": np.array(len(printed.getvalue())), "main": np.array(is_main_process())}
+    return {"printed": np.array(len(printed.getvalue())), "text": np.array(printed.getvalue()),
+            "main": np.array(is_main_process())}
 
 
 def _bad_input(rank: int, problem: str) -> np.ndarray:
@@ -272,7 +275,8 @@ def test_stacked_denoising_streamed_bfloat16_and_compiled_fits_end_identical_on_
 
 def test_only_rank_0_prints_and_writes(tmp_path):
     rank0, rank1 = _ok(run_ranks("quiet", tmp_path, str(tmp_path)))
-    assert int(rank0["printed"]) > 0 and int(rank1["printed"]) == 0  # progress bars of rank 0 only
+    assert int(rank0["printed"]) > 0 and int(rank1["printed"]) == 0  # progress bars and warnings of rank 0 only
+    assert "clustering_loss_weight" in str(rank0["text"])
     assert bool(rank0["main"]) and not bool(rank1["main"])
     assert (tmp_path / "model-of-rank-0.pt").exists() and not (tmp_path / "model-of-rank-1.pt").exists()
 
