@@ -19,7 +19,8 @@ import numpy as np
 import torch
 
 #: ENRC configurations compared, name -> parameters beyond the shared ones
-VARIANTS = {"ENRC": {}, "ENRC (Nr-Kmeans start, points)": dict(init="nrkmeans", loss_normalization="points")}
+VARIANTS = {"ENRC": {}, "ENRC (Nr-Kmeans start, points)": dict(init="nrkmeans", loss_normalization="points"),
+            "ENRC (best start, points)": dict(init="best", loss_normalization="points")}
 
 
 def main(argv=None) -> None:
@@ -38,6 +39,8 @@ def main(argv=None) -> None:
     parser.add_argument("--clustering-epochs", type=int, default=50)
     parser.add_argument("--data-dir", default=None)
     parser.add_argument("--output", default="cmnist_reduced_conv.jsonl")
+    parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS), metavar="NAME",
+                        help=f"ENRC configurations to run (default: all of {', '.join(VARIANTS)})")
     args = parser.parse_args(argv)
 
     data = load_dataset("C-MNIST", args.seed, args.data_dir, args.n_samples)
@@ -62,7 +65,8 @@ def main(argv=None) -> None:
     start = time.perf_counter()
     nrkmeans = NrKmeans([10, 10, 1], n_init=10, random_state=args.seed).fit(embedded)
     report("AE + Nr-Kmeans", nrkmeans.labels_[:, :2], time.perf_counter() - start)
-    for method, params in VARIANTS.items():
+    for method in args.variants:
+        params = VARIANTS[method]
         start = time.perf_counter()
         model = ENRC([10, 10], batch_size=128, pretrain_epochs=0, clustering_epochs=args.clustering_epochs,
                      neural_network=copy.deepcopy(autoencoder), embedding_size=16, precision="bfloat16", device="cpu",
