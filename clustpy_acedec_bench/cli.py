@@ -15,8 +15,9 @@ import shlex
 import sys
 from pathlib import Path
 
-from clustpy_acedec_bench.names import (METHOD_NAMES, PRECISIONS, PRETRAINING_SCHEMES, PROFILE_NAMES,
-                                        SCALING_DEFAULTS, SCALING_METHODS, SPEED_TASKS)
+from clustpy_acedec_bench.names import (DISTRIBUTED_DEFAULTS, DISTRIBUTED_METHODS, METHOD_NAMES, PRECISIONS,
+                                        PRETRAINING_SCHEMES, PROFILE_NAMES, SCALING_DEFAULTS, SCALING_METHODS,
+                                        SPEED_TASKS)
 
 
 def _numbers(values) -> str:
@@ -51,14 +52,21 @@ def build_parser() -> argparse.ArgumentParser:
     profile.add_argument("--scaling", action="store_true",
                          help="time per clustering epoch and peak memory of ACeDeC(DCN) and ENRC against N, d and K "
                               "on Gaussian blobs instead; writes scaling.json/.csv/.md/.png (see --scaling-*)")
+    profile.add_argument("--distributed", action="store_true",
+                         help="the same fit on 1 and on several processes (torch.distributed, one shard of a real data "
+                              "set per rank) instead: seconds per epoch, bytes all-reduced per step, NMI, labels "
+                              "against the one-process fit; writes distributed.json/.md (see --distributed-*)")
     parser.set_defaults(profile=PROFILE_NAMES[0])
     parser.add_argument("--datasets", nargs="+", default=None, metavar="NAME",
-                        help="only these data sets of the profile (default: all of the profile's)")
+                        help="only these data sets of the profile (default: all of the profile's; with "
+                             f"--distributed {_numbers(DISTRIBUTED_DEFAULTS['datasets'])})")
     parser.add_argument("--methods", nargs="+", default=None, metavar="NAME",
                         help=f"only these methods (default: all of the profile's); known: {', '.join(METHOD_NAMES)} "
-                             f"(--scaling: {', '.join(SCALING_METHODS)})")
+                             f"(--scaling: {', '.join(SCALING_METHODS)}; --distributed: "
+                             f"{', '.join(DISTRIBUTED_METHODS)})")
     parser.add_argument("--seeds", nargs="+", type=int, default=None, metavar="SEED",
-                        help="these seeds (default: the profile's; with --speed 0 1 2, with --scaling 0)")
+                        help="these seeds (default: the profile's; with --speed 0 1 2, with --scaling and "
+                             "--distributed 0)")
     parser.add_argument("--device", default=None,
                         help="'cpu', 'cuda', 'cuda:1', ... (default: CUDA when available, else the CPU)")
     parser.add_argument("--data-dir", default=None, metavar="DIR",
@@ -98,6 +106,19 @@ def build_parser() -> argparse.ArgumentParser:
     scaling.add_argument("--scaling-epochs", type=int, default=grid["epochs"], metavar="E",
                          help="clustering epochs per fit; time per epoch = clustering phase / epochs "
                               "(default: %(default)s)")
+    distributed = DISTRIBUTED_DEFAULTS
+    group = parser.add_argument_group(
+        f"distributed (with --distributed; every rank one fresh process with one torch thread, gloo on the CPU, NCCL "
+        f"on CUDA with rank r on cuda:r; --datasets, --methods, --seeds (the first), --max-samples, --pretraining, "
+        f"--precision and --pretrain-epochs / --clustering-epochs apply, the latter two "
+        f"{distributed['pretrain_epochs']} / {distributed['clustering_epochs']} unless given; ACeDeC has a DCN base)")
+    group.add_argument("--distributed-ranks", nargs="+", type=int, default=None, metavar="G",
+                       help="world sizes to compare (default: 1 2 on the CPU; on CUDA 1, 2 and the number of "
+                            "devices, none above it)")
+    group.add_argument("--distributed-batch-size", type=int, default=distributed["batch_size"], metavar="B",
+                       help="the global batch size, the same at every world size (default: %(default)s)")
+    group.add_argument("--distributed-init-iterations", type=int, default=distributed["init_iterations"],
+                       metavar="I", help="iterations of the initial phase, one candidate (default: %(default)s)")
     return parser
 
 
@@ -149,6 +170,8 @@ def main(argv: list | None = None) -> int:
     with _progress_bars(enabled=not args.quiet):
         if args.scaling:
             return _scaling(args, argv)
+        if args.distributed:
+            return _distributed(args, argv)
         return _speed(args, argv) if args.speed else _benchmark(args, argv)
 
 
@@ -236,6 +259,41 @@ def _scaling(args, argv) -> int:
     device = resolve_device(args.device)
     result = run_scaling(grid, device, log=None if args.quiet else print)
     paths = write_scaling(result, args.output, _command(argv), describe_machine(str(device)))
+    print(f"report: {paths['md']}")
+    return 0
+
+
+def _distributed(args, argv) -> int:
+    from clustpy_acedec.devices import resolve_device
+    from clustpy_acedec_bench.distributed import (DistributedPlan, default_world_sizes, run_distributed,
+                                                  write_distributed)
+    defaults = DISTRIBUTED_DEFAULTS
+    try:
+        device = resolve_device(args.device)
+        if len(args.precision) != 1:
+            raise ValueError(f"--precision takes one value outside --speed, got {args.precision}")
+        if device.index is not None:
+            raise ValueError(f"--distributed puts rank r on cuda:r: pass --device cuda, not {device}")
+        plan = DistributedPlan(
+            datasets=tuple(args.datasets or defaults["datasets"]), methods=tuple(args.methods or defaults["methods"]),
+            world_sizes=tuple(dict.fromkeys(args.distributed_ranks or default_world_sizes(device))),
+            device=device.type, max_samples=args.max_samples,
+            pretrain_epochs=defaults["pretrain_epochs"] if args.pretrain_epochs is None else args.pretrain_epochs,
+            clustering_epochs=(defaults["clustering_epochs"] if args.clustering_epochs is None
+                               else args.clustering_epochs),
+            batch_size=args.distributed_batch_size, init_iterations=args.distributed_init_iterations,
+            pretraining=args.pretraining or "end_to_end", precision=args.precision[0], seed=(args.seeds or [0])[0],
+            data_dir=args.data_dir)
+        plan.check()
+    except ValueError as error:
+        print(f"clustpy-acedec-bench: {error}", file=sys.stderr)
+        return 2
+    try:
+        result = run_distributed(plan, args.output, log=None if args.quiet else print)
+    except (ValueError, RuntimeError) as error:
+        print(f"clustpy-acedec-bench: {error}", file=sys.stderr)
+        return 1
+    paths = write_distributed(result, args.output, _command(argv), describe_machine(str(device)))
     print(f"report: {paths['md']}")
     return 0
 

@@ -44,3 +44,10 @@ PRECISIONS = ("float32", "bfloat16")
 
 #: the clustpy deep clusterers the demo wraps in ACeDeC
 DEMO_BASES = ("DCN", "DEC", "IDEC")
+
+#: :data:`clustpy_acedec_bench.distributed.DISTRIBUTED_METHODS`
+DISTRIBUTED_METHODS = ("ACeDeC", "ENRC")
+
+#: the defaults of :class:`clustpy_acedec_bench.distributed.DistributedPlan` that the command line exposes
+DISTRIBUTED_DEFAULTS = dict(datasets=("USPS",), methods=("ACeDeC",), pretrain_epochs=10, clustering_epochs=10,
+                            batch_size=256, init_iterations=500)
