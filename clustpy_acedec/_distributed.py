@@ -160,9 +160,12 @@ class Shard:
             this rank's local index tensor per global batch (possibly empty), and the global batch sizes
         """
         mine = (order >= self.offset) & (order < self.offset + self.n_local)
-        global_sizes = [len(part) for part in order.split(batch_size)]
+        n_batches = -(-order.numel() // batch_size)
+        global_sizes = [batch_size] * (n_batches - 1) + [order.numel() - batch_size * (n_batches - 1)]
         # per global batch, how many of its samples are here: one host read per epoch, never per step
-        local_sizes = torch.stack([part.sum() for part in mine.split(batch_size)]).tolist()
+        padded = torch.zeros(n_batches * batch_size, dtype=torch.long, device=order.device)
+        padded[:order.numel()] = mine
+        local_sizes = padded.view(n_batches, batch_size).sum(1).tolist()
         local = (order[mine] - self.offset).split(local_sizes)
         return list(local), global_sizes
 

@@ -176,11 +176,31 @@ def quiet_unless_main(collective: Collective | None):
         yield
 
 
+#: Settings that may differ between the ranks of a distributed fit: the rest must agree, or the ranks would run
+#: different steps (and wait for each other's collectives in vain).
+PER_RANK_SETTINGS = ("name", "device", "seed", "verbose", "data_placement", "neural_network",
+                     "neural_network_weights")
+
+
 def for_this_rank(config: FitConfig, collective: Collective | None) -> FitConfig:
-    """The configuration a rank fits with: rank 0's seed (``random_state=None`` draws one per process), and
-    progress bars only on rank 0."""
+    """
+    The configuration a rank fits with: rank 0's seed (``random_state=None`` draws one per process), and
+    progress bars only on rank 0.
+
+    Raises
+    ------
+    ValueError
+        on every rank, when a setting that shapes the training steps differs between the ranks
+    """
     if collective is None:
         return config
+    shared = {f.name: repr(getattr(config, f.name)) for f in dataclasses.fields(config)
+              if f.name not in PER_RANK_SETTINGS}
+    for rank, other in enumerate(collective.all_gather_object(shared)):
+        differing = [name for name in shared if other[name] != shared[name]]
+        if differing:
+            raise ValueError(f"the ranks of a distributed fit must use the same settings, but rank {rank} has "
+                             + ", ".join(f"{name}={other[name]} (this rank: {shared[name]})" for name in differing))
     return dataclasses.replace(config, seed=collective.broadcast_object(config.seed),
                                verbose=config.verbose and collective.is_main)
 

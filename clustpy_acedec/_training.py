@@ -225,7 +225,10 @@ def encode_all(autoencoder: torch.nn.Module, X: "torch.Tensor | DataPlacement", 
     """enc(X) in evaluation mode, batch by batch, on the device (also for a streamed data set)."""
     was_training = autoencoder.training
     autoencoder.eval()
-    embedded = torch.cat([autoencoder.encode(x) for x in as_placement(X).chunks(batch_size)])
+    data = as_placement(X)
+    # an empty data set (a rank's part of a sample in a distributed fit) still has the embedding's width
+    chunks = list(data.chunks(batch_size)) if data.n_samples else [data.take(torch.zeros(0, dtype=torch.long))]
+    embedded = torch.cat([autoencoder.encode(x) for x in chunks])
     autoencoder.train(was_training)
     return embedded
 

@@ -141,14 +141,16 @@ def _bad_input(rank: int, problem: str) -> np.ndarray:
     return shard
 
 
-PROBLEMS = {"nan": "NaN", "features": "shape", "too few": "n_clusters"}  # problem -> word its error names
+#: problem -> a word its error names
+PROBLEMS = {"nan": "NaN", "features": "shape", "too few": "n_clusters", "settings": "batch_size"}
 
 
 def scenario_bad_input(rank: int) -> dict:
     """One fit per problem in the same process group: a failed fit leaves the group usable for the next."""
     out = {}
     for problem in PROBLEMS:
-        model = ACeDeC(base=DCN(n_clusters=4, **schedule()), init_iterations=20, init_rounds=1)
+        batch_size = 32 if problem == "settings" and rank == 1 else 64
+        model = ACeDeC(base=DCN(n_clusters=4, **schedule(batch_size=batch_size)), init_iterations=20, init_rounds=1)
         started = time.perf_counter()
         try:
             model.fit(_bad_input(rank, problem))
@@ -289,7 +291,8 @@ def test_bad_input_on_one_rank_fails_every_rank_with_a_clear_error(tmp_path):
             assert error.startswith(("ValueError", "TypeError")) and word in error, (rank, problem, error)
             assert float(arrays[f"{problem}/seconds"]) < TIMEOUT_S  # told at once, not after a timeout
             assert not bool(arrays[f"{problem}/fitted"])
-    assert "rank 1" in str(ranks[0]["nan"]) and "rank 1" in str(ranks[0]["features"])  # names the bad shard
+    for problem in ("nan", "features", "settings"):
+        assert "rank 1" in str(ranks[0][problem])  # names the rank with the bad shard or settings
 
 
 def test_a_rank_that_dies_makes_the_others_fail_within_the_timeout(tmp_path):

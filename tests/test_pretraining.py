@@ -10,7 +10,7 @@ from clustpy_acedec import ACeDeC, ENRC
 from clustpy_acedec.losses import reconstruction_loss
 from clustpy_acedec.networks import SmallConvAutoencoder
 from clustpy_acedec.pretraining import (StackedDenoisingPretraining, _layer_pairs, linear_stages,
-                                        resolve_pretraining)
+                                        embed, resolve_pretraining)
 
 
 @pytest.fixture
@@ -105,3 +105,10 @@ def test_bad_option_leaves_estimator_unfitted(data):
     with pytest.raises(ValueError, match="pretraining"):
         model.fit(data.numpy())
     assert not hasattr(model, "labels_")
+
+
+def test_embed_of_no_samples_has_the_embeddings_width():
+    # a distributed fit's rank may hold none of a re-initialisation sample: its part is an empty embedding
+    autoencoder = FeedforwardAutoencoder(layers=[5, 8, 3])
+    assert embed(autoencoder, torch.zeros(0, 5)).shape == (0, 3)
+    assert embed(autoencoder, torch.zeros(4, 5)).shape == (4, 3)
