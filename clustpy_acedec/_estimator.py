@@ -515,7 +515,9 @@ def network_input(X_np: np.ndarray, autoencoder: torch.nn.Module, device: torch.
     """
     if not getattr(autoencoder, "allow_nd_input", False):
         X_np = X_np.reshape(X_np.shape[0], -1)
-    X_host = torch.from_numpy(np.ascontiguousarray(X_np, dtype=np.float32))
+    with warnings.catch_warnings():  # a read-only array (e.g. np.load(mmap_mode="r")) is fine: it is never written
+        warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
+        X_host = torch.from_numpy(np.ascontiguousarray(X_np, dtype=np.float32))
     return place(X_host, device, data_placement)
 
 

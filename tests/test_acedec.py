@@ -520,3 +520,14 @@ def test_fitted_arrays_are_copies_of_the_models_tensors(fitted, data):
     model.V_[:] = 0.0
     model.cluster_centers_[:] = 0.0
     np.testing.assert_array_equal(model.predict(data[0]), labels)
+
+
+def test_a_read_only_array_fits_without_warnings(data):
+    # e.g. np.load(path, mmap_mode="r"): the input is never written, so torch's warning about it would only be noise
+    import warnings
+    X = np.array(data[0], dtype=np.float32)
+    X.setflags(write=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model = ACeDeC(base=tiny(clustering_epochs=1), init_iterations=10, init_rounds=1).fit(X)
+    assert model.predict(X).shape == (len(X),)
