@@ -34,6 +34,8 @@ class RandomRotationShift:
         self.channels_first = channels_first
 
     def __call__(self, x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        if x.shape[0] == 0:  # a distributed fit's rank may hold none of a batch (affine_grid refuses 0 images)
+            return x
         h, w = self.image_shape[:2]
         c = self.image_shape[2] if len(self.image_shape) == 3 else 1
         n = x.shape[0]

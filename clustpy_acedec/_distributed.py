@@ -21,15 +21,24 @@ rank) every function here is the plain local computation.
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import contextlib
+import warnings
+
+import numpy as np
 import torch
+
+#: Largest embedding of a distributed fit (bytes) that every rank gathers whole for the initialisation (10 M
+#: samples x d = 10 in float32 are 400 MB); above it the ranks gather a seeded sample of this size.
+GATHERED_EMBEDDING_BYTES = 2 * 1024 ** 3
 
 
 class Collective:
     """
     The ranks of a distributed fit: the default process group of torch.distributed.
 
-    Tensors go through the collectives on their own device with NCCL, and through the host with gloo (which
-    serves CPU tensors).
+    Tensors go through the collectives where the backend serves them: CUDA tensors on their device with NCCL,
+    CPU tensors with gloo; a CPU tensor goes through the current CUDA device in an NCCL-only group, a CUDA tensor
+    through the host in a gloo-only group.
 
     Attributes
     ----------
@@ -44,7 +53,8 @@ class Collective:
         self._dist = dist
         self.rank = dist.get_rank()
         self.world_size = dist.get_world_size()
-        self._host_only = "nccl" not in str(dist.get_backend()).lower()
+        backend = str(dist.get_backend()).lower()
+        self._serves_cuda, self._serves_cpu = "nccl" in backend, "gloo" in backend or "mpi" in backend
 
     @property
     def is_main(self) -> bool:
@@ -52,7 +62,11 @@ class Collective:
         return self.rank == 0
 
     def _to_backend(self, tensor: torch.Tensor) -> torch.Tensor:
-        return tensor.cpu() if self._host_only and tensor.device.type != "cpu" else tensor
+        if tensor.device.type == "cpu" and not self._serves_cpu:
+            return tensor.to(torch.device("cuda", torch.cuda.current_device()))
+        if tensor.device.type != "cpu" and not self._serves_cuda:
+            return tensor.cpu()
+        return tensor
 
     def all_reduce(self, tensor: torch.Tensor) -> torch.Tensor:
         """The element-wise sum of ``tensor`` over the ranks (a new tensor on ``tensor``'s device)."""
@@ -76,13 +90,22 @@ class Collective:
         of rows (padded to the largest for the collective).
         """
         counts = self.all_gather_object(int(tensor.shape[0]))
-        largest = max(counts)
-        padded = torch.zeros((largest, *tensor.shape[1:]), dtype=tensor.dtype, device=tensor.device)
-        padded[:tensor.shape[0]] = tensor
-        padded = self._to_backend(padded)
-        gathered = [torch.empty_like(padded) for _ in range(self.world_size)]
-        self._dist.all_gather(gathered, padded)
-        return torch.cat([g[:n] for g, n in zip(gathered, counts)]).to(tensor.device)
+        local = self._to_backend(tensor.contiguous())
+        if len(set(counts)) == 1:
+            gathered = [torch.empty_like(local) for _ in range(self.world_size)]
+            self._dist.all_gather(gathered, local)
+            return torch.cat(gathered).to(tensor.device)
+        # Uneven shards: one broadcast per rank into its rows, so that no rank holds more than the whole result
+        # (padding every rank to the largest shard would cost world_size x the largest shard).
+        out = torch.empty((sum(counts), *tensor.shape[1:]), dtype=tensor.dtype, device=local.device)
+        starts = np.cumsum([0] + counts).tolist()
+        for rank in range(self.world_size):
+            rows = out[starts[rank]:starts[rank + 1]]
+            if rank == self.rank:
+                rows.copy_(local)
+            if counts[rank]:
+                self._dist.broadcast(rows, rank)
+        return out.to(tensor.device)
 
     def all_gather_object(self, value) -> list:
         """Every rank's ``value`` (a small picklable object made by this package, never read from a file)."""
@@ -103,13 +126,76 @@ class Collective:
             self.broadcast_(tensor, src)
 
 
+class _SingleProcess:
+    """How many :func:`single_process` blocks are open in this process."""
+    depth = 0
+
+
 def current_collective() -> Collective | None:
     """The process group a fit runs across: None without an initialised torch.distributed group of two or more
-    processes (a one-process group changes nothing)."""
+    processes (a one-process group changes nothing), and inside :func:`single_process`."""
     import torch.distributed as dist
-    if not (dist.is_available() and dist.is_initialized()) or dist.get_world_size() < 2:
+    if _SingleProcess.depth or not (dist.is_available() and dist.is_initialized()) or dist.get_world_size() < 2:
         return None
     return Collective()
+
+
+@contextlib.contextmanager
+def single_process():
+    """Fits inside the block run in this process alone, although a process group is initialised."""
+    _SingleProcess.depth += 1
+    try:
+        yield
+    finally:
+        _SingleProcess.depth -= 1
+
+
+@contextlib.contextmanager
+def quiet_unless_main(collective: Collective | None):
+    """
+    A fit's warnings are shown by rank 0 only (the other ranks' are the same ones). The warning filters stay as
+    they are on every rank, so that a warning the user turned into an error raises on every rank alike.
+    """
+    if collective is None or collective.is_main:
+        yield
+        return
+    with warnings.catch_warnings():
+        warnings.showwarning = lambda *args, **kwargs: None
+        yield
+
+
+def gathered_embedding(embedded: torch.Tensor, collective: Collective, seed: int,
+                       limit_bytes: int = GATHERED_EMBEDDING_BYTES) -> torch.Tensor:
+    """
+    The embedding the initialisation of a distributed fit runs on, the same on every rank.
+
+    Parameters
+    ----------
+    embedded : torch.Tensor
+        this rank's embedding, shape (n_local, d)
+    collective : Collective
+        the ranks
+    seed : int
+        the fit's seed (the same on every rank)
+    limit_bytes : int
+        largest result (default: :data:`GATHERED_EMBEDDING_BYTES`)
+
+    Returns
+    -------
+    embedded : torch.Tensor
+        all shards' embeddings in rank order (then the initialisation is exactly that of one process on the whole
+        data set), or, when that would exceed ``limit_bytes``, a uniform sample of that size: every rank
+        contributes a share proportional to its shard, drawn by a generator seeded with the seed and its rank
+    """
+    counts = collective.all_gather_object(int(embedded.shape[0]))
+    row_bytes = embedded.element_size() * int(np.prod(embedded.shape[1:]))
+    n_total, rows = sum(counts), max(1, limit_bytes // max(row_bytes, 1))
+    if n_total <= rows:
+        return collective.all_gather_rows(embedded)
+    keep = int(embedded.shape[0] * rows // n_total)
+    generator = torch.Generator().manual_seed(seed + 7919 * (collective.rank + 1))
+    chosen = torch.randperm(embedded.shape[0], generator=generator)[:keep].sort().values
+    return collective.all_gather_rows(embedded[chosen.to(embedded.device)])
 
 
 def agreed(collective: Collective | None, check: Callable):
@@ -137,8 +223,18 @@ def agreed(collective: Collective | None, check: Callable):
 @dataclass(frozen=True)
 class Shard:
     """
-    This rank's part of a data set split across the ranks, in rank order: global samples
-    ``offset .. offset + n_local - 1``.
+    This rank's part of a data set split across the ranks, in rank order.
+
+    Attributes
+    ----------
+    collective : Collective
+        the ranks
+    offset : int
+        global index of this rank's first sample (the samples of ranks 0 .. rank - 1 come before)
+    n_local : int
+        samples on this rank
+    n_total : int
+        samples of all ranks
     """
     collective: Collective
     offset: int
@@ -147,8 +243,17 @@ class Shard:
 
     @classmethod
     def of(cls, collective: Collective, n_local: int) -> "Shard":
+        """The shard of ``n_local`` samples of this rank (a collective: every rank calls it)."""
         counts = collective.all_gather_object(int(n_local))
         return cls(collective, sum(counts[:collective.rank]), int(n_local), sum(counts))
+
+    def rank_generator(self, generator: torch.Generator) -> torch.Generator:
+        """
+        A generator of this rank for per-sample draws of its local batches (augmentations), seeded from the
+        shared ``generator``, which draws one number, the same on every rank.
+        """
+        seed = int(torch.randint(2**62, (1,), generator=generator, device=generator.device))
+        return torch.Generator(device=generator.device).manual_seed(seed + self.collective.rank)
 
     def local_order(self, order: torch.Tensor, batch_size: int) -> tuple:
         """
@@ -171,8 +276,19 @@ class Shard:
 
     def gather_samples(self, index: torch.Tensor, function: Callable) -> torch.Tensor:
         """
-        ``function(local samples)`` of the global samples ``index`` (the same on every rank), computed by the
-        ranks that hold them and assembled in ``index``'s order on every rank.
+        ``function(local indices)`` for the global samples ``index``, computed by the ranks that hold them.
+
+        Parameters
+        ----------
+        index : torch.Tensor
+            global sample indices, the same on every rank
+        function : Callable
+            maps local indices (possibly none) to one row per sample, e.g. their embedding
+
+        Returns
+        -------
+        rows : torch.Tensor
+            the rows of all samples of ``index``, in its order, on every rank
         """
         mine = (index >= self.offset) & (index < self.offset + self.n_local)
         positions = torch.nonzero(mine).flatten()
@@ -259,5 +375,6 @@ def sum_gradients(optimizer: torch.optim.Optimizer) -> None:
         grad.copy_(reduced.view_as(grad))
 
 
-__all__ = ["Collective", "Shard", "agreed", "batch_mean", "batch_sum", "current_collective", "in_sharded_loop",
-           "set_global_batch_size", "sharded_loop", "sum_gradients"]
+__all__ = ["GATHERED_EMBEDDING_BYTES", "Collective", "Shard", "agreed", "batch_mean", "batch_sum",
+           "current_collective", "gathered_embedding", "in_sharded_loop", "quiet_unless_main", "set_global_batch_size",
+           "sharded_loop", "single_process", "sum_gradients"]

@@ -16,6 +16,7 @@ rank 0's, broadcast, so that every rank ends with bitwise the same model.
 import contextlib
 import dataclasses
 import io
+import re
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,7 +29,7 @@ from sklearn.utils.validation import check_is_fitted
 from clustpy_acedec._persistence import load_estimator, save_estimator
 from clustpy_acedec._validation import Choice, Flag, check_data
 from clustpy_acedec._augmentation import RandomRotationShift
-from clustpy_acedec._distributed import Collective, Shard, agreed, current_collective
+from clustpy_acedec._distributed import Collective, Shard, agreed, current_collective, gathered_embedding
 from clustpy_acedec._execution import PRECISIONS, Execution, intra_op_threads, make_optimizer
 from clustpy_acedec._model import SubspaceClusteringModel
 from clustpy_acedec._placement import PLACEMENT_MODES, DataPlacement, place
@@ -165,27 +166,30 @@ def checked_input(X, collective: Collective | None) -> tuple:
     return X, sum(n for n, _ in shapes)
 
 
-@contextlib.contextmanager
-def quiet_unless_main(collective: Collective | None):
-    """A fit's warnings come from rank 0 only: the other ranks' are the same ones, printed again."""
-    if collective is None or collective.is_main:
-        yield
-        return
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        yield
-
-
 #: Settings that may differ between the ranks of a distributed fit: the rest must agree, or the ranks would run
 #: different steps (and wait for each other's collectives in vain).
 PER_RANK_SETTINGS = ("name", "device", "seed", "verbose", "data_placement", "neural_network",
                      "neural_network_weights")
 
 
-def for_this_rank(config: FitConfig, collective: Collective | None) -> FitConfig:
+def for_this_rank(config: FitConfig, collective: Collective | None, estimator_params: dict) -> FitConfig:
     """
     The configuration a rank fits with: rank 0's seed (``random_state=None`` draws one per process), and
     progress bars only on rank 0.
+
+    Parameters
+    ----------
+    config : FitConfig
+        this rank's configuration
+    collective : Collective | None
+        the ranks of a distributed fit, or None
+    estimator_params : dict
+        the estimator's ``get_params(deep=True)``: its own settings (ENRC's ``loss_normalization``, ACeDeC's
+        base class, ...) must agree as well
+
+    Returns
+    -------
+    FitConfig
 
     Raises
     ------
@@ -194,39 +198,25 @@ def for_this_rank(config: FitConfig, collective: Collective | None) -> FitConfig
     """
     if collective is None:
         return config
-    shared = {f.name: repr(getattr(config, f.name)) for f in dataclasses.fields(config)
+    shared = {f.name: _comparable(getattr(config, f.name)) for f in dataclasses.fields(config)
               if f.name not in PER_RANK_SETTINGS}
+    shared["device type"] = config.device.type  # the same seed draws other numbers on another kind of device
+    for name, value in estimator_params.items():
+        if name.rsplit("__", 1)[-1] not in (*PER_RANK_SETTINGS, "random_state"):
+            shared[name] = type(value).__qualname__ if hasattr(value, "get_params") else _comparable(value)
     for rank, other in enumerate(collective.all_gather_object(shared)):
-        differing = [name for name in shared if other[name] != shared[name]]
+        differing = [name for name in sorted(set(shared) | set(other)) if other.get(name) != shared.get(name)]
         if differing:
             raise ValueError(f"the ranks of a distributed fit must use the same settings, but rank {rank} has "
-                             + ", ".join(f"{name}={other[name]} (this rank: {shared[name]})" for name in differing))
+                             + ", ".join(f"{name}={other.get(name, '(none)')} (this rank: {shared.get(name, '(none)')})"
+                                         for name in differing))
     return dataclasses.replace(config, seed=collective.broadcast_object(config.seed),
                                verbose=config.verbose and collective.is_main)
 
 
-#: Largest embedding of a distributed fit (bytes) that every rank gathers whole for the initialisation (10 M
-#: samples x d = 10 in float32 are 400 MB); above it the ranks gather a seeded sample of this size.
-GATHERED_EMBEDDING_BYTES = 2 * 1024 ** 3
-
-
-def gathered_embedding(embedded: torch.Tensor, collective: Collective, seed: int,
-                       limit_bytes: int = GATHERED_EMBEDDING_BYTES) -> torch.Tensor:
-    """
-    The embedding the initialisation of a distributed fit runs on, the same on every rank: all shards' embeddings
-    in rank order (then the initialisation is exactly that of one process on the whole data set), or, when that
-    would exceed ``limit_bytes``, a uniform sample of that size: every rank contributes a share proportional to
-    its shard, drawn by a generator seeded with the fit's seed and its rank.
-    """
-    counts = collective.all_gather_object(int(embedded.shape[0]))
-    row_bytes = embedded.element_size() * int(np.prod(embedded.shape[1:]))
-    n_total, rows = sum(counts), max(1, limit_bytes // max(row_bytes, 1))
-    if n_total <= rows:
-        return collective.all_gather_rows(embedded)
-    keep = int(embedded.shape[0] * rows // n_total)
-    generator = torch.Generator().manual_seed(seed + 7919 * (collective.rank + 1))
-    chosen = torch.randperm(embedded.shape[0], generator=generator)[:keep].sort().values
-    return collective.all_gather_rows(embedded[chosen.to(embedded.device)])
+def _comparable(value) -> str:
+    """A setting as text that is the same in every process for the same setting (no memory addresses)."""
+    return re.sub(r" at 0x[0-9a-fA-F]+", "", repr(value))
 
 
 def start_fit(X: np.ndarray, config: FitConfig, collective: Collective | None = None) -> FitRun:
@@ -251,6 +241,7 @@ def start_fit(X: np.ndarray, config: FitConfig, collective: Collective | None = 
         raise TypeError(f"neural_network must be an autoencoder with encode and decode, got {type(autoencoder).__name__}")
     data = network_input(X, autoencoder, config.device, config.data_placement)
     if collective is not None:
+        _check_network_for_ranks(autoencoder, collective)
         collective.broadcast_module_(autoencoder)  # every rank starts from rank 0's network
         torch.manual_seed(config.seed + 1 + collective.rank)  # and draws its own dropout masks
         data.shard = Shard.of(collective, data.n_samples)
@@ -268,6 +259,28 @@ def start_fit(X: np.ndarray, config: FitConfig, collective: Collective | None = 
     clock.lap("pretraining")
     return FitRun(config, data, embedded, autoencoder, generator, torch.Generator().manual_seed(config.seed),
                   execution, augment, history, clock, collective)
+
+
+def _check_network_for_ranks(autoencoder: torch.nn.Module, collective: Collective) -> None:
+    """
+    The ranks of a distributed fit must start from the same kind of network: the same tensors (rank 0's values
+    are then broadcast), fitted or not on every rank alike, and no batch normalisation, whose statistics would
+    be those of each rank's part of a batch, not of the global batch (and which fails on a part of one sample).
+    """
+    batch_norms = [name for name, module in autoencoder.named_modules()
+                   if isinstance(module, (torch.nn.BatchNorm1d, torch.nn.BatchNorm2d, torch.nn.BatchNorm3d,
+                                          torch.nn.SyncBatchNorm))]
+    signature = (sorted((name, tuple(t.shape)) for name, t in autoencoder.state_dict().items()),
+                 bool(getattr(autoencoder, "fitted", False)))
+    signatures = collective.all_gather_object(signature)
+    if any(other != signatures[0] for other in signatures):
+        differing = [rank for rank, other in enumerate(signatures) if other != signatures[0]]
+        raise ValueError(f"the ranks of a distributed fit must start from the same network (the same layers, fitted "
+                         f"or not alike), but ranks {differing} differ from rank 0")
+    if batch_norms:
+        raise ValueError(f"a distributed fit cannot train batch normalisation ({', '.join(batch_norms[:3])}): its "
+                         "statistics would be those of each rank's part of a batch; use a network without it (e.g. "
+                         "FeedforwardAutoencoder(batch_norm=False)) or fit in one process")
 
 
 def best_of_rounds(run: FitRun, make_candidate: Callable, n_rounds: int) -> tuple:
@@ -302,8 +315,15 @@ def best_of_rounds(run: FitRun, make_candidate: Callable, n_rounds: int) -> tupl
             records.append(record)
             if best is None or record.candidate_loss < best_loss:
                 best, best_loss, betas_init = candidate, record.candidate_loss, initial_betas
-    if run.collective is not None:  # every rank computed the same candidates; keep rank 0's bit for bit
+    if run.collective is not None:
+        # Every rank computed the same candidates, up to rounding where a device does not add deterministically
+        # (CUDA's atomics), which could also change how many epochs a candidate ran and so what the shared
+        # generators drew: keep rank 0's candidate, record and generator states bit for bit.
         run.collective.broadcast_module_(best)
+        betas_init, records, generator_states = run.collective.broadcast_object(
+            (betas_init, records, (run.generator.get_state(), run.cpu_generator.get_state())))
+        run.generator.set_state(generator_states[0])
+        run.cpu_generator.set_state(generator_states[1])
     run.history["initial"] = records
     run.clock.lap("initialization")
     return best, betas_init

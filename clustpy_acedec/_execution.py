@@ -18,7 +18,7 @@ compiling a second graph (results stay those of the full data set; no batch is d
 running the compiled step raises, a ``RuntimeWarning`` is issued once per fit and the fit continues eagerly;
 the failed step is recomputed eagerly, so no step is lost. In a distributed fit every rank's batch has its own
 size (its share of the global batch), so the step is compiled with dynamic shapes, in the default mode, and
-every batch runs compiled.
+every batch runs compiled; a failure there ends the fit (a rank that fell back alone would repeat collectives).
 
 Distributed fits. After the backward pass the gradients are summed over the ranks
 (:func:`clustpy_acedec._distributed.sum_gradients`; nothing happens outside a distributed fit).
@@ -131,14 +131,12 @@ class GradientStep:
     def __call__(self, x: torch.Tensor, *args):
         """The outputs of ``loss_function(x, *args)``, after the backward pass of the loss (and, in a distributed
         fit, the sum of the gradients over the ranks)."""
-        if self._compiled is not None and in_sharded_loop() and not self._execution.compile_failed:
+        if self._compiled is not None and in_sharded_loop():
             if self._compiled_dynamic is None:  # a distributed fit's batches differ in size on every rank and step
                 self._compiled_dynamic = torch.compile(self._eager, dynamic=True)
-            try:
-                return self._run(self._compiled_dynamic, x, *args)
-            except Exception as error:  # any failure of dynamo/inductor: continue eagerly
-                self._execution.fall_back(error)
-                self._compiled = None
+            # No eager fallback here: a step that failed on one rank after some of its collectives would repeat
+            # them there alone; the error ends the fit on this rank, and the others fail on the broken group.
+            return self._run(self._compiled_dynamic, x, *args)
         if self._compiled is not None and x.shape[0] == self._batch_size and not self._execution.compile_failed:
             try:
                 return self._run(self._compiled, x, *args)

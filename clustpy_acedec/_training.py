@@ -226,8 +226,9 @@ def encode_all(autoencoder: torch.nn.Module, X: "torch.Tensor | DataPlacement", 
     was_training = autoencoder.training
     autoencoder.eval()
     data = as_placement(X)
-    # an empty data set (a rank's part of a sample in a distributed fit) still has the embedding's width
-    chunks = list(data.chunks(batch_size)) if data.n_samples else [data.take(torch.zeros(0, dtype=torch.long))]
+    # an empty data set (a rank's part of a sample in a distributed fit) still has the embedding's width; the
+    # chunks stay a generator, so that a streamed data set is copied to the device one chunk at a time
+    chunks = data.chunks(batch_size) if data.n_samples else [data.take(torch.zeros(0, dtype=torch.long))]
     embedded = torch.cat([autoencoder.encode(x) for x in chunks])
     autoencoder.train(was_training)
     return embedded
@@ -308,7 +309,7 @@ def train_subspace_model(model: SubspaceClusteringModel, phase: Phase, X: "torch
         gradient = execution.gradient_step(model.clustering_loss, optimizer, batch_size)
         # Augmentations are drawn per sample of the local batch: in a distributed fit from a generator of this
         # rank, so that the shared generator (the batch order) draws the same on every rank.
-        augment_generator = generator if data.shard is None or augment is None else _rank_generator(generator, data.shard)
+        augment_generator = generator if data.shard is None or augment is None else data.shard.rank_generator(generator)
 
         def losses(index: torch.Tensor, x: torch.Tensor) -> tuple:
             return gradient(x, augment(x, augment_generator) if augment is not None else None)
@@ -358,9 +359,3 @@ def _reinitialize_lost(model: SubspaceClusteringModel, data: DataPlacement, embe
         for objective in model.objectives:
             data.shard.collective.broadcast_module_(objective)
     return n_reinitialized
-
-
-def _rank_generator(generator: torch.Generator, shard) -> torch.Generator:
-    """A generator of this rank, seeded from the shared one (which draws the same on every rank)."""
-    seed = int(torch.randint(2**62, (1,), generator=generator, device=generator.device))
-    return torch.Generator(device=generator.device).manual_seed(seed + shard.collective.rank)

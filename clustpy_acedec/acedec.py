@@ -13,8 +13,8 @@ from sklearn.base import clone
 from clustpy_acedec._estimator import (DEFAULT_CLUSTERING_OPTIMIZER_PARAMS, DEFAULT_PRETRAIN_OPTIMIZER_PARAMS,
                                        EXECUTION_CONSTRAINTS, INIT_TOL, FitConfig, FitRun, SubspaceClustererMixin,
                                        best_of_rounds, checked_input, clustering_phase, document_execution_parameters,
-                                       finish_fit, for_this_rank, quiet_unless_main, start_fit)
-from clustpy_acedec._distributed import agreed, current_collective
+                                       finish_fit, for_this_rank, start_fit)
+from clustpy_acedec._distributed import agreed, current_collective, quiet_unless_main
 from clustpy_acedec._validation import (Choice, Flag, Integer, OptimizerClass, OptimizerParams, Real, Unchecked,
                                          check_image_shape, check_n_clusters, check_no_custom_dataloaders,
                                          check_parameters, preserved_global_random_state,
@@ -227,7 +227,8 @@ class ACeDeC(SubspaceClustererMixin):
     def _fit(self, X, collective) -> "ACeDeC":
         X, n_samples = checked_input(X, collective)
         base = self._resolved_base()
-        config = for_this_rank(agreed(collective, lambda: self._fit_config(base, X, n_samples)), collective)
+        config = for_this_rank(agreed(collective, lambda: self._fit_config(base, X, n_samples)), collective,
+                               self.get_params(deep=True))
         with preserved_global_random_state(config.device):
             run = start_fit(X, config, collective)
             sample = kmeans_sample(run.embedded, run.cpu_generator)

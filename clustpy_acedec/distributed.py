@@ -21,12 +21,22 @@ A script ``train.py`` launched with ``torchrun --nproc_per_node=4 train.py``::
     model = ACeDeC(base=DCN(n_clusters=10, batch_size=256)).fit(X_local)
     labels = gather_labels(model.labels_)  # every shard's labels, in rank order
     model.save("model.pt")  # written by rank 0 only
+
+    with single_process():  # a fit of this rank alone, e.g. an evaluation on rank 0 while the others wait
+        ACeDeC(base=DCN(n_clusters=10)).fit(X_small)
+
+A rank's network must not use batch normalisation (its statistics would be those of the rank's part of a batch):
+the fit raises a ``ValueError`` on every rank. A base of your own registered with ``register_base`` computes its
+objective from the rank's part of each batch; only the package's objectives reduce their batch statistics over the
+ranks.
 """
 
 import numpy as np
 import torch
 
-from clustpy_acedec._distributed import current_collective
+from clustpy_acedec._distributed import current_collective, single_process
+
+__all__ = ["gather_labels", "is_main_process", "single_process"]
 
 
 def gather_labels(labels: np.ndarray) -> np.ndarray:

@@ -15,8 +15,8 @@ from sklearn.utils.validation import check_is_fitted
 from clustpy_acedec._estimator import (DEFAULT_CLUSTERING_OPTIMIZER_PARAMS, DEFAULT_PRETRAIN_OPTIMIZER_PARAMS,
                                        EXECUTION_CONSTRAINTS, FitConfig, FitRun, SubspaceClustererMixin,
                                        best_of_rounds, checked_input, clustering_phase, document_execution_parameters,
-                                       finish_fit, for_this_rank, quiet_unless_main, start_fit)
-from clustpy_acedec._distributed import agreed, current_collective
+                                       finish_fit, for_this_rank, start_fit)
+from clustpy_acedec._distributed import agreed, current_collective, quiet_unless_main
 from clustpy_acedec._validation import (Choice, Flag, Integer, OptimizerClass, OptimizerParams, Real, Unchecked,
                                          check_image_shape, check_n_clusters, check_no_custom_dataloaders,
                                          check_parameters, preserved_global_random_state,
@@ -265,7 +265,8 @@ class ENRC(SubspaceClustererMixin):
 
     def _fit(self, X, collective) -> "ENRC":
         X, n_samples = checked_input(X, collective)
-        config = for_this_rank(agreed(collective, lambda: self._fit_config(X, n_samples)), collective)
+        config = for_this_rank(agreed(collective, lambda: self._fit_config(X, n_samples)), collective,
+                               self.get_params(deep=True))
         # "nrkmeans" has a single candidate: its restarts are Nr-Kmeans's own.
         n_candidates = 1 if self.init == "nrkmeans" else config.init_rounds
         with preserved_global_random_state(config.device):

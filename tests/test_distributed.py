@@ -21,7 +21,7 @@ from clustpy.deep.neural_networks import FeedforwardAutoencoder
 from sklearn.datasets import make_blobs
 
 from clustpy_acedec import ACeDeC, ENRC
-from clustpy_acedec.distributed import gather_labels, is_main_process
+from clustpy_acedec.distributed import gather_labels, is_main_process, single_process
 
 TIMEOUT_S = 30  # the process group's timeout: a rank waiting for a dead one fails after at most this long
 SPLIT = 300  # rank 0 holds samples 0..299, rank 1 the rest
@@ -94,9 +94,12 @@ def scenario_equivalence(rank: int) -> dict:
 def scenario_uneven(rank: int) -> dict:
     # 1,000 and 5 samples: in most global batches of 64 rank 1 has no sample at all
     X, _ = blobs(1005)
-    model = ACeDeC(base=DCN(n_clusters=4, **schedule()), init_iterations=100, init_rounds=2)
-    model.fit(X[:1000] if rank == 0 else X[1000:])
-    return fitted_state(model)
+    shard = X[:1000] if rank == 0 else X[1000:]
+    model = ACeDeC(base=DCN(n_clusters=4, **schedule()), init_iterations=100, init_rounds=2).fit(shard)
+    # augmentation draws per sample of a rank's part of a batch, which is often empty here
+    augmented = ACeDeC(base=DCN(n_clusters=4, augmentation_invariance=True, **schedule(clustering_epochs=2)),
+                       init_iterations=20, init_rounds=1, image_shape=(2, 4)).fit(shard)
+    return {**fitted_state(model), **{f"aug/{k}": v for k, v in fitted_state(augmented).items()}}
 
 
 def scenario_variants(rank: int) -> dict:
@@ -109,7 +112,7 @@ def scenario_variants(rank: int) -> dict:
                 **schedule(pretrain_epochs=1, clustering_epochs=1)).fit(shard)
     # an embedding above the gathering limit: each rank contributes a seeded sample in proportion to its shard
     from clustpy_acedec._distributed import current_collective
-    from clustpy_acedec._estimator import gathered_embedding
+    from clustpy_acedec._distributed import gathered_embedding
     local = torch.arange(len(shard) * 2, dtype=torch.float32).reshape(-1, 2) + (0 if rank == 0 else 10_000)
     sample = gathered_embedding(local, current_collective(), seed=5, limit_bytes=100 * 8)
     return {**{f"idec/{k}": v for k, v in fitted_state(idec).items()},
@@ -125,7 +128,11 @@ def scenario_quiet(rank: int, directory: str) -> dict:
                        init_rounds=1, verbose=True)
         model.fit(X[:SPLIT] if rank == 0 else X[SPLIT:])
         model.save(os.path.join(directory, f"model-of-rank-{rank}.pt"))
-    return {"printed": np.array(len(printed.getvalue())), "text": np.array(printed.getvalue()),
+    alone = None
+    if rank == 0:  # a fit of this rank alone, e.g. an evaluation, while rank 1 does something else
+        with single_process():
+            alone = ACeDeC(base=DCN(n_clusters=4, **schedule()), init_iterations=20, init_rounds=1).fit(X[:50])
+    return {"alone": np.array(alone is not None and alone.labels_.shape == (50,)),"printed": np.array(len(printed.getvalue())), "text": np.array(printed.getvalue()),
             "main": np.array(is_main_process())}
 
 
@@ -142,15 +149,30 @@ def _bad_input(rank: int, problem: str) -> np.ndarray:
 
 
 #: problem -> a word its error names
-PROBLEMS = {"nan": "NaN", "features": "shape", "too few": "n_clusters", "settings": "batch_size"}
+PROBLEMS = {"nan": "NaN", "features": "shape", "too few": "n_clusters", "settings": "batch_size", "base": "base",
+            "enrc setting": "loss_normalization", "network": "same network", "batch norm": "batch normalisation"}
+
+
+def _bad_model(rank: int, problem: str):
+    """The estimator of a rank for a problem: on rank 1 with another setting, base or network, where it asks."""
+    other = rank == 1
+    if problem == "enrc setting":
+        return ENRC(n_clusters=[4, 1], device="cpu", init_iterations=20, init_rounds=1,
+                    loss_normalization="points" if other else "cluster_size", **schedule())
+    base_class = DEC if problem == "base" and other else DCN
+    params = schedule(batch_size=32 if problem == "settings" and other else 64)
+    if problem == "network" and other:
+        params["neural_network"] = (FeedforwardAutoencoder, {"layers": [8, 32, 4]})
+    if problem == "batch norm":
+        params["neural_network"] = (FeedforwardAutoencoder, {"layers": [8, 32, 4], "batch_norm": True})
+    return ACeDeC(base=base_class(n_clusters=4, **params), init_iterations=20, init_rounds=1)
 
 
 def scenario_bad_input(rank: int) -> dict:
     """One fit per problem in the same process group: a failed fit leaves the group usable for the next."""
     out = {}
     for problem in PROBLEMS:
-        batch_size = 32 if problem == "settings" and rank == 1 else 64
-        model = ACeDeC(base=DCN(n_clusters=4, **schedule(batch_size=batch_size)), init_iterations=20, init_rounds=1)
+        model = _bad_model(rank, problem)
         started = time.perf_counter()
         try:
             model.fit(_bad_input(rank, problem))
@@ -260,6 +282,7 @@ def test_a_rank_with_a_tiny_shard_and_empty_batches_fits_what_one_process_fits(t
     assert np.array_equal(np.concatenate([rank0["labels"], rank1["labels"]]), single["labels"])
     for key in ("V", "betas", "centers", "network"):
         assert np.array_equal(rank0[key], rank1[key]), key
+        assert np.array_equal(rank0[f"aug/{key}"], rank1[f"aug/{key}"]), key
     np.testing.assert_allclose(rank0["V"], single["V"], atol=1e-4)
 
 
@@ -281,6 +304,7 @@ def test_only_rank_0_prints_and_writes(tmp_path):
     assert "clustering_loss_weight" in str(rank0["text"])
     assert bool(rank0["main"]) and not bool(rank1["main"])
     assert (tmp_path / "model-of-rank-0.pt").exists() and not (tmp_path / "model-of-rank-1.pt").exists()
+    assert bool(rank0["alone"])
 
 
 def test_bad_input_on_one_rank_fails_every_rank_with_a_clear_error(tmp_path):
@@ -291,8 +315,9 @@ def test_bad_input_on_one_rank_fails_every_rank_with_a_clear_error(tmp_path):
             assert error.startswith(("ValueError", "TypeError")) and word in error, (rank, problem, error)
             assert float(arrays[f"{problem}/seconds"]) < TIMEOUT_S  # told at once, not after a timeout
             assert not bool(arrays[f"{problem}/fitted"])
-    for problem in ("nan", "features", "settings"):
+    for problem in ("nan", "features", "settings", "base", "enrc setting"):
         assert "rank 1" in str(ranks[0][problem])  # names the rank with the bad shard or settings
+    assert "ranks [1]" in str(ranks[0]["network"])
 
 
 def test_a_rank_that_dies_makes_the_others_fail_within_the_timeout(tmp_path):
