@@ -400,7 +400,7 @@ def nrkmeans_start(embedded: torch.Tensor, n_clusters: list, generator: torch.Ge
 def _best_nrkmeans_keeping(points: np.ndarray, n_clusters: list, n_init: int, seed: int):
     """
     The fitted ``NrKmeans`` with the lowest cost among ``n_init`` runs that keep every clustering and cluster
-    of ``n_clusters`` (plus a one-cluster noise space), or None.
+    of ``n_clusters`` (plus a one-cluster noise space, where the embedding has a dimension for it), or None.
 
     clustpy's ``NrKmeans(n_init=...)`` keeps the lowest cost over all runs, and a run that dropped a subspace
     or an empty cluster has fewer terms, so it can win (and then two clusterings of the start can find the same
@@ -410,6 +410,10 @@ def _best_nrkmeans_keeping(points: np.ndarray, n_clusters: list, n_init: int, se
     """
     from clustpy.alternative import NrKmeans
     searched = list(n_clusters) if 1 in n_clusters else [*n_clusters, 1]
+    if len(searched) > points.shape[1]:  # every subspace needs a dimension (clustpy fails otherwise)
+        if len(n_clusters) > points.shape[1]:
+            return None
+        searched = list(n_clusters)  # no room for a noise space
     mdl = max(n_clusters) >= points.shape[1]  # more clusters than dimensions: the noise space by MDL
 
     def fit(runs: int, run_seed: int):

@@ -39,10 +39,11 @@ def non_redundant_data(n_samples=N_SAMPLES, random_state=0):
 
 
 def tiny(**params):
-    """ENRC with a tiny network, 3 + 2 epochs and 2 short initialisation rounds, on the CPU."""
+    """ENRC as the paper has it (§2.6 random start, Eq. 4), with a tiny network, 3 + 2 epochs and 2 short
+    initialisation rounds, on the CPU."""
     kwargs = dict(n_clusters=[3, 2], pretrain_epochs=3, clustering_epochs=2, batch_size=64,
                   embedding_size=EMBEDDING, init_rounds=2, init_iterations=20, random_state=0, verbose=False,
-                  device="cpu")
+                  device="cpu", init="random", loss_normalization="cluster_size")
     kwargs.update(params)
     return ENRC(**kwargs)
 
@@ -516,3 +517,10 @@ def test_enrc_with_augmentation_and_a_convolutional_autoencoder(monkeypatch):
                  random_state=0, verbose=False).fit(images)
     assert model.labels_.shape == (64, 2) and set(np.unique(model.labels_[:, 1])) == {0}
     assert model.predict(images).shape == (64, 2)
+
+
+def test_nrkmeans_start_in_an_embedding_without_room_for_a_noise_space(data):
+    # two clusterings in d = 2: Nr-Kmeans searches without its noise space instead of failing inside clustpy
+    X, _ = data
+    model = tiny(embedding_size=2, init="nrkmeans", clustering_epochs=1).fit(X)
+    assert model.labels_.shape == (len(X), 2) and len(model.subspace_dims_) == 2
