@@ -181,7 +181,7 @@ def acedec(data, context, base: str, augmentation: bool = False, lr_factor: floa
 
 
 def enrc(data, context, augmentation: bool = False, **options) -> dict:
-    """ENRC with the paper's defaults, or with ``options`` of the estimator (``init``, ``loss_normalization``)."""
+    """ENRC with ``options`` of the estimator (``init``, ``loss_normalization``) over its defaults."""
     from clustpy_acedec import ENRC
     params = _deep_params(data, context, augmentation)
     params.pop("n_clusters")
@@ -231,7 +231,7 @@ METHODS = {m.name: m for m in [
     *[_method(f"ACe/DeC+DCN @γ={gamma}", acedec, deep=True, base="DCN", lr_factor=gamma) for gamma in LR_FACTORS],
     *[_method(f"DCN (λ={lam}) @γ={gamma}", dcn, deep=True, lam=lam, lr_factor=gamma)
       for lam in (0.1, 1.0, 10.0) for gamma in LR_FACTORS],
-    _method("ENRC", enrc, multi=True, deep=True),
+    _method("ENRC", enrc, multi=True, deep=True, init="random", loss_normalization="cluster_size"),  # the paper's
     _method("ENRC (Nr-Kmeans start)", enrc, multi=True, deep=True, init="nrkmeans"),
     _method("ENRC (points)", enrc, multi=True, deep=True, loss_normalization="points"),
     _method("ENRC (Nr-Kmeans start, points)", enrc, multi=True, deep=True, init="nrkmeans",

@@ -65,8 +65,8 @@ def test_enrc_compiled_fit_runs_in_bfloat16_without_recompiling_per_round(blobs,
     X, _ = blobs
     graphs_before = counters["stats"]["unique_graphs"]
     model = ENRC([3, 1], batch_size=64, pretrain_epochs=1, clustering_epochs=2, embedding_size=3, neural_network=NETWORK,
-                 init_rounds=2, init_iterations=8, device="cpu", random_state=0, compile_step=True,
-                 precision="bfloat16", verbose=False)
+                 init="random", init_rounds=2, init_iterations=8, device="cpu", random_state=0, compile_step=True,
+                 precision="bfloat16", verbose=False)  # rounds of one kind: the initial phase compiles once
     assert model.fit(X).labels_.shape == (200, 2)
     assert counters["stats"]["unique_graphs"] - graphs_before == 3  # pretraining, initial phase, clustering
 
