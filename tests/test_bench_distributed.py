@@ -76,7 +76,7 @@ def test_bytes_per_step_are_counted_from_the_fitted_model():
     assert dec["payload_bytes_per_epoch"] == 4 + (D + 1) * 4 + k * 8  # + the DEC centres' epoch counts (int64)
 
     enrc = communication_per_step(_small_fit(ENRC(n_clusters=[3, 2], init_iterations=10, init_rounds=1,
-                                                  **_schedule())))
+                                                  loss_normalization="cluster_size", **_schedule())))
     assert enrc["center_statistics_bytes"] == (3 + 2) * (D + 1) * 4
     assert enrc["cluster_sizes_bytes"] == 2 * 3 * 4  # S x K_max floats of Eq. 4
     assert enrc["allreduces_per_step"] == 3 and enrc["payload_bytes_per_epoch"] == 4
