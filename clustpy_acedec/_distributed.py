@@ -18,11 +18,10 @@ Outside a sharded loop (one process, or the initial phase, which runs on the emb
 rank) every function here is the plain local computation.
 """
 
-from collections.abc import Callable
-from dataclasses import dataclass
-
 import contextlib
 import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -84,12 +83,12 @@ class Collective:
         with torch.no_grad():
             tensor.copy_(buffer)
 
-    def all_gather_rows(self, tensor: torch.Tensor) -> torch.Tensor:
+    def all_gather_rows(self, tensor: torch.Tensor, counts: list | None = None) -> torch.Tensor:
         """
         The rows of ``tensor`` of every rank, concatenated in rank order; the ranks may hold different numbers
-        of rows (padded to the largest for the collective).
+        of rows (``counts``, every rank's; None: gathered first).
         """
-        counts = self.all_gather_object(int(tensor.shape[0]))
+        counts = self.all_gather_object(int(tensor.shape[0])) if counts is None else list(counts)
         local = self._to_backend(tensor.contiguous())
         if len(set(counts)) == 1:
             gathered = [torch.empty_like(local) for _ in range(self.world_size)]
@@ -164,7 +163,7 @@ def quiet_unless_main(collective: Collective | None):
         yield
 
 
-def gathered_embedding(embedded: torch.Tensor, collective: Collective, seed: int,
+def gathered_embedding(embedded: torch.Tensor, shard: "Shard", seed: int,
                        limit_bytes: int = GATHERED_EMBEDDING_BYTES) -> torch.Tensor:
     """
     The embedding the initialisation of a distributed fit runs on, the same on every rank.
@@ -173,8 +172,8 @@ def gathered_embedding(embedded: torch.Tensor, collective: Collective, seed: int
     ----------
     embedded : torch.Tensor
         this rank's embedding, shape (n_local, d)
-    collective : Collective
-        the ranks
+    shard : Shard
+        this rank's shard of the data set (the ranks and their numbers of samples)
     seed : int
         the fit's seed (the same on every rank)
     limit_bytes : int
@@ -187,15 +186,15 @@ def gathered_embedding(embedded: torch.Tensor, collective: Collective, seed: int
         data set), or, when that would exceed ``limit_bytes``, a uniform sample of that size: every rank
         contributes a share proportional to its shard, drawn by a generator seeded with the seed and its rank
     """
-    counts = collective.all_gather_object(int(embedded.shape[0]))
+    collective = shard.collective
     row_bytes = embedded.element_size() * int(np.prod(embedded.shape[1:]))
-    n_total, rows = sum(counts), max(1, limit_bytes // max(row_bytes, 1))
-    if n_total <= rows:
-        return collective.all_gather_rows(embedded)
-    keep = int(embedded.shape[0] * rows // n_total)
+    rows = max(1, limit_bytes // max(row_bytes, 1))
+    if shard.n_total <= rows:
+        return collective.all_gather_rows(embedded, shard.counts)
+    kept = [count * rows // shard.n_total for count in shard.counts]
     generator = torch.Generator().manual_seed(seed + 7919 * (collective.rank + 1))
-    chosen = torch.randperm(embedded.shape[0], generator=generator)[:keep].sort().values
-    return collective.all_gather_rows(embedded[chosen.to(embedded.device)])
+    chosen = torch.randperm(embedded.shape[0], generator=generator)[:kept[collective.rank]].sort().values
+    return collective.all_gather_rows(embedded[chosen.to(embedded.device)], kept)
 
 
 def agreed(collective: Collective | None, check: Callable):
@@ -229,23 +228,31 @@ class Shard:
     ----------
     collective : Collective
         the ranks
-    offset : int
-        global index of this rank's first sample (the samples of ranks 0 .. rank - 1 come before)
-    n_local : int
-        samples on this rank
-    n_total : int
-        samples of all ranks
+    counts : tuple
+        every rank's number of samples, in rank order
     """
     collective: Collective
-    offset: int
-    n_local: int
-    n_total: int
+    counts: tuple
 
     @classmethod
     def of(cls, collective: Collective, n_local: int) -> "Shard":
         """The shard of ``n_local`` samples of this rank (a collective: every rank calls it)."""
-        counts = collective.all_gather_object(int(n_local))
-        return cls(collective, sum(counts[:collective.rank]), int(n_local), sum(counts))
+        return cls(collective, tuple(collective.all_gather_object(int(n_local))))
+
+    @property
+    def n_local(self) -> int:
+        """Samples on this rank."""
+        return self.counts[self.collective.rank]
+
+    @property
+    def n_total(self) -> int:
+        """Samples of all ranks."""
+        return sum(self.counts)
+
+    @property
+    def offset(self) -> int:
+        """Global index of this rank's first sample (the samples of ranks 0 .. rank - 1 come before)."""
+        return sum(self.counts[:self.collective.rank])
 
     def rank_generator(self, generator: torch.Generator) -> torch.Generator:
         """
@@ -293,8 +300,9 @@ class Shard:
         mine = (index >= self.offset) & (index < self.offset + self.n_local)
         positions = torch.nonzero(mine).flatten()
         values = function(index[mine] - self.offset)
-        all_positions = self.collective.all_gather_rows(positions)
-        all_values = self.collective.all_gather_rows(values)
+        counts = self.collective.all_gather_object(int(positions.shape[0]))  # one row of values per position
+        all_positions = self.collective.all_gather_rows(positions, counts)
+        all_values = self.collective.all_gather_rows(values, counts)
         out = torch.empty((index.shape[0], *values.shape[1:]), dtype=values.dtype, device=values.device)
         out[all_positions.to(values.device)] = all_values
         return out

@@ -255,7 +255,7 @@ def start_fit(X: np.ndarray, config: FitConfig, collective: Collective | None = 
                  execution=execution)
     embedded = encode_all(autoencoder, data)
     if collective is not None:
-        embedded = gathered_embedding(embedded, collective, config.seed)
+        embedded = gathered_embedding(embedded, data.shard, config.seed)
     clock.lap("pretraining")
     return FitRun(config, data, embedded, autoencoder, generator, torch.Generator().manual_seed(config.seed),
                   execution, augment, history, clock, collective)
@@ -273,8 +273,8 @@ def _check_network_for_ranks(autoencoder: torch.nn.Module, collective: Collectiv
     signature = (sorted((name, tuple(t.shape)) for name, t in autoencoder.state_dict().items()),
                  bool(getattr(autoencoder, "fitted", False)))
     signatures = collective.all_gather_object(signature)
-    if any(other != signatures[0] for other in signatures):
-        differing = [rank for rank, other in enumerate(signatures) if other != signatures[0]]
+    differing = [rank for rank, other in enumerate(signatures) if other != signatures[0]]
+    if differing:
         raise ValueError(f"the ranks of a distributed fit must start from the same network (the same layers, fitted "
                          f"or not alike), but ranks {differing} differ from rank 0")
     if batch_norms:

@@ -115,10 +115,9 @@ def scenario_variants(rank: int) -> dict:
     enrc = ENRC(n_clusters=[4, 1], device="cpu", init_iterations=20, init_rounds=1, compile_step=True,
                 **schedule(pretrain_epochs=1, clustering_epochs=1)).fit(shard)
     # an embedding above the gathering limit: each rank contributes a seeded sample in proportion to its shard
-    from clustpy_acedec._distributed import current_collective
-    from clustpy_acedec._distributed import gathered_embedding
+    from clustpy_acedec._distributed import Shard, current_collective, gathered_embedding
     local = torch.arange(len(shard) * 2, dtype=torch.float32).reshape(-1, 2) + (0 if rank == 0 else 10_000)
-    sample = gathered_embedding(local, current_collective(), seed=5, limit_bytes=100 * 8)
+    sample = gathered_embedding(local, Shard.of(current_collective(), len(local)), seed=5, limit_bytes=100 * 8)
     return {**{f"idec/{k}": v for k, v in fitted_state(idec).items()},
             **{f"enrc/{k}": v for k, v in fitted_state(enrc).items()}, "sample": sample.numpy()}
 
