@@ -18,6 +18,7 @@ sample indices, drawn from the shared seed on every rank, and each rank runs its
 records, and decides on, the same losses. Only rank 0 shows progress bars.
 """
 
+import contextlib
 import enum
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -142,28 +143,23 @@ def run_epochs(data: DataPlacement, n_epochs: int, batch_size: int, generator: t
         the mean batch loss of every epoch (one host synchronisation per epoch)
     """
     epoch_losses = [] if epoch_losses is None else epoch_losses
-    if data.shard is not None:
-        verbose = verbose and data.shard.collective.is_main
-        with sharded_loop(data.shard.collective):
-            return _epochs(data, n_epochs, batch_size, generator, step, end_epoch, desc, verbose, epoch_losses)
-    return _epochs(data, n_epochs, batch_size, generator, step, end_epoch, desc, verbose, epoch_losses)
-
-
-def _epochs(data, n_epochs, batch_size, generator, step, end_epoch, desc, verbose, epoch_losses) -> list:
+    sharded = data.shard is not None
+    verbose = verbose and (not sharded or data.shard.collective.is_main)
     bar = tqdm.trange(n_epochs, desc=desc, disable=not verbose, leave=False)
-    for _ in bar:
-        total = torch.zeros((), device=data.device)
-        n_batches = 0
-        for index, x, global_size in epoch_batches(data, batch_size, generator):
-            set_global_batch_size(global_size)
-            total += step(index, x).detach()
-            n_batches += 1
-        # a sharded step's loss is this rank's share of the global batch's loss: their sum is the batch's loss
-        epoch_losses.append(float(batch_sum(total)) / max(n_batches, 1))
-        if end_epoch is not None and end_epoch(epoch_losses[-1]):
-            break
-        if verbose:
-            bar.set_postfix(loss=f"{epoch_losses[-1]:.4g}")
+    with sharded_loop(data.shard.collective) if sharded else contextlib.nullcontext():
+        for _ in bar:
+            total = torch.zeros((), device=data.device)
+            n_batches = 0
+            for index, x, global_size in epoch_batches(data, batch_size, generator):
+                set_global_batch_size(global_size)
+                total += step(index, x).detach()
+                n_batches += 1
+            # a sharded step's loss is this rank's share of the global batch's loss: their sum is the batch's loss
+            epoch_losses.append(float(batch_sum(total)) / max(n_batches, 1))
+            if end_epoch is not None and end_epoch(epoch_losses[-1]):
+                break
+            if verbose:
+                bar.set_postfix(loss=f"{epoch_losses[-1]:.4g}")
     return epoch_losses
 
 
