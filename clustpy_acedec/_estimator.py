@@ -252,7 +252,7 @@ def start_fit(X: np.ndarray, config: FitConfig, collective: Collective | None = 
     if not getattr(autoencoder, "fitted", False):
         pretrain(autoencoder, data, config.pretraining, config.pretrain_epochs, config.batch_size,
                  config.optimizer_class, config.pretrain_optimizer_params, generator, verbose=config.verbose,
-                 execution=execution)
+                 execution=execution, augment=augment)
     embedded = encode_all(autoencoder, data)
     if collective is not None:
         embedded = gathered_embedding(embedded, data.shard, config.seed)

@@ -109,6 +109,18 @@ def epoch_batches(data: DataPlacement, batch_size: int, generator: torch.Generat
     return ((index, x, size) for (index, x), size in zip(data.batches_of(local_batches), global_sizes))
 
 
+def augmented_batches(data: DataPlacement, generator: torch.Generator, augment: Callable | None) -> Callable:
+    """
+    ``x -> augment(x, generator)`` for the batches of a loop over ``data`` (the identity without ``augment``).
+    Augmentations are drawn per sample of the local batch: in a distributed fit from a generator of this rank,
+    so that the shared generator (the batch order) draws the same on every rank.
+    """
+    if augment is None:
+        return lambda x: x
+    augment_generator = generator if data.shard is None else data.shard.rank_generator(generator)
+    return lambda x: augment(x, augment_generator)
+
+
 def run_epochs(data: DataPlacement, n_epochs: int, batch_size: int, generator: torch.Generator,
                step: Callable, *, end_epoch: Callable | None = None, desc: str = "", verbose: bool = False,
                epoch_losses: list | None = None) -> list:
@@ -165,7 +177,8 @@ def run_epochs(data: DataPlacement, n_epochs: int, batch_size: int, generator: t
 
 def pretrain_autoencoder(autoencoder: torch.nn.Module, X: "torch.Tensor | DataPlacement", n_epochs: int,
                          batch_size: int, optimizer_class: type, optimizer_params: dict, generator: torch.Generator,
-                         verbose: bool = False, execution: Execution | None = None) -> torch.nn.Module:
+                         verbose: bool = False, execution: Execution | None = None,
+                         augment: Callable | None = None) -> torch.nn.Module:
     """
     Train a clustpy autoencoder end to end on the reconstruction loss, in place.
 
@@ -189,6 +202,9 @@ def pretrain_autoencoder(autoencoder: torch.nn.Module, X: "torch.Tensor | DataPl
         show a progress bar
     execution : Execution | None
         precision and compilation of the steps; None: float32, eager
+    augment : Callable | None
+        ``augment(x, generator) -> x_aug``: train on augmented batches (reconstruct x_aug from x_aug), as the
+        pretraining for ACe/DeC's augmentation (§2.2) and ENRC's image experiments (§3) does; None: the data as is
 
     Returns
     -------
@@ -203,9 +219,10 @@ def pretrain_autoencoder(autoencoder: torch.nn.Module, X: "torch.Tensor | DataPl
         return reconstruction_loss(x, autoencoder.decode(autoencoder.encode(x)).float())
 
     gradient = execution.gradient_step(reconstruction, optimizer, batch_size)
+    transform = augmented_batches(data, generator, augment)
 
     def step(_, x: torch.Tensor) -> torch.Tensor:
-        loss = gradient(x)
+        loss = gradient(transform(x))
         optimizer.step()
         return loss
 
@@ -303,12 +320,10 @@ def train_subspace_model(model: SubspaceClusteringModel, phase: Phase, X: "torch
             return gradient(embedded[index])
     else:
         gradient = execution.gradient_step(model.clustering_loss, optimizer, batch_size)
-        # Augmentations are drawn per sample of the local batch: in a distributed fit from a generator of this
-        # rank, so that the shared generator (the batch order) draws the same on every rank.
-        augment_generator = generator if data.shard is None or augment is None else data.shard.rank_generator(generator)
+        transform = augmented_batches(data, generator, augment)
 
         def losses(index: torch.Tensor, x: torch.Tensor) -> tuple:
-            return gradient(x, augment(x, augment_generator) if augment is not None else None)
+            return gradient(x, transform(x) if augment is not None else None)
 
     def step(index: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         loss, z, rotated, labels = losses(index, x)

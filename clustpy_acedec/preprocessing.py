@@ -1,11 +1,15 @@
 """
 Preprocessing of image data for the estimators: the channel-wise z-transformation of ENRC §3.1, which puts
-every colour channel on the same scale before a (convolutional) autoencoder is pretrained on the images.
+every colour channel on the same scale before a (convolutional) autoencoder is pretrained on the images, and
+the random rotations and shifts of ACe/DeC §2.2 (for pretraining a network yourself with
+:func:`clustpy_acedec.pretraining.pretrain`).
 """
 
 import numpy as np
 
-__all__ = ["channel_zscore"]
+from clustpy_acedec._augmentation import RandomRotationShift
+
+__all__ = ["RandomRotationShift", "channel_zscore"]
 
 
 def channel_zscore(images: np.ndarray, channels_last: bool = True) -> np.ndarray:

@@ -20,7 +20,7 @@ import torch
 from clustpy_acedec._distributed import batch_mean, in_sharded_loop
 from clustpy_acedec._execution import Execution, make_optimizer
 from clustpy_acedec._placement import DataPlacement, as_placement
-from clustpy_acedec._training import encode_all, pretrain_autoencoder, run_epochs
+from clustpy_acedec._training import augmented_batches, encode_all, pretrain_autoencoder, run_epochs
 
 #: The names the estimators' ``pretraining`` parameter accepts.
 PRETRAINING_SCHEMES = ("end_to_end", "stacked_denoising", "stacked_denoising_full")
@@ -127,7 +127,8 @@ class StackedDenoisingPretraining:
         return layerwise, finetune
 
     def run(self, autoencoder: torch.nn.Module, X: "torch.Tensor | DataPlacement", batch_size: int,
-            generator: torch.Generator, verbose: bool = False, execution: Execution | None = None) -> torch.nn.Module:
+            generator: torch.Generator, verbose: bool = False, execution: Execution | None = None,
+            augment: Callable | None = None) -> torch.nn.Module:
         """
         Pretrain ``autoencoder`` in place on the data set X.
 
@@ -145,6 +146,10 @@ class StackedDenoisingPretraining:
             show progress bars (default: False)
         execution : Execution | None
             precision and compilation of the steps; None: float32, eager
+        augment : Callable | None
+            ``augment(x, generator) -> x_aug``: every layer pair and the fine-tuning train on augmented
+            batches (a deeper pair on the codes of augmented images, computed per batch by the trained layers
+            below it); None: on the data as is, with the codes of a deeper pair computed once
 
         Returns
         -------
@@ -157,21 +162,27 @@ class StackedDenoisingPretraining:
         execution = execution if execution is not None else Execution(data.device)
         layerwise_epochs, finetune_epochs = self.phase_epochs(data.n_total, batch_size)
         corrupt = torch.nn.Dropout(self.dropout)
-        inputs = data.flatten()
+        inputs = data.flatten() if augment is None else data
+        below = []  # the trained encoder stages under the current layer pair
         for depth, (encoder_stage, decoder_stage) in enumerate(_layer_pairs(autoencoder)):
             pair = torch.nn.Sequential(corrupt, encoder_stage, torch.nn.Dropout(self.dropout), decoder_stage)
+            transform = None if augment is None else _codes_of_augmented(augment, below)
             self._train(pair, inputs, layerwise_epochs, batch_size, generator, execution, verbose,
-                        f"layer pair {depth + 1}")
-            inputs = _apply(encoder_stage, inputs)
+                        f"layer pair {depth + 1}", transform)
+            if augment is None:
+                inputs = _apply(encoder_stage, inputs)
+            below.append(encoder_stage)
         whole = _Reconstruct(autoencoder)
-        self._train(whole, data, finetune_epochs, batch_size, generator, execution, verbose, "fine-tuning")
+        self._train(whole, data, finetune_epochs, batch_size, generator, execution, verbose, "fine-tuning", augment)
         autoencoder.eval()
         autoencoder.fitted = True
         return autoencoder
 
     def _train(self, network: torch.nn.Module, data: DataPlacement, n_epochs: int, batch_size: int,
-               generator: torch.Generator, execution: Execution, verbose: bool, desc: str) -> None:
-        """Train ``network`` to reconstruct its (flattened) input from the batches of ``data``."""
+               generator: torch.Generator, execution: Execution, verbose: bool, desc: str,
+               augment: Callable | None = None) -> None:
+        """Train ``network`` to reconstruct its (flattened) input from the batches of ``data``, each first
+        passed through ``augment(x, generator)`` when given."""
         params = {"lr": self.lr, "momentum": self.momentum} if self.optimizer_class is torch.optim.SGD else {"lr": self.lr}
         optimizer = make_optimizer(self.optimizer_class, network.parameters(), **params)
         decay_epochs = self.lr_decay_epochs or max(1, (2 * n_epochs) // 5)
@@ -179,8 +190,10 @@ class StackedDenoisingPretraining:
         scheduler = torch.optim.lr_scheduler.StepLR(optimizer, decay_epochs * batches_per_epoch, gamma=0.1)
         gradient = execution.gradient_step(_denoising_step(network), optimizer, batch_size)
 
+        transform = augmented_batches(data, generator, augment)
+
         def step(_, x: torch.Tensor) -> torch.Tensor:
-            loss = gradient(x)
+            loss = gradient(transform(x))
             if self.max_grad_norm is not None:
                 torch.nn.utils.clip_grad_norm_(network.parameters(), self.max_grad_norm)
             optimizer.step()
@@ -205,6 +218,19 @@ def _denoising_step(network: torch.nn.Module) -> Callable:
             return batch_mean((output - target).square().mean(1))
         return torch.nn.functional.mse_loss(output, target)
     return denoising_step
+
+
+def _codes_of_augmented(augment: Callable, stages: list) -> Callable:
+    """``(x, generator) -> stages(augment(x, generator))``: the input of a deeper layer pair for an augmented
+    batch of images, through the trained (fixed, evaluation-mode) encoder stages below it, flattened."""
+    @torch.no_grad()
+    def codes(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        x = augment(x, generator).flatten(1)
+        for stage in stages:
+            stage.eval()
+            x = stage(x)
+        return x
+    return codes
 
 
 @torch.no_grad()
@@ -256,7 +282,7 @@ def resolve_pretraining(pretraining, pretrain_epochs: int) -> "StackedDenoisingP
 def pretrain(autoencoder: torch.nn.Module, X: "torch.Tensor | DataPlacement",
              schedule: "StackedDenoisingPretraining | None", n_epochs: int, batch_size: int, optimizer_class: type,
              optimizer_params: dict, generator: torch.Generator, verbose: bool = False,
-             execution: "Execution | str | None" = None) -> torch.nn.Module:
+             execution: "Execution | str | None" = None, augment: Callable | None = None) -> torch.nn.Module:
     """
     Pretrain ``autoencoder`` in place: by ``schedule`` when one is given (see :func:`resolve_pretraining`),
     else end to end on the reconstruction loss for ``n_epochs`` with the given optimiser (nothing for 0).
@@ -284,6 +310,9 @@ def pretrain(autoencoder: torch.nn.Module, X: "torch.Tensor | DataPlacement",
         progress bars (default: False)
     execution : str | None
         precision of the steps, "float32" or "bfloat16" (None: float32)
+    augment : Callable | None
+        ``augment(x, generator) -> x_aug``, e.g. :class:`clustpy_acedec.preprocessing.RandomRotationShift`:
+        train on augmented batches, as the estimators do with ``augmentation_invariance=True`` (default: None)
 
     Returns
     -------
@@ -293,10 +322,11 @@ def pretrain(autoencoder: torch.nn.Module, X: "torch.Tensor | DataPlacement",
     if execution is None or isinstance(execution, str):
         execution = Execution(generator.device, execution or "float32")
     if schedule is not None:
-        return schedule.run(autoencoder, X, batch_size, generator, verbose=verbose, execution=execution)
+        return schedule.run(autoencoder, X, batch_size, generator, verbose=verbose, execution=execution,
+                            augment=augment)
     if n_epochs > 0:
         return pretrain_autoencoder(autoencoder, X, n_epochs, batch_size, optimizer_class, optimizer_params,
-                                    generator, verbose=verbose, execution=execution)
+                                    generator, verbose=verbose, execution=execution, augment=augment)
     return autoencoder
 
 

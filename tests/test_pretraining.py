@@ -10,7 +10,7 @@ from clustpy_acedec import ACeDeC, ENRC
 from clustpy_acedec.losses import reconstruction_loss
 from clustpy_acedec.networks import SmallConvAutoencoder
 from clustpy_acedec.pretraining import (StackedDenoisingPretraining, _layer_pairs, linear_stages,
-                                        embed, resolve_pretraining)
+                                        embed, pretrain, resolve_pretraining)
 
 
 @pytest.fixture
@@ -112,3 +112,59 @@ def test_embed_of_no_samples_has_the_embeddings_width():
     autoencoder = FeedforwardAutoencoder(layers=[5, 8, 3])
     assert embed(autoencoder, torch.zeros(0, 5)).shape == (0, 3)
     assert embed(autoencoder, torch.zeros(4, 5)).shape == (4, 3)
+
+
+class _Recording:
+    """An augmentation that maps every batch to a constant and counts the batches it saw."""
+
+    def __init__(self, value: float):
+        self.value, self.calls, self.rows = value, 0, 0
+
+    def __call__(self, x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        self.calls += 1
+        self.rows += x.shape[0]
+        return torch.full_like(x, self.value)
+
+
+@pytest.mark.parametrize("schedule", [None, StackedDenoisingPretraining(layerwise_epochs=2, finetune_epochs=20,
+                                                                        lr=0.1)])
+def test_pretraining_trains_on_the_augmented_batches(data, schedule):
+    # Augmentations that map everything to one constant image: a network trained on them reconstructs that
+    # image, and not the data set it never saw.
+    torch.manual_seed(0)
+    plain, augmented = FeedforwardAutoencoder([12, 8, 3]), FeedforwardAutoencoder([12, 8, 3])
+    augmented.load_state_dict(plain.state_dict())
+    augment = _Recording(0.7)
+    for network, aug in ((plain, None), (augmented, augment)):
+        pretrain(network, data, schedule, 20, 32, torch.optim.Adam, {"lr": 1e-2},
+                 torch.Generator().manual_seed(0), augment=aug)
+    with torch.no_grad():
+        constant = torch.full_like(data, 0.7)
+        constant = augmented.decode(augmented.encode(constant))
+        error = {name: float(reconstruction_loss(data, net.decode(net.encode(data))))
+                 for name, net in (("plain", plain), ("augmented", augmented))}
+    assert float((constant - 0.7).abs().max()) < 0.1
+    assert error["augmented"] > 5 * error["plain"]
+    n_batches = -(-256 // 32)
+    # every batch of every epoch: 20 end to end, or 2 per layer pair (2 pairs) and 20 of fine-tuning
+    assert augment.calls == n_batches * (20 if schedule is None else 2 * 2 + 20)
+    assert augment.rows == augment.calls // n_batches * 256
+
+
+def test_augmentation_invariance_pretrains_on_augmented_images():
+    rng = np.random.default_rng(0)
+    images = np.zeros((64, 8, 8), dtype=np.float32)
+    for i, image in enumerate(images):  # a bar at one of two places, rows or columns
+        image[2 + (i % 2) * 3] = 1.0 if i % 4 < 2 else 0.0
+        image[:, 2 + (i % 2) * 3] += 1.0 if i % 4 >= 2 else 0.0
+    images += 0.05 * rng.random(images.shape, dtype=np.float32)
+
+    def pretrained(augmentation: bool) -> torch.nn.Module:
+        base = DCN(n_clusters=2, pretrain_epochs=5, clustering_epochs=0, batch_size=16, embedding_size=3,
+                   device="cpu", random_state=0, augmentation_invariance=augmentation)
+        return ACeDeC(base=base, init_iterations=5, verbose=False).fit(images).neural_network_trained_
+
+    plain, augmented = pretrained(False), pretrained(True)
+    differing = [name for (name, a), b in zip(plain.state_dict().items(), augmented.state_dict().values())
+                 if not torch.equal(a, b)]
+    assert differing  # clustering_epochs=0: only the pretraining can tell the two fits apart
