@@ -32,17 +32,22 @@ class RunContext:
     precision: str = "float32"  # of the pretraining and of our estimators (clustpy's baselines run in float32)
     subset_for_linear_methods: int = 10000  # SubKmeans / Nr-Kmeans on raw data: the papers' 10,000-point subsets
     verbose: bool = False
-    _autoencoder: object = field(default=None, repr=False)
+    _autoencoders: dict = field(default_factory=dict, repr=False)  # augmented or not -> pretrained autoencoder
     _embedded: object = field(default=None, repr=False)
     _network_input: object = field(default=None, repr=False)
-    pretrain_seconds: float = 0.0
+    pretrain_seconds: dict = field(default_factory=dict)  # augmented or not -> seconds of that pretraining
 
-    def autoencoder(self, data: BenchmarkDataset) -> torch.nn.Module:
-        """The pretrained autoencoder of this data set and seed, trained on first use."""
-        if self._autoencoder is None:
+    def autoencoder(self, data: BenchmarkDataset, augmented: bool = False) -> torch.nn.Module:
+        """
+        The pretrained autoencoder of this data set and seed, trained on first use; ``augmented``: the one
+        pretrained on augmented images, which the "+ Aug" methods start from (as the estimators pretrain with
+        ``augmentation_invariance=True``).
+        """
+        if augmented not in self._autoencoders:
             import time
             from clustpy.deep.neural_networks import FeedforwardAutoencoder
             from clustpy_acedec.devices import resolve_device
+            from clustpy_acedec.preprocessing import RandomRotationShift
             from clustpy_acedec.pretraining import pretrain, resolve_pretraining
             start = time.perf_counter()
             torch.manual_seed(self.seed)
@@ -58,11 +63,16 @@ class RunContext:
             autoencoder = autoencoder.to(device)
             generator = torch.Generator(device=device).manual_seed(self.seed)
             schedule = resolve_pretraining(self.pretraining, self.pretrain_epochs)
+            augment = None
+            if augmented:
+                if data.image_shape is None:
+                    raise ValueError(f"{data.name} has no images to augment")
+                augment = RandomRotationShift(data.image_shape, channels_first=self.network == "convolutional")
             pretrain(autoencoder, X, schedule, self.pretrain_epochs, self.batch_size, torch.optim.Adam, {"lr": 1e-3},
-                     generator, verbose=self.verbose, execution=self.precision)
-            self._autoencoder = autoencoder
-            self.pretrain_seconds = time.perf_counter() - start
-        return self._autoencoder
+                     generator, verbose=self.verbose, execution=self.precision, augment=augment)
+            self._autoencoders[augmented] = autoencoder
+            self.pretrain_seconds[augmented] = time.perf_counter() - start
+        return self._autoencoders[augmented]
 
     def embedded(self, data: BenchmarkDataset) -> np.ndarray:
         if self._embedded is None:
@@ -79,9 +89,9 @@ class RunContext:
             self._network_input = data.network_input(self.network)
         return self._network_input
 
-    def fresh_autoencoder(self, data: BenchmarkDataset) -> torch.nn.Module:
+    def fresh_autoencoder(self, data: BenchmarkDataset, augmented: bool = False) -> torch.nn.Module:
         """A copy of the pretrained autoencoder, so that no method trains the shared one."""
-        return copy.deepcopy(self.autoencoder(data))
+        return copy.deepcopy(self.autoencoder(data, augmented))
 
     def estimator_parameters(self) -> dict:
         """What our estimators take beyond the base's parameters: precision, and the initial phase's length."""
@@ -105,7 +115,8 @@ def _deep_params(data: BenchmarkDataset, context: RunContext, augmentation: bool
     """Parameters every deep method shares; ``lr_factor`` γ sets the clustering learning rate to 10⁻³·γ (the
     stability study of ACe/DeC Fig. 4), otherwise clustpy's default."""
     params = dict(n_clusters=data.n_clusters[0], batch_size=context.batch_size, pretrain_epochs=0,
-                  clustering_epochs=context.clustering_epochs, neural_network=context.fresh_autoencoder(data),
+                  clustering_epochs=context.clustering_epochs,
+                  neural_network=context.fresh_autoencoder(data, augmented=augmentation),
                   embedding_size=context.embedding_size, augmentation_invariance=augmentation, device=context.device,
                   random_state=context.seed)
     if lr_factor is not None:

@@ -147,9 +147,10 @@ def _run_one(data: BenchmarkDataset, context: RunContext, method_name: str, plan
     if method.multi and not data.is_multi:
         record["error"] = "needs a data set with several ground-truth labelings"
         return record
-    if method.uses_autoencoder:
-        context.autoencoder(data)  # pretraining is timed once per data set and seed, not per method
-    record["pretrain_seconds"] = round(context.pretrain_seconds, 2)
+    augmented = bool(method.kwargs.get("augmentation", False))
+    if method.uses_autoencoder:  # pretraining is timed once per data set, seed and kind, not per method
+        context.autoencoder(data, augmented)
+    record["pretrain_seconds"] = round(context.pretrain_seconds.get(augmented, 0.0), 2)
     start = time.perf_counter()
     try:
         result = method.run(data, context, **method.kwargs)

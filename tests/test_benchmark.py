@@ -315,12 +315,30 @@ def test_enrc_variants_hand_their_options_to_the_estimator(monkeypatch):
     monkeypatch.setattr(clustpy_acedec, "ENRC", FakeENRC)
     data = BenchmarkDataset("toy", np.zeros((8, 4), dtype=np.float32), np.tile(np.arange(8)[:, None] % 2, (1, 2)))
     context = RunContext(seed=0, device="cpu", pretrain_epochs=0, clustering_epochs=1)
-    context._autoencoder = object()
+    context._autoencoders[False] = object()
     method = METHODS["ENRC (Nr-Kmeans start, points)"]
     assert method.run(data, context, **method.kwargs)["labels"].shape == (8, 2)
     assert (seen["init"], seen["loss_normalization"], seen["n_clusters"]) == ("nrkmeans", "points", [2, 2])
     assert seen["precision"] == "float32"
     assert set(ENRC_VARIANTS) <= set(METHODS) and all(METHODS[name].multi for name in ENRC_VARIANTS)
+
+
+def test_augmented_methods_start_from_an_autoencoder_pretrained_on_augmented_images():
+    from clustpy_acedec_bench.methods import METHODS, RunContext
+    rng = np.random.default_rng(0)
+    images = rng.random((48, 8, 8), dtype=np.float32)
+    data = BenchmarkDataset("toy images", images.reshape(48, -1), np.arange(48)[:, None] % 2, (8, 8))
+    context = RunContext(seed=0, device="cpu", pretrain_epochs=2, clustering_epochs=1, batch_size=16,
+                         embedding_size=3, pretraining="end_to_end", init_iterations=3)
+    plain, augmented = context.autoencoder(data), context.autoencoder(data, augmented=True)
+    assert context.autoencoder(data, augmented=True) is augmented  # pretrained once per data set and seed
+    assert any(not torch.equal(a, b) for a, b in zip(plain.state_dict().values(), augmented.state_dict().values()))
+    assert set(context.pretrain_seconds) == {False, True}
+    method = METHODS["ACe/DeC+DCN + Aug"]
+    assert method.run(data, context, **method.kwargs)["labels"].shape == (48,)
+    flat = BenchmarkDataset("flat", images.reshape(48, -1), np.arange(48)[:, None] % 2)
+    with pytest.raises(ValueError, match="no images"):
+        RunContext(seed=0, device="cpu", pretrain_epochs=1, clustering_epochs=1).autoencoder(flat, augmented=True)
 
 
 def test_convolutional_plans_train_the_conv_autoencoder_on_images():
