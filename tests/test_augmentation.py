@@ -73,3 +73,40 @@ def test_augmentation_of_flat_data_needs_an_image_shape():
     assert not hasattr(model, "labels_")
     model.set_params(image_shape=(8, 8)).fit(X)
     assert model.labels_.shape == (50,)
+
+
+def test_decoding_x_aug_from_the_mixed_spaces_trains_the_encoder_but_not_beta():
+    # One cluster whose centre is also the shared mean, and x_aug encoded exactly onto it: the pull of z_aug to
+    # the centre (and to the shared mean) is zero with zero gradient, so what the augmentation adds to the
+    # gradient comes from decoding x_aug out of x's cluster-space and x_aug's shared-space coordinates alone.
+    from clustpy.deep.neural_networks import FeedforwardAutoencoder
+    from clustpy_acedec._centers import MiniBatchCenters
+    from clustpy_acedec._initialization import random_orthogonal, split_beta_logits
+    from clustpy_acedec._model import SubspaceClusteringModel
+    from clustpy_acedec._objectives import HardCentroidObjective, SharedMeanObjective
+    from clustpy_acedec._subspace import SubspaceLayer
+    from clustpy_acedec.losses import POINTS
+    torch.manual_seed(0)
+    generator = torch.Generator().manual_seed(0)
+    d = 4
+    layer = SubspaceLayer(random_orthogonal(d, generator), split_beta_logits(d, generator), parametrization="sigmoid")
+    centre = torch.randn(1, d, generator=generator)  # rotated coordinates; the shared mean is kept unrotated
+    objectives = [HardCentroidObjective(MiniBatchCenters([centre.clone()], [0], [10.0])),
+                  SharedMeanObjective((centre @ layer.V.detach().T)[0], space=1)]
+    autoencoder = FeedforwardAutoencoder([d, d])
+    with torch.no_grad():  # the encoder is the identity: x_aug can be placed anywhere in the embedding
+        autoencoder.encoder.block[0].weight.copy_(torch.eye(d))
+        autoencoder.encoder.block[0].bias.zero_()
+    model = SubspaceClusteringModel(autoencoder, layer, objectives, POINTS)
+    x = torch.randn(16, d, generator=generator)
+    x_aug = (centre @ layer.V.detach().T).expand(16, d)  # V^T z_aug = the centre
+
+    def gradients(*batch) -> tuple:
+        model.zero_grad()
+        model.clustering_loss(*batch)[0].backward()
+        return layer.beta_logits.grad.clone(), autoencoder.encoder.block[0].weight.grad.clone()
+
+    beta_plain, encoder_plain = gradients(x)
+    beta_augmented, encoder_augmented = gradients(x, x_aug)
+    torch.testing.assert_close(beta_augmented, beta_plain, atol=1e-6, rtol=0)
+    assert float((encoder_augmented - encoder_plain).abs().max()) > 1e-3
