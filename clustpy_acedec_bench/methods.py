@@ -33,7 +33,7 @@ class RunContext:
     subset_for_linear_methods: int = 10000  # SubKmeans / Nr-Kmeans on raw data: the papers' 10,000-point subsets
     verbose: bool = False
     _autoencoders: dict = field(default_factory=dict, repr=False)  # augmented or not -> pretrained autoencoder
-    _embedded: object = field(default=None, repr=False)
+    _embedded: dict = field(default_factory=dict, repr=False)  # augmented or not -> enc(X)
     _network_input: object = field(default=None, repr=False)
     pretrain_seconds: dict = field(default_factory=dict)  # augmented or not -> seconds of that pretraining
 
@@ -74,13 +74,14 @@ class RunContext:
             self.pretrain_seconds[augmented] = time.perf_counter() - start
         return self._autoencoders[augmented]
 
-    def embedded(self, data: BenchmarkDataset) -> np.ndarray:
-        if self._embedded is None:
-            autoencoder = self.autoencoder(data)
+    def embedded(self, data: BenchmarkDataset, augmented: bool = False) -> np.ndarray:
+        """enc(X) of the plain or the augmented pretrained autoencoder, computed on first use."""
+        if augmented not in self._embedded:
+            autoencoder = self.autoencoder(data, augmented)
             device = next(autoencoder.parameters()).device
             X = torch.as_tensor(self.network_input(data), device=device)
-            self._embedded = encode_all(autoencoder, X).cpu().numpy()
-        return self._embedded
+            self._embedded[augmented] = encode_all(autoencoder, X).cpu().numpy()
+        return self._embedded[augmented]
 
     def network_input(self, data: BenchmarkDataset) -> np.ndarray:
         """The data as the network takes them: the flat rows, or (n, C, H, W) images for the convolutional AE;
@@ -111,12 +112,14 @@ class RunContext:
 
 
 def _deep_params(data: BenchmarkDataset, context: RunContext, augmentation: bool = False,
-                 lr_factor: float | None = None) -> dict:
+                 lr_factor: float | None = None, augmented_pretraining: bool | None = None) -> dict:
     """Parameters every deep method shares; ``lr_factor`` γ sets the clustering learning rate to 10⁻³·γ (the
-    stability study of ACe/DeC Fig. 4), otherwise clustpy's default."""
+    stability study of ACe/DeC Fig. 4), otherwise clustpy's default; ``augmented_pretraining``: start from the
+    autoencoder pretrained on augmented images (None: when the method augments)."""
+    augmented_pretraining = augmentation if augmented_pretraining is None else augmented_pretraining
     params = dict(n_clusters=data.n_clusters[0], batch_size=context.batch_size, pretrain_epochs=0,
                   clustering_epochs=context.clustering_epochs,
-                  neural_network=context.fresh_autoencoder(data, augmented=augmentation),
+                  neural_network=context.fresh_autoencoder(data, augmented=augmented_pretraining),
                   embedding_size=context.embedding_size, augmentation_invariance=augmentation, device=context.device,
                   random_state=context.seed)
     if lr_factor is not None:
@@ -130,9 +133,9 @@ def _predict_all(model, X: np.ndarray, subset: np.ndarray) -> np.ndarray:
 
 
 # ------------------------------------------------------------------------------------------ raw data and AE+
-def kmeans(data, context, on_embedding: bool = False) -> dict:
+def kmeans(data, context, on_embedding: bool = False, augmented_pretraining: bool = False) -> dict:
     from sklearn.cluster import KMeans
-    X = context.embedded(data) if on_embedding else data.X
+    X = context.embedded(data, augmented_pretraining) if on_embedding else data.X
     return {"labels": KMeans(data.n_clusters[0], n_init=10, random_state=context.seed).fit_predict(X)}
 
 
@@ -181,10 +184,12 @@ def dec(data, context, improved: bool = False) -> dict:
     return {"labels": model.labels_}
 
 
-def acedec(data, context, base: str, augmentation: bool = False, lr_factor: float | None = None) -> dict:
+def acedec(data, context, base: str, augmentation: bool = False, lr_factor: float | None = None,
+           augmented_pretraining: bool | None = None) -> dict:
     from clustpy.deep import DCN, DEC, IDEC
     from clustpy_acedec import ACeDeC
-    base_estimator = dict(DCN=DCN, DEC=DEC, IDEC=IDEC)[base](**_deep_params(data, context, augmentation, lr_factor))
+    params = _deep_params(data, context, augmentation, lr_factor, augmented_pretraining)
+    base_estimator = dict(DCN=DCN, DEC=DEC, IDEC=IDEC)[base](**params)
     model = ACeDeC(base=base_estimator, image_shape=data.image_shape, verbose=context.verbose,
                    **context.estimator_parameters()).fit(context.network_input(data))
     return {"labels": model.labels_, "n_cluster_dims": len(model.cluster_space_dims_),
@@ -215,6 +220,13 @@ class Method:
         """Deep methods and the baselines on the pretrained embedding: they need the shared autoencoder."""
         return self.deep or self.kwargs.get("on_embedding", False)
 
+    @property
+    def augmented_autoencoder(self) -> bool:
+        """Whether it starts from the autoencoder pretrained on augmented images (the "+ Aug" methods do, unless
+        they say otherwise)."""
+        pretraining = self.kwargs.get("augmented_pretraining")
+        return bool(self.kwargs.get("augmentation", False) if pretraining is None else pretraining)
+
 
 def _method(name, run, multi=False, deep=False, **kwargs) -> Method:
     return Method(name, run, kwargs, multi, deep)
@@ -232,6 +244,7 @@ METHODS = {m.name: m for m in [
     _method("k-means", kmeans),
     _method("SubKmeans", subkmeans),
     _method("AE + k-means", kmeans, on_embedding=True),
+    _method("AE (Aug) + k-means", kmeans, on_embedding=True, augmented_pretraining=True),
     _method("AE + SubKmeans", subkmeans, on_embedding=True),
     *[_method(f"DCN (λ={lam})", dcn, deep=True, lam=lam) for lam in (0.1, 1.0, 10.0)],
     _method("DEC", dec, deep=True),
@@ -239,6 +252,9 @@ METHODS = {m.name: m for m in [
     *[_method(f"ACe/DeC+{base}", acedec, deep=True, base=base) for base in ("DCN", "DEC", "IDEC")],
     *[_method(f"ACe/DeC+{base} + Aug", acedec, deep=True, base=base, augmentation=True)
       for base in ("DCN", "DEC", "IDEC")],
+    # ablation: the augmentation of the clustering phase alone, from the plain autoencoder
+    _method("ACe/DeC+DCN + Aug (plain AE)", acedec, deep=True, base="DCN", augmentation=True,
+            augmented_pretraining=False),
     *[_method(f"ACe/DeC+DCN @γ={gamma}", acedec, deep=True, base="DCN", lr_factor=gamma) for gamma in LR_FACTORS],
     *[_method(f"DCN (λ={lam}) @γ={gamma}", dcn, deep=True, lam=lam, lr_factor=gamma)
       for lam in (0.1, 1.0, 10.0) for gamma in LR_FACTORS],

@@ -12,10 +12,10 @@ PROFILE_NAMES = ("quick", "cpu", "paper")
 
 #: :data:`clustpy_acedec_bench.methods.METHODS`, in its order (the papers' table names)
 METHOD_NAMES = (
-    "k-means", "SubKmeans", "AE + k-means", "AE + SubKmeans",
+    "k-means", "SubKmeans", "AE + k-means", "AE (Aug) + k-means", "AE + SubKmeans",
     "DCN (λ=0.1)", "DCN (λ=1.0)", "DCN (λ=10.0)", "DEC", "IDEC",
     "ACe/DeC+DCN", "ACe/DeC+DEC", "ACe/DeC+IDEC",
-    "ACe/DeC+DCN + Aug", "ACe/DeC+DEC + Aug", "ACe/DeC+IDEC + Aug",
+    "ACe/DeC+DCN + Aug", "ACe/DeC+DEC + Aug", "ACe/DeC+IDEC + Aug", "ACe/DeC+DCN + Aug (plain AE)",
     "ACe/DeC+DCN @γ=0.1", "ACe/DeC+DCN @γ=0.5", "ACe/DeC+DCN @γ=0.9",
     "DCN (λ=0.1) @γ=0.1", "DCN (λ=0.1) @γ=0.5", "DCN (λ=0.1) @γ=0.9",
     "DCN (λ=1.0) @γ=0.1", "DCN (λ=1.0) @γ=0.5", "DCN (λ=1.0) @γ=0.9",

@@ -147,12 +147,12 @@ def _run_one(data: BenchmarkDataset, context: RunContext, method_name: str, plan
     if method.multi and not data.is_multi:
         record["error"] = "needs a data set with several ground-truth labelings"
         return record
-    augmented = bool(method.kwargs.get("augmentation", False))
-    if method.uses_autoencoder:  # pretraining is timed once per data set, seed and kind, not per method
-        context.autoencoder(data, augmented)
-    record["pretrain_seconds"] = round(context.pretrain_seconds.get(augmented, 0.0), 2)
-    start = time.perf_counter()
+    augmented = method.augmented_autoencoder
     try:
+        if method.uses_autoencoder:  # pretraining is timed once per data set, seed and kind, not per method
+            context.autoencoder(data, augmented)
+        record["pretrain_seconds"] = round(context.pretrain_seconds.get(augmented, 0.0), 2)
+        start = time.perf_counter()
         result = method.run(data, context, **method.kwargs)
     except Exception as error:  # a failing baseline is reported, not fatal to the benchmark
         record["error"] = f"{type(error).__name__}: {error}"

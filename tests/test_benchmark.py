@@ -323,7 +323,8 @@ def test_enrc_variants_hand_their_options_to_the_estimator(monkeypatch):
     assert set(ENRC_VARIANTS) <= set(METHODS) and all(METHODS[name].multi for name in ENRC_VARIANTS)
 
 
-def test_augmented_methods_start_from_an_autoencoder_pretrained_on_augmented_images():
+def test_augmented_methods_start_from_an_autoencoder_pretrained_on_augmented_images(monkeypatch):
+    import clustpy_acedec
     from clustpy_acedec_bench.methods import METHODS, RunContext
     rng = np.random.default_rng(0)
     images = rng.random((48, 8, 8), dtype=np.float32)
@@ -334,8 +335,33 @@ def test_augmented_methods_start_from_an_autoencoder_pretrained_on_augmented_ima
     assert context.autoencoder(data, augmented=True) is augmented  # pretrained once per data set and seed
     assert any(not torch.equal(a, b) for a, b in zip(plain.state_dict().values(), augmented.state_dict().values()))
     assert set(context.pretrain_seconds) == {False, True}
-    method = METHODS["ACe/DeC+DCN + Aug"]
-    assert method.run(data, context, **method.kwargs)["labels"].shape == (48,)
+    started_from = {}
+
+    class RecordingACeDeC:  # what each method hands the estimator
+        def __init__(self, base, **params):
+            self.base = base
+
+        def fit(self, X):
+            started_from[(self.base.augmentation_invariance, current)] = self.base.neural_network
+            self.labels_, self.cluster_space_dims_ = np.zeros(len(X), dtype=int), np.arange(2)
+            self.betas_ = self.betas_init_ = np.full((2, 3), 0.5)
+            return self
+
+    monkeypatch.setattr(clustpy_acedec, "ACeDeC", RecordingACeDeC)
+    for current in ("ACe/DeC+DCN", "ACe/DeC+DCN + Aug", "ACe/DeC+DCN + Aug (plain AE)"):
+        method = METHODS[current]
+        assert method.run(data, context, **method.kwargs)["labels"].shape == (48,)
+
+    def same(network, reference) -> bool:
+        return network is not reference and all(torch.equal(a, b) for a, b in
+                                                zip(network.state_dict().values(), reference.state_dict().values()))
+
+    assert same(started_from[(False, "ACe/DeC+DCN")], plain)
+    assert same(started_from[(True, "ACe/DeC+DCN + Aug")], augmented)
+    assert same(started_from[(True, "ACe/DeC+DCN + Aug (plain AE)")], plain)
+    assert np.array_equal(METHODS["AE (Aug) + k-means"].run(data, context, on_embedding=True,
+                                                             augmented_pretraining=True)["labels"].shape, (48,))
+    assert not np.array_equal(context.embedded(data, True), context.embedded(data))
     flat = BenchmarkDataset("flat", images.reshape(48, -1), np.arange(48)[:, None] % 2)
     with pytest.raises(ValueError, match="no images"):
         RunContext(seed=0, device="cpu", pretrain_epochs=1, clustering_epochs=1).autoencoder(flat, augmented=True)
