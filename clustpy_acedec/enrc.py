@@ -106,7 +106,8 @@ class ENRC(SubspaceClustererMixin):
     embedding_size : int
         d, the embedding size of a new network (default: 20)
     augmentation_invariance : bool
-        learn clusterings invariant to random rotations and shifts of images (default: False)
+        learn clusterings invariant to random rotations and shifts of images; an unfitted network is then also
+        pretrained on augmented images (default: False)
     custom_dataloaders : None
         clustpy's name, kept so that clustpy code ports; any other value raises a ValueError: the data set stays
         on the device and is augmented there (``augmentation_invariance``) (default: None)

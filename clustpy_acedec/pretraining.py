@@ -8,7 +8,8 @@ that reconstructs the output of the encoder stages below it (fixed, computed onc
 dropout-corrupted copy, with dropout on its hidden layer too. The stages keep the network's own activations,
 so a clustpy ``FeedforwardAutoencoder`` with a linear embedding and output gets exactly DEC's set-up.
 The fixed inputs of a layer pair are kept where the data set is (:mod:`clustpy_acedec._placement`): on the
-device, or in host memory for a streamed data set.
+device, or in host memory for a streamed data set. With an augmentation (``augment``) every batch is a new
+augmented one, so a layer pair's inputs are computed per batch from the images instead, and none are kept.
 """
 
 import math
@@ -311,8 +312,9 @@ def pretrain(autoencoder: torch.nn.Module, X: "torch.Tensor | DataPlacement",
     execution : str | None
         precision of the steps, "float32" or "bfloat16" (None: float32)
     augment : Callable | None
-        ``augment(x, generator) -> x_aug``, e.g. :class:`clustpy_acedec.preprocessing.RandomRotationShift`:
-        train on augmented batches, as the estimators do with ``augmentation_invariance=True`` (default: None)
+        ``augment(x, generator) -> x_aug``, e.g. :class:`clustpy_acedec.preprocessing.RandomRotationShift`
+        (``channels_first=True`` for (N, C, H, W) batches of a convolutional network): train on augmented
+        batches, as the estimators do with ``augmentation_invariance=True`` (default: None)
 
     Returns
     -------

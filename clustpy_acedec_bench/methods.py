@@ -1,8 +1,8 @@
 """
 The methods of the benchmark, each a function ``run(data, context) -> dict`` returning ``labels`` ((n,) or
 (n, S)) and optionally ``n_cluster_dims``. Deep methods and the AE+ baselines share the context's pretrained
-autoencoder (one per data set and seed); every deep method trains a copy of it for the same number of
-clustering epochs.
+autoencoder (one per data set and seed, and a second one pretrained on augmented images for the "+ Aug"
+methods); every deep method trains a copy of it for the same number of clustering epochs.
 """
 
 import copy
@@ -18,7 +18,8 @@ from clustpy_acedec_bench.datasets import BenchmarkDataset
 
 @dataclass
 class RunContext:
-    """One data set and seed: the schedule, and the autoencoder all deep methods start from."""
+    """One data set and seed: the schedule, and the autoencoders the deep methods start from (plain, and
+    pretrained on augmented images)."""
     seed: int
     device: str
     pretrain_epochs: int
