@@ -172,9 +172,10 @@ class StackedDenoisingPretraining:
                         f"layer pair {depth + 1}", transform)
             if augment is None:
                 inputs = _apply(encoder_stage, inputs)
-            below.append(encoder_stage)
+            below.append(encoder_stage)  # in evaluation mode since its pair's training ended
         whole = _Reconstruct(autoencoder)
-        self._train(whole, data, finetune_epochs, batch_size, generator, execution, verbose, "fine-tuning", augment)
+        self._train(whole, data, finetune_epochs, batch_size, generator, execution, verbose, "fine-tuning",
+                    augment)
         autoencoder.eval()
         autoencoder.fitted = True
         return autoencoder
@@ -223,12 +224,11 @@ def _denoising_step(network: torch.nn.Module) -> Callable:
 
 def _codes_of_augmented(augment: Callable, stages: list) -> Callable:
     """``(x, generator) -> stages(augment(x, generator))``: the input of a deeper layer pair for an augmented
-    batch of images, through the trained (fixed, evaluation-mode) encoder stages below it, flattened."""
+    batch of images, through the trained encoder stages below it (fixed, in evaluation mode), flattened."""
     @torch.no_grad()
     def codes(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
         x = augment(x, generator).flatten(1)
         for stage in stages:
-            stage.eval()
             x = stage(x)
         return x
     return codes

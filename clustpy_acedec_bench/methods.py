@@ -113,11 +113,10 @@ class RunContext:
 
 
 def _deep_params(data: BenchmarkDataset, context: RunContext, augmentation: bool = False,
-                 lr_factor: float | None = None, augmented_pretraining: bool | None = None) -> dict:
+                 lr_factor: float | None = None, augmented_pretraining: bool = False) -> dict:
     """Parameters every deep method shares; ``lr_factor`` γ sets the clustering learning rate to 10⁻³·γ (the
     stability study of ACe/DeC Fig. 4), otherwise clustpy's default; ``augmented_pretraining``: start from the
-    autoencoder pretrained on augmented images (None: when the method augments)."""
-    augmented_pretraining = augmentation if augmented_pretraining is None else augmented_pretraining
+    autoencoder pretrained on augmented images."""
     params = dict(n_clusters=data.n_clusters[0], batch_size=context.batch_size, pretrain_epochs=0,
                   clustering_epochs=context.clustering_epochs,
                   neural_network=context.fresh_autoencoder(data, augmented=augmented_pretraining),
@@ -186,7 +185,7 @@ def dec(data, context, improved: bool = False) -> dict:
 
 
 def acedec(data, context, base: str, augmentation: bool = False, lr_factor: float | None = None,
-           augmented_pretraining: bool | None = None) -> dict:
+           augmented_pretraining: bool = False) -> dict:
     from clustpy.deep import DCN, DEC, IDEC
     from clustpy_acedec import ACeDeC
     params = _deep_params(data, context, augmentation, lr_factor, augmented_pretraining)
@@ -198,9 +197,10 @@ def acedec(data, context, base: str, augmentation: bool = False, lr_factor: floa
 
 
 def enrc(data, context, augmentation: bool = False, **options) -> dict:
-    """ENRC with ``options`` of the estimator (``init``, ``loss_normalization``) over its defaults."""
+    """ENRC with ``options`` of the estimator (``init``, ``loss_normalization``) over its defaults; with
+    ``augmentation``, from the autoencoder pretrained on augmented images."""
     from clustpy_acedec import ENRC
-    params = _deep_params(data, context, augmentation)
+    params = _deep_params(data, context, augmentation, augmented_pretraining=augmentation)
     params.pop("n_clusters")
     params.update(options)
     model = ENRC(n_clusters=data.n_clusters, image_shape=data.image_shape, verbose=context.verbose,
@@ -223,10 +223,8 @@ class Method:
 
     @property
     def augmented_autoencoder(self) -> bool:
-        """Whether it starts from the autoencoder pretrained on augmented images (the "+ Aug" methods do, unless
-        they say otherwise)."""
-        pretraining = self.kwargs.get("augmented_pretraining")
-        return bool(self.kwargs.get("augmentation", False) if pretraining is None else pretraining)
+        """Whether it starts from the autoencoder pretrained on augmented images."""
+        return self.kwargs.get("augmented_pretraining", False)
 
 
 def _method(name, run, multi=False, deep=False, **kwargs) -> Method:
@@ -251,11 +249,10 @@ METHODS = {m.name: m for m in [
     _method("DEC", dec, deep=True),
     _method("IDEC", dec, deep=True, improved=True),
     *[_method(f"ACe/DeC+{base}", acedec, deep=True, base=base) for base in ("DCN", "DEC", "IDEC")],
-    *[_method(f"ACe/DeC+{base} + Aug", acedec, deep=True, base=base, augmentation=True)
-      for base in ("DCN", "DEC", "IDEC")],
+    *[_method(f"ACe/DeC+{base} + Aug", acedec, deep=True, base=base, augmentation=True,
+              augmented_pretraining=True) for base in ("DCN", "DEC", "IDEC")],
     # ablation: the augmentation of the clustering phase alone, from the plain autoencoder
-    _method("ACe/DeC+DCN + Aug (plain AE)", acedec, deep=True, base="DCN", augmentation=True,
-            augmented_pretraining=False),
+    _method("ACe/DeC+DCN + Aug (plain AE)", acedec, deep=True, base="DCN", augmentation=True),
     *[_method(f"ACe/DeC+DCN @γ={gamma}", acedec, deep=True, base="DCN", lr_factor=gamma) for gamma in LR_FACTORS],
     *[_method(f"DCN (λ={lam}) @γ={gamma}", dcn, deep=True, lam=lam, lr_factor=gamma)
       for lam in (0.1, 1.0, 10.0) for gamma in LR_FACTORS],
