@@ -18,6 +18,7 @@ from pathlib import Path
 from clustpy_acedec_bench.names import (DISTRIBUTED_DEFAULTS, DISTRIBUTED_METHODS, METHOD_NAMES, PRECISIONS,
                                         PRETRAINING_SCHEMES, PROFILE_NAMES, SCALING_DEFAULTS, SCALING_METHODS,
                                         SPEED_TASKS)
+from clustpy_acedec_bench.openmp import passive_waiting_unless_set
 
 
 def _numbers(values) -> str:
@@ -161,11 +162,12 @@ def describe_machine(device: str) -> str:
     else:
         import os
         hardware = f"{platform.processor() or platform.machine()} CPU, {os.cpu_count()} cores, " \
-                   f"{torch.get_num_threads()} torch threads"
+                   f"{torch.get_num_threads()} torch threads, OMP_WAIT_POLICY {os.environ.get('OMP_WAIT_POLICY', 'unset')}"
     return f"{hardware}; torch {torch.__version__}; Python {platform.python_version()}"
 
 
 def main(argv: list | None = None) -> int:
+    passive_waiting_unless_set()  # before torch is loaded: see clustpy_acedec_bench.openmp
     args = build_parser().parse_args(argv)
     with _progress_bars(enabled=not args.quiet):
         if args.scaling:

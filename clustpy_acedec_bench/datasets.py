@@ -75,6 +75,13 @@ def _blobs_noise(seed: int, data_dir, n_samples: int = 2000, n_noise_dims: int =
                             "generated: 5 blobs in 5-D (sklearn make_blobs) + 30 Gaussian noise dimensions, z-scored")
 
 
+def _usps_first(seed: int, data_dir, n_samples: int = 4000):
+    """The first 4,000 USPS images, z-scored (``channel_zscore``): issue 20's medium first contact."""
+    images, labels, source = load_images("usps", data_dir)
+    return _images("USPS-4000", images[:n_samples], labels[:n_samples], f"{source}: the first {n_samples} images",
+                   zscore=True)
+
+
 #: clustpy's online loader of each .npz file, the image shape of its flat rows and its fixed arguments (our GTSRB
 #: file holds the final-test images at 35 x 35; clustpy's CMU faces have no train/test split).
 _ONLINE = {"mnist": ("load_mnist", (28, 28), {}), "fashion_mnist": ("load_fmnist", (28, 28), {}),
@@ -174,6 +181,7 @@ LOADERS = {
     "NR-Objects": _nr_objects,
     "digits": _digits,
     "blobs-noise": _blobs_noise,
+    "USPS-4000": _usps_first,
 }
 
 

@@ -13,6 +13,7 @@ import numpy as np
 from clustpy_acedec_bench.data import NPZ_FILES, load_npz, scale_images
 from clustpy_acedec_bench.formatting import format_score, format_seconds
 from clustpy_acedec_bench.names import DEMO_BASES
+from clustpy_acedec_bench.openmp import passive_waiting_unless_set
 
 
 def load_dataset(name: str, data_dir: str | None) -> tuple:
@@ -71,6 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list | None = None) -> int:
+    passive_waiting_unless_set()  # before torch is loaded: see clustpy_acedec_bench.openmp
     args = build_parser().parse_args(argv)
     from clustpy.deep import DCN, DEC, IDEC
     from sklearn.metrics import normalized_mutual_info_score

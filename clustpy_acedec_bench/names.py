@@ -27,7 +27,7 @@ METHOD_NAMES = (
 
 #: the keys of :data:`clustpy_acedec_bench.speed.TASKS`, sorted
 SPEED_TASKS = ("acedec-blobs-noise", "acedec-digits", "acedec-mnist", "acedec-mnist-vs-dcn", "acedec-usps",
-               "acedec-usps-short", "acedec-usps-vs-dcn", "enrc-cmnist", "enrc-stickfigures")
+               "acedec-usps-4000", "acedec-usps-short", "acedec-usps-vs-dcn", "enrc-cmnist", "enrc-stickfigures")
 
 #: :data:`clustpy_acedec_bench.scaling.SCALING_METHODS`
 SCALING_METHODS = ("ACeDeC", "ENRC")

@@ -62,6 +62,7 @@ TASKS = {
     # issue 20: small data and short schedules, where fixed costs (the initial phase) dominate
     "acedec-digits": SpeedTask("digits", "ACeDeC", 20, 20, 256, 10),
     "acedec-blobs-noise": SpeedTask("blobs-noise", "ACeDeC", 20, 20, 256, 10),
+    "acedec-usps-4000": SpeedTask("USPS-4000", "ACeDeC", 15, 15, 256, 10),
     # issue 5's GPU target: clustpy's ACeDeC cannot run on CUDA, its DCN can (same schedule, same device)
     "acedec-mnist-vs-dcn": SpeedTask("MNIST", "ACeDeC", 100, 150, 256, 10, baseline="DCN"),
     "acedec-usps-vs-dcn": SpeedTask("USPS", "ACeDeC", 100, 150, 256, 10, baseline="DCN"),
