@@ -22,16 +22,28 @@ class RandomRotationShift:
     channels_first : bool
         whether batches come as (N, C, H, W), as for convolutional autoencoders; otherwise (N, H, W, C)
         or flattened in that order (default: False)
+    fill : float | sequence of float
+        value of the pixels that a rotation or shift moves into view, one for all channels or one per channel.
+        It should be the images' background in their own scale: 0 for images in [0, 1], but for z-scored
+        images the z-score of black (torchvision's ``RandomAffine(fill=0)`` on images in [0, 1], as clustpy
+        applies it before its z-transformation); the estimators use the data set's darkest value per channel
+        (default: 0.0)
     """
 
     def __init__(self, image_shape: tuple, max_degrees: float = 15.0, max_shift: float = 0.1,
-                 channels_first: bool = False):
+                 channels_first: bool = False, fill: "float | tuple" = 0.0):
         if len(image_shape) not in (2, 3):
             raise ValueError(f"image_shape must be (H, W) or (H, W, C), got {image_shape}")
+        n_channels = image_shape[2] if len(image_shape) == 3 else 1
+        fill_values = torch.as_tensor(fill, dtype=torch.float32).flatten()
+        if fill_values.numel() not in (1, n_channels) or not torch.isfinite(fill_values).all():
+            raise ValueError(f"fill must be one finite value or one per channel ({n_channels}), got {fill!r}")
         self.image_shape = tuple(image_shape)
         self.max_degrees = max_degrees
         self.max_shift = max_shift
         self.channels_first = channels_first
+        self.fill = fill
+        self._fill = fill_values.reshape(1, -1, 1, 1)
 
     def __call__(self, x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
         if x.shape[0] == 0:  # a distributed fit's rank may hold none of a batch (affine_grid refuses 0 images)
@@ -47,7 +59,10 @@ class RandomRotationShift:
         theta = torch.stack([torch.stack([cos, -sin, 2.0 * self.max_shift * draws[:, 1]], 1),
                              torch.stack([sin, cos, 2.0 * self.max_shift * draws[:, 2]], 1)], 1)
         grid = torch.nn.functional.affine_grid(theta, list(images.shape), align_corners=False)
-        out = torch.nn.functional.grid_sample(images, grid, padding_mode="zeros", align_corners=False)
+        # grid_sample fills with zeros: sampling the images less the fill value and adding it back fills with it
+        # (and blends the edges with it); with fill 0 this is the plain resampling.
+        fill = self._fill.to(device=images.device, dtype=images.dtype)
+        out = torch.nn.functional.grid_sample(images - fill, grid, padding_mode="zeros", align_corners=False) + fill
         if not self.channels_first:
             out = out.permute(0, 2, 3, 1)
         return out.reshape(x.shape)

@@ -247,7 +247,7 @@ def start_fit(X: np.ndarray, config: FitConfig, collective: Collective | None = 
         data.shard = Shard.of(collective, data.n_samples)
     generator = torch.Generator(device=config.device).manual_seed(config.seed)
     execution = Execution(config.device, config.precision, config.compile_step)
-    augment = _augmentation(X, autoencoder, config.image_shape) if config.augmentation_invariance else None
+    augment = _augmentation(X, autoencoder, config.image_shape, collective) if config.augmentation_invariance else None
     history = {}
     if not getattr(autoencoder, "fitted", False):
         pretrain(autoencoder, data, config.pretraining, config.pretrain_epochs, config.batch_size,
@@ -403,14 +403,25 @@ def finish_fit(model: SubspaceClusteringModel, run: FitRun, X: np.ndarray, betas
     return labels, attributes
 
 
-def _augmentation(X: np.ndarray, autoencoder: torch.nn.Module, image_shape: tuple | None) -> RandomRotationShift:
+def _augmentation(X: np.ndarray, autoencoder: torch.nn.Module, image_shape: tuple | None,
+                  collective: Collective | None) -> RandomRotationShift:
+    """
+    The rotations and shifts of ACe/DeC §2.2 for the images of ``X``. What they move into view is filled with the
+    data set's darkest value per channel (over all ranks' shards): black in the images' own scale, whatever
+    scaling the user applied, as clustpy's augmented loaders fill with 0 before they z-score.
+    """
     channels_first = bool(getattr(autoencoder, "allow_nd_input", False)) and X.ndim == 4
     if image_shape is None:
         if X.ndim < 3:
             raise ValueError("augmentation_invariance needs images: pass X as (n_samples, H, W[, C]) "
                              "or set image_shape")
         image_shape = X.shape[1:] if not channels_first else (*X.shape[2:], X.shape[1])
-    return RandomRotationShift(image_shape, channels_first=channels_first)
+    n_channels = image_shape[2] if len(image_shape) == 3 else 1
+    channels = X.reshape(len(X), n_channels, -1) if channels_first else X.reshape(len(X), -1, n_channels).swapaxes(1, 2)
+    darkest = channels.min(axis=(0, 2)) if len(X) else np.full(n_channels, np.inf)
+    if collective is not None:
+        darkest = np.min(collective.all_gather_object(darkest), axis=0)
+    return RandomRotationShift(image_shape, channels_first=channels_first, fill=tuple(float(v) for v in darkest))
 
 
 class SubspaceClustererMixin(TransformerMixin, ClusterMixin, BaseEstimator):

@@ -51,6 +51,50 @@ def test_rejects_bad_image_shape():
         RandomRotationShift((10,))
 
 
+def test_what_comes_into_view_is_the_fill_value():
+    """A shifted or rotated blank image stays blank in its own scale: z-scored images fill with the z-score of
+    black, not with 0 (which would draw a bright frame into every augmented image)."""
+    background = -0.42  # black in z-scored MNIST
+    blank = torch.full((64, 9 * 9), background)
+    generator = torch.Generator().manual_seed(0)
+    filled = RandomRotationShift((9, 9), max_degrees=30.0, max_shift=0.2, fill=background)(blank, generator)
+    torch.testing.assert_close(filled, blank, atol=1e-5, rtol=0)
+    zero_filled = RandomRotationShift((9, 9), max_degrees=30.0, max_shift=0.2)(blank, generator)
+    assert (zero_filled > background + 0.1).any()  # the default fill 0 is brighter than this background
+
+
+def test_one_fill_value_per_channel():
+    background = torch.tensor([-1.0, 0.5, 2.0])
+    blank = background.expand(16, 6, 7, 3).reshape(16, -1)
+    out = RandomRotationShift((6, 7, 3), max_degrees=45.0, max_shift=0.3, fill=background.tolist())(
+        blank, torch.Generator().manual_seed(0))
+    torch.testing.assert_close(out, blank, atol=1e-5, rtol=0)
+    first = RandomRotationShift((6, 7, 3), max_degrees=45.0, max_shift=0.3, channels_first=True,
+                                fill=background.tolist())
+    blank_first = background.reshape(1, 3, 1, 1).expand(16, 3, 6, 7)
+    torch.testing.assert_close(first(blank_first, torch.Generator().manual_seed(0)), blank_first, atol=1e-5, rtol=0)
+
+
+@pytest.mark.parametrize("fill", [(0.0, 1.0), float("nan"), (0.0, 1.0, 2.0, 3.0)])
+def test_rejects_a_bad_fill(fill):
+    with pytest.raises(ValueError, match="fill"):
+        RandomRotationShift((6, 7, 3), fill=fill)
+
+
+def test_the_estimators_fill_with_the_darkest_value_of_each_channel():
+    """Unit test of the fit's augmentation (no public seam shows it): black in the images' own scale."""
+    from clustpy_acedec._estimator import _augmentation
+    rng = np.random.default_rng(0)
+    grey = (rng.random((50, 8, 8)).astype(np.float32) - 0.3) / 0.4  # z-scored-like: black is -0.75
+    grey[3, 0, 0] = -0.75
+    assert _augmentation(grey, torch.nn.Linear(1, 1), None, None).fill == pytest.approx((grey.min(),))
+    colour = rng.random((50, 8, 8, 3)).astype(np.float32) + np.array([-2.0, 0.0, 3.0], dtype=np.float32)
+    expected = tuple(colour.min(axis=(0, 1, 2)).tolist())
+    assert _augmentation(colour, torch.nn.Linear(1, 1), None, None).fill == pytest.approx(expected)
+    flat = colour.reshape(50, -1)
+    assert _augmentation(flat, torch.nn.Linear(1, 1), (8, 8, 3), None).fill == pytest.approx(expected)
+
+
 def test_fit_with_augmentation_on_images_changes_the_result():
     rng = np.random.default_rng(0)
     X = rng.random((120, 8, 8)).astype(np.float32)

@@ -15,10 +15,12 @@ d = np.load(os.path.join(os.environ.get("CLUSTPY_ACEDEC_DATA", "../shared/data")
 X, y = d["data"].astype(np.float32).reshape(-1, 16, 16), d["labels"]
 if norm.startswith("zscore"):
     X = channel_zscore(X)
+# Records without 'fill' were made before the augmentation filled with the darkest value (it filled with 0).
+augmentation_fill = "darkest"
 t = time.time()
 m = ACeDeC(base=base_class(n_clusters=10, batch_size=256, pretrain_epochs=100, clustering_epochs=150, embedding_size=10,
                     augmentation_invariance=not norm.endswith("noaug"), random_state=seed), precision="bfloat16").fit(X)
 rec = dict(norm=norm, seed=seed, base=base_class.__name__, nmi=round(nmi(y, m.labels_), 4), cluster_dims=len(m.cluster_space_dims_),
-           seconds=round(time.time() - t, 1), fit_seconds={k: round(v, 1) for k, v in m.fit_seconds_.items()})
+           seconds=round(time.time() - t, 1), fill=augmentation_fill, fit_seconds={k: round(v, 1) for k, v in m.fit_seconds_.items()})
 print(json.dumps(rec))
 open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "zscore.jsonl"), "a").write(json.dumps(rec) + "\n")
