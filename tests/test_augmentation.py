@@ -81,18 +81,20 @@ def test_rejects_a_bad_fill(fill):
         RandomRotationShift((6, 7, 3), fill=fill)
 
 
-def test_the_estimators_fill_with_the_darkest_value_of_each_channel():
-    """Unit test of the fit's augmentation (no public seam shows it): black in the images' own scale."""
+def test_the_estimators_fill_with_the_mean_of_each_channel():
+    """Unit test of the fit's augmentation (no public seam shows it): the 0 of the z-scored images, in the images'
+    own scale."""
     from clustpy_acedec._estimator import _augmentation
     rng = np.random.default_rng(0)
-    grey = (rng.random((50, 8, 8)).astype(np.float32) - 0.3) / 0.4  # z-scored-like: black is -0.75
-    grey[3, 0, 0] = -0.75
-    assert _augmentation(grey, torch.nn.Linear(1, 1), None, None).fill == pytest.approx((grey.min(),))
+    grey = rng.random((50, 8, 8)).astype(np.float32) * 0.4 + 0.1
+    assert _augmentation(grey, torch.nn.Linear(1, 1), None, None).fill == pytest.approx((grey.mean(),), rel=1e-6)
     colour = rng.random((50, 8, 8, 3)).astype(np.float32) + np.array([-2.0, 0.0, 3.0], dtype=np.float32)
-    expected = tuple(colour.min(axis=(0, 1, 2)).tolist())
-    assert _augmentation(colour, torch.nn.Linear(1, 1), None, None).fill == pytest.approx(expected)
+    expected = tuple(colour.mean(axis=(0, 1, 2), dtype=np.float64).tolist())
+    assert _augmentation(colour, torch.nn.Linear(1, 1), None, None).fill == pytest.approx(expected, rel=1e-6)
     flat = colour.reshape(50, -1)
-    assert _augmentation(flat, torch.nn.Linear(1, 1), (8, 8, 3), None).fill == pytest.approx(expected)
+    assert _augmentation(flat, torch.nn.Linear(1, 1), (8, 8, 3), None).fill == pytest.approx(expected, rel=1e-6)
+    zscored = ((colour - np.array(expected)) / colour.std(axis=(0, 1, 2))).astype(np.float32)
+    assert _augmentation(zscored, torch.nn.Linear(1, 1), None, None).fill == pytest.approx((0.0, 0.0, 0.0), abs=1e-6)
 
 
 def test_fit_with_augmentation_on_images_changes_the_result():

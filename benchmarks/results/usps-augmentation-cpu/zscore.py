@@ -15,8 +15,8 @@ d = np.load(os.path.join(os.environ.get("CLUSTPY_ACEDEC_DATA", "../shared/data")
 X, y = d["data"].astype(np.float32).reshape(-1, 16, 16), d["labels"]
 if norm.startswith("zscore"):
     X = channel_zscore(X)
-# Records without 'fill' were made before the augmentation filled with the darkest value (it filled with 0).
-augmentation_fill = "darkest"
+# Records without "fill" filled with 0 in the images' own scale; "darkest": with the data set's darkest value; "mean": with its mean.
+augmentation_fill = "mean"
 t = time.time()
 m = ACeDeC(base=base_class(n_clusters=10, batch_size=256, pretrain_epochs=100, clustering_epochs=150, embedding_size=10,
                     augmentation_invariance=not norm.endswith("noaug"), random_state=seed), precision="bfloat16").fit(X)
