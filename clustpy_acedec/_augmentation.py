@@ -23,10 +23,9 @@ class RandomRotationShift:
         whether batches come as (N, C, H, W), as for convolutional autoencoders; otherwise (N, H, W, C)
         or flattened in that order (default: False)
     fill : float | sequence of float
-        value of the pixels that a rotation or shift moves into view, one for all channels or one per channel.
-        It should be the images' background in their own scale: 0 for images in [0, 1], but for z-scored
-        images the z-score of black (torchvision's ``RandomAffine(fill=0)`` on images in [0, 1], as clustpy
-        applies it before its z-transformation); the estimators use the data set's darkest value per channel
+        value of the pixels that a rotation or shift moves into view, one for all channels or one per channel;
+        the estimators use the data set's mean per channel, the 0 of z-scored images (on USPS it made the
+        augmentation worth far more than the background would, benchmarks/results/usps-augmentation-cpu)
         (default: 0.0)
     """
 

@@ -52,8 +52,8 @@ def test_rejects_bad_image_shape():
 
 
 def test_what_comes_into_view_is_the_fill_value():
-    """A shifted or rotated blank image stays blank in its own scale: z-scored images fill with the z-score of
-    black, not with 0 (which would draw a bright frame into every augmented image)."""
+    """What a rotation or shift moves into view has the fill value: a blank image of that value stays blank, and
+    with the default fill 0 it gets a frame."""
     background = -0.42  # black in z-scored MNIST
     blank = torch.full((64, 9 * 9), background)
     generator = torch.Generator().manual_seed(0)
