@@ -30,7 +30,7 @@ class RandomRotationShift:
     """
 
     def __init__(self, image_shape: tuple, max_degrees: float = 15.0, max_shift: float = 0.1,
-                 channels_first: bool = False, fill: "float | tuple" = 0.0):
+                 channels_first: bool = False, fill: float | tuple = 0.0):
         if len(image_shape) not in (2, 3):
             raise ValueError(f"image_shape must be (H, W) or (H, W, C), got {image_shape}")
         n_channels = image_shape[2] if len(image_shape) == 3 else 1
@@ -41,8 +41,8 @@ class RandomRotationShift:
         self.max_degrees = max_degrees
         self.max_shift = max_shift
         self.channels_first = channels_first
-        self.fill = fill
-        self._fill = fill_values.reshape(1, -1, 1, 1)
+        self.fill = tuple(fill_values.tolist())
+        self._fill_tensors = {}  # (device, dtype) -> the fill as a (1, C, 1, 1) tensor, made once per fit's device
 
     def __call__(self, x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
         if x.shape[0] == 0:  # a distributed fit's rank may hold none of a batch (affine_grid refuses 0 images)
@@ -58,10 +58,20 @@ class RandomRotationShift:
         theta = torch.stack([torch.stack([cos, -sin, 2.0 * self.max_shift * draws[:, 1]], 1),
                              torch.stack([sin, cos, 2.0 * self.max_shift * draws[:, 2]], 1)], 1)
         grid = torch.nn.functional.affine_grid(theta, list(images.shape), align_corners=False)
-        # grid_sample fills with zeros: sampling the images less the fill value and adding it back fills with it
-        # (and blends the edges with it); with fill 0 this is the plain resampling.
-        fill = self._fill.to(device=images.device, dtype=images.dtype)
-        out = torch.nn.functional.grid_sample(images - fill, grid, padding_mode="zeros", align_corners=False) + fill
+        if any(self.fill):
+            # grid_sample fills with zeros: sampling the images less the fill value and adding it back fills with
+            # it (and blends the edges with it)
+            fill = self._fill_tensor(images)
+            out = torch.nn.functional.grid_sample(images - fill, grid, padding_mode="zeros", align_corners=False) + fill
+        else:
+            out = torch.nn.functional.grid_sample(images, grid, padding_mode="zeros", align_corners=False)
         if not self.channels_first:
             out = out.permute(0, 2, 3, 1)
         return out.reshape(x.shape)
+
+    def _fill_tensor(self, images: torch.Tensor) -> torch.Tensor:
+        """The fill on the images' device, copied there once (not on every step: a host-to-device copy syncs)."""
+        key = (images.device, images.dtype)
+        if key not in self._fill_tensors:
+            self._fill_tensors[key] = torch.tensor(self.fill, dtype=images.dtype).reshape(1, -1, 1, 1).to(images.device)
+        return self._fill_tensors[key]

@@ -29,6 +29,7 @@ from sklearn.utils.validation import check_is_fitted
 from clustpy_acedec._persistence import load_estimator, save_estimator
 from clustpy_acedec._validation import Choice, Flag, check_data
 from clustpy_acedec._augmentation import RandomRotationShift
+from clustpy_acedec.preprocessing import channel_means
 from clustpy_acedec._distributed import Collective, Shard, agreed, current_collective, gathered_embedding
 from clustpy_acedec._execution import PRECISIONS, Execution, intra_op_threads, make_optimizer
 from clustpy_acedec._model import SubspaceClusteringModel
@@ -406,11 +407,29 @@ def finish_fit(model: SubspaceClusteringModel, run: FitRun, X: np.ndarray, betas
 def _augmentation(X: np.ndarray, autoencoder: torch.nn.Module, image_shape: tuple | None,
                   collective: Collective | None) -> RandomRotationShift:
     """
-    The rotations and shifts of ACe/DeC §2.2 for the images of ``X``. What they move into view is filled with the
-    data set's mean per channel (over all ranks' shards): the 0 of the z-scored images, whatever scaling the user
-    applied, as in pipelines that standardise the images and then augment them with zero padding. Filling with
-    the background instead (black: clustpy's loaders) gave markedly lower NMI on USPS
+    The rotations and shifts of ACe/DeC §2.2 for the images of this fit.
+
+    What they move into view is filled with the data set's mean per channel (over all ranks' shards,
+    :func:`clustpy_acedec.preprocessing.channel_means`): the 0 of the z-scored images, in whatever scale the user
+    passes them, as in pipelines that standardise the images and then augment them with zero padding. On USPS
+    this fill made the augmentation worth far more than the background (black, clustpy's fill) did
     (benchmarks/results/usps-augmentation-cpu).
+
+    Parameters
+    ----------
+    X : np.ndarray
+        this rank's images: (n, H, W[, C]), (n, C, H, W) for a network with ``allow_nd_input``, or flattened rows
+        with ``image_shape``
+    autoencoder : torch.nn.Module
+        the fit's network (convolutional ones take channels-first batches)
+    image_shape : tuple | None
+        (H, W[, C]) of flattened rows; None: read from ``X``
+    collective : Collective | None
+        the ranks of a distributed fit, every one of which calls this
+
+    Returns
+    -------
+    RandomRotationShift
     """
     channels_first = bool(getattr(autoencoder, "allow_nd_input", False)) and X.ndim == 4
     if image_shape is None:
@@ -418,13 +437,12 @@ def _augmentation(X: np.ndarray, autoencoder: torch.nn.Module, image_shape: tupl
             raise ValueError("augmentation_invariance needs images: pass X as (n_samples, H, W[, C]) "
                              "or set image_shape")
         image_shape = X.shape[1:] if not channels_first else (*X.shape[2:], X.shape[1])
-    n_channels = image_shape[2] if len(image_shape) == 3 else 1
-    channels = X.reshape(len(X), n_channels, -1) if channels_first else X.reshape(len(X), -1, n_channels).swapaxes(1, 2)
-    sums, count = channels.sum(axis=(0, 2), dtype=np.float64), channels.shape[0] * channels.shape[2]
-    if collective is not None:
-        shares = collective.all_gather_object((sums, count))
-        sums, count = np.sum([share[0] for share in shares], axis=0), sum(share[1] for share in shares)
-    return RandomRotationShift(image_shape, channels_first=channels_first, fill=tuple(float(v) for v in sums / count))
+    images = X if X.ndim == len(image_shape) + 1 else X.reshape(len(X), *image_shape)
+    fill = channel_means(images, channels_last=not channels_first)
+    if collective is not None:  # the mean of the rank means, weighted by their sample counts
+        shares = collective.all_gather_object((fill, len(X)))
+        fill = tuple(np.average([share[0] for share in shares], axis=0, weights=[share[1] for share in shares]).tolist())
+    return RandomRotationShift(image_shape, channels_first=channels_first, fill=fill)
 
 
 class SubspaceClustererMixin(TransformerMixin, ClusterMixin, BaseEstimator):

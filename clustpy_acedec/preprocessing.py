@@ -9,7 +9,31 @@ import numpy as np
 
 from clustpy_acedec._augmentation import RandomRotationShift
 
-__all__ = ["RandomRotationShift", "channel_zscore"]
+__all__ = ["RandomRotationShift", "channel_means", "channel_zscore"]
+
+
+def channel_means(images: np.ndarray, channels_last: bool = True) -> tuple:
+    """
+    Mean of every colour channel over the data set: the value :func:`channel_zscore` maps to 0, and what the
+    estimators' augmentation fills into view (``RandomRotationShift(fill=channel_means(images))``).
+
+    Parameters
+    ----------
+    images : np.ndarray
+        (n, H, W) grey or (n, H, W, C) / (n, C, H, W) colour images, n >= 1
+    channels_last : bool
+        whether the channel axis is the last one (default: True)
+
+    Returns
+    -------
+    means : tuple
+        one float per channel (one for grey images), computed in float64
+    """
+    images = np.asarray(images)
+    if images.ndim == 3:
+        return (float(images.mean(dtype=np.float64)),)
+    axes = (0, 1, 2) if channels_last else (0, 2, 3)
+    return tuple(float(v) for v in images.mean(axis=axes, dtype=np.float64))
 
 
 def channel_zscore(images: np.ndarray, channels_last: bool = True) -> np.ndarray:

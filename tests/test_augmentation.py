@@ -81,20 +81,55 @@ def test_rejects_a_bad_fill(fill):
         RandomRotationShift((6, 7, 3), fill=fill)
 
 
+def test_channel_means_is_what_channel_zscore_maps_to_zero():
+    from clustpy_acedec.preprocessing import channel_means, channel_zscore
+    rng = np.random.default_rng(0)
+    colour = rng.random((20, 5, 6, 3)).astype(np.float32) + np.array([-2.0, 0.0, 3.0], dtype=np.float32)
+    assert channel_means(channel_zscore(colour)) == pytest.approx((0.0, 0.0, 0.0), abs=1e-5)  # float32 z-scores
+    assert channel_means(colour) == pytest.approx(tuple(colour.mean(axis=(0, 1, 2), dtype=np.float64)), rel=1e-9)
+    first = colour.transpose(0, 3, 1, 2)
+    assert channel_means(first, channels_last=False) == pytest.approx(channel_means(colour), rel=1e-9)
+    assert channel_means(colour[..., 0]) == pytest.approx((colour[..., 0].mean(dtype=np.float64),), rel=1e-9)
+
+
+class _ConvStub(torch.nn.Module):
+    allow_nd_input = True  # as clustpy's convolutional autoencoders: batches (N, C, H, W)
+
+
+class _TwoRanks:
+    """A collective whose other rank holds ``other`` images: all_gather_object returns both ranks' values."""
+
+    def __init__(self, other: np.ndarray, layout):
+        self.other, self.layout = other, layout
+
+    def all_gather_object(self, value):
+        from clustpy_acedec.preprocessing import channel_means
+        return [value, (channel_means(self.other, **self.layout), len(self.other))]
+
+
 def test_the_estimators_fill_with_the_mean_of_each_channel():
-    """Unit test of the fit's augmentation (no public seam shows it): the 0 of the z-scored images, in the images'
-    own scale."""
+    """Unit test of the fit's augmentation (no public seam shows it): the data set's mean per channel, in every
+    input layout, over all ranks' shards."""
     from clustpy_acedec._estimator import _augmentation
     rng = np.random.default_rng(0)
-    grey = rng.random((50, 8, 8)).astype(np.float32) * 0.4 + 0.1
-    assert _augmentation(grey, torch.nn.Linear(1, 1), None, None).fill == pytest.approx((grey.mean(),), rel=1e-6)
     colour = rng.random((50, 8, 8, 3)).astype(np.float32) + np.array([-2.0, 0.0, 3.0], dtype=np.float32)
     expected = tuple(colour.mean(axis=(0, 1, 2), dtype=np.float64).tolist())
-    assert _augmentation(colour, torch.nn.Linear(1, 1), None, None).fill == pytest.approx(expected, rel=1e-6)
-    flat = colour.reshape(50, -1)
-    assert _augmentation(flat, torch.nn.Linear(1, 1), (8, 8, 3), None).fill == pytest.approx(expected, rel=1e-6)
-    zscored = ((colour - np.array(expected)) / colour.std(axis=(0, 1, 2))).astype(np.float32)
-    assert _augmentation(zscored, torch.nn.Linear(1, 1), None, None).fill == pytest.approx((0.0, 0.0, 0.0), abs=1e-6)
+    plain = torch.nn.Linear(1, 1)
+    assert _augmentation(colour, plain, None, None).fill == pytest.approx(expected, rel=1e-6)
+    assert _augmentation(colour.reshape(50, -1), plain, (8, 8, 3), None).fill == pytest.approx(expected, rel=1e-6)
+    channels_first = _augmentation(colour.transpose(0, 3, 1, 2).copy(), _ConvStub(), None, None)
+    assert channels_first.channels_first and channels_first.fill == pytest.approx(expected, rel=1e-6)
+    grey = colour[..., 1]
+    assert _augmentation(grey, plain, None, None).fill == pytest.approx((grey.mean(dtype=np.float64),), rel=1e-6)
+    # two ranks of 20 and 30 images: the mean over all 50, not the mean of the two means
+    shards = _augmentation(colour[:20], plain, None, _TwoRanks(colour[20:], {}))
+    assert shards.fill == pytest.approx(expected, rel=1e-6)
+    assert shards.fill != pytest.approx(tuple((np.array(channel_mean(colour[:20])) + channel_mean(colour[20:])) / 2),
+                                        rel=1e-6)
+
+
+def channel_mean(images):
+    return np.asarray(images.mean(axis=(0, 1, 2), dtype=np.float64))
 
 
 def test_fit_with_augmentation_on_images_changes_the_result():
