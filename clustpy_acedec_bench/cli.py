@@ -162,7 +162,8 @@ def describe_machine(device: str) -> str:
     else:
         import os
         hardware = f"{platform.processor() or platform.machine()} CPU, {os.cpu_count()} cores, " \
-                   f"{torch.get_num_threads()} torch threads, OMP_WAIT_POLICY {os.environ.get('OMP_WAIT_POLICY', 'unset')}"
+                   f"{torch.get_num_threads()} torch threads, " \
+                   f"OMP_WAIT_POLICY {os.environ.get('OMP_WAIT_POLICY', 'unset')}"
     return f"{hardware}; torch {torch.__version__}; Python {platform.python_version()}"
 
 

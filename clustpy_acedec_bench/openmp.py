@@ -4,10 +4,9 @@ OpenMP's wait policy for the command-line programs (``clustpy-acedec-bench``, ``
 torch's CPU operators run on GNU OpenMP (libgomp), whose threads spin at the end of every parallel region before
 they sleep. On a machine whose cores are busy with anything else, the spinning threads take the time slices their
 descheduled team mate needs, and a fit with torch's default threads gets slower than with one thread. The passive
-policy lets a waiting thread sleep at once. Measured on a 2-core CPU (scikit-learn's digits, ACeDeC(DCN),
-20 + 20 epochs, two threads; ``benchmarks/results/small-fits-cpu``): beside one other CPU-bound process the fit
-took 34.3 s with the default policy, 20.6 s with the passive one and 18.9 s with one thread; on the idle machine
-14.6 s and 14.2 s.
+policy lets a waiting thread sleep at once; beside another CPU-bound process a two-thread fit then takes about
+its one-thread time instead of nearly twice it, and on an idle machine a whole fit was no slower
+(``benchmarks/results/small-fits-cpu/README.md``).
 
 libgomp reads the policy once, when torch is loaded, and for the whole process: so only a program, before it
 imports torch, may choose it; the library (``clustpy_acedec``) leaves it to its caller. A policy the user set is
