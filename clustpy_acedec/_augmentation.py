@@ -24,9 +24,8 @@ class RandomRotationShift:
         or flattened in that order (default: False)
     fill : float | sequence of float
         value of the pixels that a rotation or shift moves into view, one for all channels or one per channel;
-        the estimators use the data set's mean per channel, the 0 of z-scored images (on USPS it made the
-        augmentation worth far more than the background would, benchmarks/results/usps-augmentation-cpu)
-        (default: 0.0)
+        the estimators use the data set's mean per channel, the 0 of z-scored images (why, and where it did
+        worse than the background: benchmarks/results/usps-augmentation-cpu) (default: 0.0)
     """
 
     def __init__(self, image_shape: tuple, max_degrees: float = 15.0, max_shift: float = 0.1,
