@@ -53,7 +53,8 @@ class RunContext:
             start = time.perf_counter()
             torch.manual_seed(self.seed)
             device = resolve_device(self.device)
-            X = torch.as_tensor(self.network_input(data), device=device)
+            host = self.network_input(data)
+            X = torch.as_tensor(host, device=device)
             if self.network == "convolutional":
                 from clustpy_acedec.networks import SmallConvAutoencoder
                 autoencoder = SmallConvAutoencoder(X.shape[1:], self.embedding_size, random_state=self.seed)
@@ -70,7 +71,7 @@ class RunContext:
                     raise ValueError(f"{data.name} has no images to augment")
                 # the estimators' fill: the data set's mean per channel (clustpy_acedec._estimator._augmentation)
                 channels_first = self.network == "convolutional"
-                images = X.cpu().numpy() if X.ndim > 2 else X.cpu().numpy().reshape(len(X), *data.image_shape)
+                images = host if host.ndim > 2 else host.reshape(len(host), *data.image_shape)
                 augment = RandomRotationShift(data.image_shape, channels_first=channels_first,
                                               fill=channel_means(images, channels_last=not channels_first))
             pretrain(autoencoder, X, schedule, self.pretrain_epochs, self.batch_size, torch.optim.Adam, {"lr": 1e-3},
@@ -84,7 +85,8 @@ class RunContext:
         if augmented not in self._embedded:
             autoencoder = self.autoencoder(data, augmented)
             device = next(autoencoder.parameters()).device
-            X = torch.as_tensor(self.network_input(data), device=device)
+            host = self.network_input(data)
+            X = torch.as_tensor(host, device=device)
             self._embedded[augmented] = encode_all(autoencoder, X).cpu().numpy()
         return self._embedded[augmented]
 

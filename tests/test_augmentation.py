@@ -7,6 +7,7 @@ from clustpy.deep import DCN
 
 from clustpy_acedec import ACeDeC
 from clustpy_acedec._augmentation import RandomRotationShift
+from clustpy_acedec.preprocessing import channel_means
 
 
 def _images(n=4, h=9, w=9):
@@ -82,7 +83,7 @@ def test_rejects_a_bad_fill(fill):
 
 
 def test_channel_means_is_what_channel_zscore_maps_to_zero():
-    from clustpy_acedec.preprocessing import channel_means, channel_zscore
+    from clustpy_acedec.preprocessing import channel_zscore
     rng = np.random.default_rng(0)
     colour = rng.random((20, 5, 6, 3)).astype(np.float32) + np.array([-2.0, 0.0, 3.0], dtype=np.float32)
     assert channel_means(channel_zscore(colour)) == pytest.approx((0.0, 0.0, 0.0), abs=1e-5)  # float32 z-scores
@@ -97,14 +98,14 @@ class _ConvStub(torch.nn.Module):
 
 
 class _TwoRanks:
-    """A collective whose other rank holds ``other`` images: all_gather_object returns both ranks' values."""
+    """A collective whose other rank holds ``other`` (channels-last) images: all_gather_object returns both ranks'
+    values."""
 
-    def __init__(self, other: np.ndarray, layout):
-        self.other, self.layout = other, layout
+    def __init__(self, other: np.ndarray):
+        self.other = other
 
     def all_gather_object(self, value):
-        from clustpy_acedec.preprocessing import channel_means
-        return [value, (channel_means(self.other, **self.layout), len(self.other))]
+        return [value, (channel_means(self.other), len(self.other))]
 
 
 def test_the_estimators_fill_with_the_mean_of_each_channel():
@@ -122,14 +123,10 @@ def test_the_estimators_fill_with_the_mean_of_each_channel():
     grey = colour[..., 1]
     assert _augmentation(grey, plain, None, None).fill == pytest.approx((grey.mean(dtype=np.float64),), rel=1e-6)
     # two ranks of 20 and 30 images: the mean over all 50, not the mean of the two means
-    shards = _augmentation(colour[:20], plain, None, _TwoRanks(colour[20:], {}))
+    shards = _augmentation(colour[:20], plain, None, _TwoRanks(colour[20:]))
     assert shards.fill == pytest.approx(expected, rel=1e-6)
-    assert shards.fill != pytest.approx(tuple((np.array(channel_mean(colour[:20])) + channel_mean(colour[20:])) / 2),
-                                        rel=1e-6)
-
-
-def channel_mean(images):
-    return np.asarray(images.mean(axis=(0, 1, 2), dtype=np.float64))
+    mean_of_means = (np.array(channel_means(colour[:20])) + np.array(channel_means(colour[20:]))) / 2
+    assert shards.fill != pytest.approx(tuple(mean_of_means), rel=1e-6)
 
 
 def test_fit_with_augmentation_on_images_changes_the_result():

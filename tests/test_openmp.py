@@ -9,13 +9,18 @@ import textwrap
 import pytest
 
 
-def _python(code: str, **env) -> str:
-    environment = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+def _run(code: str, **env) -> subprocess.CompletedProcess:
+    """Python running ``code`` without the caller's OpenMP wait settings, with ``env`` added; it must succeed."""
+    environment = {k: v for k, v in os.environ.items() if k not in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")}
     environment.update(env)
     result = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True,
                             env=environment, timeout=300)
     assert result.returncode == 0, result.stderr
-    return result.stdout.strip()
+    return result
+
+
+def _python(code: str, **env) -> str:
+    return _run(code, **env).stdout.strip()
 
 
 def test_the_bench_sets_the_passive_policy_before_torch_loads():
@@ -68,13 +73,10 @@ def test_importing_the_library_sets_no_policy():
 
 def _openmp_settings(code: str) -> str:
     """What the OpenMP runtime that torch loads reports about its settings (OMP_DISPLAY_ENV=VERBOSE), or skip."""
-    environment = {k: v for k, v in os.environ.items() if k not in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")}
-    environment["OMP_DISPLAY_ENV"] = "VERBOSE"
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=environment, timeout=300)
-    assert result.returncode == 0, result.stderr
-    if "GOMP_SPINCOUNT" not in result.stderr:
+    settings = _run(code, OMP_DISPLAY_ENV="VERBOSE").stderr
+    if "GOMP_SPINCOUNT" not in settings:
         pytest.skip("torch's OpenMP runtime is not libgomp, or does not display its settings")
-    return result.stderr
+    return settings
 
 
 def test_openmp_runs_with_the_policy_the_program_set():
