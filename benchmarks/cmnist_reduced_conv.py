@@ -19,7 +19,8 @@ import numpy as np
 import torch
 
 #: ENRC configurations compared, name -> parameters beyond the shared ones
-VARIANTS = {"ENRC": {}, "ENRC (Nr-Kmeans start, points)": dict(init="nrkmeans", loss_normalization="points"),
+VARIANTS = {"ENRC": dict(init="random", loss_normalization="cluster_size"),  # the paper's configuration
+            "ENRC (Nr-Kmeans start, points)": dict(init="nrkmeans", loss_normalization="points"),
             "ENRC (best start, points)": dict(init="best", loss_normalization="points")}
 
 

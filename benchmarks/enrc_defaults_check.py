@@ -19,7 +19,7 @@ from clustpy_acedec.metrics import best_match_nmi
 #: name -> ENRC options on top of the defaults
 SETTINGS = {
     "best + points": dict(init="best", loss_normalization="points"),
-    "best": dict(init="best"),
+    "best": dict(init="best", loss_normalization="cluster_size"),  # with the paper's Eq. 4
 }
 
 

@@ -46,7 +46,8 @@ def build_parser() -> argparse.ArgumentParser:
     profile.add_argument("--cpu", dest="profile", action="store_const", const="cpu",
                          help="every data set at laptop scale: subsets of 2,000 points, 20 + 10 epochs, one seed")
     profile.add_argument("--paper", dest="profile", action="store_const", const="paper",
-                         help="the papers' protocol: 10 seeds (20 for SYNTH-25), full data, 100 + 150 epochs")
+                         help="the papers' protocol: 10 seeds (20 for the SYNTH sets), full data, 100 + 150 epochs (SYNTH: 50 + 50); "
+                              "the image sets of ACe/DeC pretrain with DEC's whole budget")
     # no choices=: the task is checked against speed.TASKS after parsing, which tests and users may extend
     profile.add_argument("--speed", metavar="TASK",
                          help=f"time ours against clustpy on the same schedule instead: {', '.join(SPEED_TASKS)}")
