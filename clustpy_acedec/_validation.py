@@ -276,14 +276,17 @@ def seed_for_fit(random_state) -> int:
 
 class preserved_global_random_state:
     """
-    Context manager: the global random states of torch (the CPU generator, and the CUDA generators of the fit's
-    device and of every device CUDA has already initialised), numpy and Python's ``random`` are the same after
-    the block as before it.
+    Context manager: the global random states of torch (the CPU generator and the CUDA generators), numpy and
+    Python's ``random`` are the same after the block as before it.
 
-    A library is a guest: clustpy's network constructors reseed all three (``clustpy.deep._utils.set_torch_seed``)
-    and dropout draws from torch's global generator, so a fit seeds them for its own reproducibility and gives
-    the user back the generators as they were. A CPU fit does not initialise CUDA to save its state (reading a
-    CUDA generator would start CUDA, seconds and a context on every GPU).
+    A library is a guest: clustpy's network constructors reseed all of them (``clustpy.deep._utils.set_torch_seed``
+    calls ``torch.cuda.manual_seed_all``) and dropout draws from torch's global generator, so a fit seeds them for
+    its own reproducibility and gives the user back the generators as they were:
+
+    - a CUDA fit, or any fit once CUDA runs: the generators of every CUDA device (the seeding reached them all);
+    - a CPU fit before CUDA has started: torch queues CUDA seeds until CUDA starts, and the user's queued seed (or
+      none) is put back, so that CUDA later starts with the user's seed, not the fit's. Reading a CUDA generator
+      instead would start CUDA (seconds, and a context on the GPU) for a fit that does not use it.
 
     Parameters
     ----------
@@ -292,18 +295,16 @@ class preserved_global_random_state:
     """
 
     def __init__(self, device: torch.device | None = None):
-        cuda_devices = set()
-        if torch.cuda.is_available() and torch.cuda.is_initialized():
-            cuda_devices = set(range(torch.cuda.device_count()))
-        if device is not None and torch.device(device).type == "cuda":
-            index = torch.device(device).index
-            cuda_devices.add(torch.cuda.current_device() if index is None else index)
-        self._cuda_devices = sorted(cuda_devices)
+        cuda_fit = device is not None and torch.device(device).type == "cuda"
+        self._cuda_devices = []
+        if cuda_fit or (torch.cuda.is_available() and torch.cuda.is_initialized()):
+            self._cuda_devices = list(range(torch.cuda.device_count()))
 
     def __enter__(self):
         import random
         self._python = random.getstate()
         self._numpy = np.random.get_state()
+        self._queued_cuda_seeds = _queued_cuda_seeds() if not self._cuda_devices else None
         self._torch = torch.random.fork_rng(devices=self._cuda_devices)
         self._torch.__enter__()
         return self
@@ -311,6 +312,29 @@ class preserved_global_random_state:
     def __exit__(self, *exc_info):
         import random
         self._torch.__exit__(*exc_info)
+        if self._queued_cuda_seeds is not None and not torch.cuda.is_initialized():
+            _restore_queued_cuda_seeds(self._queued_cuda_seeds)
         np.random.set_state(self._numpy)
         random.setstate(self._python)
         return False
+
+
+def _queued_cuda_seeds() -> tuple | None:
+    """
+    The CUDA seeds torch keeps until CUDA starts (``torch.cuda.manual_seed[_all]`` before CUDA runs); None where
+    this torch keeps them elsewhere (private to torch: ``torch.cuda._lazy_seed_tracker``, in torch 2.1 to 2.14).
+    """
+    tracker = getattr(torch.cuda, "_lazy_seed_tracker", None)
+    if tracker is None or not all(hasattr(tracker, name) for name in _SEED_TRACKER_FIELDS):
+        return None
+    return tuple(list(value) if isinstance(value, list) else value
+                 for value in (getattr(tracker, name) for name in _SEED_TRACKER_FIELDS))
+
+
+def _restore_queued_cuda_seeds(state: tuple) -> None:
+    tracker = torch.cuda._lazy_seed_tracker
+    for name, value in zip(_SEED_TRACKER_FIELDS, state):
+        setattr(tracker, name, list(value) if isinstance(value, list) else value)
+
+
+_SEED_TRACKER_FIELDS = ("manual_seed_all_cb", "manual_seed_cb", "call_order")

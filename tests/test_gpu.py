@@ -51,6 +51,16 @@ def test_acedec_fits_on_cuda_with_every_tensor_there(blobs, base_class):
     assert model.transform(X).shape == (600, len(model.cluster_space_dims_))
 
 
+def test_a_cuda_fit_leaves_every_devices_generator_as_it_was(blobs):
+    """clustpy's network constructor seeds every CUDA device (torch.cuda.manual_seed_all): all are given back."""
+    X, _ = blobs
+    torch.cuda.manual_seed_all(123)
+    before = [torch.cuda.get_rng_state(index) for index in range(torch.cuda.device_count())]
+    _acedec().fit(X)
+    after = [torch.cuda.get_rng_state(index) for index in range(torch.cuda.device_count())]
+    assert all(torch.equal(a, b) for a, b in zip(before, after))
+
+
 def test_enrc_fits_on_cuda(blobs):
     X, y = blobs
     second = (X[:, 0] > np.median(X[:, 0])).astype(int)  # a second labeling to find beside the blobs
