@@ -84,6 +84,15 @@ class MiniBatchCenters(torch.nn.Module):
         self.register_buffer("padding", padding.to(device))
         self.register_buffer("grid_index", grid_index.to(device))
 
+    @classmethod
+    def for_batches(cls, centers: list, spaces: list, batch_size: int, lloyd_steps: int = 10) -> "MiniBatchCenters":
+        """
+        Centres whose A (Eq. 7) starts at the points a centre expects per batch, ``batch_size`` / K_s: the
+        steady state of Eq. 7 when the points spread evenly over the clusters, so the first batches move the
+        centres (from a k-means or a Nr-Kmeans start) at the rate of later ones.
+        """
+        return cls(centers, spaces, [batch_size / c.shape[0] for c in centers], lloyd_steps=lloyd_steps)
+
     def center_betas(self, betas: torch.Tensor) -> torch.Tensor:
         """The β of each centre's clustering, shape (ΣK_s, d)."""
         return betas[self.space_of_center]

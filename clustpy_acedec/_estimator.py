@@ -111,6 +111,7 @@ class FitConfig:
     neural_network: object
     neural_network_weights: object
     embedding_size: int
+    min_embedding_size: int  # one dimension per space at least, checked on the network's embedding
     augmentation_invariance: bool
     image_shape: tuple | None
     pretraining: object  # a StackedDenoisingPretraining, or None for end-to-end pretraining
@@ -241,6 +242,10 @@ def start_fit(X: np.ndarray, config: FitConfig, collective: Collective | None = 
     if not hasattr(autoencoder, "encode") or not hasattr(autoencoder, "decode"):
         raise TypeError(f"neural_network must be an autoencoder with encode and decode, got {type(autoencoder).__name__}")
     data = network_input(X, autoencoder, config.device, config.data_placement)
+    embedding_size = _embedding_size(autoencoder, data)
+    if embedding_size < config.min_embedding_size:
+        raise ValueError(f"the network's embedding has {embedding_size} dimension(s); {config.name} needs at least "
+                         f"{config.min_embedding_size} (one per space)")
     if collective is not None:
         _check_network_for_ranks(autoencoder, collective)
         collective.broadcast_module_(autoencoder)  # every rank starts from rank 0's network
@@ -260,6 +265,17 @@ def start_fit(X: np.ndarray, config: FitConfig, collective: Collective | None = 
     clock.lap("pretraining")
     return FitRun(config, data, embedded, autoencoder, generator, torch.Generator().manual_seed(config.seed),
                   execution, augment, history, clock, collective)
+
+
+def _embedding_size(autoencoder: torch.nn.Module, data: DataPlacement) -> int:
+    """d of the network's embedding, from one point in evaluation mode (no dropout draw, no batch-norm update)."""
+    was_training = autoencoder.training
+    autoencoder.eval()
+    try:
+        with torch.no_grad():
+            return int(autoencoder.encode(data.take(torch.zeros(1, dtype=torch.long))).flatten(1).shape[1])
+    finally:
+        autoencoder.train(was_training)
 
 
 def _check_network_for_ranks(autoencoder: torch.nn.Module, collective: Collective) -> None:

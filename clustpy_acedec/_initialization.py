@@ -353,7 +353,7 @@ def nrkmeans_start(embedded: torch.Tensor, n_clusters: list, generator: torch.Ge
 
     Nr-Kmeans finds an orthogonal V, disjoint sets of rotated dimensions per clustering and the centres of
     each; they become ENRC's V, β (``strong_weight`` on the dimensions of its own subspace, the rest spread
-    evenly, :func:`clustpy_acedec._subspace.owner_beta_logits`) and centres. It runs clustpy's ``NrKmeans``
+    evenly, :func:`clustpy_acedec._initialization.owner_beta_logits`) and centres. It runs clustpy's ``NrKmeans``
     (NumPy, on the CPU) as the benchmark's AE + Nr-Kmeans does: with a one-cluster noise space (unless
     ``n_clusters`` has one), and the best of ``n_init`` runs by Nr-Kmeans's own cost. The noise space takes
     the dimensions whose variance no clustering explains, which otherwise blur some clustering; its

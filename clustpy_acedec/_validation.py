@@ -32,7 +32,7 @@ def check_data(X, min_samples: int = 2) -> np.ndarray:
     except Exception as error:  # ragged nested lists and the like
         raise TypeError(f"X must be an array of numbers: {error}") from None
     if X.dtype == object:  # e.g. a pandas frame of object columns that hold numbers
-        if any(value is None for value in X.flat):
+        if np.equal(X, None).any():
             raise TypeError("X must hold real numbers, got None in an object array")
         try:
             X = X.astype(np.float64)
@@ -210,6 +210,16 @@ class OptimizerClass(Constraint):
         if not (isinstance(value, type) and issubclass(value, torch.optim.Optimizer)):
             raise TypeError(f"{name} must be a torch.optim.Optimizer class such as torch.optim.Adam, got {value!r}")
         return value
+
+
+class OrNone(Constraint):
+    """None, or a value that satisfies ``constraint``."""
+
+    def __init__(self, constraint: Constraint):
+        self.constraint = constraint
+
+    def check(self, value, name: str):
+        return None if value is None else self.constraint.check(value, name)
 
 
 class Unchecked(Constraint):

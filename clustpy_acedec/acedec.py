@@ -293,6 +293,7 @@ class ACeDeC(SubspaceClustererMixin):
                                              or DEFAULT_CLUSTERING_OPTIMIZER_PARAMS),
             optimizer_class=read["optimizer_class"], neural_network=read["neural_network"],
             neural_network_weights=read["neural_network_weights"], embedding_size=read["embedding_size"],
+            min_embedding_size=2,
             augmentation_invariance=read["augmentation_invariance"],
             image_shape=check_image_shape(self.image_shape, int(np.prod(X.shape[1:]))),
             pretraining=resolve_pretraining(self.pretraining, read["pretrain_epochs"]),
@@ -345,11 +346,35 @@ class ACeDeC(SubspaceClustererMixin):
         return self.model_.predict_embedded(embedded)[:, 0].cpu().numpy()
 
     def transform(self, X) -> np.ndarray:
-        """Coordinates in the cluster space: the rotated dimensions in ``cluster_space_dims_``, (n_samples, |dims|)."""
+        """
+        Coordinates in the cluster space: the rotated dimensions in ``cluster_space_dims_``.
+
+        Parameters
+        ----------
+        X : array-like
+            data shaped like the training data
+
+        Returns
+        -------
+        coordinates : np.ndarray
+            shape (n_samples, len(cluster_space_dims_))
+        """
         return self._rotated(X)[:, torch.as_tensor(self.cluster_space_dims_, dtype=torch.long)].cpu().numpy()
 
     def transform_shared(self, X) -> np.ndarray:
-        """Coordinates in the shared space: the rotated dimensions in ``shared_space_dims_``, (n_samples, |dims|)."""
+        """
+        Coordinates in the shared space: the rotated dimensions in ``shared_space_dims_``.
+
+        Parameters
+        ----------
+        X : array-like
+            data shaped like the training data
+
+        Returns
+        -------
+        coordinates : np.ndarray
+            shape (n_samples, len(shared_space_dims_))
+        """
         return self._rotated(X)[:, torch.as_tensor(self.shared_space_dims_, dtype=torch.long)].cpu().numpy()
 
 
@@ -360,6 +385,18 @@ def cluster_and_shared_dims(betas: torch.Tensor, margin: float) -> tuple:
     otherwise. A dimension whose β_cs sits near 0.5 carries no usable cluster structure (its stationary β_cs
     is c / (a + c), just above 0.5 for a structureless dimension), so it is modelled by the data mean like
     the rest of the shared space: cluster and shared dimensions partition the d rotated dimensions.
+
+    Parameters
+    ----------
+    betas : torch.Tensor
+        (β_cs, β_ss), shape (2, d)
+    margin : float
+        the estimator's ``dim_margin``
+
+    Returns
+    -------
+    tuple : (list, np.ndarray)
+        the cluster-space dimensions and the shared-space dimensions, each sorted
     """
     cluster_dims = hardened_dims(betas, margin)[0]
     shared_dims = np.setdiff1d(np.arange(betas.shape[1]), cluster_dims)
@@ -396,8 +433,7 @@ def _warn_ignored_weights(base, params: dict) -> None:
 
 def _kmeans_objective(centers: torch.Tensor, batch_size: int, lloyd_steps: int) -> HardCentroidObjective:
     """DCN's objective in the cluster space: hard assignments, mini-batch k-means centres (ENRC Eq. 6-7)."""
-    return HardCentroidObjective(MiniBatchCenters([centers], [0], [batch_size / centers.shape[0]],
-                                                  lloyd_steps=lloyd_steps))
+    return HardCentroidObjective(MiniBatchCenters.for_batches([centers], [0], batch_size, lloyd_steps=lloyd_steps))
 
 
 def _with_base_objective(model: SubspaceClusteringModel, base, device: torch.device) -> SubspaceClusteringModel:

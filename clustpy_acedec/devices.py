@@ -12,10 +12,20 @@ def resolve_device(device) -> torch.device:
     """
     The device to fit on: None picks CUDA when available, else the CPU.
 
+    Parameters
+    ----------
+    device : None | int | str | torch.device
+        None: CUDA when available, else the CPU; an int: that CUDA device (a negative one: the CPU); a str or
+        torch.device as torch reads it, e.g. "cpu", "cuda", "cuda:1"
+
+    Returns
+    -------
+    torch.device
+
     Raises
     ------
     ValueError
-        if a CUDA device is requested but CUDA is not available
+        if a CUDA device is requested but CUDA is not available, or the machine has no CUDA device of that index
     """
     if device is None:
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -27,4 +37,7 @@ def resolve_device(device) -> torch.device:
         raise ValueError(f"device must be None, an int, a str or a torch.device, got {device!r}: {error}") from None
     if device.type == "cuda" and not torch.cuda.is_available():
         raise ValueError(f"device {device} was requested but CUDA is not available on this machine")
+    if device.type == "cuda" and device.index is not None and device.index >= torch.cuda.device_count():
+        raise ValueError(f"device {device} was requested but this machine has {torch.cuda.device_count()} CUDA "
+                         f"device(s)")
     return device

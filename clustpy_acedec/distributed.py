@@ -14,7 +14,7 @@ A script ``train.py`` launched with ``torchrun --nproc_per_node=4 train.py``::
     import torch.distributed as dist
     from clustpy.deep import DCN
     from clustpy_acedec import ACeDeC
-    from clustpy_acedec.distributed import gather_labels
+    from clustpy_acedec.distributed import gather_labels, single_process
 
     dist.init_process_group()  # NCCL on CUDA (call torch.cuda.set_device(local rank) first), gloo on CPU
     X_local = load_my_shard(dist.get_rank(), dist.get_world_size())

@@ -303,6 +303,7 @@ class ENRC(SubspaceClustererMixin):
                                              or DEFAULT_CLUSTERING_OPTIMIZER_PARAMS),
             optimizer_class=params["optimizer_class"], neural_network=self.neural_network,
             neural_network_weights=self.neural_network_weights, embedding_size=params["embedding_size"],
+            min_embedding_size=len(n_clusters),
             augmentation_invariance=params["augmentation_invariance"],
             image_shape=check_image_shape(self.image_shape, int(np.prod(X.shape[1:]))),
             pretraining=resolve_pretraining(self.pretraining, params["pretrain_epochs"]),
@@ -331,9 +332,9 @@ class ENRC(SubspaceClustererMixin):
                                   parametrization="softmax")
             with torch.no_grad():
                 centers = seed_centers(layer.rotate(run.embedded), config.n_clusters, layer.betas(), generator)
-        expected_per_batch = [config.batch_size / k for k in config.n_clusters]
-        objective = HardCentroidObjective(MiniBatchCenters(centers, list(range(n_spaces)), expected_per_batch,
-                                                           lloyd_steps=config.reinit_lloyd_steps))
+        objective = HardCentroidObjective(MiniBatchCenters.for_batches(centers, list(range(n_spaces)),
+                                                                       config.batch_size,
+                                                                       lloyd_steps=config.reinit_lloyd_steps))
         return SubspaceClusteringModel(run.autoencoder, layer, [objective], self.loss_normalization).to(device)
 
     def _step_decay(self, optimizer: torch.optim.Optimizer) -> torch.optim.lr_scheduler.StepLR:
@@ -341,27 +342,88 @@ class ENRC(SubspaceClustererMixin):
         return torch.optim.lr_scheduler.StepLR(optimizer, step_size=self.lr_decay_step, gamma=self.lr_decay)
 
     def predict(self, X) -> np.ndarray:
-        """Labels of every clustering (Eq. 5), shape (n_samples, S)."""
+        """
+        Labels of every clustering (Eq. 5): each point goes to the nearest centre of every clustering in that
+        clustering's β-weighted distance.
+
+        Parameters
+        ----------
+        X : array-like
+            data shaped like the training data
+
+        Returns
+        -------
+        labels : np.ndarray
+            shape (n_samples, S)
+        """
         embedded = self._embed(X)
         return self.model_.predict_embedded(embedded).cpu().numpy()
 
     def transform(self, X) -> np.ndarray:
-        """The rotated embedding V^T z, shape (n_samples, d)."""
+        """
+        The rotated embedding V^T z of every point.
+
+        Parameters
+        ----------
+        X : array-like
+            data shaped like the training data
+
+        Returns
+        -------
+        rotated : np.ndarray
+            shape (n_samples, d)
+        """
         return self._rotated(X).cpu().numpy()
 
     def transform_subspace(self, X, subspace: int) -> np.ndarray:
-        """Coordinates in the hardened subspace of one clustering, shape (n_samples, |subspace_dims_[s]|)."""
+        """
+        Coordinates in the hardened subspace of one clustering (``subspace_dims_[subspace]``).
+
+        Parameters
+        ----------
+        X : array-like
+            data shaped like the training data
+        subspace : int
+            index of the clustering, 0 <= subspace < S
+
+        Returns
+        -------
+        coordinates : np.ndarray
+            shape (n_samples, len(subspace_dims_[subspace]))
+        """
+        subspace = self._checked_subspace(subspace)
         rotated = self._rotated(X)
         return rotated[:, torch.as_tensor(self.subspace_dims_[subspace], dtype=torch.long)].cpu().numpy()
 
     def reconstruct_centers(self, subspace: int) -> np.ndarray:
-        """The decoded centres dec(V μ) of one clustering (ENRC Fig. 3), shape (K_s, *input shape)."""
-        check_is_fitted(self, "model_")
+        """
+        The decoded centres dec(V μ) of one clustering (ENRC Fig. 3).
+
+        Parameters
+        ----------
+        subspace : int
+            index of the clustering, 0 <= subspace < S
+
+        Returns
+        -------
+        centers : np.ndarray
+            shape (K_s, *input shape)
+        """
+        subspace = self._checked_subspace(subspace)
         model = self.model_
         centers = torch.as_tensor(self.cluster_centers_[subspace], device=model.layer.V.device)
         with torch.no_grad():
             decoded = model.autoencoder.decode(model.layer.rotate_back(centers))
         return decoded.reshape(len(centers), *self.input_shape_).cpu().numpy()
+
+    def _checked_subspace(self, subspace) -> int:
+        check_is_fitted(self, "model_")
+        n_subspaces = len(self.n_clusters_)
+        if isinstance(subspace, bool) or not isinstance(subspace, numbers.Integral):
+            raise TypeError(f"subspace must be an integer, got {subspace!r}")
+        if not 0 <= subspace < n_subspaces:
+            raise ValueError(f"subspace must lie in [0, {n_subspaces}) (one per clustering), got {subspace}")
+        return int(subspace)
 
 
 def _checked_n_clusters(n_clusters, n_samples: int) -> list:

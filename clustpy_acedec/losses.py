@@ -57,6 +57,18 @@ def compression_loss(per_sample: torch.Tensor, labels: torch.Tensor, normalizati
 def reconstruction_loss(x: torch.Tensor, reconstruction: torch.Tensor) -> torch.Tensor:
     """
     L_rec of ACe/DeC Eq. 1 and ENRC Eq. 1: ||x - dec(V V^T z)||², summed over features, averaged over points.
+
+    Parameters
+    ----------
+    x : torch.Tensor
+        the batch, shape (N, ...)
+    reconstruction : torch.Tensor
+        its reconstruction, the same number of elements per point
+
+    Returns
+    -------
+    torch.Tensor
+        a scalar (the mean over the whole batch of all ranks in a distributed fit)
     """
     return batch_mean((x - reconstruction).square().flatten(1).sum(1))  # flatten: a rank's batch may be empty
 
@@ -65,6 +77,18 @@ def orthogonality_loss(embedded: torch.Tensor, V: torch.Tensor) -> torch.Tensor:
     """
     ENRC Eq. 8: L_orth = ||sg[z] - V V^T sg[z]||², keeps V close to orthogonal while the autoencoder is
     fixed during initialisation.
+
+    Parameters
+    ----------
+    embedded : torch.Tensor
+        z of the batch, shape (N, d); no gradient flows into it (sg)
+    V : torch.Tensor
+        the rotation, shape (d, d)
+
+    Returns
+    -------
+    torch.Tensor
+        a scalar, averaged over the points
     """
     z = embedded.detach()
     return batch_mean((z - (z @ V) @ V.T).square().sum(1))

@@ -43,6 +43,17 @@ def one_to_one_nmi(labels_true, labels_pred) -> float:
     """
     Mean NMI when every ground-truth labeling is matched to a different found clustering, the matching that
     maximises the total (clustpy's MultipleLabelingsConfusionMatrix with "permut-max").
+
+    Parameters
+    ----------
+    labels_true : array-like
+        ground-truth labelings, shape (n_samples,) or (n_samples, G)
+    labels_pred : array-like
+        found clusterings, shape (n_samples,) or (n_samples, S)
+
+    Returns
+    -------
+    float
     """
     from clustpy.metrics.external import MultipleLabelingsConfusionMatrix
     matrix = MultipleLabelingsConfusionMatrix(_as_columns(labels_true), _as_columns(labels_pred))
@@ -54,6 +65,15 @@ def average_variation_of_information(labels_pred) -> float:
     Redundancy of the found clusterings (ENRC Table 3): the variation of information (natural logarithm,
     clustpy's ``variation_of_information``) averaged over all pairs of clusterings, single-cluster spaces
     excluded. Higher means less redundant; two independent 3-cluster labelings of equal sizes give 2 ln 3.
+
+    Parameters
+    ----------
+    labels_pred : array-like
+        found clusterings, shape (n_samples, S)
+
+    Returns
+    -------
+    float
 
     Raises
     ------

@@ -4,19 +4,15 @@ Pictures of a fitted model. matplotlib is imported only when a plot is made.
 
 import numpy as np
 
-#: the estimators' ``dim_margin`` default, for models that do not carry one
-_DEFAULT_DIM_MARGIN = 0.1
+from clustpy_acedec._subspace import DEFAULT_DIM_MARGIN
 
 #: the range of :func:`shared_traversal` in standard deviations, shared with its plot's column labels
 _TRAVERSAL_SPREAD = 2.0
 
 
 def _pyplot():
-    import matplotlib
-    if matplotlib.get_backend().lower() not in ("agg", "module://matplotlib_inline.backend_inline"):
-        import os
-        if not os.environ.get("DISPLAY"):
-            matplotlib.use("Agg")
+    """pyplot, with whatever backend the user chose or matplotlib picked (it falls back to Agg without a display):
+    figures made through it show in notebooks and interactive sessions as any matplotlib figure does."""
     import matplotlib.pyplot as plt
     return plt
 
@@ -35,7 +31,7 @@ def beta_cutoff(model) -> float:
     -------
     float
     """
-    return 0.5 + float(getattr(model, "dim_margin", _DEFAULT_DIM_MARGIN)) / 2
+    return 0.5 + float(getattr(model, "dim_margin", DEFAULT_DIM_MARGIN)) / 2
 
 
 def plot_betas(model, space_names: list | None = None, path: str | None = None):
@@ -300,7 +296,8 @@ def shared_traversal(model, X, n_steps: int = 7, component: int = 0, spread: flo
     n_steps : int
         images per row (default: 7)
     component : int
-        which principal component, 0 = the direction of most variance (default: 0)
+        which principal component, 0 = the direction of most variance, at most min(n_samples, shared dimensions)
+        - 1 (default: 0)
     spread : float
         range of the walk in standard deviations (default: 2.0)
 
@@ -315,7 +312,10 @@ def shared_traversal(model, X, n_steps: int = 7, component: int = 0, spread: flo
     shared = model.transform_rotated(X)[:, shared_dims]
     mean = shared.mean(0)
     _, singular_values, directions = np.linalg.svd(shared - mean, full_matrices=False)
-    component = min(component, len(singular_values) - 1)
+    if isinstance(component, bool) or not isinstance(component, (int, np.integer)) \
+            or not 0 <= component < len(singular_values):
+        raise ValueError(f"component must be an integer in [0, {len(singular_values)}) (the shared space's principal "
+                         f"components), got {component!r}")
     std = singular_values[component] / np.sqrt(max(len(shared) - 1, 1))
     steps = np.linspace(-spread, spread, n_steps)[:, None] * std * directions[component][None, :]
     centers = np.asarray(model.cluster_centers_)

@@ -28,8 +28,13 @@ def channel_means(images: np.ndarray, channels_last: bool = True) -> tuple:
     -------
     means : tuple
         one float per channel (one for grey images), computed in float64
+
+    Raises
+    ------
+    ValueError
+        for input that is not a batch of images (3 or 4 dimensions, at least one image)
     """
-    images = np.asarray(images)
+    images = _image_batch(images)
     if images.ndim == 3:
         return (float(images.mean(dtype=np.float64)),)
     axes = (0, 1, 2) if channels_last else (0, 2, 3)
@@ -51,11 +56,27 @@ def channel_zscore(images: np.ndarray, channels_last: bool = True) -> np.ndarray
     -------
     images : np.ndarray
         float32, same shape
+
+    Raises
+    ------
+    ValueError
+        for input that is not a batch of images (3 or 4 dimensions)
     """
-    images = images.astype(np.float32)
+    images = _image_batch(images).astype(np.float32)
     if images.ndim == 3:
         return (images - images.mean()) / max(float(images.std()), 1e-8)
     axes = (0, 1, 2) if channels_last else (0, 2, 3)
     mean = images.mean(axis=axes, keepdims=True)
     std = np.maximum(images.std(axis=axes, keepdims=True), 1e-8)
     return (images - mean) / std
+
+
+def _image_batch(images) -> np.ndarray:
+    """``images`` as an array of (n, H, W) or (n, H, W, C) / (n, C, H, W) real numbers, n >= 1."""
+    images = np.asarray(images)
+    if images.ndim not in (3, 4) or len(images) == 0:
+        raise ValueError(f"images must be a non-empty batch shaped (n, H, W), (n, H, W, C) or (n, C, H, W), "
+                         f"got shape {images.shape}")
+    if not (np.issubdtype(images.dtype, np.number) or images.dtype == bool):
+        raise TypeError(f"images must hold real numbers, got dtype {images.dtype}")
+    return images

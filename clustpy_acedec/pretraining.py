@@ -14,7 +14,7 @@ augmented one, so a layer pair's inputs are computed per batch from the images i
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import torch
 
@@ -22,6 +22,7 @@ from clustpy_acedec._distributed import batch_mean, in_sharded_loop
 from clustpy_acedec._execution import Execution, make_optimizer
 from clustpy_acedec._placement import DataPlacement, as_placement
 from clustpy_acedec._training import augmented_batches, encode_all, pretrain_autoencoder, run_epochs
+from clustpy_acedec._validation import Integer, OptimizerClass, OrNone, Real, check_parameters, check_positive_int
 
 #: The names the estimators' ``pretraining`` parameter accepts.
 PRETRAINING_SCHEMES = ("end_to_end", "stacked_denoising", "stacked_denoising_full")
@@ -32,7 +33,25 @@ DEC_FINETUNE_ITERATIONS = 100_000
 
 
 def linear_stages(block: torch.nn.Sequential) -> list:
-    """Split a Sequential into stages that each start with a Linear layer (Linear, [BatchNorm], [Dropout], act)."""
+    """
+    Split a Sequential into stages that each start with a Linear layer (Linear, [BatchNorm], [Dropout], act):
+    the layers of DEC's layer pairs.
+
+    Parameters
+    ----------
+    block : torch.nn.Sequential
+        an encoder or decoder of fully connected layers
+
+    Returns
+    -------
+    list
+        one Sequential per Linear layer
+
+    Raises
+    ------
+    TypeError
+        if the block does not start with a Linear layer
+    """
     stages = []
     for module in block:
         if isinstance(module, torch.nn.Linear):
@@ -86,7 +105,7 @@ class StackedDenoisingPretraining:
         torch optimiser; SGD gets the momentum, others only the learning rate (default: torch.optim.SGD)
     max_grad_norm : float | None
         clip the gradient norm of every step to this value; it keeps the large rate from diverging
-        (stickfigures diverged at lr 0.5 without it); None: no clipping (default: 1.0)
+        (docs/user-guide.md, "Pretraining"); None: no clipping (default: 1.0)
     lr_decay_epochs : int | None
         divide the learning rate by 10 after this many epochs of a phase; None: 2/5 of the phase, as in DEC
         (20,000 of 50,000 iterations) (default: None)
@@ -107,9 +126,35 @@ class StackedDenoisingPretraining:
     layerwise_iterations: int | None = None
     finetune_iterations: int | None = None
 
+    def __post_init__(self):
+        self.validate()
+
+    def validate(self) -> None:
+        """
+        Check every field (a schedule's fields can change after it was made; the estimators check it again at
+        ``fit``).
+
+        Raises
+        ------
+        TypeError, ValueError
+            naming the first field that breaks its constraint
+        """
+        check_parameters({field.name: getattr(self, field.name) for field in fields(self)}, _SCHEDULE_CONSTRAINTS)
+
     @classmethod
     def from_pretrain_epochs(cls, pretrain_epochs: int) -> "StackedDenoisingPretraining":
-        """DEC's 1:2 ratio of layer-wise to fine-tuning iterations, fine-tuning for ``pretrain_epochs``."""
+        """
+        DEC's 1:2 ratio of layer-wise to fine-tuning iterations, fine-tuning for ``pretrain_epochs``.
+
+        Parameters
+        ----------
+        pretrain_epochs : int
+            epochs of fine-tuning; every layer pair gets half as many (at least 1)
+
+        Returns
+        -------
+        StackedDenoisingPretraining
+        """
         return cls(layerwise_epochs=max(1, pretrain_epochs // 2), finetune_epochs=pretrain_epochs)
 
     @classmethod
@@ -118,7 +163,21 @@ class StackedDenoisingPretraining:
         return cls(layerwise_iterations=DEC_LAYERWISE_ITERATIONS, finetune_iterations=DEC_FINETUNE_ITERATIONS)
 
     def phase_epochs(self, n_samples: int, batch_size: int) -> tuple:
-        """(epochs per layer pair, epochs of fine-tuning) on ``n_samples`` points in batches of ``batch_size``."""
+        """
+        The epochs each phase runs: the iteration budgets, where given, rounded to whole epochs (at least 1).
+
+        Parameters
+        ----------
+        n_samples : int
+            points of the data set
+        batch_size : int
+            points per optimiser step
+
+        Returns
+        -------
+        tuple : (int, int)
+            epochs per layer pair, epochs of fine-tuning
+        """
         batches_per_epoch = -(-n_samples // batch_size)
         layerwise, finetune = self.layerwise_epochs, self.finetune_epochs
         if self.layerwise_iterations is not None:
@@ -157,8 +216,7 @@ class StackedDenoisingPretraining:
         autoencoder : torch.nn.Module
             the trained autoencoder, in eval mode and marked ``fitted``
         """
-        if not 0.0 <= self.dropout < 1.0:
-            raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
+        self.validate()
         data = as_placement(X)
         execution = execution if execution is not None else Execution(data.device)
         layerwise_epochs, finetune_epochs = self.phase_epochs(data.n_total, batch_size)
@@ -252,6 +310,16 @@ class _Reconstruct(torch.nn.Module):
         return self.autoencoder.decode(self.autoencoder.encode(x)).flatten(1)
 
 
+#: what every field of a :class:`StackedDenoisingPretraining` must be
+_SCHEDULE_CONSTRAINTS = {
+    "layerwise_epochs": Integer(minimum=0), "finetune_epochs": Integer(minimum=0),
+    "dropout": Real(0.0, 1.0, closed="left"), "lr": Real(0.0, math.inf), "momentum": Real(0.0, 1.0, closed="left"),
+    "optimizer_class": OptimizerClass(), "max_grad_norm": OrNone(Real(0.0, math.inf)),
+    "lr_decay_epochs": OrNone(Integer(minimum=1)), "layerwise_iterations": OrNone(Integer(minimum=1)),
+    "finetune_iterations": OrNone(Integer(minimum=1)),
+}
+
+
 def resolve_pretraining(pretraining, pretrain_epochs: int) -> "StackedDenoisingPretraining | None":
     """
     The estimators' ``pretraining`` parameter as a schedule: None for plain end-to-end training (the base's
@@ -259,14 +327,27 @@ def resolve_pretraining(pretraining, pretrain_epochs: int) -> "StackedDenoisingP
     ``pretrain_epochs`` of fine-tuning ("stacked_denoising") or DEC's whole budget in iterations
     ("stacked_denoising_full"). ``pretrain_epochs=0`` means no pretraining for every name.
 
+    Parameters
+    ----------
+    pretraining : str | StackedDenoisingPretraining
+        "end_to_end", "stacked_denoising", "stacked_denoising_full", or a schedule of one's own
+    pretrain_epochs : int
+        the estimator's (or its base's) ``pretrain_epochs``
+
+    Returns
+    -------
+    StackedDenoisingPretraining | None
+
     Raises
     ------
     ValueError
-        for an unknown name
+        for an unknown name, or a schedule with a field out of range
     TypeError
-        for a value that is neither a name nor a :class:`StackedDenoisingPretraining`
+        for a value that is neither a name nor a :class:`StackedDenoisingPretraining`, or a schedule with a field
+        of the wrong type
     """
     if isinstance(pretraining, StackedDenoisingPretraining):
+        pretraining.validate()
         return pretraining
     if not isinstance(pretraining, str):
         raise TypeError(f"pretraining must be one of {PRETRAINING_SCHEMES} or a StackedDenoisingPretraining, "
@@ -295,8 +376,8 @@ def pretrain(autoencoder: torch.nn.Module, X: "torch.Tensor | DataPlacement",
     ----------
     autoencoder : torch.nn.Module
         the autoencoder (``encode``/``decode``), on the data's device
-    X : torch.Tensor
-        the data set as the network takes it, on the network's device
+    X : torch.Tensor | DataPlacement
+        the data set as the network takes it, on the network's device (or placed by the estimators)
     schedule : StackedDenoisingPretraining | None
         DEC's layer-wise schedule, or None for end-to-end training
     n_epochs, batch_size : int
@@ -309,8 +390,8 @@ def pretrain(autoencoder: torch.nn.Module, X: "torch.Tensor | DataPlacement",
         generator on the device, for the batch order
     verbose : bool
         progress bars (default: False)
-    execution : str | None
-        precision of the steps, "float32" or "bfloat16" (None: float32)
+    execution : Execution | str | None
+        precision of the steps, "float32" or "bfloat16", or the estimators' ``Execution`` (None: float32)
     augment : Callable | None
         ``augment(x, generator) -> x_aug``, e.g. :class:`clustpy_acedec.preprocessing.RandomRotationShift`
         (``channels_first=True`` for (N, C, H, W) batches of a convolutional network): train on augmented
@@ -320,7 +401,22 @@ def pretrain(autoencoder: torch.nn.Module, X: "torch.Tensor | DataPlacement",
     -------
     autoencoder : torch.nn.Module
         the trained network, marked ``fitted``
+
+    Raises
+    ------
+    TypeError, ValueError
+        naming the first argument of the wrong type or out of range
     """
+    if not isinstance(generator, torch.Generator):
+        raise TypeError(f"generator must be a torch.Generator on the data's device, got {generator!r}")
+    check_positive_int(n_epochs, "n_epochs", minimum=0)
+    check_positive_int(batch_size, "batch_size")
+    OptimizerClass().check(optimizer_class, "optimizer_class")
+    if not isinstance(optimizer_params, dict):
+        raise TypeError(f"optimizer_params must be a dict of optimiser arguments such as {{'lr': 1e-3}}, "
+                        f"got {optimizer_params!r}")
+    if schedule is not None and not isinstance(schedule, StackedDenoisingPretraining):
+        raise TypeError(f"schedule must be a StackedDenoisingPretraining or None, got {schedule!r}")
     if execution is None or isinstance(execution, str):
         execution = Execution(generator.device, execution or "float32")
     if schedule is not None:

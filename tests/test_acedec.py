@@ -220,6 +220,15 @@ def test_fit_does_not_mutate_base(fitted):
     assert fitted.base.get_params(deep=True) == fitted.params_before
 
 
+def test_a_network_with_a_one_dimensional_embedding_is_refused(data):
+    from clustpy.deep.neural_networks import FeedforwardAutoencoder
+    X, _ = data
+    model = ACeDeC(base=tiny(neural_network=FeedforwardAutoencoder(layers=[5, 8, 1])), verbose=False)
+    with pytest.raises(ValueError, match="embedding has 1 dimension.*at least 2"):
+        model.fit(X)
+    assert not hasattr(model, "labels_")
+
+
 def test_fit_does_not_train_the_bases_network(data):
     from clustpy.deep.neural_networks import FeedforwardAutoencoder
     X, _ = data

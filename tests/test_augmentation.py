@@ -93,6 +93,17 @@ def test_channel_means_is_what_channel_zscore_maps_to_zero():
     assert channel_means(colour[..., 0]) == pytest.approx((colour[..., 0].mean(dtype=np.float64),), rel=1e-9)
 
 
+def test_channel_statistics_refuse_what_is_not_a_batch_of_images():
+    from clustpy_acedec.preprocessing import channel_zscore
+    for function in (channel_means, channel_zscore):
+        for images in (np.zeros((4, 16)), np.zeros((0, 4, 4)), np.zeros((2, 4, 4, 3, 1))):
+            with pytest.raises(ValueError, match="images must be a non-empty batch"):
+                function(images)
+        with pytest.raises(TypeError, match="real numbers"):
+            function(np.full((2, 4, 4), "a"))
+    assert channel_zscore([[[0.0, 1.0]], [[2.0, 3.0]]]).shape == (2, 1, 2)  # nested lists are images too
+
+
 class _ConvStub(torch.nn.Module):
     allow_nd_input = True  # as clustpy's convolutional autoencoders: batches (N, C, H, W)
 

@@ -176,6 +176,24 @@ def test_transform_subspace_selects_the_hardened_dims(fitted, data, subspace):
     np.testing.assert_allclose(coordinates, fitted.transform(X)[:, dims], atol=1e-6)
 
 
+def test_a_clustering_index_out_of_range_is_refused(fitted, data):
+    X, _ = data
+    for subspace, error in [(2, ValueError), (-1, ValueError), (0.0, TypeError), (True, TypeError)]:
+        with pytest.raises(error, match="subspace"):
+            fitted.transform_subspace(X, subspace)
+        with pytest.raises(error, match="subspace"):
+            fitted.reconstruct_centers(subspace)
+
+
+def test_a_network_without_a_dimension_per_clustering_is_refused_before_pretraining(data):
+    X, _ = data
+    network = FeedforwardAutoencoder([N_FEATURES, 8, 1])
+    model = tiny(neural_network=network)
+    with pytest.raises(ValueError, match="embedding has 1 dimension.*at least 2"):
+        model.fit(X)
+    assert not hasattr(model, "labels_")
+
+
 @pytest.mark.parametrize("subspace, n_clusters", [(0, 3), (1, 2)])
 def test_reconstruct_centers_decodes_the_rotated_back_centres(fitted, subspace, n_clusters):
     decoded = fitted.reconstruct_centers(subspace)

@@ -61,6 +61,14 @@ def test_a_cuda_fit_leaves_every_devices_generator_as_it_was(blobs):
     assert all(torch.equal(a, b) for a, b in zip(before, after))
 
 
+def test_a_cuda_device_the_machine_lacks_is_refused():
+    from clustpy_acedec.devices import resolve_device
+    missing = torch.cuda.device_count()
+    with pytest.raises(ValueError, match=f"cuda:{missing}.*{missing} CUDA device"):
+        resolve_device(f"cuda:{missing}")
+    assert resolve_device(missing - 1) == torch.device(f"cuda:{missing - 1}")
+
+
 def test_enrc_fits_on_cuda(blobs):
     X, y = blobs
     second = (X[:, 0] > np.median(X[:, 0])).astype(int)  # a second labeling to find beside the blobs

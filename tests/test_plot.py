@@ -121,6 +121,15 @@ def test_shared_traversal_rows_are_clusters_and_columns_steps(acedec, images, tm
     assert titles[1] == "\N{MINUS SIGN}1.3σ" and titles[3] == "0" and titles[-1] == "+2σ"
 
 
+def test_traversal_refuses_a_component_the_shared_space_does_not_have(acedec, images):
+    from clustpy_acedec.plot import shared_traversal
+    n_components = min(len(images), len(acedec.shared_space_dims_))
+    assert shared_traversal(acedec, images, n_steps=3, component=n_components - 1)[0].shape == (2, 3, 64)
+    for component in (n_components, -1, 0.5):
+        with pytest.raises(ValueError, match="component"):
+            shared_traversal(acedec, images, component=component)
+
+
 def test_traversal_needs_a_dimension_outside_the_cluster_space(acedec, images):
     from clustpy_acedec.plot import shared_traversal
     import copy

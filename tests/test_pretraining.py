@@ -107,6 +107,35 @@ def test_bad_option_leaves_estimator_unfitted(data):
     assert not hasattr(model, "labels_")
 
 
+@pytest.mark.parametrize("field, value, error", [
+    ("layerwise_epochs", -1, ValueError), ("finetune_epochs", 2.5, TypeError), ("dropout", 1.0, ValueError),
+    ("lr", 0.0, ValueError), ("momentum", -0.1, ValueError), ("optimizer_class", "SGD", TypeError),
+    ("max_grad_norm", 0.0, ValueError), ("lr_decay_epochs", 0, ValueError), ("finetune_iterations", 0, ValueError),
+])
+def test_a_schedule_field_out_of_range_is_refused_by_name(data, field, value, error):
+    with pytest.raises(error, match=field):
+        StackedDenoisingPretraining(**{field: value})
+    # a schedule changed after it was made is refused before anything is trained
+    schedule = StackedDenoisingPretraining(layerwise_epochs=1, finetune_epochs=1)
+    setattr(schedule, field, value)
+    model = ACeDeC(n_clusters=2, pretraining=schedule, verbose=False)
+    with pytest.raises(error, match=field):
+        model.fit(data.numpy())
+    assert not hasattr(model, "labels_")
+
+
+def test_pretrain_refuses_bad_arguments_by_name(data):
+    network = FeedforwardAutoencoder([12, 8, 3])
+    good = dict(autoencoder=network, X=data, schedule=None, n_epochs=1, batch_size=32,
+                optimizer_class=torch.optim.Adam, optimizer_params={"lr": 1e-3}, generator=torch.Generator())
+    for name, value, error in [("n_epochs", -1, ValueError), ("batch_size", 0, ValueError),
+                               ("generator", None, TypeError), ("optimizer_class", "Adam", TypeError),
+                               ("optimizer_params", None, TypeError), ("schedule", "stacked_denoising", TypeError)]:
+        with pytest.raises(error, match=name):
+            pretrain(**{**good, name: value})
+    assert pretrain(**good) is network and network.fitted
+
+
 def test_embed_of_no_samples_has_the_embeddings_width():
     # a distributed fit's rank may hold none of a re-initialisation sample: its part is an empty embedding
     autoencoder = FeedforwardAutoencoder(layers=[5, 8, 3])
