@@ -242,15 +242,14 @@ def start_fit(X: np.ndarray, config: FitConfig, collective: Collective | None = 
     if not hasattr(autoencoder, "encode") or not hasattr(autoencoder, "decode"):
         raise TypeError(f"neural_network must be an autoencoder with encode and decode, got {type(autoencoder).__name__}")
     data = network_input(X, autoencoder, config.device, config.data_placement)
-    embedding_size = _embedding_size(autoencoder, data)
-    if embedding_size < config.min_embedding_size:
-        raise ValueError(f"the network's embedding has {embedding_size} dimension(s); {config.name} needs at least "
-                         f"{config.min_embedding_size} (one per space)")
     if collective is not None:
         _check_network_for_ranks(autoencoder, collective)
         collective.broadcast_module_(autoencoder)  # every rank starts from rank 0's network
         torch.manual_seed(config.seed + 1 + collective.rank)  # and draws its own dropout masks
         data.shard = Shard.of(collective, data.n_samples)
+    # after the broadcast every rank holds the same network; agreed: a rank whose data the network cannot take
+    # fails on every rank
+    agreed(collective, lambda: _check_embedding_size(autoencoder, data, config))
     generator = torch.Generator(device=config.device).manual_seed(config.seed)
     execution = Execution(config.device, config.precision, config.compile_step)
     augment = _augmentation(X, autoencoder, config.image_shape, collective) if config.augmentation_invariance else None
@@ -267,15 +266,30 @@ def start_fit(X: np.ndarray, config: FitConfig, collective: Collective | None = 
                   execution, augment, history, clock, collective)
 
 
-def _embedding_size(autoencoder: torch.nn.Module, data: DataPlacement) -> int:
-    """d of the network's embedding, from one point in evaluation mode (no dropout draw, no batch-norm update)."""
+def _check_embedding_size(autoencoder: torch.nn.Module, data: DataPlacement, config: FitConfig) -> None:
+    """
+    The network's embedding must have a dimension per space: d is read from one point encoded in evaluation
+    mode (no dropout draw, no batch-norm update), before anything is trained.
+
+    Raises
+    ------
+    ValueError
+        if the network cannot encode the data, or its embedding has fewer than ``config.min_embedding_size``
+        dimensions
+    """
     was_training = autoencoder.training
     autoencoder.eval()
     try:
         with torch.no_grad():
-            return int(autoencoder.encode(data.take(torch.zeros(1, dtype=torch.long))).flatten(1).shape[1])
+            embedding_size = int(autoencoder.encode(data.take(torch.zeros(1, dtype=torch.long))).flatten(1).shape[1])
+    except RuntimeError as error:
+        raise ValueError(f"the network cannot encode the data (samples shaped {tuple(data.shape[1:])}): "
+                         f"{error}") from None
     finally:
         autoencoder.train(was_training)
+    if embedding_size < config.min_embedding_size:
+        raise ValueError(f"the network's embedding has {embedding_size} dimension(s); {config.name} needs at least "
+                         f"{config.min_embedding_size} (one per space)")
 
 
 def _check_network_for_ranks(autoencoder: torch.nn.Module, collective: Collective) -> None:

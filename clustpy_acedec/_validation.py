@@ -32,7 +32,7 @@ def check_data(X, min_samples: int = 2) -> np.ndarray:
     except Exception as error:  # ragged nested lists and the like
         raise TypeError(f"X must be an array of numbers: {error}") from None
     if X.dtype == object:  # e.g. a pandas frame of object columns that hold numbers
-        if np.equal(X, None).any():
+        if any(value is None for value in X.flat):  # identity: elements may be arrays, whose == is elementwise
             raise TypeError("X must hold real numbers, got None in an object array")
         try:
             X = X.astype(np.float64)

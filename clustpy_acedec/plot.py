@@ -312,8 +312,9 @@ def shared_traversal(model, X, n_steps: int = 7, component: int = 0, spread: flo
     shared = model.transform_rotated(X)[:, shared_dims]
     mean = shared.mean(0)
     _, singular_values, directions = np.linalg.svd(shared - mean, full_matrices=False)
-    if isinstance(component, bool) or not isinstance(component, (int, np.integer)) \
-            or not 0 <= component < len(singular_values):
+    if isinstance(component, bool) or not isinstance(component, (int, np.integer)):
+        raise TypeError(f"component must be an integer, got {component!r}")
+    if not 0 <= component < len(singular_values):
         raise ValueError(f"component must be an integer in [0, {len(singular_values)}) (the shared space's principal "
                          f"components), got {component!r}")
     std = singular_values[component] / np.sqrt(max(len(shared) - 1, 1))

@@ -33,6 +33,8 @@ def channel_means(images: np.ndarray, channels_last: bool = True) -> tuple:
     ------
     ValueError
         for input that is not a batch of images (3 or 4 dimensions, at least one image)
+    TypeError
+        for images that do not hold real numbers
     """
     images = _image_batch(images)
     if images.ndim == 3:
@@ -60,7 +62,9 @@ def channel_zscore(images: np.ndarray, channels_last: bool = True) -> np.ndarray
     Raises
     ------
     ValueError
-        for input that is not a batch of images (3 or 4 dimensions)
+        for input that is not a batch of images (3 or 4 dimensions, at least one image)
+    TypeError
+        for images that do not hold real numbers
     """
     images = _image_batch(images).astype(np.float32)
     if images.ndim == 3:
@@ -77,6 +81,7 @@ def _image_batch(images) -> np.ndarray:
     if images.ndim not in (3, 4) or len(images) == 0:
         raise ValueError(f"images must be a non-empty batch shaped (n, H, W), (n, H, W, C) or (n, C, H, W), "
                          f"got shape {images.shape}")
-    if not (np.issubdtype(images.dtype, np.number) or images.dtype == bool):
+    if not (np.issubdtype(images.dtype, np.number) or images.dtype == bool) \
+            or np.issubdtype(images.dtype, np.complexfloating):
         raise TypeError(f"images must hold real numbers, got dtype {images.dtype}")
     return images

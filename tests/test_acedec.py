@@ -220,6 +220,16 @@ def test_fit_does_not_mutate_base(fitted):
     assert fitted.base.get_params(deep=True) == fitted.params_before
 
 
+def test_a_cuda_device_the_machine_lacks_is_refused(monkeypatch):
+    from clustpy_acedec.devices import resolve_device
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)  # a machine with one GPU
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    assert resolve_device("cuda:0") == torch.device("cuda:0") and resolve_device(0) == torch.device("cuda:0")
+    for device in ("cuda:1", 3):
+        with pytest.raises(ValueError, match="has 1 CUDA device"):
+            resolve_device(device)
+
+
 def test_a_network_with_a_one_dimensional_embedding_is_refused(data):
     from clustpy.deep.neural_networks import FeedforwardAutoencoder
     X, _ = data

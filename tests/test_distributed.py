@@ -153,7 +153,8 @@ def _bad_input(rank: int, problem: str) -> np.ndarray:
 
 #: problem -> a word its error names
 PROBLEMS = {"nan": "NaN", "features": "shape", "too few": "n_clusters", "settings": "batch_size", "base": "base",
-            "enrc setting": "loss_normalization", "network": "same network", "batch norm": "batch normalisation"}
+            "enrc setting": "loss_normalization", "network": "same network", "batch norm": "batch normalisation",
+            "embedding": "embedding has 1 dimension"}
 
 
 def _bad_model(rank: int, problem: str):
@@ -168,6 +169,8 @@ def _bad_model(rank: int, problem: str):
         params["neural_network"] = (FeedforwardAutoencoder, {"layers": [8, 32, 4]})
     if problem == "batch norm":
         params["neural_network"] = (FeedforwardAutoencoder, {"layers": [8, 32, 4], "batch_norm": True})
+    if problem == "embedding":  # too narrow for ACe/DeC's two spaces, on every rank alike
+        params["neural_network"] = (FeedforwardAutoencoder, {"layers": [8, 32, 1]})
     return ACeDeC(base=base_class(n_clusters=4, **params), init_iterations=20, init_rounds=1)
 
 

@@ -185,13 +185,21 @@ def test_a_clustering_index_out_of_range_is_refused(fitted, data):
             fitted.reconstruct_centers(subspace)
 
 
+class _UndecodableAutoencoder(FeedforwardAutoencoder):
+    """Pretraining it fails: a check that comes first is the only error a fit can raise."""
+
+    def decode(self, embedded):
+        raise RuntimeError("decode called: the network was being trained")
+
+
 def test_a_network_without_a_dimension_per_clustering_is_refused_before_pretraining(data):
     X, _ = data
-    network = FeedforwardAutoencoder([N_FEATURES, 8, 1])
-    model = tiny(neural_network=network)
-    with pytest.raises(ValueError, match="embedding has 1 dimension.*at least 2"):
-        model.fit(X)
-    assert not hasattr(model, "labels_")
+    for n_clusters in ([3, 2], [3, 2, 2]):
+        width = len(n_clusters) - 1
+        model = tiny(n_clusters=n_clusters, neural_network=_UndecodableAutoencoder([N_FEATURES, 8, width]))
+        with pytest.raises(ValueError, match=f"embedding has {width} dimension.*at least {len(n_clusters)}"):
+            model.fit(X)
+        assert not hasattr(model, "labels_")
 
 
 @pytest.mark.parametrize("subspace, n_clusters", [(0, 3), (1, 2)])

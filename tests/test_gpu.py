@@ -51,14 +51,35 @@ def test_acedec_fits_on_cuda_with_every_tensor_there(blobs, base_class):
     assert model.transform(X).shape == (600, len(model.cluster_space_dims_))
 
 
-def test_a_cuda_fit_leaves_every_devices_generator_as_it_was(blobs):
-    """clustpy's network constructor seeds every CUDA device (torch.cuda.manual_seed_all): all are given back."""
-    X, _ = blobs
-    torch.cuda.manual_seed_all(123)
-    before = [torch.cuda.get_rng_state(index) for index in range(torch.cuda.device_count())]
-    _acedec().fit(X)
-    after = [torch.cuda.get_rng_state(index) for index in range(torch.cuda.device_count())]
-    assert all(torch.equal(a, b) for a, b in zip(before, after))
+_FIT_IN_A_FRESH_PROCESS = (
+    "import numpy as np, torch\n"
+    "from clustpy.deep import DCN\n"
+    "from clustpy_acedec import ACeDeC\n"
+    "torch.manual_seed(123)\n"
+    "if FIT_DEVICE:\n"
+    "    X = np.random.RandomState(0).rand(200, 8).astype(np.float32)\n"
+    "    ACeDeC(base=DCN(n_clusters=3, pretrain_epochs=1, clustering_epochs=1, batch_size=64, embedding_size=4,\n"
+    "                    device=FIT_DEVICE, random_state=0), init_iterations=10, verbose=False).fit(X)\n"
+    "print(torch.rand(3, device=DRAW_DEVICE).tolist())\n")
+
+
+def _draws_after(fit_device: str | None, draw_device: str) -> str:
+    """A user's CUDA draws after torch.manual_seed(123) and maybe a fit, in a fresh process (CUDA not started)."""
+    import subprocess
+    import sys
+    code = f"FIT_DEVICE = {fit_device!r}\nDRAW_DEVICE = {draw_device!r}\n" + _FIT_IN_A_FRESH_PROCESS
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+
+
+def test_a_cpu_fit_before_cuda_starts_leaves_the_users_cuda_seed():
+    """torch keeps CUDA seeds until CUDA starts; clustpy's constructor queues the fit's there: it is taken out."""
+    assert _draws_after("cpu", "cuda") == _draws_after(None, "cuda")
+
+
+@pytest.mark.skipif(torch.cuda.device_count() < 2, reason="needs two GPUs")
+def test_a_fit_on_one_gpu_leaves_the_other_gpus_generators():
+    """clustpy's constructor seeds every CUDA device (torch.cuda.manual_seed_all): all are given back."""
+    assert _draws_after("cuda:0", "cuda:1") == _draws_after(None, "cuda:1")
 
 
 def test_a_cuda_device_the_machine_lacks_is_refused():

@@ -125,9 +125,21 @@ def test_traversal_refuses_a_component_the_shared_space_does_not_have(acedec, im
     from clustpy_acedec.plot import shared_traversal
     n_components = min(len(images), len(acedec.shared_space_dims_))
     assert shared_traversal(acedec, images, n_steps=3, component=n_components - 1)[0].shape == (2, 3, 64)
-    for component in (n_components, -1, 0.5):
-        with pytest.raises(ValueError, match="component"):
+    for component, error in [(n_components, ValueError), (-1, ValueError), (0.5, TypeError), (True, TypeError)]:
+        with pytest.raises(error, match="component"):
             shared_traversal(acedec, images, component=component)
+
+
+def test_plots_keep_the_users_matplotlib_backend(acedec):
+    import matplotlib
+    from clustpy_acedec.plot import plot_betas
+    before = matplotlib.get_backend()
+    matplotlib.use("svg")
+    try:
+        plot_betas(acedec)
+        assert matplotlib.get_backend() == "svg"
+    finally:
+        matplotlib.use(before)
 
 
 def test_traversal_needs_a_dimension_outside_the_cluster_space(acedec, images):
