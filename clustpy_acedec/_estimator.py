@@ -443,7 +443,7 @@ def _augmentation(X: np.ndarray, autoencoder: torch.nn.Module, image_shape: tupl
     :func:`clustpy_acedec.preprocessing.channel_means`): the 0 of the z-scored images, in whatever scale the user
     passes them, as in pipelines that standardise the images and then augment them with zero padding. On USPS,
     after the estimators' end-to-end pretraining, this fill made the augmentation worth far more than the
-    background (black, clustpy's fill) did; after stacked denoising pretraining it did worse
+    background (black, clustpy's fill) did; after stacked denoising pretraining it did not
     (benchmarks/results/usps-augmentation-cpu).
 
     Parameters
