@@ -342,9 +342,9 @@ def _queued_cuda_seeds() -> tuple | None:
 
 
 def _restore_queued_cuda_seeds(state: tuple) -> None:
-    tracker = torch.cuda._lazy_seed_tracker
+    """Put back a state of :func:`_queued_cuda_seeds` (its lists are already copies, owned by nobody else)."""
     for name, value in zip(_SEED_TRACKER_FIELDS, state):
-        setattr(tracker, name, list(value) if isinstance(value, list) else value)
+        setattr(torch.cuda._lazy_seed_tracker, name, value)
 
 
 _SEED_TRACKER_FIELDS = ("manual_seed_all_cb", "manual_seed_cb", "call_order")
