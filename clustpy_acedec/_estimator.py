@@ -29,7 +29,7 @@ from sklearn.utils.validation import check_is_fitted
 from clustpy_acedec._persistence import load_estimator, save_estimator
 from clustpy_acedec._validation import Choice, Flag, check_data
 from clustpy_acedec._augmentation import RandomRotationShift
-from clustpy_acedec.preprocessing import channel_means
+from clustpy_acedec.preprocessing import rotation_shift_augmentation
 from clustpy_acedec._distributed import Collective, Shard, agreed, current_collective, gathered_embedding
 from clustpy_acedec._execution import PRECISIONS, Execution, intra_op_threads, make_optimizer
 from clustpy_acedec._model import SubspaceClusteringModel
@@ -439,9 +439,9 @@ def _augmentation(X: np.ndarray, autoencoder: torch.nn.Module, image_shape: tupl
     """
     The rotations and shifts of ACe/DeC §2.2 for the images of this fit.
 
-    What they move into view is filled with the data set's mean per channel (over all ranks' shards,
-    :func:`clustpy_acedec.preprocessing.channel_means`): the 0 of the z-scored images, in whatever scale the user
-    passes them, as in pipelines that standardise the images and then augment them with zero padding. On USPS,
+    What they move into view is filled with the data set's mean per channel (over all ranks' shards; one rank:
+    :func:`clustpy_acedec.preprocessing.rotation_shift_augmentation`): the 0 of the z-scored images, in whatever
+    scale the user passes them, as in pipelines that standardise the images and then augment them with zero padding. On USPS,
     after the estimators' end-to-end pretraining, this fill made the augmentation worth far more than the
     background (black, clustpy's fill) did; after stacked denoising pretraining it did not
     (benchmarks/results/usps-augmentation-cpu).
@@ -469,11 +469,13 @@ def _augmentation(X: np.ndarray, autoencoder: torch.nn.Module, image_shape: tupl
                              "or set image_shape")
         image_shape = X.shape[1:] if not channels_first else (*X.shape[2:], X.shape[1])
     images = X if X.ndim == len(image_shape) + 1 else X.reshape(len(X), *image_shape)
-    fill = channel_means(images, channels_last=not channels_first)
-    if collective is not None:  # the mean of the rank means, weighted by their sample counts
-        shares = collective.all_gather_object((fill, len(X)))
-        fill = tuple(np.average([share[0] for share in shares], axis=0, weights=[share[1] for share in shares]).tolist())
-    return RandomRotationShift(image_shape, channels_first=channels_first, fill=fill)
+    augmentation = rotation_shift_augmentation(images, channels_last=not channels_first)
+    if collective is None:
+        return augmentation
+    # the mean of the rank means, weighted by their sample counts
+    shares = collective.all_gather_object((augmentation.fill, len(X)))
+    fill = np.average([share[0] for share in shares], axis=0, weights=[share[1] for share in shares])
+    return RandomRotationShift(augmentation.image_shape, channels_first=channels_first, fill=tuple(fill.tolist()))
 
 
 class SubspaceClustererMixin(TransformerMixin, ClusterMixin, BaseEstimator):

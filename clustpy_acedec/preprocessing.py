@@ -9,7 +9,7 @@ import numpy as np
 
 from clustpy_acedec._augmentation import RandomRotationShift
 
-__all__ = ["RandomRotationShift", "channel_means", "channel_zscore"]
+__all__ = ["RandomRotationShift", "channel_means", "channel_zscore", "rotation_shift_augmentation"]
 
 
 def channel_means(images: np.ndarray, channels_last: bool = True) -> tuple:
@@ -73,6 +73,40 @@ def channel_zscore(images: np.ndarray, channels_last: bool = True) -> np.ndarray
     mean = images.mean(axis=axes, keepdims=True)
     std = np.maximum(images.std(axis=axes, keepdims=True), 1e-8)
     return (images - mean) / std
+
+
+def rotation_shift_augmentation(images: np.ndarray, channels_last: bool = True) -> RandomRotationShift:
+    """
+    The estimators' augmentation (ACe/DeC §2.2) for these images: random rotations and shifts that fill what they
+    move into view with the images' mean per channel (:func:`channel_means`), as a fit with
+    ``augmentation_invariance=True`` builds it. Pass it to :func:`clustpy_acedec.pretraining.pretrain` to pretrain
+    a network yourself as the fit would.
+
+    Parameters
+    ----------
+    images : np.ndarray
+        (n, H, W) grey or (n, H, W, C) / (n, C, H, W) colour images
+    channels_last : bool
+        whether the channel axis is the last one; False for the (N, C, H, W) batches of convolutional networks
+        (default: True)
+
+    Returns
+    -------
+    RandomRotationShift
+        for batches shaped as ``images`` (or flattened in that order)
+
+    Raises
+    ------
+    ValueError
+        for input that is not a batch of images (3 or 4 dimensions, at least one image)
+    TypeError
+        for images that do not hold real numbers
+    """
+    images = _image_batch(images)
+    channels_first = images.ndim == 4 and not channels_last
+    image_shape = (*images.shape[2:], images.shape[1]) if channels_first else images.shape[1:]
+    return RandomRotationShift(image_shape, channels_first=channels_first,
+                               fill=channel_means(images, channels_last=not channels_first))
 
 
 def _image_batch(images) -> np.ndarray:

@@ -48,7 +48,7 @@ class RunContext:
             import time
             from clustpy.deep.neural_networks import FeedforwardAutoencoder
             from clustpy_acedec.devices import resolve_device
-            from clustpy_acedec.preprocessing import RandomRotationShift, channel_means
+            from clustpy_acedec.preprocessing import rotation_shift_augmentation
             from clustpy_acedec.pretraining import pretrain, resolve_pretraining
             start = time.perf_counter()
             torch.manual_seed(self.seed)
@@ -69,11 +69,9 @@ class RunContext:
             if augmented:
                 if data.image_shape is None:
                     raise ValueError(f"{data.name} has no images to augment")
-                # the estimators' fill: the data set's mean per channel (clustpy_acedec._estimator._augmentation)
                 channels_first = self.network == "convolutional"
                 images = host if host.ndim > 2 else host.reshape(len(host), *data.image_shape)
-                augment = RandomRotationShift(data.image_shape, channels_first=channels_first,
-                                              fill=channel_means(images, channels_last=not channels_first))
+                augment = rotation_shift_augmentation(images, channels_last=not channels_first)  # the estimators'
             pretrain(autoencoder, X, schedule, self.pretrain_epochs, self.batch_size, torch.optim.Adam, {"lr": 1e-3},
                      generator, verbose=self.verbose, execution=self.precision, augment=augment)
             self._autoencoders[augmented] = autoencoder

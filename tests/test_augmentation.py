@@ -199,3 +199,26 @@ def test_decoding_x_aug_from_the_mixed_spaces_trains_the_encoder_but_not_beta():
     beta_augmented, encoder_augmented = gradients(x, x_aug)
     torch.testing.assert_close(beta_augmented, beta_plain, atol=1e-6, rtol=0)
     assert float((encoder_augmented - encoder_plain).abs().max()) > 1e-3
+
+
+def test_rotation_shift_augmentation_is_the_estimators_augmentation():
+    """The public builder gives what a fit builds: same shape convention, channels and fill, in both layouts;
+    and it refuses what is not a batch of images."""
+    from clustpy_acedec._estimator import _augmentation
+    from clustpy_acedec.preprocessing import rotation_shift_augmentation
+    rng = np.random.default_rng(1)
+    colour = rng.random((40, 6, 7, 3)).astype(np.float32) + np.array([1.0, -1.0, 0.5], dtype=np.float32)
+    for images, network, channels_last in ((colour, torch.nn.Linear(1, 1), True),
+                                           (colour.transpose(0, 3, 1, 2).copy(), _ConvStub(), False),
+                                           (colour[..., 0], torch.nn.Linear(1, 1), True)):
+        public = rotation_shift_augmentation(images, channels_last=channels_last)
+        fitted = _augmentation(images, network, None, None)
+        assert (public.image_shape, public.channels_first) == (fitted.image_shape, fitted.channels_first)
+        assert public.fill == pytest.approx(fitted.fill, rel=1e-9)
+        assert public.fill == pytest.approx(channel_means(images, channels_last=channels_last), rel=1e-6)
+        batch = torch.as_tensor(images[:5])
+        assert public(batch, torch.Generator().manual_seed(0)).shape == batch.shape
+    assert rotation_shift_augmentation(colour).image_shape == (6, 7, 3)
+    assert rotation_shift_augmentation(colour.transpose(0, 3, 1, 2), channels_last=False).image_shape == (6, 7, 3)
+    with pytest.raises(ValueError, match="images must be a non-empty batch"):
+        rotation_shift_augmentation(colour.reshape(40, -1))
