@@ -13,9 +13,7 @@ ranks, the same computation on every rank as in one process; and the kept candid
 rank 0's, broadcast, so that every rank ends with bitwise the same model.
 """
 
-import contextlib
 import dataclasses
-import io
 import re
 import warnings
 from collections.abc import Callable
@@ -230,17 +228,11 @@ def start_fit(X: np.ndarray, config: FitConfig, collective: Collective | None = 
     dropout draw from torch's global generator, which is seeded here. In a distributed fit ``X`` is this rank's
     shard; the network starts as rank 0's, and ``run.embedded`` is the embedding of all shards in rank order.
     """
-    from clustpy.deep import get_neural_network
     clock = _PhaseClock(config.device)
     torch.manual_seed(config.seed)
-    with contextlib.redirect_stdout(io.StringIO()) as printed:  # a library is quiet: clustpy prints its warnings
-        autoencoder = get_neural_network(int(np.prod(X.shape[1:])), config.embedding_size, config.neural_network,
-                                         neural_network_weights=config.neural_network_weights, device=config.device,
-                                         random_state=config.seed)
-    for line in printed.getvalue().splitlines() if collective is None or collective.is_main else ():
-        warnings.warn(f"clustpy: {line.removeprefix('WARNING: ')}", UserWarning, stacklevel=4)  # fit's caller
-    if not hasattr(autoencoder, "encode") or not hasattr(autoencoder, "decode"):
-        raise TypeError(f"neural_network must be an autoencoder with encode and decode, got {type(autoencoder).__name__}")
+    # agreed: a network that one rank cannot build fails on every rank
+    autoencoder = agreed(collective, lambda: _build_autoencoder(int(np.prod(X.shape[1:])), config,
+                                                                warn=collective is None or collective.is_main))
     data = network_input(X, autoencoder, config.device, config.data_placement)
     if collective is not None:
         _check_network_for_ranks(autoencoder, collective)
@@ -290,6 +282,50 @@ def _check_embedding_size(autoencoder: torch.nn.Module, data: DataPlacement, con
     if embedding_size < config.min_embedding_size:
         raise ValueError(f"the network's embedding has {embedding_size} dimension(s); {config.name} needs at least "
                          f"{config.min_embedding_size} (one per space)")
+
+
+def _build_autoencoder(input_dim: int, config: FitConfig, warn: bool) -> torch.nn.Module:
+    """
+    The fit's autoencoder, as clustpy's ``get_neural_network`` builds it (a given network as it is, or a new one of
+    the given class, by default clustpy's feedforward [input_dim, 500, 500, 2000, embedding_size]), but with
+    ``TypeError`` for what is not a network and warnings instead of clustpy's prints to stdout (a library is
+    quiet; ``warn``: on the main rank only).
+    """
+    from clustpy.deep import get_neural_network
+    from clustpy.deep._train_utils import _get_default_layers
+    from clustpy.deep.neural_networks import FeedforwardAutoencoder
+    from clustpy.deep.neural_networks._abstract_neural_network import _AbstractNeuralNetwork
+    network = config.neural_network
+    if network is None or isinstance(network, tuple):
+        if network is None:
+            network_class, params = FeedforwardAutoencoder, {}
+        elif len(network) != 2 or not isinstance(network[0], type) or not isinstance(network[1], dict):
+            raise TypeError("neural_network given as a tuple must be (network class, dict of its parameters), got "
+                            f"{_comparable(network)}")
+        else:
+            network_class, params = network
+        params = {"layers": _get_default_layers(input_dim, config.embedding_size), "random_state": config.seed,
+                  **params}
+        if warn and config.embedding_size > input_dim:
+            warnings.warn(f"embedding_size ({config.embedding_size}) is larger than the number of features "
+                          f"({input_dim})", UserWarning, stacklevel=7)  # fit's caller
+        if warn and params["layers"][-1] != config.embedding_size:
+            warnings.warn(f"the network's layers end in {params['layers'][-1]} dimensions, not embedding_size = "
+                          f"{config.embedding_size}: the embedding has {params['layers'][-1]}", UserWarning,
+                          stacklevel=7)
+        try:
+            network = network_class(**params)
+        except TypeError as error:  # clustpy's defaults (layers, random_state) are not this class's parameters
+            raise TypeError(f"neural_network: {network_class.__name__} cannot be built with the parameters "
+                            f"{sorted(params)}: {error}") from error
+    if not isinstance(network, _AbstractNeuralNetwork) or not hasattr(network, "encode") \
+            or not hasattr(network, "decode"):
+        raise TypeError("neural_network must be a clustpy autoencoder (encode and decode, subclassing "
+                        "clustpy.deep.neural_networks._abstract_neural_network._AbstractNeuralNetwork), a (class, "
+                        f"parameters) tuple or None, got {type(network).__name__}")
+    return get_neural_network(input_dim, config.embedding_size, network,
+                              neural_network_weights=config.neural_network_weights, device=config.device,
+                              random_state=config.seed)
 
 
 def _check_network_for_ranks(autoencoder: torch.nn.Module, collective: Collective) -> None:

@@ -61,7 +61,7 @@ _BASE_PARAMETER_CONSTRAINTS = {
     "pretrain_optimizer_params": OptimizerParams(),
     "clustering_optimizer_params": OptimizerParams(),
     "optimizer_class": OptimizerClass(),
-    "neural_network": Unchecked(),  # clustpy's get_neural_network checks it
+    "neural_network": Unchecked(),  # checked where the fit builds the network (TypeError)
     "neural_network_weights": Unchecked(),
     "embedding_size": Integer(minimum=2),  # one dimension per space at least
     "augmentation_invariance": Flag(),

@@ -47,7 +47,7 @@ _PARAMETER_CONSTRAINTS = {
     "pretrain_epochs": Integer(minimum=0),
     "clustering_epochs": Integer(minimum=0),
     "optimizer_class": OptimizerClass(),
-    "neural_network": Unchecked(),  # clustpy's get_neural_network checks it
+    "neural_network": Unchecked(),  # checked where the fit builds the network (TypeError)
     "neural_network_weights": Unchecked(),
     "embedding_size": Integer(minimum=1),  # and at least one dimension per clustering, checked in fit
     "augmentation_invariance": Flag(),

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import torch
 from clustpy.deep import DCN, DEC, IDEC
+from clustpy.deep.neural_networks import FeedforwardAutoencoder
 from sklearn.base import BaseEstimator, clone
 from sklearn.cluster import KMeans
 from sklearn.exceptions import NotFittedError
@@ -556,3 +557,33 @@ def test_a_read_only_array_fits_without_warnings(data):
         warnings.simplefilter("error")
         model = ACeDeC(base=tiny(clustering_epochs=1), init_iterations=10, init_rounds=1).fit(X)
     assert model.predict(X).shape == (len(X),)
+
+
+@pytest.mark.parametrize("network, message", [
+    ((FeedforwardAutoencoder,), "must be \\(network class, dict of its parameters\\)"),
+    (("FeedforwardAutoencoder", {"layers": [5, 4]}), "must be \\(network class, dict of its parameters\\)"),
+    (torch.nn.Linear(5, 4), "must be a clustpy autoencoder"),
+    ((torch.nn.Linear, {"in_features": 5, "out_features": 4}), "Linear cannot be built with the parameters"),
+    ((torch.nn.Linear, {"layers": [5, 4], "random_state": 0, "in_features": 5, "out_features": 4}),
+     "Linear cannot be built"),
+    ((torch.nn.Identity, {}), "must be a clustpy autoencoder")])
+def test_what_is_not_an_autoencoder_gets_a_type_error(data, network, message):
+    X, _ = data
+    model = ACeDeC(base=tiny(neural_network=network), verbose=False)
+    with pytest.raises(TypeError, match=message):
+        model.fit(X)
+    assert not hasattr(model, "labels_")
+
+
+def test_network_warnings_are_warnings_from_the_callers_line_not_prints(data, capsys):
+    """clustpy prints its network warnings to stdout; a fit warns instead (a library is quiet), pointing at the
+    line that called fit, and builds the network clustpy would."""
+    X, _ = data
+    base = tiny(neural_network=(FeedforwardAutoencoder, {"layers": [X.shape[1], 16, 3]}), embedding_size=4,
+                pretrain_epochs=1, clustering_epochs=0)
+    with pytest.warns(UserWarning, match="layers end in 3 dimensions, not embedding_size = 4") as caught:
+        model = ACeDeC(base=base, init_rounds=1, init_iterations=5, verbose=False).fit(X)
+    assert all(record.filename == __file__ for record in caught if "layers end in" in str(record.message))
+    assert model.V_.shape == (3, 3)
+    assert model.neural_network_trained_.encoder.block[0].in_features == X.shape[1]
+    assert capsys.readouterr().out == ""
