@@ -286,17 +286,20 @@ def seed_for_fit(random_state) -> int:
 
 class preserved_global_random_state:
     """
-    Context manager: the global random states of torch (the CPU generator and the CUDA generators), numpy and
-    Python's ``random`` are the same after the block as before it.
+    Context manager: the global random states of torch (the CPU generator and those of the accelerators), numpy
+    and Python's ``random`` are the same after the block as before it.
 
-    A library is a guest: clustpy's network constructors reseed all of them (``clustpy.deep._utils.set_torch_seed``
-    calls ``torch.cuda.manual_seed_all``) and dropout draws from torch's global generator, so a fit seeds them for
-    its own reproducibility and gives the user back the generators as they were:
+    A library is a guest: clustpy's network constructors reseed all of them (``torch.manual_seed`` seeds every
+    accelerator's generators too) and dropout draws from torch's global generator, so a fit seeds them for its own
+    reproducibility and gives the user back the generators as they were:
 
-    - a CUDA fit, or any fit once CUDA runs: the generators of every CUDA device (the seeding reached them all);
-    - a CPU fit before CUDA has started: torch queues CUDA seeds until CUDA starts, and the user's queued seed (or
-      none) is put back, so that CUDA later starts with the user's seed, not the fit's. Reading a CUDA generator
-      instead would start CUDA (seconds, and a context on the GPU) for a fit that does not use it.
+    - CUDA and XPU, for a fit on one of their devices or once the backend runs: the generators of every device of
+      that backend (the seeding reached them all);
+    - CUDA and XPU before the backend has started: torch queues their seeds until it starts, and the user's queued
+      seed (or none) is put back, so that the backend later starts with the user's seed, not the fit's. Reading
+      a generator instead would start the backend (seconds, and a context on the device) for a fit that does
+      not use it;
+    - MPS (Apple GPUs), which torch seeds at once: its generator, wherever the fit runs.
 
     Parameters
     ----------
@@ -305,46 +308,67 @@ class preserved_global_random_state:
     """
 
     def __init__(self, device: torch.device | None = None):
-        cuda_fit = device is not None and torch.device(device).type == "cuda"
-        self._cuda_devices = []
-        if cuda_fit or (torch.cuda.is_available() and torch.cuda.is_initialized()):
-            self._cuda_devices = list(range(torch.cuda.device_count()))
+        fit_type = torch.device(device).type if device is not None else "cpu"
+        self._forked_devices = {}  # backend -> indices of the devices whose generators are saved
+        self._queue_backends = []  # backends whose queued seeds are saved
+        for backend in _LAZILY_SEEDED_BACKENDS:
+            module = getattr(torch, backend, None)
+            if module is None:
+                continue
+            if fit_type == backend or (module.is_available() and module.is_initialized()):
+                self._forked_devices[backend] = list(range(module.device_count()))
+            else:
+                self._queue_backends.append(backend)
+        self._mps = torch.backends.mps.is_available()
 
     def __enter__(self):
+        import contextlib
         import random
         self._python = random.getstate()
         self._numpy = np.random.get_state()
-        self._queued_cuda_seeds = _queued_cuda_seeds() if not self._cuda_devices else None
-        self._torch = torch.random.fork_rng(devices=self._cuda_devices)
-        self._torch.__enter__()
+        self._queued_seeds = {backend: _queued_seeds(backend) for backend in self._queue_backends}
+        self._mps_state = torch.mps.get_rng_state() if self._mps else None
+        self._torch = contextlib.ExitStack()
+        self._torch.enter_context(torch.random.fork_rng(devices=[], device_type="cuda"))  # the CPU generator
+        for backend, devices in self._forked_devices.items():
+            self._torch.enter_context(torch.random.fork_rng(devices=devices, device_type=backend))
         return self
 
     def __exit__(self, *exc_info):
         import random
         self._torch.__exit__(*exc_info)
-        if self._queued_cuda_seeds is not None and not torch.cuda.is_initialized():
-            _restore_queued_cuda_seeds(self._queued_cuda_seeds)
+        for backend, state in self._queued_seeds.items():
+            if state is not None and not getattr(torch, backend).is_initialized():
+                _restore_queued_seeds(backend, state)
+        if self._mps_state is not None:
+            torch.mps.set_rng_state(self._mps_state)
         np.random.set_state(self._numpy)
         random.setstate(self._python)
         return False
 
 
-def _queued_cuda_seeds() -> tuple | None:
+#: the backends whose seeds torch queues until they start (``torch.cuda._lazy_call``, ``torch.xpu._lazy_call``)
+_LAZILY_SEEDED_BACKENDS = ("cuda", "xpu")
+
+
+def _queued_seeds(backend: str) -> tuple | None:
     """
-    The CUDA seeds torch keeps until CUDA starts (``torch.cuda.manual_seed[_all]`` before CUDA runs); None where
-    this torch keeps them elsewhere (private to torch: ``torch.cuda._lazy_seed_tracker``, in torch 2.1 to 2.14).
+    The seeds torch keeps for ``backend`` until it starts (``torch.cuda.manual_seed[_all]`` before CUDA runs);
+    None where this torch keeps them elsewhere (private to torch: ``torch.<backend>._lazy_seed_tracker``, in torch
+    2.1 to 2.14).
     """
-    tracker = getattr(torch.cuda, "_lazy_seed_tracker", None)
+    tracker = getattr(getattr(torch, backend), "_lazy_seed_tracker", None)
     if tracker is None or not all(hasattr(tracker, name) for name in _SEED_TRACKER_FIELDS):
         return None
     return tuple(list(value) if isinstance(value, list) else value
                  for value in (getattr(tracker, name) for name in _SEED_TRACKER_FIELDS))
 
 
-def _restore_queued_cuda_seeds(state: tuple) -> None:
-    """Put back a state of :func:`_queued_cuda_seeds` (its lists are already copies, owned by nobody else)."""
+def _restore_queued_seeds(backend: str, state: tuple) -> None:
+    """Put back a state of :func:`_queued_seeds` (its lists are already copies, owned by nobody else)."""
+    tracker = getattr(torch, backend)._lazy_seed_tracker
     for name, value in zip(_SEED_TRACKER_FIELDS, state):
-        setattr(torch.cuda._lazy_seed_tracker, name, value)
+        setattr(tracker, name, value)
 
 
 _SEED_TRACKER_FIELDS = ("manual_seed_all_cb", "manual_seed_cb", "call_order")

@@ -506,18 +506,20 @@ def test_a_fit_leaves_the_global_random_states_as_they_were(data, estimator):
     reseed()
     without_fit = draws()
     reseed()
-    # Before CUDA starts, torch keeps CUDA seeds in this (private) queue and seeds CUDA with them when it starts:
-    # the user's torch.manual_seed(123) must stay the last one there, or their later CUDA draws change.
-    tracker = getattr(torch.cuda, "_lazy_seed_tracker", None)
-    queued_cuda_seeds = None if tracker is None or torch.cuda.is_initialized() else list(tracker.call_order)
+    # Before CUDA (or XPU) starts, torch keeps its seeds in this (private) queue and seeds the devices with them
+    # when it starts: the user's torch.manual_seed(123) must stay the last one there, or their later draws change.
+    trackers = {backend: getattr(getattr(torch, backend), "_lazy_seed_tracker", None) for backend in ("cuda", "xpu")}
+    queued_seeds = {backend: list(tracker.call_order) for backend, tracker in trackers.items()
+                    if tracker is not None and not getattr(torch, backend).is_initialized()}
+    assert all(queued_seeds.values())  # the user's seed is queued: the check below can fail
     if estimator == "ACeDeC":  # the network is drawn with clustpy's set_torch_seed, which reseeds all three
         ACeDeC(base=tiny(clustering_epochs=1), init_iterations=10).fit(X)
     else:
         ENRC([3, 2], pretrain_epochs=1, clustering_epochs=1, embedding_size=4, init_rounds=1, init_iterations=10,
              batch_size=64, device="cpu", random_state=0).fit(X)
     assert draws() == without_fit
-    if queued_cuda_seeds is not None:
-        assert tracker.call_order == queued_cuda_seeds
+    for backend, queued in queued_seeds.items():
+        assert trackers[backend].call_order == queued, backend
 
 
 def test_base_parameters_acedec_reads_are_checked_before_anything_is_trained(data):
