@@ -44,6 +44,8 @@ class RandomRotationShift:
         self._fill_tensors = {}  # (device, dtype) -> the fill as a (1, C, 1, 1) tensor, made once per fit's device
 
     def __call__(self, x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        if not isinstance(generator, torch.Generator):  # never torch's global one: a library leaves it alone
+            raise TypeError(f"generator must be a torch.Generator on the batch's device, got {generator!r}")
         if x.shape[0] == 0:  # a distributed fit's rank may hold none of a batch (affine_grid refuses 0 images)
             return x
         h, w = self.image_shape[:2]

@@ -22,7 +22,8 @@ from clustpy_acedec._distributed import batch_mean, in_sharded_loop
 from clustpy_acedec._execution import Execution, make_optimizer
 from clustpy_acedec._placement import DataPlacement, as_placement
 from clustpy_acedec._training import augmented_batches, encode_all, pretrain_autoencoder, run_epochs
-from clustpy_acedec._validation import Integer, OptimizerClass, OrNone, Real, check_parameters, check_positive_int
+from clustpy_acedec._validation import (Integer, OptimizerClass, OrNone, Real, check_parameters, check_positive_int,
+                                       preserved_global_random_state)
 
 #: The names the estimators' ``pretraining`` parameter accepts.
 PRETRAINING_SCHEMES = ("end_to_end", "stacked_denoising", "stacked_denoising_full")
@@ -406,7 +407,13 @@ def pretrain(autoencoder: torch.nn.Module, X: "torch.Tensor | DataPlacement",
     ------
     TypeError, ValueError
         naming the first argument of the wrong type or out of range
+
+    Notes
+    -----
+    Dropout (of the stacked denoising schedule, or of the network) draws from torch's global generator; the
+    global random states are the same after the call as before it, as after a fit.
     """
+    _check_network_and_data(autoencoder, X)
     if not isinstance(generator, torch.Generator):
         raise TypeError(f"generator must be a torch.Generator on the data's device, got {generator!r}")
     check_positive_int(n_epochs, "n_epochs", minimum=0)
@@ -417,15 +424,49 @@ def pretrain(autoencoder: torch.nn.Module, X: "torch.Tensor | DataPlacement",
                         f"got {optimizer_params!r}")
     if schedule is not None and not isinstance(schedule, StackedDenoisingPretraining):
         raise TypeError(f"schedule must be a StackedDenoisingPretraining or None, got {schedule!r}")
+    if augment is not None and not callable(augment):
+        raise TypeError(f"augment must be a callable augment(x, generator) -> x_aug or None, got {augment!r}")
     if execution is None or isinstance(execution, str):
         execution = Execution(generator.device, execution or "float32")
-    if schedule is not None:
-        return schedule.run(autoencoder, X, batch_size, generator, verbose=verbose, execution=execution,
-                            augment=augment)
-    if n_epochs > 0:
-        return pretrain_autoencoder(autoencoder, X, n_epochs, batch_size, optimizer_class, optimizer_params,
-                                    generator, verbose=verbose, execution=execution, augment=augment)
+    with preserved_global_random_state(generator.device):
+        if schedule is not None:
+            return schedule.run(autoencoder, X, batch_size, generator, verbose=verbose, execution=execution,
+                                augment=augment)
+        if n_epochs > 0:
+            return pretrain_autoencoder(autoencoder, X, n_epochs, batch_size, optimizer_class, optimizer_params,
+                                        generator, verbose=verbose, execution=execution, augment=augment)
     return autoencoder
+
+
+def _check_network_and_data(autoencoder: torch.nn.Module, X: "torch.Tensor | DataPlacement",
+                            allow_empty: bool = False) -> None:
+    """
+    ``autoencoder`` an autoencoder and ``X`` a finite data set in its floating-point type, with samples unless
+    ``allow_empty``.
+
+    Raises
+    ------
+    TypeError
+        for a network without ``encode``/``decode``, data that are not a tensor (or a ``DataPlacement``), or a
+        dtype other than the network's
+    ValueError
+        for data without samples, with a single dimension, or with NaN or infinite values
+    """
+    if not isinstance(autoencoder, torch.nn.Module) or not hasattr(autoencoder, "encode") \
+            or not hasattr(autoencoder, "decode"):
+        raise TypeError(f"autoencoder must be a torch.nn.Module with encode and decode, got "
+                        f"{type(autoencoder).__name__}")
+    data = X.X if isinstance(X, DataPlacement) else X
+    if not isinstance(data, torch.Tensor):
+        raise TypeError(f"X must be a torch.Tensor on the network's device (torch.as_tensor(X, device=...)), got "
+                        f"{type(X).__name__}")
+    parameter = next(autoencoder.parameters(), None)
+    if parameter is not None and data.dtype != parameter.dtype:
+        raise TypeError(f"X must have the network's dtype {parameter.dtype}, got {data.dtype}")
+    if data.ndim < 2 or (len(data) == 0 and not allow_empty):
+        raise ValueError(f"X must be a non-empty batch of samples (n_samples, ...), got shape {tuple(data.shape)}")
+    if not bool(torch.isfinite(data).all()):
+        raise ValueError("X contains NaN or infinite values")
 
 
 def embed(autoencoder: torch.nn.Module, X: torch.Tensor, batch_size: int = 4096) -> torch.Tensor:
@@ -446,5 +487,13 @@ def embed(autoencoder: torch.nn.Module, X: torch.Tensor, batch_size: int = 4096)
     -------
     torch.Tensor
         shape (n_samples, embedding size), on X's device
+
+    Raises
+    ------
+    TypeError, ValueError
+        for a network without ``encode``/``decode``, data that are not a tensor of its dtype, or data that are
+        not finite (no samples give an empty embedding)
     """
+    _check_network_and_data(autoencoder, X, allow_empty=True)
+    check_positive_int(batch_size, "batch_size")
     return encode_all(autoencoder, X, batch_size)

@@ -202,3 +202,41 @@ def test_augmentation_invariance_pretrains_on_augmented_images():
     plain_network, augmented_network = pretrained(False), pretrained(True)
     assert error(augmented_network, augmented) < 0.8 * error(plain_network, augmented)
     assert error(plain_network, flat) < error(augmented_network, flat)
+
+
+def test_pretrain_leaves_the_global_random_states_as_they_were():
+    """Dropout of the stacked denoising schedule draws from torch's global generator: the call gives it back."""
+    import random
+    X = torch.rand(64, 6)
+    before = torch.get_rng_state(), np.random.get_state()[1].copy(), random.getstate()
+    autoencoder = FeedforwardAutoencoder(layers=[6, 8, 3])
+    torch.set_rng_state(before[0])  # the network's construction drew from it: start from the same state
+    pretrain(autoencoder, X, StackedDenoisingPretraining(layerwise_epochs=1, finetune_epochs=1), 1, 32,
+             torch.optim.Adam, {"lr": 1e-3}, torch.Generator().manual_seed(0))
+    assert autoencoder.fitted
+    assert torch.equal(torch.get_rng_state(), before[0])
+    assert np.array_equal(np.random.get_state()[1], before[1]) and random.getstate() == before[2]
+
+
+@pytest.mark.parametrize("call, error, message", [
+    (lambda net, X: pretrain(net, X.numpy(), None, 1, 32, torch.optim.Adam, {}, torch.Generator()),
+     TypeError, "X must be a torch.Tensor"),
+    (lambda net, X: pretrain(net, X.double(), None, 1, 32, torch.optim.Adam, {}, torch.Generator()),
+     TypeError, "network's dtype torch.float32"),
+    (lambda net, X: pretrain(torch.nn.Linear(6, 3), X, None, 1, 32, torch.optim.Adam, {}, torch.Generator()),
+     TypeError, "encode and decode"),
+    (lambda net, X: pretrain(net, X[0], None, 1, 32, torch.optim.Adam, {}, torch.Generator()),
+     ValueError, "non-empty batch"),
+    (lambda net, X: pretrain(net, X[:0], None, 1, 32, torch.optim.Adam, {}, torch.Generator()),
+     ValueError, "non-empty batch"),
+    (lambda net, X: pretrain(net, X * float("nan"), None, 1, 32, torch.optim.Adam, {}, torch.Generator()),
+     ValueError, "NaN or infinite"),
+    (lambda net, X: pretrain(net, X, None, 1, 32, torch.optim.Adam, {}, torch.Generator(), augment="rotate"),
+     TypeError, "augment must be a callable"),
+    (lambda net, X: embed(net, X.numpy()), TypeError, "X must be a torch.Tensor"),
+    (lambda net, X: embed(net, X, batch_size=0), ValueError, "batch_size")])
+def test_pretrain_and_embed_name_bad_arguments(call, error, message):
+    network = FeedforwardAutoencoder(layers=[6, 8, 3])
+    with pytest.raises(error, match=message):
+        call(network, torch.rand(40, 6))
+    assert not network.fitted
