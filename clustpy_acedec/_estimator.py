@@ -25,7 +25,7 @@ from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from clustpy_acedec._persistence import load_estimator, save_estimator
-from clustpy_acedec._validation import Choice, Flag, check_data
+from clustpy_acedec._validation import Choice, Flag, check_data, check_optimizer_arguments
 from clustpy_acedec._augmentation import RandomRotationShift
 from clustpy_acedec.preprocessing import rotation_shift_augmentation
 from clustpy_acedec._distributed import Collective, Shard, agreed, current_collective, gathered_embedding
@@ -121,6 +121,10 @@ class FitConfig:
     precision: str
     compile_step: bool
     verbose: bool
+
+    def __post_init__(self):
+        for name in ("pretrain_optimizer_params", "clustering_optimizer_params"):
+            check_optimizer_arguments(self.optimizer_class, getattr(self, name), name)
 
 
 @dataclass

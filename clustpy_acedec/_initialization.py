@@ -384,16 +384,18 @@ def nrkmeans_start(embedded: torch.Tensor, n_clusters: list, generator: torch.Ge
     points = embedded.detach().double().cpu().numpy()
     seed = int(torch.randint(2 ** 31 - 1, (1,), generator=generator))
     n_spaces = len(n_clusters)
-    nrkmeans = _best_nrkmeans_keeping(points, n_clusters, n_init, seed)
+    # Nr-Kmeans takes a one-cluster (noise) space only as the last one; ENRC's spaces may come in any order
+    order = sorted(range(n_spaces), key=lambda space: n_clusters[space] == 1)
+    nrkmeans = _best_nrkmeans_keeping(points, [n_clusters[space] for space in order], n_init, seed)
     if nrkmeans is None:
         return None
     device = embedded.device
     V = torch.as_tensor(nrkmeans.V_, dtype=torch.float32, device=device)
     owner = torch.full((points.shape[1],), -1, dtype=torch.long)
-    for space, dims in enumerate(nrkmeans.P_[:n_spaces]):
-        owner[torch.as_tensor(dims, dtype=torch.long)] = space
-    centers = [torch.as_tensor(c, dtype=torch.float32, device=device) @ V
-               for c in nrkmeans.cluster_centers_[:n_spaces]]
+    centers = [None] * n_spaces
+    for position, space in enumerate(order):
+        owner[torch.as_tensor(nrkmeans.P_[position], dtype=torch.long)] = space
+        centers[space] = torch.as_tensor(nrkmeans.cluster_centers_[position], dtype=torch.float32, device=device) @ V
     return V, owner_beta_logits(owner, n_spaces, strong_weight).to(device), centers
 
 

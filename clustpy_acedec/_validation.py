@@ -76,26 +76,35 @@ def check_positive_int(value, name: str, minimum: int = 1) -> int:
     return int(value)
 
 
-def check_image_shape(image_shape, n_features: int) -> tuple | None:
+def check_image_shape(image_shape, sample_shape: tuple) -> tuple | None:
     """
-    None, or (H, W) / (H, W, C) of positive integers whose product is the number of features per sample.
+    None, or (H, W) / (H, W, C) of positive integers whose product is the number of features per sample; for
+    samples that are images already (``sample_shape`` (H, W), (H, W, C), or (C, H, W) of a convolutional
+    network), their own shape.
 
     Raises
     ------
     TypeError
         if it is not a tuple or list of integers
     ValueError
-        if its length or product does not fit
+        if its length or product does not fit, or it contradicts the images' shape
     """
     if image_shape is None:
         return None
     if not isinstance(image_shape, (tuple, list)) or not all(
             isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in image_shape):
         raise TypeError(f"image_shape must be a tuple (H, W) or (H, W, C) of integers, got {image_shape!r}")
+    image_shape = tuple(int(v) for v in image_shape)
+    n_features = int(np.prod(sample_shape))
     if len(image_shape) not in (2, 3) or min(image_shape) < 1 or int(np.prod(image_shape)) != n_features:
         raise ValueError(f"image_shape must be (H, W) or (H, W, C) with H * W * C = {n_features} (the features per "
-                         f"sample), got {tuple(image_shape)}")
-    return tuple(int(v) for v in image_shape)
+                         f"sample), got {image_shape}")
+    sample_shape = tuple(sample_shape)
+    channels_first = [(*sample_shape[1:], sample_shape[0])] if len(sample_shape) == 3 else []
+    if len(sample_shape) > 1 and image_shape not in [sample_shape, *channels_first]:
+        raise ValueError(f"image_shape {image_shape} contradicts the shape of the images in X, {sample_shape}: "
+                         "leave it out for images, or pass flattened rows")
+    return image_shape
 
 
 def check_choice(value, name: str, choices: tuple) -> str:
@@ -201,6 +210,27 @@ class OptimizerParams(Constraint):
         if value is not None and not isinstance(value, dict):
             raise TypeError(f"{name} must be a dict of optimiser arguments such as {{'lr': 1e-3}}, got {value!r}")
         return value
+
+
+def check_optimizer_arguments(optimizer_class: type, arguments: dict, name: str) -> None:
+    """
+    ``optimizer_class(parameters, **arguments)`` can be built: torch checks the arguments when the optimiser is
+    built, but not in the per-group dicts the fit builds (a negative or text ``lr``, an unknown key there would
+    only fail, or silently train wrongly, after pretraining). Builds one on a throwaway tensor.
+
+    Raises
+    ------
+    TypeError
+        for an argument the optimiser does not take, or of the wrong type
+    ValueError
+        for a value the optimiser refuses (e.g. a negative learning rate)
+    """
+    try:
+        optimizer_class([torch.zeros(1, requires_grad=True)], **arguments)
+    except TypeError as error:
+        raise TypeError(f"{optimizer_class.__name__} cannot be built with {name} {arguments!r}: {error}") from error
+    except ValueError as error:
+        raise ValueError(f"{optimizer_class.__name__} cannot be built with {name} {arguments!r}: {error}") from error
 
 
 class OptimizerClass(Constraint):

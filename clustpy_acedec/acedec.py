@@ -295,7 +295,7 @@ class ACeDeC(SubspaceClustererMixin):
             neural_network_weights=read["neural_network_weights"], embedding_size=read["embedding_size"],
             min_embedding_size=2,
             augmentation_invariance=read["augmentation_invariance"],
-            image_shape=check_image_shape(self.image_shape, int(np.prod(X.shape[1:]))),
+            image_shape=check_image_shape(self.image_shape, X.shape[1:]),
             pretraining=resolve_pretraining(self.pretraining, read["pretrain_epochs"]),
             reinit_sample_size=REINIT_SAMPLE_SIZE, reinit_lloyd_steps=REINIT_LLOYD_STEPS,
             device=resolve_device(read["device"]), seed=seed_for_fit(read["random_state"]),

@@ -292,6 +292,9 @@ class ENRC(SubspaceClustererMixin):
         if self.neural_network is None and params["embedding_size"] < len(n_clusters):
             raise ValueError(f"embedding_size={params['embedding_size']} is smaller than the number of clusterings "
                              f"({len(n_clusters)}): every clustering needs at least one dimension")
+        if params["init"] in ("nrkmeans", "best") and n_clusters.count(1) > 1:  # Nr-Kmeans has one noise space
+            raise ValueError(f"init={params['init']!r} starts from Nr-Kmeans, which takes at most one one-cluster "
+                             f"(noise) space, got n_clusters={n_clusters}; use init='random' or one 1")
         check_no_custom_dataloaders(self.custom_dataloaders)
         return FitConfig(
             name=type(self).__name__, n_clusters=n_clusters, batch_size=params["batch_size"],
@@ -305,7 +308,7 @@ class ENRC(SubspaceClustererMixin):
             neural_network_weights=self.neural_network_weights, embedding_size=params["embedding_size"],
             min_embedding_size=len(n_clusters),
             augmentation_invariance=params["augmentation_invariance"],
-            image_shape=check_image_shape(self.image_shape, int(np.prod(X.shape[1:]))),
+            image_shape=check_image_shape(self.image_shape, X.shape[1:]),
             pretraining=resolve_pretraining(self.pretraining, params["pretrain_epochs"]),
             reinit_sample_size=params["reinit_sample_size"], reinit_lloyd_steps=params["reinit_lloyd_steps"],
             device=resolve_device(self.device), seed=seed_for_fit(self.random_state),
@@ -428,7 +431,7 @@ class ENRC(SubspaceClustererMixin):
 
 def _checked_n_clusters(n_clusters, n_samples: int) -> list:
     """ENRC's n_clusters: a non-empty list of integers in [1, n_samples], at least one of them 2 or more."""
-    if isinstance(n_clusters, (numbers.Integral, str)) or not hasattr(n_clusters, "__len__") or len(n_clusters) == 0:
+    if not isinstance(n_clusters, (list, tuple, np.ndarray)) or np.ndim(n_clusters) != 1 or len(n_clusters) == 0:
         raise TypeError(f"n_clusters must be a non-empty list of integers, one per clustering, got {n_clusters!r}")
     checked = [check_n_clusters(k, n_samples, name=f"n_clusters[{s}]", minimum=1) for s, k in enumerate(n_clusters)]
     if max(checked) < 2:

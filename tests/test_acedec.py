@@ -334,6 +334,12 @@ BAD_INPUT = {  # case: (data, base parameters, error, message)
     "batch_size_0": (_valid_X, {"batch_size": 0}, ValueError, "batch_size"),
     "embedding_size_1": (_valid_X, {"embedding_size": 1}, ValueError, "embedding_size must be an integer >= 2"),
     "custom_dataloaders": (_valid_X, {"custom_dataloaders": ("train", "test")}, ValueError, "custom_dataloaders"),
+    # torch checks optimiser arguments when an optimiser is built, not in the per-group dicts of a fit
+    "negative_lr": (_valid_X, {"clustering_optimizer_params": {"lr": -1.0}}, ValueError,
+                    "Adam cannot be built with clustering_optimizer_params"),
+    "unknown_optimizer_argument": (_valid_X, {"pretrain_optimizer_params": {"lr": 1e-3, "bogus": 1}}, TypeError,
+                                   "Adam cannot be built with pretrain_optimizer_params"),
+    "text_lr": (_valid_X, {"clustering_optimizer_params": {"lr": "fast"}}, TypeError, "clustering_optimizer_params"),
 }
 
 
@@ -589,3 +595,14 @@ def test_network_warnings_are_warnings_from_the_callers_line_not_prints(data, ca
     assert model.V_.shape == (3, 3)
     assert model.neural_network_trained_.encoder.block[0].in_features == X.shape[1]
     assert capsys.readouterr().out == ""
+
+
+def test_image_shape_must_match_images_given_as_images():
+    grey = np.random.default_rng(0).random((60, 4, 6)).astype(np.float32)
+    for image_shape in ((6, 4), (2, 12)):
+        model = ACeDeC(base=tiny(augmentation_invariance=True), image_shape=image_shape, verbose=False)
+        with pytest.raises(ValueError, match="contradicts the shape of the images in X"):
+            model.fit(grey)
+        assert not hasattr(model, "labels_")
+    with pytest.raises(ValueError, match=r"H \* W \* C = 24"):
+        ACeDeC(base=tiny(), image_shape=(5, 5)).fit(grey)

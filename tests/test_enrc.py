@@ -318,6 +318,15 @@ BAD_INPUT = {  # case: (data, parameters, error, message)
     "reinit_sample_size_0": (_small_X, {"reinit_sample_size": 0}, ValueError, "reinit_sample_size"),
     "reinit_lloyd_steps_negative": (_small_X, {"reinit_lloyd_steps": -1}, ValueError, "reinit_lloyd_steps"),
     "custom_dataloaders": (_small_X, {"custom_dataloaders": ("train", "test")}, ValueError, "custom_dataloaders"),
+    "n_clusters_dict": (_small_X, {"n_clusters": {3: "a", 2: "b"}}, TypeError, "non-empty list"),
+    "n_clusters_set": (_small_X, {"n_clusters": {3, 2}}, TypeError, "non-empty list"),
+    "n_clusters_nested": (_small_X, {"n_clusters": [[3, 2]]}, TypeError, "non-empty list"),
+    "two_noise_spaces_for_nrkmeans": (_small_X, {"n_clusters": [3, 1, 1], "init": "best"}, ValueError,
+                                      "at most one one-cluster"),
+    "negative_lr": (_small_X, {"clustering_optimizer_params": {"lr": -1.0}}, ValueError,
+                    "cannot be built with clustering_optimizer_params"),
+    "unknown_optimizer_argument": (_small_X, {"pretrain_epochs": 0, "pretrain_optimizer_params": {"bogus": 1}},
+                                   TypeError, "cannot be built with pretrain_optimizer_params"),
 }
 
 
@@ -550,3 +559,12 @@ def test_nrkmeans_start_in_an_embedding_without_room_for_a_noise_space(data):
     X, _ = data
     model = tiny(embedding_size=2, init="nrkmeans", clustering_epochs=1).fit(X)
     assert model.labels_.shape == (len(X), 2) and len(model.subspace_dims_) == 2
+
+
+def test_a_noise_space_may_come_first_with_the_nrkmeans_start():
+    """Nr-Kmeans takes its one-cluster space last only; ENRC's n_clusters may put it anywhere."""
+    X = _small_X()
+    model = tiny(n_clusters=[1, 3], init="nrkmeans").fit(X)
+    assert model.n_clusters_ == [1, 3]
+    assert [len(centers) for centers in model.cluster_centers_] == [1, 3]
+    assert len(np.unique(model.labels_[:, 0])) == 1 and len(np.unique(model.labels_[:, 1])) == 3
