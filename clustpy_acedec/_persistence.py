@@ -597,6 +597,10 @@ def save_estimator(estimator, path: "str | os.PathLike") -> None:
     ------
     sklearn.exceptions.NotFittedError
         if the estimator is not fitted
+    TypeError
+        if ``path`` is neither a path nor a file object
+    FileNotFoundError
+        if the folder of ``path`` does not exist
     ValueError
         if the model holds a part that cannot be described (a custom objective registered with a callable), or
         a fitted attribute of a type that cannot be stored
@@ -621,9 +625,13 @@ def save_estimator(estimator, path: "str | os.PathLike") -> None:
                "estimator_class": type(estimator).__name__, "metadata": json.dumps(metadata),
                "tensors": encoder.tensors}
     if not isinstance(path, (str, os.PathLike)):
+        if not callable(getattr(path, "write", None)):
+            raise TypeError(f"path must be a str, an os.PathLike or a binary file object, got {type(path).__name__}")
         torch.save(content, path)  # a file object: the caller owns it
         return
     path = Path(path)
+    if not path.parent.is_dir():  # say so for the target, not for the temporary file beside it
+        raise FileNotFoundError(f"cannot save to {path}: the folder {path.parent} does not exist")
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(handle)
     try:
@@ -693,7 +701,8 @@ def load_estimator(cls: type, path: "str | os.PathLike", device=None,
                 setattr(estimator, name, decoder.decode(encoded))
             except _Unrepresentable as error:
                 raise ValueError(f"cannot rebuild the fitted attribute {name}: {error.description}") from None
-    except (KeyError, IndexError, TypeError, json.JSONDecodeError) as error:
+    except (KeyError, IndexError, TypeError, AttributeError, OverflowError, RuntimeError,
+            json.JSONDecodeError) as error:  # whatever a hand-made or damaged description makes the rebuild raise
         raise ValueError(f"{path} is damaged: its description is incomplete or malformed "
                          f"({type(error).__name__}: {error})") from None
     estimator.model_ = decoder.model.to(target)

@@ -25,7 +25,9 @@ def resolve_device(device) -> torch.device:
     Raises
     ------
     ValueError
-        if a CUDA device is requested but CUDA is not available, or the machine has no CUDA device of that index
+        if a CUDA device is requested but CUDA is not available, or the machine has no CUDA device of that index;
+        for the meta device, and for another device type this machine or torch build cannot use (e.g. "mps"
+        off a Mac)
     """
     if device is None:
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -40,4 +42,12 @@ def resolve_device(device) -> torch.device:
     if device.type == "cuda" and device.index is not None and device.index >= torch.cuda.device_count():
         raise ValueError(f"device {device} was requested but this machine has {torch.cuda.device_count()} CUDA "
                          f"device(s)")
+    if device.type == "meta":
+        raise ValueError("device 'meta' holds no data: a fit needs a device that computes, e.g. 'cpu' or 'cuda'")
+    if device.type not in ("cpu", "cuda"):  # mps, xpu, ...: whether this torch and machine have it
+        try:
+            torch.empty(0, device=device)
+        except Exception as error:  # torch raises RuntimeError, AssertionError or ModuleNotFoundError here
+            raise ValueError(f"device {device} was requested but this machine or torch build cannot use it: "
+                             f"{error}") from None
     return device

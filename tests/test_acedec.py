@@ -378,6 +378,16 @@ def test_cuda_device_without_cuda_raises(device):
     assert not hasattr(model, "labels_")
 
 
+@pytest.mark.parametrize("device, message", [("meta", "holds no data"), ("xla", "cannot use it"),
+                                             pytest.param("mps", "cannot use it", marks=pytest.mark.skipif(
+                                                 torch.backends.mps.is_available(), reason="a Mac has MPS"))])
+def test_a_device_that_cannot_compute_here_is_refused(device, message):
+    model = ACeDeC(base=tiny(device=device), verbose=False)
+    with pytest.raises(ValueError, match=message):
+        model.fit(_valid_X())
+    assert not hasattr(model, "labels_")
+
+
 @pytest.mark.parametrize("params", [{"dim_margin": 1.0}, {"dim_margin": -0.1}, {"init_iterations": -1}, {"dim_margin": 0.0},
                                     {"init": "kmeans"}, {"init_rounds": 0}])
 def test_bad_acedec_parameters_raise(params):

@@ -208,6 +208,30 @@ def test_saving_an_unfitted_estimator_fails(tmp_path):
     assert not (tmp_path / "x.pt").exists()
 
 
+@pytest.mark.parametrize("target", [None, 3])
+def test_saving_to_what_is_not_a_path_or_file_is_a_type_error(enrc, target):
+    with pytest.raises(TypeError, match="path must be a str, an os.PathLike or a binary file object"):
+        save_estimator(enrc, target)
+
+
+def test_saving_into_a_missing_folder_names_the_folder(enrc, tmp_path):
+    with pytest.raises(FileNotFoundError, match="the folder .*missing does not exist"):
+        save_estimator(enrc, tmp_path / "missing" / "x.pt")
+
+
+@pytest.mark.parametrize("edit", [
+    lambda m: m.update(params=[]),
+    lambda m: m["params"].update(device={"$": "device", "value": "no such device"}),
+    lambda m: m["model"]["objectives"][0].update(n_clusters=[99]),
+], ids=["params_not_a_dict", "bad_device", "centres_of_another_size"])
+def test_a_damaged_description_is_a_value_error(enrc, tmp_path, edit):
+    path = tmp_path / "damaged.pt"
+    save_estimator(enrc, path)
+    _rewrite(path, lambda content: None, edit)
+    with pytest.raises(ValueError, match="damaged|does not fit"):
+        load_estimator(ENRC, path, device="cpu")
+
+
 # ------------------------------------------------------------------------------------------------- versions
 
 def _rewrite(path, edit_content, edit_metadata=None):
