@@ -257,6 +257,9 @@ def start_fit(X: np.ndarray, config: FitConfig, collective: Collective | None = 
     embedded = encode_all(autoencoder, data)
     if collective is not None:
         embedded = gathered_embedding(embedded, data.shard, config.seed)
+    if not bool(torch.isfinite(embedded).all()):  # every rank holds the whole embedding: all raise alike
+        raise ValueError("the embedding of X has NaN or infinite values: pretraining diverged, or the given network "
+                         "produces them; scale the data (e.g. z-score it) or lower the pretraining learning rate")
     clock.lap("pretraining")
     return FitRun(config, data, embedded, autoencoder, generator, torch.Generator().manual_seed(config.seed),
                   execution, augment, history, clock, collective)

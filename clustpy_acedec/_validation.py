@@ -48,10 +48,14 @@ def check_data(X, min_samples: int = 2) -> np.ndarray:
     if X[0].size == 0:
         raise ValueError(f"X must contain at least 1 feature, got 0 feature(s) (shape={X.shape}) while a minimum "
                          "of 1 is required.")
-    X = X.astype(np.float32, copy=False)
     if not np.isfinite(X).all():
         raise ValueError("X contains NaN or infinity")
-    return X
+    with np.errstate(over="ignore"):  # the overflow is reported below, as an error
+        X32 = X.astype(np.float32, copy=False)
+    if X32 is not X and not np.isfinite(X32).all():
+        raise ValueError(f"X holds values beyond float32's range (±{np.finfo(np.float32).max:.1e}), which the fit "
+                         "computes in: scale the data (e.g. z-score it)")
+    return X32
 
 
 def check_n_clusters(n_clusters, n_samples: int, name: str = "n_clusters", minimum: int = 2) -> int:

@@ -334,6 +334,8 @@ BAD_INPUT = {  # case: (data, base parameters, error, message)
     "batch_size_0": (_valid_X, {"batch_size": 0}, ValueError, "batch_size"),
     "embedding_size_1": (_valid_X, {"embedding_size": 1}, ValueError, "embedding_size must be an integer >= 2"),
     "custom_dataloaders": (_valid_X, {"custom_dataloaders": ("train", "test")}, ValueError, "custom_dataloaders"),
+    "beyond_float32": (lambda: _valid_X().astype(np.float64) * 1e39, {}, ValueError, "beyond float32's range"),
+    "diverging_pretraining": (lambda: _valid_X() * 1e30, {}, ValueError, "pretraining diverged"),
     # torch checks optimiser arguments when an optimiser is built, not in the per-group dicts of a fit
     "negative_lr": (_valid_X, {"clustering_optimizer_params": {"lr": -1.0}}, ValueError,
                     "Adam cannot be built with clustering_optimizer_params"),
