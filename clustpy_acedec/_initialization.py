@@ -7,6 +7,7 @@ ENRC's seeding of every clustering under its β_s.
 """
 
 import math
+import warnings
 
 import numpy as np
 import torch
@@ -419,7 +420,12 @@ def _best_nrkmeans_keeping(points: np.ndarray, n_clusters: list, n_init: int, se
     mdl = max(n_clusters) >= points.shape[1]  # more clusters than dimensions: the noise space by MDL
 
     def fit(runs: int, run_seed: int):
-        return NrKmeans(n_clusters=searched, n_init=runs, mdl_for_noisespace=mdl, random_state=run_seed).fit(points)
+        # on degenerate embeddings (constant or repeated points) clustpy's NrKmeans warns hundreds of times about
+        # empty slices; the start it gives is then judged like any other (complete, lowest cost)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            return NrKmeans(n_clusters=searched, n_init=runs, mdl_for_noisespace=mdl,
+                            random_state=run_seed).fit(points)
 
     def complete(nrkmeans) -> bool:  # the noise space comes last and may vanish
         return list(nrkmeans.n_clusters_final_[:len(n_clusters)]) == list(n_clusters)

@@ -568,3 +568,14 @@ def test_a_noise_space_may_come_first_with_the_nrkmeans_start():
     assert model.n_clusters_ == [1, 3]
     assert [len(centers) for centers in model.cluster_centers_] == [1, 3]
     assert len(np.unique(model.labels_[:, 0])) == 1 and len(np.unique(model.labels_[:, 1])) == 3
+
+
+def test_degenerate_data_do_not_flood_warnings():
+    """Identical points make clustpy's Nr-Kmeans warn about empty slices hundreds of times: a fit passes none on."""
+    import warnings
+    X = np.zeros((40, _small_X().shape[1]), dtype=np.float32)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        tiny(n_clusters=[2, 2], init="best").fit(X)
+    runtime = [w for w in caught if issubclass(w.category, RuntimeWarning)]
+    assert len(runtime) <= 2, [str(w.message) for w in runtime[:5]]
