@@ -14,6 +14,7 @@ rank 0's, broadcast, so that every rank ends with bitwise the same model.
 """
 
 import dataclasses
+import os
 import re
 import warnings
 from collections.abc import Callable
@@ -330,9 +331,22 @@ def _build_autoencoder(input_dim: int, config: FitConfig, warn: bool) -> torch.n
         raise TypeError("neural_network must be a clustpy autoencoder (encode and decode, subclassing "
                         "clustpy.deep.neural_networks._abstract_neural_network._AbstractNeuralNetwork), a (class, "
                         f"parameters) tuple or None, got {type(network).__name__}")
-    return get_neural_network(input_dim, config.embedding_size, network,
-                              neural_network_weights=config.neural_network_weights, device=config.device,
-                              random_state=config.seed)
+    weights = config.neural_network_weights
+    if weights is not None and not isinstance(weights, (str, os.PathLike)):
+        raise TypeError(f"neural_network_weights must be the path of a saved state_dict or None, got {weights!r}")
+    network = get_neural_network(input_dim, config.embedding_size, network, device=config.device,
+                                 random_state=config.seed)
+    if weights is not None:
+        if not os.path.isfile(weights):
+            raise ValueError(f"neural_network_weights {weights} is not a file")
+        try:  # clustpy reads it with torch.load(weights_only=True): no code in the file runs
+            with warnings.catch_warnings():  # torch's note on a foreign pickle protocol: the file is refused anyway
+                warnings.filterwarnings("ignore", message="Detected pickle protocol", category=UserWarning)
+                network.load_parameters(weights)
+        except Exception as error:  # torch raises UnpicklingError, RuntimeError, KeyError, EOFError, ... here
+            raise ValueError(f"neural_network_weights {weights} cannot be loaded into the "
+                             f"{type(network).__name__}: {type(error).__name__}: {str(error).splitlines()[0]}") from None
+    return network
 
 
 def _check_network_for_ranks(autoencoder: torch.nn.Module, collective: Collective) -> None:

@@ -715,7 +715,9 @@ def load_estimator(cls: type, path: "str | os.PathLike", device=None,
 def _read(path) -> dict:
     """The file's top-level dict, read with weights_only=True; every way of failing is a ValueError."""
     try:
-        content = torch.load(path, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():  # torch's note on a foreign pickle protocol: such a file is refused below
+            warnings.filterwarnings("ignore", message="Detected pickle protocol", category=UserWarning)
+            content = torch.load(path, map_location="cpu", weights_only=True)
     except FileNotFoundError:
         raise
     except pickle.UnpicklingError as error:

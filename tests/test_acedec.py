@@ -618,3 +618,31 @@ def test_image_shape_must_match_images_given_as_images():
         assert not hasattr(model, "labels_")
     with pytest.raises(ValueError, match=r"H \* W \* C = 24"):
         ACeDeC(base=tiny(), image_shape=(5, 5)).fit(grey)
+
+
+def test_neural_network_weights_load_into_the_network_and_bad_ones_are_named(data, tmp_path):
+    """A saved state_dict starts the fit from those weights (no pretraining: the network is fitted); a path of
+    the wrong type, a missing file, a file that is not a state_dict, or one of another network are refused."""
+    import pickle
+    X, _ = data
+    source = FeedforwardAutoencoder(layers=[X.shape[1], 8, 4])
+    torch.save(source.state_dict(), tmp_path / "weights.pt")
+    model = ACeDeC(base=tiny(neural_network=(FeedforwardAutoencoder, {"layers": [X.shape[1], 8, 4]}),
+                             neural_network_weights=str(tmp_path / "weights.pt"), clustering_epochs=0),
+                   init_rounds=1, init_iterations=5, verbose=False).fit(X)
+    assert model.fit_seconds_["pretraining"] < 5 and model.neural_network_trained_.fitted
+    torch.testing.assert_close(model.neural_network_trained_.encoder.block[0].weight,
+                               source.encoder.block[0].weight)
+    (tmp_path / "text.pt").write_text("not weights")
+    (tmp_path / "pickled.pt").write_bytes(pickle.dumps({"a": object()}))
+    torch.save(FeedforwardAutoencoder(layers=[X.shape[1], 6, 4]).state_dict(), tmp_path / "other.pt")
+    for weights, error, message in ((3, TypeError, "must be the path of a saved state_dict"),
+                                    (tmp_path / "missing.pt", ValueError, "is not a file"),
+                                    (tmp_path / "text.pt", ValueError, "cannot be loaded"),
+                                    (tmp_path / "pickled.pt", ValueError, "cannot be loaded"),
+                                    (tmp_path / "other.pt", ValueError, "cannot be loaded")):
+        estimator = ACeDeC(base=tiny(neural_network=(FeedforwardAutoencoder, {"layers": [X.shape[1], 8, 4]}),
+                                     neural_network_weights=weights), verbose=False)
+        with pytest.raises(error, match=message):
+            estimator.fit(X)
+        assert not hasattr(estimator, "labels_")
