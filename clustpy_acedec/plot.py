@@ -2,9 +2,14 @@
 Pictures of a fitted model. matplotlib is imported only when a plot is made.
 """
 
+import contextlib
+import math
+import numbers
+
 import numpy as np
 
 from clustpy_acedec._subspace import DEFAULT_DIM_MARGIN
+from clustpy_acedec._validation import check_positive_int
 
 #: the range of :func:`shared_traversal` in standard deviations, shared with its plot's column labels
 _TRAVERSAL_SPREAD = 2.0
@@ -15,6 +20,42 @@ def _pyplot():
     figures made through it show in notebooks and interactive sessions as any matplotlib figure does."""
     import matplotlib.pyplot as plt
     return plt
+
+
+def _fitted(model, spaces: str = "any") -> None:
+    """
+    ``model`` a fitted ACeDeC or ENRC; ``spaces="acedec"``: one with ACeDeC's cluster and shared space.
+
+    Raises
+    ------
+    sklearn.exceptions.NotFittedError
+        for an estimator before ``fit``
+    TypeError
+        for anything else, or an ENRC where the picture is of ACeDeC's two spaces
+    """
+    from sklearn.utils.validation import check_is_fitted
+    if not hasattr(model, "fit") or not hasattr(model, "get_params"):
+        raise TypeError(f"model must be a fitted ACeDeC or ENRC, got {type(model).__name__}")
+    check_is_fitted(model, "model_")
+    if spaces == "acedec" and not hasattr(model, "shared_center_"):
+        raise TypeError(f"this picture shows ACeDeC's cluster and shared spaces; {type(model).__name__} has none "
+                        "(plot_decoded_centers, plot_betas and plot_cluster_space take either estimator)")
+
+
+@contextlib.contextmanager
+def _closed_on_error(figure):
+    """A figure that failed half-way is closed, not left open in pyplot's list of figures."""
+    try:
+        yield figure
+    except BaseException:
+        _pyplot().close(figure)
+        raise
+
+
+def _check_spread(spread) -> float:
+    if isinstance(spread, bool) or not isinstance(spread, numbers.Real) or not math.isfinite(spread) or spread <= 0:
+        raise ValueError(f"spread must be a positive finite number of standard deviations, got {spread!r}")
+    return float(spread)
 
 
 def beta_cutoff(model) -> float:
@@ -54,14 +95,26 @@ def plot_betas(model, space_names: list | None = None, path: str | None = None):
     -------
     figure : matplotlib.figure.Figure
     """
+    _fitted(model)
     plt = _pyplot()
     betas, betas_init = np.asarray(model.betas_), np.asarray(model.betas_init_)
     n_spaces = betas.shape[0]
     if space_names is None:
         space_names = ["cluster space", "shared space"] if n_spaces == 2 else [f"clustering {s}" for s in range(n_spaces)]
+    if isinstance(space_names, str) or len(space_names) != n_spaces:
+        raise ValueError(f"space_names must hold one name per space ({n_spaces}), got {space_names!r}")
     figure, axes = plt.subplots(1, n_spaces, figsize=(4 * n_spaces, 3), squeeze=False)
+    with _closed_on_error(figure):
+        _draw_betas(model, betas, betas_init, space_names, axes)
+    if path is not None:
+        figure.savefig(path, dpi=120)
+    return figure
+
+
+def _draw_betas(model, betas: np.ndarray, betas_init: np.ndarray, space_names: list, axes) -> None:
+    """The bars of :func:`plot_betas`."""
     dims = np.arange(betas.shape[1])
-    cutoff = beta_cutoff(model) if n_spaces == 2 else None
+    cutoff = beta_cutoff(model) if len(betas) == 2 else None
     # ACeDeC's shared space is every dimension outside the cluster space: only the cluster space has a cut-off
     spaces_with_cutoff = [] if cutoff is None else [0] if hasattr(model, "cluster_space_dims_") else [0, 1]
     for s, axis in enumerate(axes[0]):
@@ -78,10 +131,7 @@ def plot_betas(model, space_names: list | None = None, path: str | None = None):
         if s == 0 or s in spaces_with_cutoff:
             axis.legend(fontsize=7, loc="upper center", ncol=3, frameon=False)
     axes[0][0].set_ylabel("β")
-    figure.tight_layout()
-    if path is not None:
-        figure.savefig(path, dpi=120)
-    return figure
+    axes[0][0].figure.tight_layout()
 
 
 def plot_cluster_space(model, X, labels: np.ndarray | None = None, n_dims: int = 3, path: str | None = None):
@@ -107,10 +157,14 @@ def plot_cluster_space(model, X, labels: np.ndarray | None = None, n_dims: int =
     -------
     figure : matplotlib.figure.Figure
     """
+    _fitted(model)
+    n_dims = check_positive_int(n_dims, "n_dims")
     plt = _pyplot()
     rotated = model.transform_rotated(X)
     predicted = labels is None
     labels = model.predict(X) if predicted else np.asarray(labels)
+    if len(labels) != len(rotated):
+        raise ValueError(f"labels must hold one label per sample of X ({len(rotated)}), got {len(labels)}")
     labels = labels.reshape(len(labels), -1)[:, 0]  # ENRC: the first clustering
     top = np.argsort(-np.asarray(model.betas_)[0])[:max(1, min(n_dims, rotated.shape[1]))]
     k = len(top)
@@ -120,6 +174,17 @@ def plot_cluster_space(model, X, labels: np.ndarray | None = None, n_dims: int =
     colours = {value: palette(i % palette.N) for i, value in enumerate(values)}
     names = {value: f"{'cluster' if predicted else 'label'} {value}" for value in values}
     figure, axes = plt.subplots(k, k, figsize=(2.6 * k, 2.6 * k), squeeze=False)
+    with _closed_on_error(figure):
+        _draw_cluster_space(model, rotated, labels, top, values, colours, names, axes)
+    if path is not None:
+        figure.savefig(path, dpi=120)
+    return figure
+
+
+def _draw_cluster_space(model, rotated: np.ndarray, labels: np.ndarray, top: np.ndarray, values: np.ndarray,
+                        colours: dict, names: dict, axes) -> None:
+    """The scatter matrix of :func:`plot_cluster_space`."""
+    k, figure = len(top), axes[0][0].figure
     for row, dim_y in enumerate(top):
         for col, dim_x in enumerate(top):
             axis = axes[row][col]
@@ -139,9 +204,6 @@ def plot_cluster_space(model, X, labels: np.ndarray | None = None, n_dims: int =
     handles, texts = axes[0][min(1, k - 1)].get_legend_handles_labels()  # a scatter's dots unless one dimension
     figure.legend(handles, texts, loc="center right", fontsize=7, markerscale=4,
                   ncol=int(np.ceil(len(values) / 25)))  # ncol: also matplotlib < 3.6
-    if path is not None:
-        figure.savefig(path, dpi=120)
-    return figure
 
 
 def _decode(model, rotated) -> np.ndarray:
@@ -194,6 +256,19 @@ def _image_grid(rows: list, row_titles: list, image_shape: tuple, title: str, pa
     has_titles = column_titles is not None or image_titles is not None
     figure, axes = plt.subplots(n_rows, n_cols, figsize=(1.2 * n_cols, (1.5 if has_titles else 1.3) * n_rows),
                                 squeeze=False)
+    with _closed_on_error(figure):
+        _draw_image_grid(rows, row_titles, image_shape, axes, column_titles, image_titles)
+        figure.suptitle(title)
+        figure.tight_layout()
+    if path is not None:
+        figure.savefig(path, dpi=120)
+    return figure
+
+
+def _draw_image_grid(rows: list, row_titles: list, image_shape: tuple, axes, column_titles: list | None,
+                     image_titles: list | None) -> None:
+    """The images of :func:`_image_grid`."""
+    n_cols = max(len(r) for r in rows)
     for i, row in enumerate(rows):
         for j in range(n_cols):
             axis = axes[i][j]
@@ -208,11 +283,6 @@ def _image_grid(rows: list, row_titles: list, image_shape: tuple, title: str, pa
         axes[i][0].set_ylabel(row_titles[i], fontsize=7)
     for j, column_title in enumerate(column_titles or []):
         axes[0][j].set_title(column_title, fontsize=7)
-    figure.suptitle(title)
-    figure.tight_layout()
-    if path is not None:
-        figure.savefig(path, dpi=120)
-    return figure
 
 
 def plot_space_reconstructions(model, X, image_shape: tuple | None = None, n_images: int = 8,
@@ -240,7 +310,8 @@ def plot_space_reconstructions(model, X, image_shape: tuple | None = None, n_ima
     -------
     figure : matplotlib.figure.Figure
     """
-    X = np.asarray(X)[:n_images]
+    _fitted(model, spaces="acedec")
+    X = np.asarray(X)[:check_positive_int(n_images, "n_images")]
     image_shape = _image_shape(model, image_shape)
     rotated = model.transform_rotated(X)
     data_mean = np.asarray(model.shared_center_)  # V^T μ, μ the mean of the embedded training data
@@ -272,6 +343,7 @@ def plot_decoded_centers(model, image_shape: tuple | None = None, path: str | No
     -------
     figure : matplotlib.figure.Figure
     """
+    _fitted(model)
     image_shape = _image_shape(model, image_shape)
     centers = model.cluster_centers_ if isinstance(model.cluster_centers_, list) else [model.cluster_centers_]
     rows = [_decode(model, c) for c in centers]
@@ -294,18 +366,21 @@ def shared_traversal(model, X, n_steps: int = 7, component: int = 0, spread: flo
     X : array-like
         data that define the principal components of the shared space
     n_steps : int
-        images per row (default: 7)
+        images per row, at least 2 (default: 7)
     component : int
         which principal component, 0 = the direction of most variance, at most min(n_samples, shared dimensions)
         - 1 (default: 0)
     spread : float
-        range of the walk in standard deviations (default: 2.0)
+        range of the walk in standard deviations, positive (default: 2.0)
 
     Returns
     -------
     tuple : (np.ndarray, np.ndarray)
         decoded images (n_clusters, n_steps, n_features) and the cluster of every row (n_clusters,)
     """
+    _fitted(model, spaces="acedec")
+    n_steps = check_positive_int(n_steps, "n_steps", minimum=2)
+    spread = _check_spread(spread)
     shared_dims = np.asarray(model.shared_space_dims_, dtype=int)
     if len(shared_dims) == 0:
         raise ValueError("every dimension belongs to the cluster space: there is no shared space to traverse")

@@ -4,11 +4,13 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 from clustpy.deep import DCN
 
 from clustpy_acedec import ACeDeC, ENRC
+from clustpy_acedec import plot
 from clustpy_acedec.plot import (plot_betas, plot_cluster_space, plot_decoded_centers,
                                  plot_space_reconstructions)
 
@@ -182,3 +184,36 @@ def test_colour_images_render_in_colour(tmp_path):
     assert shown[..., 0].mean() > shown[..., 1].mean()  # the first image is red
     figure = plot_decoded_centers(model, image_shape=(6, 6, 3))
     assert figure.axes[0].get_images()[0].get_array().shape == (6, 6, 3)
+
+
+def test_pictures_of_an_unfitted_model_or_of_the_wrong_estimator_are_refused(enrc, images):
+    from sklearn.exceptions import NotFittedError
+    X = images
+    unfitted = ACeDeC(n_clusters=3)
+    for draw in (lambda m: plot.plot_betas(m), lambda m: plot.plot_cluster_space(m, X),
+                 lambda m: plot.plot_decoded_centers(m), lambda m: plot.plot_space_reconstructions(m, X),
+                 lambda m: plot.shared_traversal(m, X)):
+        with pytest.raises(NotFittedError):
+            draw(unfitted)
+    for draw in (lambda m: plot.plot_space_reconstructions(m, X), lambda m: plot.shared_traversal(m, X),
+                 lambda m: plot.plot_shared_traversal(m, X)):
+        with pytest.raises(TypeError, match="ACeDeC's cluster and shared spaces"):
+            draw(enrc)
+    with pytest.raises(TypeError, match="fitted ACeDeC or ENRC"):
+        plot.plot_betas("model")
+
+
+def test_bad_picture_arguments_are_named_and_leave_no_figure_open(acedec, images):
+    X = images
+    open_before = len(plt.get_fignums())
+    for call, error, message in (
+            (lambda: plot.plot_betas(acedec, space_names=["only one"]), ValueError, "one name per space"),
+            (lambda: plot.plot_cluster_space(acedec, X, labels=np.zeros(5)), ValueError, "one label per sample"),
+            (lambda: plot.plot_cluster_space(acedec, X, n_dims="x"), TypeError, "n_dims"),
+            (lambda: plot.plot_space_reconstructions(acedec, X, n_images=-1), ValueError, "n_images"),
+            (lambda: plot.shared_traversal(acedec, X, n_steps=1), ValueError, "n_steps"),
+            (lambda: plot.shared_traversal(acedec, X, spread=float("nan")), ValueError, "spread"),
+            (lambda: plot.plot_decoded_centers(acedec, image_shape=(3, 3)), ValueError, "reshape")):
+        with pytest.raises(error, match=message):
+            call()
+    assert len(plt.get_fignums()) == open_before
