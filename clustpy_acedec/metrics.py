@@ -8,9 +8,25 @@ import numpy as np
 from sklearn.metrics import normalized_mutual_info_score
 
 
-def _as_columns(labels) -> np.ndarray:
+def _as_columns(labels, name: str) -> np.ndarray:
+    """Labels as (n_samples, n_labelings): one labeling per column, at least one sample and one column."""
     labels = np.asarray(labels)
-    return labels.reshape(len(labels), 1) if labels.ndim == 1 else labels
+    if labels.ndim not in (1, 2) or labels.size == 0:
+        raise ValueError(f"{name} must have shape (n_samples,) or (n_samples, n_labelings) with at least one "
+                         f"sample and labeling, got shape {labels.shape}")
+    labels = labels.reshape(len(labels), 1) if labels.ndim == 1 else labels
+    # labels of any kind (strings too) as codes 0, 1, ... per labeling: clustpy's confusion matrix needs integers
+    return np.stack([np.unique(labels[:, s], return_inverse=True)[1].reshape(-1) for s in range(labels.shape[1])],
+                    axis=1)
+
+
+def _pair(labels_true, labels_pred) -> tuple:
+    """Both labelings as columns, of the same samples."""
+    labels_true, labels_pred = _as_columns(labels_true, "labels_true"), _as_columns(labels_pred, "labels_pred")
+    if len(labels_true) != len(labels_pred):
+        raise ValueError(f"labels_true and labels_pred must label the same samples, got {len(labels_true)} and "
+                         f"{len(labels_pred)}")
+    return labels_true, labels_pred
 
 
 def _informative(labels: np.ndarray) -> np.ndarray:
@@ -34,7 +50,7 @@ def best_match_nmi(labels_true, labels_pred) -> np.ndarray:
     scores : np.ndarray
         shape (L,)
     """
-    labels_true, labels_pred = _as_columns(labels_true), _as_columns(labels_pred)
+    labels_true, labels_pred = _pair(labels_true, labels_pred)
     return np.array([max(normalized_mutual_info_score(labels_true[:, g], labels_pred[:, s])
                          for s in range(labels_pred.shape[1])) for g in range(labels_true.shape[1])])
 
@@ -56,7 +72,7 @@ def one_to_one_nmi(labels_true, labels_pred) -> float:
     float
     """
     from clustpy.metrics.external import MultipleLabelingsConfusionMatrix
-    matrix = MultipleLabelingsConfusionMatrix(_as_columns(labels_true), _as_columns(labels_pred))
+    matrix = MultipleLabelingsConfusionMatrix(*_pair(labels_true, labels_pred))
     return float(matrix.aggregate("permut-max"))
 
 
@@ -78,10 +94,10 @@ def average_variation_of_information(labels_pred) -> float:
     Raises
     ------
     ValueError
-        if fewer than two clusterings with more than one cluster are given
+        if fewer than two clusterings with more than one cluster are given, or labels not shaped as documented
     """
     from clustpy.metrics.external import variation_of_information
-    labels = _informative(_as_columns(labels_pred))
+    labels = _informative(_as_columns(labels_pred, "labels_pred"))
     if labels.shape[1] < 2:
         raise ValueError("the variation of information needs at least two clusterings with more than one cluster")
     pairs = itertools.combinations(range(labels.shape[1]), 2)

@@ -117,3 +117,19 @@ def test_one_to_one_nmi_does_not_reuse_a_found_clustering(stickfigures, random_l
     # with a single found clustering the second ground truth gets nothing
     np.testing.assert_allclose(best_match_nmi(ground_truth, a), [1.0, 1.0])
     assert one_to_one_nmi(ground_truth, a) == pytest.approx(0.5)
+
+
+def test_labels_of_any_kind_and_bad_shapes():
+    """Labels are codes of any type (strings too); what is not one or more labelings of the same samples is a
+    ValueError naming the argument."""
+    truth = np.array([[0, 0], [0, 1], [1, 0], [1, 1]] * 5)
+    words = np.where(truth == 0, "a", "b")
+    assert one_to_one_nmi(truth, words) == pytest.approx(1.0)
+    np.testing.assert_allclose(best_match_nmi(words, truth), [1.0, 1.0])
+    assert average_variation_of_information(words) == pytest.approx(average_variation_of_information(truth))
+    for call, message in ((lambda: best_match_nmi(3, 3), "labels_true must have shape"),
+                          (lambda: average_variation_of_information(3), "labels_pred must have shape"),
+                          (lambda: one_to_one_nmi(truth, np.zeros((20, 0))), "labels_pred must have shape"),
+                          (lambda: best_match_nmi(truth, truth[:5]), "the same samples")):
+        with pytest.raises(ValueError, match=message):
+            call()
