@@ -443,6 +443,19 @@ def test_refit_failing_late_keeps_previous_fit(fitted, data):
         objectives._REGISTRY.update(saved)
 
 
+def test_a_registered_objective_that_is_no_objective_is_a_type_error(data):
+    saved = dict(objectives._REGISTRY)
+    objectives.register_base(_FailingBase, lambda base, centers, space: "not an objective")
+    try:
+        model = ACeDeC(base=_FailingBase(), init_rounds=1, init_iterations=5, verbose=False)
+        with pytest.raises(TypeError, match="must return a clustpy_acedec._objectives.SpaceObjective, got str"):
+            model.fit(data[0])
+        assert not hasattr(model, "labels_")
+    finally:
+        objectives._REGISTRY.clear()
+        objectives._REGISTRY.update(saved)
+
+
 def test_fit_reports_seconds_per_phase():
     rng = np.random.default_rng(0)
     X = rng.normal(size=(64, 6)).astype(np.float32)
