@@ -201,6 +201,24 @@ def _construct(cls: type, kwargs: dict) -> torch.nn.Module:
         return cls(**kwargs)
 
 
+def _construct_for(cls: type, kwargs: dict, state: dict, qualname: str) -> torch.nn.Module:
+    """
+    Build the network a file describes, but first on the meta device (no memory): constructor arguments that do
+    not give the saved weights' shapes are refused before anything is allocated (a damaged or hand-made file
+    could otherwise ask for any amount of memory).
+    """
+    try:
+        with torch.device("meta"):
+            skeleton = _construct(cls, kwargs)
+    except Exception as error:  # e.g. arguments the class does not take
+        raise ValueError(f"the recorded constructor arguments do not build {_with_article(qualname)}: "
+                         f"{type(error).__name__}: {error}") from None
+    if _state_signature(skeleton) != {name: tuple(tensor.shape) for name, tensor in state.items()}:
+        raise ValueError(f"the recorded constructor arguments of its {qualname} do not give the shapes of its saved "
+                         "weights")
+    return _construct(cls, kwargs)
+
+
 def _verified_kwargs(network, kwargs: dict | None) -> dict | None:
     """``kwargs`` if they rebuild ``network``'s architecture (same state names and shapes), otherwise None."""
     if kwargs is None:
@@ -450,12 +468,12 @@ class _Decoder:
                 kwargs = self.decode(spec["kwargs"])
             except _Unrepresentable:  # e.g. a custom activation class: only network= can rebuild it
                 kwargs = None
-        if builtin is not None and kwargs is not None:
-            network = _construct(builtin[0], kwargs)
-        else:
-            network = self._custom_network(spec, kwargs)
         prefix = spec["state"]
         state = {name[len(prefix):]: tensor for name, tensor in self.tensors.items() if name.startswith(prefix)}
+        if builtin is not None and kwargs is not None:
+            network = _construct_for(builtin[0], kwargs, state, qualname)
+        else:
+            network = self._custom_network(spec, kwargs, state)
         try:
             network.load_state_dict(state, strict=True)
         except RuntimeError as error:
@@ -465,7 +483,7 @@ class _Decoder:
         self._networks[index] = network
         return network
 
-    def _custom_network(self, spec: dict, kwargs: dict | None) -> torch.nn.Module:
+    def _custom_network(self, spec: dict, kwargs: dict | None, state: dict) -> torch.nn.Module:
         qualname = f"{spec['module']}.{spec['qualname']}"
         option = self.network_option
         if option is None:
@@ -481,7 +499,7 @@ class _Decoder:
                 raise ValueError(f"the file records no constructor arguments of its {qualname} (it was passed as an "
                                  "instance); pass a factory instead, e.g. network=lambda: "
                                  f"{spec['qualname']}(...)")
-            network = _construct(option, kwargs)
+            network = _construct_for(option, kwargs, state, qualname)
         else:
             with torch.random.fork_rng(devices=[]):
                 network = option()

@@ -232,6 +232,23 @@ def test_a_damaged_description_is_a_value_error(enrc, tmp_path, edit):
         load_estimator(ENRC, path, device="cpu")
 
 
+def test_network_arguments_that_do_not_give_the_saved_shapes_are_refused_before_building(enrc, tmp_path):
+    """A hand-made file could ask for a network of any size: its arguments are checked on the meta device, so
+    this 10^5-wide one is refused without allocating the ~80 GB its weights would take."""
+    path = tmp_path / "huge.pt"
+    save_estimator(enrc, path)
+
+    def widen(metadata):
+        items = dict(metadata["networks"][0]["kwargs"]["items"])
+        items["layers"] = [items["layers"][0], 100_000, 100_000, items["layers"][-1]]
+        items["decoder_layers"] = None
+        metadata["networks"][0]["kwargs"]["items"] = [list(item) for item in items.items()]
+
+    _rewrite(path, lambda content: None, widen)
+    with pytest.raises(ValueError, match="do not give the shapes of its saved weights"):
+        load_estimator(ENRC, path, device="cpu")
+
+
 # ------------------------------------------------------------------------------------------------- versions
 
 def _rewrite(path, edit_content, edit_metadata=None):
