@@ -26,14 +26,14 @@ from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from clustpy_acedec._persistence import load_estimator, save_estimator
-from clustpy_acedec._validation import Choice, Flag, check_data, check_optimizer_arguments
+from clustpy_acedec._validation import Choice, Flag, check_data, check_optimizer_arguments, grey_image_shape
 from clustpy_acedec._augmentation import RandomRotationShift
 from clustpy_acedec.preprocessing import rotation_shift_augmentation
 from clustpy_acedec._distributed import Collective, Shard, agreed, current_collective, gathered_embedding
 from clustpy_acedec._execution import PRECISIONS, Execution, intra_op_threads, make_optimizer
 from clustpy_acedec._model import SubspaceClusteringModel
 from clustpy_acedec._placement import PLACEMENT_MODES, DataPlacement, place
-from clustpy_acedec.pretraining import pretrain
+from clustpy_acedec.pretraining import run_pretraining
 from clustpy_acedec._training import Phase, PhaseRecord, Plateau, encode_all, train_subspace_model
 
 #: ENRC §3.2: β is learned faster than the network, "so that the feature space soft-assignments are updated
@@ -252,9 +252,9 @@ def start_fit(X: np.ndarray, config: FitConfig, collective: Collective | None = 
     augment = _augmentation(X, autoencoder, config.image_shape, collective) if config.augmentation_invariance else None
     history = {}
     if not getattr(autoencoder, "fitted", False):
-        pretrain(autoencoder, data, config.pretraining, config.pretrain_epochs, config.batch_size,
-                 config.optimizer_class, config.pretrain_optimizer_params, generator, verbose=config.verbose,
-                 execution=execution, augment=augment)
+        run_pretraining(autoencoder, data, config.pretraining, config.pretrain_epochs, config.batch_size,
+                        config.optimizer_class, config.pretrain_optimizer_params, generator, config.verbose,
+                        execution, augment)
     embedded = encode_all(autoencoder, data)
     if collective is not None:
         embedded = gathered_embedding(embedded, data.shard, config.seed)
@@ -520,11 +520,14 @@ def _augmentation(X: np.ndarray, autoencoder: torch.nn.Module, image_shape: tupl
     RandomRotationShift
     """
     channels_first = bool(getattr(autoencoder, "allow_nd_input", False)) and X.ndim == 4
-    if image_shape is None:
-        if X.ndim < 3:
-            raise ValueError("augmentation_invariance needs images: pass X as (n_samples, H, W[, C]) "
-                             "or set image_shape")
-        image_shape = X.shape[1:] if not channels_first else (*X.shape[2:], X.shape[1])
+    if X.ndim > 2:  # images: the network's reading of them decides (H, W, C)
+        layout = tuple(X.shape[1:]) if not channels_first else (*X.shape[2:], X.shape[1])
+        if image_shape is not None and grey_image_shape(tuple(image_shape)) != grey_image_shape(layout):
+            raise ValueError(f"image_shape {tuple(image_shape)} contradicts how the network reads the images of X, "
+                             f"{'channels first' if channels_first else 'channels last'}: (H, W, C) = {layout}")
+        image_shape = layout
+    elif image_shape is None:
+        raise ValueError("augmentation_invariance needs images: pass X as (n_samples, H, W[, C]) or set image_shape")
     images = X if X.ndim == len(image_shape) + 1 else X.reshape(len(X), *image_shape)
     augmentation = rotation_shift_augmentation(images, channels_last=not channels_first)
     if collective is None:

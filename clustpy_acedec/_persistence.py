@@ -201,16 +201,19 @@ def _construct(cls: type, kwargs: dict) -> torch.nn.Module:
         return cls(**kwargs)
 
 
-def _construct_for(cls: type, kwargs: dict, state: dict, qualname: str) -> torch.nn.Module:
+def _construct_for(cls: type, kwargs: dict, state: dict, qualname: str, user_class: bool = False) -> torch.nn.Module:
     """
     Build the network a file describes, but first on the meta device (no memory): constructor arguments that do
     not give the saved weights' shapes are refused before anything is allocated (a damaged or hand-made file
-    could otherwise ask for any amount of memory).
+    could otherwise ask for any amount of memory). A class the user passed (``user_class``) that cannot be built
+    on the meta device (its ``__init__`` reads its own weights) is built directly, as at saving.
     """
     try:
         with torch.device("meta"):
             skeleton = _construct(cls, kwargs)
     except Exception as error:  # e.g. arguments the class does not take
+        if user_class:
+            return _construct(cls, kwargs)
         raise ValueError(f"the recorded constructor arguments do not build {_with_article(qualname)}: "
                          f"{type(error).__name__}: {error}") from None
     if _state_signature(skeleton) != {name: tuple(tensor.shape) for name, tensor in state.items()}:
@@ -499,10 +502,19 @@ class _Decoder:
                 raise ValueError(f"the file records no constructor arguments of its {qualname} (it was passed as an "
                                  "instance); pass a factory instead, e.g. network=lambda: "
                                  f"{spec['qualname']}(...)")
-            network = _construct_for(option, kwargs, state, qualname)
+            try:
+                network = _construct_for(option, kwargs, state, qualname, user_class=True)
+            except ValueError:
+                raise
+            except Exception as error:  # the user's class failed: not the file's fault
+                raise ValueError(f"network={option.__name__} failed to build with the recorded arguments: "
+                                 f"{type(error).__name__}: {error}") from None
         else:
-            with torch.random.fork_rng(devices=[]):
-                network = option()
+            try:
+                with torch.random.fork_rng(devices=[]):
+                    network = option()
+            except Exception as error:  # the user's factory failed: not the file's fault
+                raise ValueError(f"network= (the factory) failed: {type(error).__name__}: {error}") from None
         if not isinstance(network, torch.nn.Module):
             raise ValueError(f"network= returned {_with_article(type(network).__name__)}, not a torch.nn.Module")
         if type(network).__qualname__ != spec["qualname"]:

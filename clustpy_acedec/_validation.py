@@ -105,10 +105,16 @@ def check_image_shape(image_shape, sample_shape: tuple) -> tuple | None:
                          f"sample), got {image_shape}")
     sample_shape = tuple(sample_shape)
     channels_first = [(*sample_shape[1:], sample_shape[0])] if len(sample_shape) == 3 else []
-    if len(sample_shape) > 1 and image_shape not in [sample_shape, *channels_first]:
+    readings = [grey_image_shape(shape) for shape in [sample_shape, *channels_first]]
+    if len(sample_shape) > 1 and grey_image_shape(image_shape) not in readings:
         raise ValueError(f"image_shape {image_shape} contradicts the shape of the images in X, {sample_shape}: "
                          "leave it out for images, or pass flattened rows")
     return image_shape
+
+
+def grey_image_shape(shape: tuple) -> tuple:
+    """An image shape without a channel axis of size 1: (H, W, 1) and (H, W) describe the same grey images."""
+    return shape[:2] if len(shape) == 3 and shape[2] == 1 else shape
 
 
 def check_choice(value, name: str, choices: tuple) -> str:
@@ -229,11 +235,11 @@ def check_optimizer_arguments(optimizer_class: type, arguments: dict, name: str)
     ValueError
         for a value the optimiser refuses (e.g. a negative learning rate)
     """
-    try:
-        optimizer_class([torch.zeros(1, requires_grad=True)], **arguments)
+    try:  # a matrix: some optimisers (Muon) take only 2-D parameters
+        optimizer_class([torch.zeros(1, 1, requires_grad=True)], **arguments)
     except TypeError as error:
         raise TypeError(f"{optimizer_class.__name__} cannot be built with {name} {arguments!r}: {error}") from error
-    except ValueError as error:
+    except (ValueError, RuntimeError) as error:
         raise ValueError(f"{optimizer_class.__name__} cannot be built with {name} {arguments!r}: {error}") from error
 
 

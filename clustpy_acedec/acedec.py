@@ -130,7 +130,8 @@ class ACeDeC(SubspaceClustererMixin):
         of fine-tuning), or a :class:`clustpy_acedec.pretraining.StackedDenoisingPretraining` with its own schedule
         (default: "end_to_end")
     image_shape : tuple | None
-        (H, W) or (H, W, C) of flattened image input, needed for augmentation when X is 2-D (default: None)
+        (H, W) or (H, W, C) of flattened image input, needed for augmentation when X is 2-D; for X given as
+        images it may only restate their shape (a channel axis of size 1 aside) (default: None)
     {execution_parameters}
     verbose : bool
         show progress bars (default: False)

@@ -154,7 +154,8 @@ class ENRC(SubspaceClustererMixin):
         :class:`clustpy_acedec.pretraining.StackedDenoisingPretraining` with its own schedule
         (default: "end_to_end")
     image_shape : tuple | None
-        (H, W) or (H, W, C) of flattened images, for augmentation (default: None)
+        (H, W) or (H, W, C) of flattened images, for augmentation; for X given as images it may only restate
+        their shape (a channel axis of size 1 aside) (default: None)
     device : torch.device | str | int | None
         None: CUDA when available (default: None)
     random_state : int | np.random.RandomState | None

@@ -15,7 +15,10 @@ def _as_columns(labels, name: str) -> np.ndarray:
         raise ValueError(f"{name} must have shape (n_samples,) or (n_samples, n_labelings) with at least one "
                          f"sample and labeling, got shape {labels.shape}")
     labels = labels.reshape(len(labels), 1) if labels.ndim == 1 else labels
-    # labels of any kind (strings too) as codes 0, 1, ... per labeling: clustpy's confusion matrix needs integers
+    if np.issubdtype(labels.dtype, np.integer):  # as they are: clustpy reads negative labels as outliers
+        return labels
+    # labels of another kind (strings, floats) as codes 0, 1, ... per labeling: clustpy's confusion matrix needs
+    # integers
     return np.stack([np.unique(labels[:, s], return_inverse=True)[1].reshape(-1) for s in range(labels.shape[1])],
                     axis=1)
 

@@ -106,8 +106,8 @@ def plot_betas(model, space_names: list | None = None, path: str | None = None):
     figure, axes = plt.subplots(1, n_spaces, figsize=(4 * n_spaces, 3), squeeze=False)
     with _closed_on_error(figure):
         _draw_betas(model, betas, betas_init, space_names, axes)
-    if path is not None:
-        figure.savefig(path, dpi=120)
+        if path is not None:
+            figure.savefig(path, dpi=120)
     return figure
 
 
@@ -176,8 +176,8 @@ def plot_cluster_space(model, X, labels: np.ndarray | None = None, n_dims: int =
     figure, axes = plt.subplots(k, k, figsize=(2.6 * k, 2.6 * k), squeeze=False)
     with _closed_on_error(figure):
         _draw_cluster_space(model, rotated, labels, top, values, colours, names, axes)
-    if path is not None:
-        figure.savefig(path, dpi=120)
+        if path is not None:
+            figure.savefig(path, dpi=120)
     return figure
 
 
@@ -260,8 +260,8 @@ def _image_grid(rows: list, row_titles: list, image_shape: tuple, title: str, pa
         _draw_image_grid(rows, row_titles, image_shape, axes, column_titles, image_titles)
         figure.suptitle(title)
         figure.tight_layout()
-    if path is not None:
-        figure.savefig(path, dpi=120)
+        if path is not None:
+            figure.savefig(path, dpi=120)
     return figure
 
 
@@ -424,6 +424,7 @@ def plot_shared_traversal(model, X, image_shape: tuple | None = None, n_steps: i
     -------
     figure : matplotlib.figure.Figure
     """
+    _fitted(model, spaces="acedec")
     image_shape = _image_shape(model, image_shape)
     images, clusters = shared_traversal(model, X, n_steps=n_steps, component=component)
     offsets = np.linspace(-_TRAVERSAL_SPREAD, _TRAVERSAL_SPREAD, n_steps)  # the steps shared_traversal takes

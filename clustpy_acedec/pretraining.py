@@ -394,9 +394,10 @@ def pretrain(autoencoder: torch.nn.Module, X: "torch.Tensor | DataPlacement",
     execution : Execution | str | None
         precision of the steps, "float32" or "bfloat16", or the estimators' ``Execution`` (None: float32)
     augment : Callable | None
-        ``augment(x, generator) -> x_aug``, e.g. :class:`clustpy_acedec.preprocessing.RandomRotationShift`
-        (``channels_first=True`` for (N, C, H, W) batches of a convolutional network): train on augmented
-        batches, as the estimators do with ``augmentation_invariance=True`` (default: None)
+        ``augment(x, generator) -> x_aug``, e.g. the estimators' own,
+        :func:`clustpy_acedec.preprocessing.rotation_shift_augmentation` (``channels_last=False`` for the
+        (N, C, H, W) batches of a convolutional network): train on augmented batches, as the estimators do with
+        ``augmentation_invariance=True`` (default: None)
 
     Returns
     -------
@@ -429,12 +430,25 @@ def pretrain(autoencoder: torch.nn.Module, X: "torch.Tensor | DataPlacement",
     if execution is None or isinstance(execution, str):
         execution = Execution(generator.device, execution or "float32")
     with preserved_global_random_state(generator.device):
-        if schedule is not None:
-            return schedule.run(autoencoder, X, batch_size, generator, verbose=verbose, execution=execution,
-                                augment=augment)
-        if n_epochs > 0:
-            return pretrain_autoencoder(autoencoder, X, n_epochs, batch_size, optimizer_class, optimizer_params,
-                                        generator, verbose=verbose, execution=execution, augment=augment)
+        return run_pretraining(autoencoder, X, schedule, n_epochs, batch_size, optimizer_class, optimizer_params,
+                               generator, verbose, execution, augment)
+
+
+def run_pretraining(autoencoder: torch.nn.Module, X: "torch.Tensor | DataPlacement",
+                    schedule: "StackedDenoisingPretraining | None", n_epochs: int, batch_size: int,
+                    optimizer_class: type, optimizer_params: dict, generator: torch.Generator, verbose: bool,
+                    execution: Execution, augment: Callable | None) -> torch.nn.Module:
+    """
+    :func:`pretrain` without its checks and without giving back torch's global generator: the estimators' step,
+    inside a fit that has checked its settings and keeps the global random states itself (its later dropout
+    draws continue from where pretraining left the generator).
+    """
+    if schedule is not None:
+        return schedule.run(autoencoder, X, batch_size, generator, verbose=verbose, execution=execution,
+                            augment=augment)
+    if n_epochs > 0:
+        return pretrain_autoencoder(autoencoder, X, n_epochs, batch_size, optimizer_class, optimizer_params,
+                                    generator, verbose=verbose, execution=execution, augment=augment)
     return autoencoder
 
 

@@ -631,6 +631,10 @@ def test_image_shape_must_match_images_given_as_images():
         assert not hasattr(model, "labels_")
     with pytest.raises(ValueError, match=r"H \* W \* C = 24"):
         ACeDeC(base=tiny(), image_shape=(5, 5)).fit(grey)
+    # a channel axis of size 1 restates the same grey images
+    model = ACeDeC(base=tiny(clustering_epochs=0, pretrain_epochs=1), image_shape=(4, 6, 1), init_rounds=1,
+                   init_iterations=5, verbose=False).fit(grey)
+    assert model.labels_.shape == (60,)
 
 
 def test_neural_network_weights_load_into_the_network_and_bad_ones_are_named(data, tmp_path):
@@ -643,7 +647,8 @@ def test_neural_network_weights_load_into_the_network_and_bad_ones_are_named(dat
     model = ACeDeC(base=tiny(neural_network=(FeedforwardAutoencoder, {"layers": [X.shape[1], 8, 4]}),
                              neural_network_weights=str(tmp_path / "weights.pt"), clustering_epochs=0),
                    init_rounds=1, init_iterations=5, verbose=False).fit(X)
-    assert model.fit_seconds_["pretraining"] < 5 and model.neural_network_trained_.fitted
+    # not pretrained (the weights make it fitted) and no clustering epoch: the network is the saved one
+    assert model.neural_network_trained_.fitted
     torch.testing.assert_close(model.neural_network_trained_.encoder.block[0].weight,
                                source.encoder.block[0].weight)
     (tmp_path / "text.pt").write_text("not weights")

@@ -201,24 +201,35 @@ def test_decoding_x_aug_from_the_mixed_spaces_trains_the_encoder_but_not_beta():
     assert float((encoder_augmented - encoder_plain).abs().max()) > 1e-3
 
 
-def test_rotation_shift_augmentation_is_the_estimators_augmentation():
-    """The public builder gives what a fit builds: same shape convention, channels and fill, in both layouts;
-    and it refuses what is not a batch of images."""
-    from clustpy_acedec._estimator import _augmentation
+def test_rotation_shift_augmentation_reads_the_layout_and_fills_with_the_channel_means():
+    """The public builder: (H, W[, C]) and the channel order read from the images, the fill their mean per
+    channel; and it refuses what is not a batch of images."""
     from clustpy_acedec.preprocessing import rotation_shift_augmentation
     rng = np.random.default_rng(1)
     colour = rng.random((40, 6, 7, 3)).astype(np.float32) + np.array([1.0, -1.0, 0.5], dtype=np.float32)
-    for images, network, channels_last in ((colour, torch.nn.Linear(1, 1), True),
-                                           (colour.transpose(0, 3, 1, 2).copy(), _ConvStub(), False),
-                                           (colour[..., 0], torch.nn.Linear(1, 1), True)):
-        public = rotation_shift_augmentation(images, channels_last=channels_last)
-        fitted = _augmentation(images, network, None, None)
-        assert (public.image_shape, public.channels_first) == (fitted.image_shape, fitted.channels_first)
-        assert public.fill == pytest.approx(fitted.fill, rel=1e-9)
-        assert public.fill == pytest.approx(channel_means(images, channels_last=channels_last), rel=1e-6)
-        batch = torch.as_tensor(images[:5])
-        assert public(batch, torch.Generator().manual_seed(0)).shape == batch.shape
-    assert rotation_shift_augmentation(colour).image_shape == (6, 7, 3)
-    assert rotation_shift_augmentation(colour.transpose(0, 3, 1, 2), channels_last=False).image_shape == (6, 7, 3)
+    means = tuple(colour.mean(axis=(0, 1, 2), dtype=np.float64))
+    last = rotation_shift_augmentation(colour)
+    first = rotation_shift_augmentation(colour.transpose(0, 3, 1, 2).copy(), channels_last=False)
+    grey = rotation_shift_augmentation(colour[..., 0])
+    assert (last.image_shape, last.channels_first) == ((6, 7, 3), False)
+    assert (first.image_shape, first.channels_first) == ((6, 7, 3), True)
+    assert (grey.image_shape, grey.channels_first) == ((6, 7), False)
+    assert last.fill == pytest.approx(means, rel=1e-6) and first.fill == pytest.approx(means, rel=1e-6)
+    assert grey.fill == pytest.approx((colour[..., 0].mean(dtype=np.float64),), rel=1e-6)
+    batch = torch.as_tensor(colour[:5])
+    assert last(batch, torch.Generator().manual_seed(0)).shape == batch.shape
     with pytest.raises(ValueError, match="images must be a non-empty batch"):
         rotation_shift_augmentation(colour.reshape(40, -1))
+
+
+def test_a_channels_first_image_shape_for_a_network_that_reads_channels_last_is_refused():
+    """A feedforward network reads (n, A, B, C) images channels last: image_shape (B, C, A) contradicts it."""
+    from clustpy_acedec import ACeDeC
+    from clustpy.deep import DCN
+    X = np.random.default_rng(0).random((40, 3, 6, 7)).astype(np.float32)
+    base = DCN(n_clusters=2, pretrain_epochs=1, clustering_epochs=1, batch_size=16, embedding_size=3, device="cpu",
+               augmentation_invariance=True, random_state=0)
+    model = ACeDeC(base=base, image_shape=(6, 7, 3), init_iterations=5, verbose=False)
+    with pytest.raises(ValueError, match="contradicts how the network reads the images of X, channels last"):
+        model.fit(X)
+    assert not hasattr(model, "labels_")

@@ -133,3 +133,12 @@ def test_labels_of_any_kind_and_bad_shapes():
                           (lambda: best_match_nmi(truth, truth[:5]), "the same samples")):
         with pytest.raises(ValueError, match=message):
             call()
+
+
+def test_negative_integer_labels_stay_outliers_for_clustpy():
+    """clustpy reads negative labels as outliers (a labeling of one cluster plus outliers is a noise space):
+    integer labels reach it as they are."""
+    rng = np.random.default_rng(0)
+    truth = np.stack([rng.integers(0, 3, 200), rng.integers(0, 2, 200), np.where(rng.random(200) < 0.2, -1, 0)], 1)
+    expected = MultipleLabelingsConfusionMatrix(truth, truth[:, :2]).aggregate("permut-max")
+    assert one_to_one_nmi(truth, truth[:, :2]) == pytest.approx(expected)

@@ -233,14 +233,14 @@ def test_a_damaged_description_is_a_value_error(enrc, tmp_path, edit):
 
 
 def test_network_arguments_that_do_not_give_the_saved_shapes_are_refused_before_building(enrc, tmp_path):
-    """A hand-made file could ask for a network of any size: its arguments are checked on the meta device, so
-    this 10^5-wide one is refused without allocating the ~80 GB its weights would take."""
+    """A hand-made file could ask for a network of any size: its arguments are checked on the meta device, before
+    anything is built (the message of that check, not of the weights' loading)."""
     path = tmp_path / "huge.pt"
     save_estimator(enrc, path)
 
     def widen(metadata):
         items = dict(metadata["networks"][0]["kwargs"]["items"])
-        items["layers"] = [items["layers"][0], 100_000, 100_000, items["layers"][-1]]
+        items["layers"] = [items["layers"][0], 3_000, items["layers"][-1]]
         items["decoder_layers"] = None
         metadata["networks"][0]["kwargs"]["items"] = [list(item) for item in items.items()]
 
@@ -402,3 +402,30 @@ def test_estimators_save_and_load_through_their_own_methods(tmp_path):
         np.testing.assert_array_equal(loaded.labels_, model.labels_)
     with pytest.raises(ValueError, match="use ACeDeC.load"):
         ENRC.load(tmp_path / "ACeDeC.pt")
+
+
+class ScaleReadingAutoencoder(TinyAutoencoder):
+    """A custom class whose constructor reads its own weights: it cannot be built on the meta device."""
+
+    def __init__(self, layers, work_on_copy=True, random_state=None):
+        super().__init__(layers, work_on_copy, random_state)
+        self.initial_scale = float(self.encoder_layer.weight.detach().abs().max())
+
+
+def test_a_custom_class_that_reads_its_weights_in_its_constructor_loads(data, tmp_path):
+    model = ENRC(n_clusters=[3, 2], neural_network=(ScaleReadingAutoencoder, {"layers": [N_FEATURES, 4]}),
+                 pretrain_epochs=1, clustering_epochs=1, batch_size=32, embedding_size=4, init_rounds=1,
+                 init_iterations=5, device="cpu", random_state=0, verbose=False).fit(data)
+    model.save(tmp_path / "scaled.pt")
+    loaded = ENRC.load(tmp_path / "scaled.pt", device="cpu", network=ScaleReadingAutoencoder)
+    np.testing.assert_array_equal(loaded.predict(data), model.predict(data))
+
+
+def test_a_failing_network_factory_is_named_as_the_users(custom_enrc, tmp_path):
+    custom_enrc.save(tmp_path / "custom.pt")
+
+    def factory():
+        raise RuntimeError("no GPU for my network")
+
+    with pytest.raises(ValueError, match="network= \\(the factory\\) failed: RuntimeError: no GPU for my network"):
+        ENRC.load(tmp_path / "custom.pt", device="cpu", network=factory)
