@@ -62,6 +62,36 @@ def make_synth(n_noise_dims: int = 25, n_samples: int = 12000, cluster_distance:
     return X[order], labels[order]
 
 
+def anisotropic_linear_autoencoder(scales: np.ndarray):
+    """
+    A fitted linear autoencoder that multiplies feature i by ``scales[i]`` and decodes exactly: the embedding of
+    SYNTH-like data through an autoencoder that has shrunk the cluster directions and stretched the noise, which
+    costs a linear autoencoder nothing in reconstruction (docs/design.md, "Initial candidates").
+
+    Parameters
+    ----------
+    scales : np.ndarray
+        one positive factor per feature
+
+    Returns
+    -------
+    clustpy.deep.neural_networks.FeedforwardAutoencoder
+        marked ``fitted``, so that a fit does not pretrain it
+    """
+    import torch
+    from clustpy.deep.neural_networks import FeedforwardAutoencoder
+    scales = np.asarray(scales, dtype=np.float32)
+    autoencoder = FeedforwardAutoencoder(layers=[len(scales), len(scales)])
+    encoder, decoder = autoencoder.encoder.block[0], autoencoder.decoder.block[0]
+    with torch.no_grad():
+        encoder.weight.copy_(torch.diag(torch.as_tensor(scales)))
+        decoder.weight.copy_(torch.diag(torch.as_tensor(1.0 / scales)))
+        encoder.bias.zero_()
+        decoder.bias.zero_()
+    autoencoder.fitted = True
+    return autoencoder
+
+
 def default_data_dir() -> Path | None:
     """``$CLUSTPY_ACEDEC_DATA`` if set, else a ``shared/data`` folder beside or above the working directory."""
     env = os.environ.get("CLUSTPY_ACEDEC_DATA")

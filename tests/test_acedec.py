@@ -17,7 +17,7 @@ from clustpy_acedec import ACeDeC
 from clustpy_acedec import _objectives as objectives
 from clustpy_acedec._objectives import HardCentroidObjective, SharedMeanObjective, StudentTObjective
 from clustpy_acedec._subspace import hardened_dims
-from clustpy_acedec_bench.data import make_synth
+from clustpy_acedec_bench.data import anisotropic_linear_autoencoder, make_synth
 
 N_SAMPLES = 300
 
@@ -465,20 +465,6 @@ def test_fit_reports_seconds_per_phase():
     assert all(seconds >= 0 for seconds in model.fit_seconds_.values())
 
 
-def _anisotropic_linear_autoencoder(n_features: int, scales: np.ndarray) -> torch.nn.Module:
-    """A fitted linear autoencoder that scales feature i by scales[i] and decodes exactly."""
-    from clustpy.deep.neural_networks import FeedforwardAutoencoder
-    autoencoder = FeedforwardAutoencoder(layers=[n_features, n_features])
-    encoder, decoder = autoencoder.encoder.block[0], autoencoder.decoder.block[0]
-    with torch.no_grad():
-        encoder.weight.copy_(torch.diag(torch.as_tensor(scales, dtype=torch.float32)))
-        decoder.weight.copy_(torch.diag(torch.as_tensor(1.0 / scales, dtype=torch.float32)))
-        encoder.bias.zero_()
-        decoder.bias.zero_()
-    autoencoder.fitted = True
-    return autoencoder
-
-
 @pytest.mark.parametrize("init, finds_clusters", [("cluster_span", True), ("random", False)])
 def test_initialisation_survives_an_autoencoder_that_shrinks_the_cluster_directions(init, finds_clusters):
     """SYNTH-like data through an autoencoder that shrinks the two cluster dimensions and stretches the noise:
@@ -489,7 +475,7 @@ def test_initialisation_survives_an_autoencoder_that_shrinks_the_cluster_directi
     scales = np.r_[0.6, 0.6, np.full(8, 1.4)]  # the spread of encoder singular values measured on SYNTH-25
     embedded = X * scales
     assert normalized_mutual_info_score(y, KMeans(4, n_init=3, random_state=0).fit_predict(embedded)) < 0.3
-    base = DCN(n_clusters=4, neural_network=_anisotropic_linear_autoencoder(10, scales), clustering_epochs=0,
+    base = DCN(n_clusters=4, neural_network=anisotropic_linear_autoencoder(scales), clustering_epochs=0,
                batch_size=128, device="cpu", random_state=0)
     model = ACeDeC(base=base, init=init, init_rounds=2, init_iterations=300, verbose=False).fit(X)
     score = normalized_mutual_info_score(y, model.labels_)
