@@ -15,6 +15,13 @@ from clustpy_acedec.plot import (plot_betas, plot_cluster_space, plot_decoded_ce
                                  plot_space_reconstructions)
 
 
+@pytest.fixture(autouse=True)
+def _close_figures():
+    """Every test's figures closed after it: the tests keep what they draw to inspect it."""
+    yield
+    plt.close("all")
+
+
 @pytest.fixture(scope="module")
 def images():
     rng = np.random.default_rng(0)
