@@ -3,6 +3,7 @@ Image augmentation on the device: random rotations and shifts (ACe/DeC §2.2, "+
 """
 
 import math
+import numbers
 
 import torch
 
@@ -30,13 +31,14 @@ class RandomRotationShift:
 
     def __init__(self, image_shape: tuple, max_degrees: float = 15.0, max_shift: float = 0.1,
                  channels_first: bool = False, fill: float | tuple = 0.0):
-        if len(image_shape) not in (2, 3):
-            raise ValueError(f"image_shape must be (H, W) or (H, W, C), got {image_shape}")
+        if isinstance(image_shape, str) or len(image_shape) not in (2, 3) or not all(
+                isinstance(v, numbers.Integral) and not isinstance(v, bool) and v > 0 for v in image_shape):
+            raise ValueError(f"image_shape must be (H, W) or (H, W, C) of positive integers, got {image_shape!r}")
         n_channels = image_shape[2] if len(image_shape) == 3 else 1
         fill_values = torch.as_tensor(fill, dtype=torch.float32).flatten()
         if fill_values.numel() not in (1, n_channels) or not torch.isfinite(fill_values).all():
             raise ValueError(f"fill must be one finite value or one per channel ({n_channels}), got {fill!r}")
-        self.image_shape = tuple(image_shape)
+        self.image_shape = tuple(int(v) for v in image_shape)
         self.max_degrees = max_degrees
         self.max_shift = max_shift
         self.channels_first = channels_first

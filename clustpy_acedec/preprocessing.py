@@ -32,11 +32,12 @@ def channel_means(images: np.ndarray, channels_last: bool = True) -> tuple:
     Raises
     ------
     ValueError
-        for input that is not a batch of images (3 or 4 dimensions, at least one image)
+        for input that is not a batch of images (3 or 4 dimensions, at least one image), or holds NaN or infinite
+        values
     TypeError
-        for images that do not hold real numbers
+        for images that do not hold real numbers, or ``channels_last`` that is not a bool
     """
-    images = _image_batch(images)
+    images, channels_last = _image_batch(images), _channels_last(channels_last)
     if images.ndim == 3:
         return (float(images.mean(dtype=np.float64)),)
     axes = (0, 1, 2) if channels_last else (0, 2, 3)
@@ -62,11 +63,12 @@ def channel_zscore(images: np.ndarray, channels_last: bool = True) -> np.ndarray
     Raises
     ------
     ValueError
-        for input that is not a batch of images (3 or 4 dimensions, at least one image)
+        for input that is not a batch of images (3 or 4 dimensions, at least one image), or holds NaN or infinite
+        values
     TypeError
-        for images that do not hold real numbers
+        for images that do not hold real numbers, or ``channels_last`` that is not a bool
     """
-    images = _image_batch(images).astype(np.float32)
+    images, channels_last = _image_batch(images).astype(np.float32), _channels_last(channels_last)
     if images.ndim == 3:
         return (images - images.mean()) / max(float(images.std()), 1e-8)
     axes = (0, 1, 2) if channels_last else (0, 2, 3)
@@ -98,11 +100,12 @@ def rotation_shift_augmentation(images: np.ndarray, channels_last: bool = True) 
     Raises
     ------
     ValueError
-        for input that is not a batch of images (3 or 4 dimensions, at least one image)
+        for input that is not a batch of images (3 or 4 dimensions, at least one image), or holds NaN or infinite
+        values
     TypeError
-        for images that do not hold real numbers
+        for images that do not hold real numbers, or ``channels_last`` that is not a bool
     """
-    images = _image_batch(images)
+    images, channels_last = _image_batch(images), _channels_last(channels_last)
     channels_first = images.ndim == 4 and not channels_last
     image_shape = (*images.shape[2:], images.shape[1]) if channels_first else images.shape[1:]
     return RandomRotationShift(image_shape, channels_first=channels_first,
@@ -118,4 +121,12 @@ def _image_batch(images) -> np.ndarray:
     if not (np.issubdtype(images.dtype, np.number) or images.dtype == bool) \
             or np.issubdtype(images.dtype, np.complexfloating):
         raise TypeError(f"images must hold real numbers, got dtype {images.dtype}")
+    if not np.isfinite(images).all():
+        raise ValueError("images contain NaN or infinite values")
     return images
+
+
+def _channels_last(value) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"channels_last must be True or False, got {value!r}")
+    return bool(value)

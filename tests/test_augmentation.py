@@ -7,7 +7,7 @@ from clustpy.deep import DCN
 
 from clustpy_acedec import ACeDeC
 from clustpy_acedec._augmentation import RandomRotationShift
-from clustpy_acedec.preprocessing import channel_means
+from clustpy_acedec.preprocessing import channel_means, channel_zscore
 
 
 def _images(n=4, h=9, w=9):
@@ -83,7 +83,6 @@ def test_rejects_a_bad_fill(fill):
 
 
 def test_channel_means_is_what_channel_zscore_maps_to_zero():
-    from clustpy_acedec.preprocessing import channel_zscore
     rng = np.random.default_rng(0)
     colour = rng.random((20, 5, 6, 3)).astype(np.float32) + np.array([-2.0, 0.0, 3.0], dtype=np.float32)
     assert channel_means(channel_zscore(colour)) == pytest.approx((0.0, 0.0, 0.0), abs=1e-5)  # float32 z-scores
@@ -94,7 +93,6 @@ def test_channel_means_is_what_channel_zscore_maps_to_zero():
 
 
 def test_channel_statistics_refuse_what_is_not_a_batch_of_images():
-    from clustpy_acedec.preprocessing import channel_zscore
     for function in (channel_means, channel_zscore):
         for images in (np.zeros((4, 16)), np.zeros((0, 4, 4)), np.zeros((2, 4, 4, 3, 1))):
             with pytest.raises(ValueError, match="images must be a non-empty batch"):
@@ -233,3 +231,18 @@ def test_a_channels_first_image_shape_for_a_network_that_reads_channels_last_is_
     with pytest.raises(ValueError, match="contradicts how the network reads the images of X, channels last"):
         model.fit(X)
     assert not hasattr(model, "labels_")
+
+
+def test_bad_image_batches_and_options_are_named():
+    from clustpy_acedec.preprocessing import rotation_shift_augmentation
+    images = np.zeros((4, 5, 5), dtype=np.float32)
+    images[0, 0, 0] = np.nan
+    for function in (channel_means, channel_zscore, rotation_shift_augmentation):
+        with pytest.raises(ValueError, match="NaN or infinite"):
+            function(images)
+        with pytest.raises(TypeError, match="channels_last must be True or False"):
+            function(np.zeros((4, 5, 5)), channels_last="no")
+    for image_shape in ("ab", (-4, 4), (4.0, 4)):
+        with pytest.raises(ValueError, match="image_shape must be"):
+            RandomRotationShift(image_shape)
+    assert RandomRotationShift((np.int64(4), np.int64(4))).image_shape == (4, 4)
