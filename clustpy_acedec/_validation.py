@@ -1,5 +1,6 @@
 """Checks of user input, raising clear errors before anything is fitted."""
 
+import contextlib
 import numbers
 
 import numpy as np
@@ -362,7 +363,6 @@ class preserved_global_random_state:
         self._mps = torch.backends.mps.is_available()
 
     def __enter__(self):
-        import contextlib
         import random
         self._python = random.getstate()
         self._numpy = np.random.get_state()

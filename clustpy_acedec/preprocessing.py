@@ -37,11 +37,7 @@ def channel_means(images: np.ndarray, channels_last: bool = True) -> tuple:
     TypeError
         for images that do not hold real numbers, or ``channels_last`` that is not a bool
     """
-    images, channels_last = _image_batch(images), _channels_last(channels_last)
-    if images.ndim == 3:
-        return (float(images.mean(dtype=np.float64)),)
-    axes = (0, 1, 2) if channels_last else (0, 2, 3)
-    return tuple(float(v) for v in images.mean(axis=axes, dtype=np.float64))
+    return _means_of(_image_batch(images), _channels_last(channels_last))
 
 
 def channel_zscore(images: np.ndarray, channels_last: bool = True) -> np.ndarray:
@@ -109,7 +105,15 @@ def rotation_shift_augmentation(images: np.ndarray, channels_last: bool = True) 
     channels_first = images.ndim == 4 and not channels_last
     image_shape = (*images.shape[2:], images.shape[1]) if channels_first else images.shape[1:]
     return RandomRotationShift(image_shape, channels_first=channels_first,
-                               fill=channel_means(images, channels_last=not channels_first))
+                               fill=_means_of(images, channels_last=not channels_first))
+
+
+def _means_of(images: np.ndarray, channels_last: bool) -> tuple:
+    """:func:`channel_means` of a batch :func:`_image_batch` has checked already."""
+    if images.ndim == 3:
+        return (float(images.mean(dtype=np.float64)),)
+    axes = (0, 1, 2) if channels_last else (0, 2, 3)
+    return tuple(float(v) for v in images.mean(axis=axes, dtype=np.float64))
 
 
 def _image_batch(images) -> np.ndarray:
