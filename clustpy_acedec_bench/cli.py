@@ -82,6 +82,10 @@ def build_parser() -> argparse.ArgumentParser:
                              f"(default: {PRECISIONS[0]})")
     parser.add_argument("--quiet", action="store_true",
                         help="no progress bars and no per-run lines, only the path of the report")
+    parser.add_argument("--no-autoencoder-cache", dest="autoencoder_cache", action="store_false",
+                        help="do not keep the pretrained autoencoders in OUTPUT/autoencoders (by default each "
+                             "pretraining is saved there when it ends, so that a stopped benchmark resumes "
+                             "without repeating it)")
     schedule = parser.add_argument_group("schedule (override the profile's for every selected data set, e.g. the "
                                          "paper protocol on a subset for a CPU run; with --speed, the task's: a few "
                                          "epochs give the seconds per epoch of a long schedule)")
@@ -196,7 +200,8 @@ def _benchmark(args, argv) -> int:
     output = Path(args.output)
     try:
         records = run_plan(plans, output, device=device, data_dir=args.data_dir, verbose=not args.quiet,
-                           progress=not args.quiet, precision=args.precision[0])
+                           progress=not args.quiet, precision=args.precision[0],
+                           autoencoder_cache=output / "autoencoders" if args.autoencoder_cache else None)
     except ValueError as error:
         print(f"clustpy-acedec-bench: {error}", file=sys.stderr)
         return 2

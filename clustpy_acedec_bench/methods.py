@@ -33,6 +33,7 @@ class RunContext:
     precision: str = "float32"  # of the pretraining and of our estimators (clustpy's baselines run in float32)
     subset_for_linear_methods: int = 10000  # SubKmeans / Nr-Kmeans on raw data: the papers' 10,000-point subsets
     verbose: bool = False
+    autoencoder_cache: object = None  # str | Path | None: folder of pretrained weights, reused by later runs
     _autoencoders: dict = field(default_factory=dict, repr=False)  # augmented or not -> pretrained autoencoder
     _embedded: dict = field(default_factory=dict, repr=False)  # augmented or not -> enc(X)
     _network_input: object = field(default=None, repr=False)
@@ -42,27 +43,25 @@ class RunContext:
         """
         The pretrained autoencoder of this data set and seed, trained on first use; ``augmented``: the one
         pretrained on augmented images, which the "+ Aug" methods start from (as the estimators pretrain with
-        ``augmentation_invariance=True``).
+        ``augmentation_invariance=True``). With ``autoencoder_cache`` set, a pretraining is saved there when it
+        ends and read back instead of repeated, so that a benchmark stopped during its clustering runs resumes
+        without the hours of pretraining (the weights only, read with ``weights_only=True``).
         """
         if augmented not in self._autoencoders:
             import time
-            from clustpy.deep.neural_networks import FeedforwardAutoencoder
             from clustpy_acedec.devices import resolve_device
             from clustpy_acedec.preprocessing import rotation_shift_augmentation
             from clustpy_acedec.pretraining import pretrain, resolve_pretraining
             start = time.perf_counter()
-            torch.manual_seed(self.seed)
+            torch.manual_seed(self.seed)  # pretrain() restores the global state: the same for a cached network
             device = resolve_device(self.device)
             host = self.network_input(data)
+            autoencoder = self._untrained_autoencoder(data, host).to(device)
+            cached = self._cached(data, augmented, autoencoder)
+            if cached is not None:
+                self._autoencoders[augmented], self.pretrain_seconds[augmented] = autoencoder, cached
+                return autoencoder
             X = torch.as_tensor(host, device=device)
-            if self.network == "convolutional":
-                from clustpy_acedec.networks import SmallConvAutoencoder
-                autoencoder = SmallConvAutoencoder(X.shape[1:], self.embedding_size, random_state=self.seed)
-            else:
-                dim = data.X.shape[1]
-                layers = [dim, dim] if self.linear_autoencoder else [dim, 500, 500, 2000, self.embedding_size]
-                autoencoder = FeedforwardAutoencoder(layers=layers, random_state=self.seed)
-            autoencoder = autoencoder.to(device)
             generator = torch.Generator(device=device).manual_seed(self.seed)
             schedule = resolve_pretraining(self.pretraining, self.pretrain_epochs)
             augment = None
@@ -76,7 +75,63 @@ class RunContext:
                      generator, verbose=self.verbose, execution=self.precision, augment=augment)
             self._autoencoders[augmented] = autoencoder
             self.pretrain_seconds[augmented] = time.perf_counter() - start
+            self._save_to_cache(data, augmented, autoencoder)
         return self._autoencoders[augmented]
+
+    def _untrained_autoencoder(self, data: BenchmarkDataset, host: np.ndarray) -> torch.nn.Module:
+        if self.network == "convolutional":
+            from clustpy_acedec.networks import SmallConvAutoencoder
+            return SmallConvAutoencoder(host.shape[1:], self.embedding_size, random_state=self.seed)
+        from clustpy.deep.neural_networks import FeedforwardAutoencoder
+        dim = data.X.shape[1]
+        layers = [dim, dim] if self.linear_autoencoder else [dim, 500, 500, 2000, self.embedding_size]
+        return FeedforwardAutoencoder(layers=layers, random_state=self.seed)
+
+    def _pretraining_settings(self, data: BenchmarkDataset, augmented: bool) -> dict:
+        """Everything the pretrained weights depend on: a cached file is used only where all of it agrees."""
+        return {"dataset": data.name, "n_samples": int(len(data.X)), "n_features": int(data.X.shape[1]),
+                "seed": self.seed, "augmented": bool(augmented), "network": self.network,
+                "linear_autoencoder": self.linear_autoencoder, "embedding_size": self.embedding_size,
+                "pretraining": self.pretraining, "pretrain_epochs": self.pretrain_epochs,
+                "batch_size": self.batch_size, "precision": self.precision,
+                "device_type": torch.device(self.device).type}
+
+    def _cache_path(self, data: BenchmarkDataset, augmented: bool):
+        if self.autoencoder_cache is None:
+            return None
+        import hashlib
+        import json
+        from pathlib import Path
+        settings = json.dumps(self._pretraining_settings(data, augmented), sort_keys=True)
+        digest = hashlib.sha256(settings.encode()).hexdigest()[:16]
+        name = "".join(c if c.isalnum() else "-" for c in data.name)
+        return Path(self.autoencoder_cache) / f"{name}-seed{self.seed}-{digest}.pt"
+
+    def _cached(self, data: BenchmarkDataset, augmented: bool, autoencoder: torch.nn.Module) -> float | None:
+        """Load the cached weights into ``autoencoder``; their pretraining's seconds, or None without a file."""
+        path = self._cache_path(data, augmented)
+        if path is None or not path.is_file():
+            return None
+        try:
+            stored = torch.load(path, map_location=next(autoencoder.parameters()).device, weights_only=True)
+            if stored["settings"] != self._pretraining_settings(data, augmented):
+                raise ValueError("its pretraining settings differ from this run's")
+            autoencoder.load_state_dict(stored["state_dict"])
+            return float(stored["pretrain_seconds"])
+        except Exception as error:  # a damaged or foreign file: named, never half-used
+            raise ValueError(f"cannot use the cached autoencoder {path} ({type(error).__name__}: {error}); "
+                             "delete it to pretrain again") from error
+
+    def _save_to_cache(self, data: BenchmarkDataset, augmented: bool, autoencoder: torch.nn.Module) -> None:
+        path = self._cache_path(data, augmented)
+        if path is None:
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(".partial")
+        state = {key: value.detach().cpu() for key, value in autoencoder.state_dict().items()}
+        torch.save({"settings": self._pretraining_settings(data, augmented), "state_dict": state,
+                    "pretrain_seconds": self.pretrain_seconds[augmented]}, partial)
+        partial.replace(path)  # whole or absent: a run stopped while writing leaves no file to misread
 
     def embedded(self, data: BenchmarkDataset, augmented: bool = False) -> np.ndarray:
         """enc(X) of the plain or the augmented pretrained autoencoder, computed on first use."""

@@ -62,7 +62,7 @@ def _key(record: dict) -> tuple:
 
 
 def run_plan(plans: list, output: Path, device: str = "cpu", data_dir=None, verbose: bool = True,
-             progress: bool = True, precision: str = "float32") -> list:
+             progress: bool = True, precision: str = "float32", autoencoder_cache=None) -> list:
     """
     Run every (data set, seed, method) of the plans that ``output/results.jsonl`` does not hold yet, the
     pretraining and our estimators at ``precision`` ("float32" or "bfloat16", recorded with every run).
@@ -87,6 +87,10 @@ def run_plan(plans: list, output: Path, device: str = "cpu", data_dir=None, verb
         show the progress bars described above (default: True)
     precision : str
         "float32" or "bfloat16" (default: "float32")
+    autoencoder_cache : str | Path | None
+        folder where each pretrained autoencoder is saved when its pretraining ends and read back by a later
+        run with the same settings, so that a stopped benchmark resumes without repeating hours of pretraining
+        (default: None, no cache)
 
     Returns
     -------
@@ -126,7 +130,7 @@ def run_plan(plans: list, output: Path, device: str = "cpu", data_dir=None, verb
                 context = RunContext(seed, device, plan.pretrain_epochs, plan.clustering_epochs, plan.batch_size,
                                      plan.embedding_size, plan.pretraining, plan.linear_autoencoder,
                                      network=plan.network, init_iterations=plan.init_iterations,
-                                     precision=precision, verbose=progress)
+                                     precision=precision, verbose=progress, autoencoder_cache=autoencoder_cache)
             record = _run_one(data, context, method_name, plan, device)
         with results_path.open("a") as file:
             file.write(json.dumps(record) + "\n")

@@ -323,6 +323,27 @@ def test_enrc_variants_hand_their_options_to_the_estimator(monkeypatch):
     assert set(ENRC_VARIANTS) <= set(METHODS) and all(METHODS[name].multi for name in ENRC_VARIANTS)
 
 
+def test_a_pretrained_autoencoder_is_saved_and_reused_by_a_later_run_with_the_same_settings(tmp_path):
+    from clustpy_acedec_bench.methods import RunContext
+    data = BenchmarkDataset("toy/set", np.random.default_rng(0).random((40, 6), dtype=np.float32),
+                            np.arange(40)[:, None] % 2)
+    settings = dict(seed=0, device="cpu", pretrain_epochs=2, clustering_epochs=1, batch_size=16, embedding_size=3,
+                    pretraining="end_to_end", autoencoder_cache=tmp_path)
+    first = RunContext(**settings).autoencoder(data)
+    [saved] = tmp_path.glob("*.pt")
+    assert saved.name.startswith("toy-set-seed0-")
+    later = RunContext(**settings)
+    reused = later.autoencoder(data)
+    assert all(torch.equal(a, b) for a, b in zip(first.state_dict().values(), reused.state_dict().values()))
+    assert later.pretrain_seconds[False] == pytest.approx(torch.load(saved, weights_only=True)["pretrain_seconds"])
+    # another schedule is another pretraining: not read from this file
+    RunContext(**{**settings, "pretrain_epochs": 1}).autoencoder(data)
+    assert len(list(tmp_path.glob("*.pt"))) == 2
+    saved.write_bytes(b"not an autoencoder")
+    with pytest.raises(ValueError, match="cannot use the cached autoencoder"):
+        RunContext(**settings).autoencoder(data)
+
+
 def test_augmented_methods_start_from_an_autoencoder_pretrained_on_augmented_images(monkeypatch):
     import clustpy_acedec
     from clustpy_acedec_bench.methods import METHODS, RunContext
