@@ -12,7 +12,7 @@ import math
 import torch
 
 from clustpy_acedec._distributed import batch_sum
-from clustpy_acedec._subspace import weighted_squared_distance
+from clustpy_acedec._subspace import nearest_centers, weighted_squared_distance
 
 
 def bin_counts(indices: torch.Tensor, n_bins: int, dtype: torch.dtype = torch.float32) -> torch.Tensor:
@@ -229,9 +229,7 @@ def farthest_point_of_worst_cluster(points: torch.Tensor, centers: torch.Tensor,
     compression loss (sum of weighted distances to its centre), the one farthest from that centre. The sum,
     not Eq. 4's per-cluster mean: the lost centre should split a large, spread cluster, not a small, loose one.
     """
-    dist = weighted_squared_distance(points, centers, beta)
-    labels = dist.argmin(1)
-    own = dist.gather(1, labels.unsqueeze(1)).squeeze(1)
+    labels, own = nearest_centers(points, centers, beta)
     loss_per_cluster = torch.zeros(centers.shape[0], dtype=own.dtype, device=points.device).index_add_(0, labels, own)
     worst = loss_per_cluster.argmax()
     farthest = torch.where(labels == worst, own, -1.0).argmax()
@@ -259,7 +257,7 @@ def lloyd(points: torch.Tensor, centers: torch.Tensor, beta: torch.Tensor, n_ste
         shape (K, d)
     """
     for _ in range(n_steps):
-        labels = weighted_squared_distance(points, centers, beta).argmin(1)
+        labels, _ = nearest_centers(points, centers, beta)
         counts = bin_counts(labels, centers.shape[0], points.dtype)
         sums = torch.zeros_like(centers).index_add_(0, labels, points)
         centers = torch.where(counts.unsqueeze(1) > 0, sums / counts.clamp_min(1.0).unsqueeze(1), centers)

@@ -199,24 +199,35 @@ def gathered_embedding(embedded: torch.Tensor, shard: "Shard", seed: int,
 
 def agreed(collective: Collective | None, check: Callable):
     """
-    ``check()`` on every rank, and its error raised on every rank: a rank whose input is bad raises its own
-    error, the others a ``ValueError`` (or ``TypeError``) naming the rank and the problem, instead of waiting
-    for it in the next collective.
+    ``check()`` on every rank, and its error raised on every rank: a rank whose ``check()`` fails raises its own
+    error, the others a ``ValueError`` or ``TypeError`` (for those kinds) or a ``RuntimeError`` (for any other
+    failure, e.g. a device out of memory) naming the rank and the problem, instead of waiting for it in the
+    next collective.
     """
     if collective is None:
         return check()
     try:
         result, failure = check(), None
-    except (ValueError, TypeError) as error:
+    except Exception as error:  # any kind: a rank that raised and left would leave the others waiting forever
         result, failure = None, error
-    failures = collective.all_gather_object(None if failure is None else (type(failure).__name__, str(failure)))
+    failures = collective.all_gather_object(None if failure is None else (_error_kind(failure), str(failure)))
     if failure is not None:
         raise failure
     for rank, other in enumerate(failures):
         if other is not None:
-            error_class = TypeError if other[0] == "TypeError" else ValueError
-            raise error_class(f"rank {rank} of the distributed fit: {other[1]}")
+            raise _ERROR_KINDS[other[0]](f"rank {rank} of the distributed fit: {other[1]}")
     return result
+
+
+#: what the other ranks raise for a rank's failure in :func:`agreed`, by kind
+_ERROR_KINDS = {"TypeError": TypeError, "ValueError": ValueError, "RuntimeError": RuntimeError}
+
+
+def _error_kind(error: Exception) -> str:
+    for kind, error_class in _ERROR_KINDS.items():
+        if isinstance(error, error_class):
+            return kind
+    return "RuntimeError"
 
 
 @dataclass(frozen=True)

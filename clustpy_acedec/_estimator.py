@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
+from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
@@ -238,7 +239,8 @@ def start_fit(X: np.ndarray, config: FitConfig, collective: Collective | None = 
     # agreed: a network that one rank cannot build fails on every rank
     autoencoder = agreed(collective, lambda: _build_autoencoder(int(np.prod(X.shape[1:])), config,
                                                                 warn=collective is None or collective.is_main))
-    data = network_input(X, autoencoder, config.device, config.data_placement)
+    # agreed: a shard that cannot be placed (e.g. no room on one rank's device) fails on every rank
+    data = agreed(collective, lambda: network_input(X, autoencoder, config.device, config.data_placement))
     if collective is not None:
         _check_network_for_ranks(autoencoder, collective)
         collective.broadcast_module_(autoencoder)  # every rank starts from rank 0's network
@@ -392,7 +394,8 @@ def best_of_rounds(run: FitRun, make_candidate: Callable, n_rounds: int) -> tupl
     """
     best, best_loss, betas_init, records = None, float("inf"), None, []
     # Thousands of steps on batches of n x d with d ~ 10: intra-op threads only add synchronisation, and on a
-    # machine whose cores are busy they make each tiny step wait for a descheduled thread.
+    # machine whose cores are busy they make each tiny step wait for a descheduled thread. The candidates'
+    # k-means (Lloyd steps on at most KMEANS_SAMPLE_SIZE x d) and their scoring are operations of that size too.
     with intra_op_threads(1):
         for round_index in range(n_rounds):
             candidate = make_candidate(round_index)
@@ -555,7 +558,7 @@ class SubspaceClustererMixin(TransformerMixin, ClusterMixin, BaseEstimator):
             setattr(self, name, value)
 
     # ------------------------------------------------------------------------------------- persistence
-    def save(self, path) -> None:
+    def save(self, path: "str | os.PathLike") -> None:
         """
         Save the fitted estimator: its parameters and fitted attributes as JSON, its tensors (network weights,
         V, β, centres) as tensors; no pickled Python objects (:mod:`clustpy_acedec._persistence`). In a
@@ -571,7 +574,8 @@ class SubspaceClustererMixin(TransformerMixin, ClusterMixin, BaseEstimator):
             save_estimator(self, path)
 
     @classmethod
-    def load(cls, path, device=None, network=None):
+    def load(cls, path: "str | os.PathLike", device: "str | torch.device | None" = None,
+             network: "torch.nn.Module | None" = None) -> "SubspaceClustererMixin":
         """
         Load an estimator saved with :meth:`save`, reading the file with ``torch.load(weights_only=True)``: a
         file cannot run code when it is opened.
@@ -602,23 +606,31 @@ class SubspaceClustererMixin(TransformerMixin, ClusterMixin, BaseEstimator):
         return load_estimator(cls, path, device=device, network=network)
 
     # ------------------------------------------------------------------------------------- after fit
-    def _embed(self, X) -> torch.Tensor:
+    def _embed(self, X: ArrayLike) -> torch.Tensor:
         check_is_fitted(self, "model_")
         X_np = check_data(X, min_samples=1)
         if tuple(X_np.shape[1:]) != self.input_shape_ and int(np.prod(X_np.shape[1:])) != self.n_features_in_:
             raise ValueError(f"X has {int(np.prod(X_np.shape[1:]))} features, but {type(self).__name__} is expecting "
                              f"{self.n_features_in_} features as input (fitted on samples of shape "
                              f"{self.input_shape_}, got {X_np.shape[1:]})")
+        if getattr(self.model_.autoencoder, "allow_nd_input", False) and tuple(X_np.shape[1:]) != self.input_shape_:
+            # a network of n-d input (e.g. convolutional) takes the samples in the fit's shape: flat rows of that
+            # many features are read in C order, as numpy's reshape does; another shape would be a guess
+            if X_np.ndim != 2:
+                raise ValueError(f"X holds samples of shape {X_np.shape[1:]}; {type(self).__name__}'s network takes "
+                                 f"them as in fit, {self.input_shape_}, or flattened to {self.n_features_in_} "
+                                 f"features")
+            X_np = X_np.reshape(len(X_np), *self.input_shape_)
         device = next(self.model_.parameters()).device
         data = network_input(X_np, self.model_.autoencoder, device, self.data_placement)
         return encode_all(self.model_.autoencoder, data)
 
-    def _rotated(self, X) -> torch.Tensor:
+    def _rotated(self, X: ArrayLike) -> torch.Tensor:
         embedded = self._embed(X)
         with torch.no_grad():
             return self.model_.layer.rotate(embedded)
 
-    def transform_rotated(self, X) -> np.ndarray:
+    def transform_rotated(self, X: ArrayLike) -> np.ndarray:
         """
         The whole rotated embedding V^T enc(X), all d dimensions (cluster and shared space; ENRC: every
         subspace), in the order of ``betas_``' columns.

@@ -13,7 +13,7 @@ import numpy as np
 import torch
 
 from clustpy_acedec._centers import lloyd
-from clustpy_acedec._subspace import weighted_squared_distance
+from clustpy_acedec._subspace import nearest_centers, weighted_squared_distance
 
 #: ACeDeC's initial k-means runs on at most this many embedded points: the centres of a random sample of
 #: this size are as good a start, and ten k-means runs over a million points would cost minutes.
@@ -168,12 +168,12 @@ def weighted_kmeans(points: torch.Tensor, n_clusters: int, beta: torch.Tensor, g
     best = None
     for _ in range(n_init):
         centers = lloyd(points, kmeans_plus_plus(points, n_clusters, beta, generator), beta, max_iter)
-        dist = weighted_squared_distance(points, centers, beta)
-        inertia = float(dist.min(1).values.sum())
+        labels, distances = nearest_centers(points, centers, beta)
+        inertia = float(distances.sum())
         # Runs whose inertias agree to float32 precision found the same partition (often with the clusters in
         # another order): keep the first, so that rounding (another device, a distributed fit) cannot renumber them.
         if best is None or inertia < best[2] * (1.0 - 1e-6):
-            best = (centers, dist.argmin(1), inertia)
+            best = (centers, labels, inertia)
     return best
 
 

@@ -118,6 +118,29 @@ def weighted_squared_distance(points: torch.Tensor, centers: torch.Tensor, betas
     return (point_term - 2.0 * cross_term + center_term).clamp_min_(0.0)
 
 
+
+def nearest_centers(points: torch.Tensor, centers: torch.Tensor, beta: torch.Tensor) -> tuple:
+    """
+    ENRC Eq. 5 for one clustering: every point goes to the centre nearest in the β-weighted distance (Eq. 2).
+
+    Parameters
+    ----------
+    points : torch.Tensor
+        rotated points, shape (N, d)
+    centers : torch.Tensor
+        the clustering's rotated centres, shape (K, d)
+    beta : torch.Tensor
+        its weights, shape (d,)
+
+    Returns
+    -------
+    tuple : (torch.Tensor, torch.Tensor)
+        labels (N,) and every point's distance to its centre (N,)
+    """
+    distances = weighted_squared_distance(points, centers, beta)
+    labels = distances.argmin(1)
+    return labels, distances.gather(1, labels.unsqueeze(1)).squeeze(1)
+
 def hardened_dims(betas: torch.Tensor, margin: float = DEFAULT_DIM_MARGIN) -> list:
     """
     Harden the soft dimension-to-space assignment (ACe/DeC Table 3, ENRC Fig. 4).

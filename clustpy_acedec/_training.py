@@ -267,7 +267,8 @@ def train_subspace_model(model: SubspaceClusteringModel, phase: Phase, X: "torch
     model : SubspaceClusteringModel
         the model, on the data's device
     phase : Phase
-        ``Phase.INITIAL``: the autoencoder stays fixed, the loss is L_comp + L_orth on ``embedded`` (ENRC Eq. 8);
+        ``Phase.INITIAL``: the autoencoder stays fixed, the loss is L_comp + L_orth on the embedding, given as both
+        ``X`` and ``embedded`` (ENRC Eq. 8);
         ``Phase.CLUSTERING``: the autoencoder trains, the loss is L_comp + L_rec (+ augmentation)
     X : torch.Tensor | DataPlacement
         the data set: a tensor on the device, or a placed data set
@@ -301,8 +302,9 @@ def train_subspace_model(model: SubspaceClusteringModel, phase: Phase, X: "torch
     PhaseRecord
         epoch losses, iterations and re-initialised centres of this run
     """
-    if phase is Phase.INITIAL and (embedded is None or augment is not None):
-        raise ValueError("the initial phase trains on the fixed embedding: pass embedded, and no augmentation")
+    if phase is Phase.INITIAL and (embedded is None or X is not embedded or augment is not None):
+        raise ValueError("the initial phase trains on the fixed embedding: pass it as X and as embedded, and no "
+                         "augmentation")
     if phase is Phase.CLUSTERING and embedded is not None:
         raise ValueError("the clustering phase trains the autoencoder: it takes no fixed embedding")
     if phase not in (Phase.INITIAL, Phase.CLUSTERING):
@@ -317,7 +319,7 @@ def train_subspace_model(model: SubspaceClusteringModel, phase: Phase, X: "torch
         gradient = execution.gradient_step(model.initial_phase_loss, optimizer, batch_size)
 
         def losses(index: torch.Tensor, x: torch.Tensor) -> tuple:
-            return gradient(embedded[index])
+            return gradient(x)  # X is the fixed embedding: x is the batch's rows of it
     else:
         gradient = execution.gradient_step(model.clustering_loss, optimizer, batch_size)
         transform = augmented_batches(data, generator, augment)

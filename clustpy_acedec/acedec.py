@@ -8,13 +8,14 @@ import warnings
 
 import numpy as np
 import torch
+from numpy.typing import ArrayLike
 from sklearn.base import clone
 
 from clustpy_acedec._estimator import (DEFAULT_CLUSTERING_OPTIMIZER_PARAMS, DEFAULT_PRETRAIN_OPTIMIZER_PARAMS,
                                        EXECUTION_CONSTRAINTS, INIT_TOL, FitConfig, FitRun, SubspaceClustererMixin,
                                        best_of_rounds, checked_input, clustering_phase, document_execution_parameters,
                                        finish_fit, for_this_rank, start_fit)
-from clustpy_acedec._distributed import agreed, current_collective, quiet_unless_main
+from clustpy_acedec._distributed import Collective, agreed, current_collective, quiet_unless_main
 from clustpy_acedec._validation import (Choice, Flag, Integer, OptimizerClass, OptimizerParams, Real, Unchecked,
                                          check_image_shape, check_n_clusters, check_no_custom_dataloaders,
                                          check_parameters, preserved_global_random_state,
@@ -206,7 +207,7 @@ class ACeDeC(SubspaceClustererMixin):
         self.compile_step = compile_step
         self.verbose = verbose
 
-    def fit(self, X, y=None):
+    def fit(self, X: ArrayLike, y: None = None) -> "ACeDeC":
         """
         Pretrain the base's autoencoder (unless it is fitted), find the best initial cluster/shared split and
         train everything; the result is stored in attributes ending in ``_``.
@@ -225,9 +226,9 @@ class ACeDeC(SubspaceClustererMixin):
         with quiet_unless_main(collective):
             return self._fit(X, collective)
 
-    def _fit(self, X, collective) -> "ACeDeC":
+    def _fit(self, X: ArrayLike, collective: Collective | None) -> "ACeDeC":
         X, n_samples = checked_input(X, collective)
-        base = self._resolved_base()
+        base = agreed(collective, self._resolved_base)
         config = for_this_rank(agreed(collective, lambda: self._fit_config(base, X, n_samples)), collective,
                                self.get_params(deep=True))
         with preserved_global_random_state(config.device):
@@ -235,7 +236,8 @@ class ACeDeC(SubspaceClustererMixin):
             sample = kmeans_sample(run.embedded, run.cpu_generator)
             model, betas_init = best_of_rounds(run, lambda round_index: self._candidate(run, sample, round_index),
                                                config.init_rounds)
-            model = _with_base_objective(model, base, run.device)
+            # agreed: a registered objective that fails on one rank fails the fit on every rank
+            model = agreed(collective, lambda: _with_base_objective(model, base, run.device))
             clustering_phase(model, run)
             labels, attributes = finish_fit(model, run, X, betas_init)
         cluster_dims, shared_dims = cluster_and_shared_dims(torch.as_tensor(attributes["betas_"]), self.dim_margin)
@@ -329,7 +331,7 @@ class ACeDeC(SubspaceClustererMixin):
                       SharedMeanObjective(run.embedded.mean(0), 1)]
         return SubspaceClusteringModel(run.autoencoder, layer, objectives, POINTS).to(device)
 
-    def predict(self, X) -> np.ndarray:
+    def predict(self, X: ArrayLike) -> np.ndarray:
         """
         Cluster labels of new data: nearest centre in the cluster space (Eq. 5 with β_cs).
 
@@ -346,7 +348,7 @@ class ACeDeC(SubspaceClustererMixin):
         embedded = self._embed(X)
         return self.model_.predict_embedded(embedded)[:, 0].cpu().numpy()
 
-    def transform(self, X) -> np.ndarray:
+    def transform(self, X: ArrayLike) -> np.ndarray:
         """
         Coordinates in the cluster space: the rotated dimensions in ``cluster_space_dims_``.
 
@@ -362,7 +364,7 @@ class ACeDeC(SubspaceClustererMixin):
         """
         return self._rotated(X)[:, torch.as_tensor(self.cluster_space_dims_, dtype=torch.long)].cpu().numpy()
 
-    def transform_shared(self, X) -> np.ndarray:
+    def transform_shared(self, X: ArrayLike) -> np.ndarray:
         """
         Coordinates in the shared space: the rotated dimensions in ``shared_space_dims_``.
 
@@ -396,8 +398,8 @@ def cluster_and_shared_dims(betas: torch.Tensor, margin: float) -> tuple:
 
     Returns
     -------
-    tuple : (list, np.ndarray)
-        the cluster-space dimensions and the shared-space dimensions, each sorted
+    tuple : (np.ndarray, np.ndarray)
+        the cluster-space dimensions and the shared-space dimensions, each a sorted integer array
     """
     cluster_dims = hardened_dims(betas, margin)[0]
     shared_dims = np.setdiff1d(np.arange(betas.shape[1]), cluster_dims)

@@ -10,13 +10,14 @@ import numbers
 
 import numpy as np
 import torch
+from numpy.typing import ArrayLike
 from sklearn.utils.validation import check_is_fitted
 
 from clustpy_acedec._estimator import (DEFAULT_CLUSTERING_OPTIMIZER_PARAMS, DEFAULT_PRETRAIN_OPTIMIZER_PARAMS,
                                        EXECUTION_CONSTRAINTS, FitConfig, FitRun, SubspaceClustererMixin,
                                        best_of_rounds, checked_input, clustering_phase, document_execution_parameters,
                                        finish_fit, for_this_rank, start_fit)
-from clustpy_acedec._distributed import agreed, current_collective, quiet_unless_main
+from clustpy_acedec._distributed import Collective, agreed, current_collective, quiet_unless_main
 from clustpy_acedec._validation import (Choice, Flag, Integer, OptimizerClass, OptimizerParams, Real, Unchecked,
                                          check_image_shape, check_n_clusters, check_no_custom_dataloaders,
                                          check_parameters, preserved_global_random_state,
@@ -248,7 +249,7 @@ class ENRC(SubspaceClustererMixin):
         self.compile_step = compile_step
         self.verbose = verbose
 
-    def fit(self, X, y=None):
+    def fit(self, X: ArrayLike, y: None = None) -> "ENRC":
         """
         Pretrain the autoencoder (unless it is fitted), keep the best of the initial candidates (§2.6) and train
         everything (Eq. 9); the result is stored in attributes ending in ``_``.
@@ -267,7 +268,7 @@ class ENRC(SubspaceClustererMixin):
         with quiet_unless_main(collective):
             return self._fit(X, collective)
 
-    def _fit(self, X, collective) -> "ENRC":
+    def _fit(self, X: ArrayLike, collective: Collective | None) -> "ENRC":
         X, n_samples = checked_input(X, collective)
         config = for_this_rank(agreed(collective, lambda: self._fit_config(X, n_samples)), collective,
                                self.get_params(deep=True))
@@ -275,7 +276,8 @@ class ENRC(SubspaceClustererMixin):
         n_candidates = 1 if self.init == "nrkmeans" else config.init_rounds
         with preserved_global_random_state(config.device):
             run = start_fit(X, config, collective)
-            model, betas_init = best_of_rounds(run, lambda round_index: self._candidate(run, round_index),
+            sample = kmeans_sample(run.embedded, run.cpu_generator)
+            model, betas_init = best_of_rounds(run, lambda round_index: self._candidate(run, sample, round_index),
                                                n_candidates)
             clustering_phase(model, run, scheduler=self._step_decay)
             labels, attributes = finish_fit(model, run, X, betas_init)
@@ -316,18 +318,18 @@ class ENRC(SubspaceClustererMixin):
             data_placement=params["data_placement"], precision=params["precision"],
             compile_step=params["compile_step"], verbose=params["verbose"])
 
-    def _candidate(self, run: FitRun, round_index: int) -> SubspaceClusteringModel:
+    def _candidate(self, run: FitRun, sample: torch.Tensor, round_index: int) -> SubspaceClusteringModel:
         """
-        One initialisation: Nr-Kmeans on the embedding, best of ``NRKMEANS_RUNS`` runs by its own cost
-        (:func:`clustpy_acedec._initialization.nrkmeans_start`), for "nrkmeans" and the first round of "best";
-        otherwise, or when Nr-Kmeans loses a clustering, §2.6's random orthogonal V, 'strong' block β and
-        k-means++ seeds per clustering.
+        One initialisation on ``sample`` (the embedding, or a random part of a large one): Nr-Kmeans, best of
+        ``NRKMEANS_RUNS`` runs by its own cost (:func:`clustpy_acedec._initialization.nrkmeans_start`), for
+        "nrkmeans" and the first round of "best"; otherwise, or when Nr-Kmeans loses a clustering, §2.6's random
+        orthogonal V, 'strong' block β and k-means++ seeds per clustering.
         """
         config, device, generator = run.config, run.device, run.cpu_generator
         d, n_spaces = run.embedded.shape[1], len(config.n_clusters)
         start = None
         if self.init == "nrkmeans" or (self.init == "best" and round_index == 0):
-            start = nrkmeans_start(kmeans_sample(run.embedded, generator), config.n_clusters, generator)
+            start = nrkmeans_start(sample, config.n_clusters, generator)
         if start is not None:
             V, beta_logits, centers = start
             layer = SubspaceLayer(V, beta_logits, parametrization="softmax")
@@ -335,7 +337,7 @@ class ENRC(SubspaceClustererMixin):
             layer = SubspaceLayer(random_orthogonal(d, generator, device), block_beta_logits(d, n_spaces).to(device),
                                   parametrization="softmax")
             with torch.no_grad():
-                centers = seed_centers(layer.rotate(run.embedded), config.n_clusters, layer.betas(), generator)
+                centers = seed_centers(layer.rotate(sample), config.n_clusters, layer.betas(), generator)
         objective = HardCentroidObjective(MiniBatchCenters.for_batches(centers, list(range(n_spaces)),
                                                                        config.batch_size,
                                                                        lloyd_steps=config.reinit_lloyd_steps))
@@ -345,7 +347,7 @@ class ENRC(SubspaceClustererMixin):
         """§3.2: the clustering phase's learning rate decays by ``lr_decay`` every ``lr_decay_step`` iterations."""
         return torch.optim.lr_scheduler.StepLR(optimizer, step_size=self.lr_decay_step, gamma=self.lr_decay)
 
-    def predict(self, X) -> np.ndarray:
+    def predict(self, X: ArrayLike) -> np.ndarray:
         """
         Labels of every clustering (Eq. 5): each point goes to the nearest centre of every clustering in that
         clustering's β-weighted distance.
@@ -363,7 +365,7 @@ class ENRC(SubspaceClustererMixin):
         embedded = self._embed(X)
         return self.model_.predict_embedded(embedded).cpu().numpy()
 
-    def transform(self, X) -> np.ndarray:
+    def transform(self, X: ArrayLike) -> np.ndarray:
         """
         The rotated embedding V^T z of every point.
 
@@ -379,7 +381,7 @@ class ENRC(SubspaceClustererMixin):
         """
         return self._rotated(X).cpu().numpy()
 
-    def transform_subspace(self, X, subspace: int) -> np.ndarray:
+    def transform_subspace(self, X: ArrayLike, subspace: int) -> np.ndarray:
         """
         Coordinates in the hardened subspace of one clustering (``subspace_dims_[subspace]``).
 

@@ -442,6 +442,36 @@ def run_pretraining(autoencoder: torch.nn.Module, X: "torch.Tensor | DataPlaceme
     :func:`pretrain` without its checks and without giving back torch's global generator: the estimators' step,
     inside a fit that has checked its settings and keeps the global random states itself (its later dropout
     draws continue from where pretraining left the generator).
+
+    Parameters
+    ----------
+    autoencoder : torch.nn.Module
+        the clustpy autoencoder, trained in place
+    X : torch.Tensor | DataPlacement
+        the data set as the network takes it
+    schedule : StackedDenoisingPretraining | None
+        DEC's layer-wise procedure, or None for end-to-end training
+    n_epochs : int
+        epochs of end-to-end training (0: none); a schedule brings its own
+    batch_size : int
+        size of the mini-batches
+    optimizer_class : type
+        the optimiser of end-to-end training
+    optimizer_params : dict
+        its arguments
+    generator : torch.Generator
+        generator on the data's device (batch order, augmentation)
+    verbose : bool
+        show progress bars
+    execution : Execution
+        precision and compilation of the steps
+    augment : Callable | None
+        ``augment(x, generator) -> x_aug``: pretrain on augmented batches
+
+    Returns
+    -------
+    torch.nn.Module
+        the trained ``autoencoder``
     """
     if schedule is not None:
         return schedule.run(autoencoder, X, batch_size, generator, verbose=verbose, execution=execution,

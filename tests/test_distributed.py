@@ -84,6 +84,15 @@ class DyingAutoencoder(FeedforwardAutoencoder):
         return super().encode(x)
 
 
+class OutOfMemoryOnRank1Autoencoder(FeedforwardAutoencoder):
+    """An autoencoder that cannot be built on rank 1, as when its device has no room left: a RuntimeError."""
+
+    def __init__(self, *args, **kwargs):
+        if os.environ.get("RANK") == "1":
+            raise torch.OutOfMemoryError("no room for the network on this rank's device")
+        super().__init__(*args, **kwargs)
+
+
 # ----------------------------------------------------------------------------------------------- scenarios
 def scenario_equivalence(rank: int) -> dict:
     out = {}
@@ -154,7 +163,7 @@ def _bad_input(rank: int, problem: str) -> np.ndarray:
 #: problem -> a word its error names
 PROBLEMS = {"nan": "NaN", "features": "shape", "too few": "n_clusters", "settings": "batch_size", "base": "base",
             "enrc setting": "loss_normalization", "network": "same network", "batch norm": "batch normalisation",
-            "embedding": "embedding has 1 dimension"}
+            "embedding": "embedding has 1 dimension", "out of memory": "no room"}
 
 
 def _bad_model(rank: int, problem: str):
@@ -171,6 +180,8 @@ def _bad_model(rank: int, problem: str):
         params["neural_network"] = (FeedforwardAutoencoder, {"layers": [8, 32, 4], "batch_norm": True})
     if problem == "embedding":  # too narrow for ACe/DeC's two spaces, on every rank alike
         params["neural_network"] = (FeedforwardAutoencoder, {"layers": [8, 32, 1]})
+    if problem == "out of memory":  # not a bad input: a failure of one rank's device
+        params["neural_network"] = (OutOfMemoryOnRank1Autoencoder, {"layers": [8, 32, 4]})
     return ACeDeC(base=base_class(n_clusters=4, **params), init_iterations=20, init_rounds=1)
 
 
@@ -183,7 +194,7 @@ def scenario_bad_input(rank: int) -> dict:
         try:
             model.fit(_bad_input(rank, problem))
             out[problem] = np.array("no error")
-        except (ValueError, TypeError) as error:
+        except (ValueError, TypeError, RuntimeError) as error:
             out[problem] = np.array(f"{type(error).__name__}: {error}")
         out[f"{problem}/seconds"] = np.array(time.perf_counter() - started)
         out[f"{problem}/fitted"] = np.array(hasattr(model, "labels_"))
@@ -318,10 +329,12 @@ def test_bad_input_on_one_rank_fails_every_rank_with_a_clear_error(tmp_path):
     for rank, arrays in enumerate(ranks):
         for problem, word in PROBLEMS.items():
             error = str(arrays[problem])
-            assert error.startswith(("ValueError", "TypeError")) and word in error, (rank, problem, error)
+            kinds = ("RuntimeError", "OutOfMemoryError") if problem == "out of memory" else ("ValueError", "TypeError")
+            assert error.startswith(kinds[rank] if problem == "out of memory" else kinds), (rank, problem, error)
+            assert word in error, (rank, problem, error)
             assert float(arrays[f"{problem}/seconds"]) < TIMEOUT_S  # told at once, not after a timeout
             assert not bool(arrays[f"{problem}/fitted"])
-    for problem in ("nan", "features", "settings", "base", "enrc setting"):
+    for problem in ("nan", "features", "settings", "base", "enrc setting", "out of memory"):
         assert "rank 1" in str(ranks[0][problem])  # names the rank with the bad shard or settings
     assert "ranks [1]" in str(ranks[0]["network"])
 

@@ -552,6 +552,10 @@ def test_enrc_with_augmentation_and_a_convolutional_autoencoder(monkeypatch):
                  random_state=0, verbose=False).fit(images)
     assert model.labels_.shape == (64, 2) and set(np.unique(model.labels_[:, 1])) == {0}
     assert model.predict(images).shape == (64, 2)
+    # flat rows of the images' pixel count are the images, read in C order; another image layout is refused
+    np.testing.assert_array_equal(model.predict(images.reshape(64, -1)), model.predict(images))
+    with pytest.raises(ValueError, match=r"shape \(8, 8, 1\).*\(1, 8, 8\)"):
+        model.transform_rotated(images.transpose(0, 2, 3, 1))
 
 
 def test_nrkmeans_start_in_an_embedding_without_room_for_a_noise_space(data):

@@ -7,7 +7,8 @@ import pytest
 import torch
 
 from clustpy_acedec._initialization import block_beta_logits, random_orthogonal, split_beta_logits
-from clustpy_acedec._subspace import DEFAULT_DIM_MARGIN, SubspaceLayer, hardened_dims, weighted_squared_distance
+from clustpy_acedec._subspace import (DEFAULT_DIM_MARGIN, SubspaceLayer, hardened_dims, nearest_centers,
+                                      weighted_squared_distance)
 
 
 def _brute_force_distance(points, centers, betas):
@@ -217,3 +218,16 @@ def test_hardened_dims_custom_margin_and_no_gradient_needed():
     cluster, _ = hardened_dims(betas, margin=0.02)
     np.testing.assert_array_equal(cluster, [0, 1, 2])
 
+
+
+def test_nearest_centers_is_eq5_under_the_weighted_distance():
+    generator = torch.Generator().manual_seed(0)
+    points, centers = torch.randn(50, 3, generator=generator), torch.randn(4, 3, generator=generator)
+    beta = torch.tensor([1.0, 0.5, 0.0])  # the last dimension must not matter
+    labels, distances = nearest_centers(points, centers, beta)
+    brute = ((beta.square() * (points[:, None] - centers[None]).square()).sum(2))
+    torch.testing.assert_close(distances, brute.min(1).values)
+    assert torch.equal(labels, brute.argmin(1))
+    shifted = points.clone()
+    shifted[:, 2] += 100.0
+    assert torch.equal(nearest_centers(shifted, centers, beta)[0], labels)
