@@ -25,8 +25,7 @@ class RandomRotationShift:
         or flattened in that order (default: False)
     fill : float | sequence of float
         value of the pixels that a rotation or shift moves into view, one for all channels or one per channel;
-        the estimators use the data set's mean per channel, the 0 of z-scored images (why, and where it did
-        not help: benchmarks/results/usps-augmentation-cpu) (default: 0.0)
+        the estimators use the data set's mean per channel, the 0 of z-scored images (default: 0.0)
     """
 
     def __init__(self, image_shape: tuple, max_degrees: float = 15.0, max_shift: float = 0.1,

@@ -501,10 +501,9 @@ def _augmentation(X: np.ndarray, autoencoder: torch.nn.Module, image_shape: tupl
 
     What they move into view is filled with the data set's mean per channel (over all ranks' shards; one rank:
     :func:`clustpy_acedec.preprocessing.rotation_shift_augmentation`): the 0 of the z-scored images, in whatever
-    scale the user passes them, as in pipelines that standardise the images and then augment them with zero padding. On USPS,
-    after the estimators' end-to-end pretraining, this fill made the augmentation worth far more than the
-    background (black, clustpy's fill) did; after stacked denoising pretraining it did not
-    (benchmarks/results/usps-augmentation-cpu).
+    scale the user passes them, as in pipelines that standardise the images and then augment them with zero
+    padding, rather than the background (black, clustpy's fill): the measurements behind the choice are in
+    docs/benchmarks.md.
 
     Parameters
     ----------

@@ -140,8 +140,7 @@ class SubspaceClusteringModel(torch.nn.Module):
                 # x's cluster-space coordinates with x_aug's shared-space coordinates must decode to x_aug: the
                 # encoder has to keep what the augmentation changes out of the cluster space. The soft mix stands
                 # in for the projections onto the two spaces and does not train β: through β this term would
-                # rather move every dimension the augmentation changes into the shared space
-                # (benchmarks/results/usps-augmentation-cpu).
+                # rather move every dimension the augmentation changes into the shared space.
                 shared_weight = betas[self.shared_spaces].sum(0).detach()
                 mixed = (1.0 - shared_weight) * rotated + shared_weight * rotated_aug
             else:

@@ -118,8 +118,8 @@ class ENRC(SubspaceClustererMixin):
         (:func:`clustpy_acedec._initialization.nrkmeans_start`: with a noise space, the best of
         ``clustpy_acedec._initialization.NRKMEANS_RUNS`` runs by Nr-Kmeans's own cost), one candidate; "best" draws the first
         candidate by "nrkmeans" and the other ``init_rounds`` - 1 by "random", and keeps the one with the lowest
-        loss after the initial phase. "best" with ``loss_normalization="points"`` is the configuration that did best on
-        every data set measured (benchmarks/results/enrc-defaults-cpu); the paper's own is ``init="random", loss_normalization="cluster_size"``
+        loss after the initial phase. "best" with ``loss_normalization="points"`` is the project's recommended
+        configuration (docs/benchmarks.md); the paper's own is ``init="random", loss_normalization="cluster_size"``
         (default: "best")
     init_rounds : int
         number of initialisations (§2.6); the one with the lowest loss after the initial phase is kept; "nrkmeans"
@@ -130,13 +130,13 @@ class ENRC(SubspaceClustererMixin):
         an initialisation round ends before ``init_iterations`` when its loss has fallen by less than this
         fraction over the last 250 iterations (:class:`clustpy_acedec._training.Plateau`); 0 runs every
         iteration. Off by default: ENRC compares its rounds by their loss, and rounds stopped at different
-        times compare less fairly (benchmarks/results/small-fits-cpu) (default: 0.0)
+        times compare less fairly (default: 0.0)
     loss_normalization : str
         "cluster_size": Eq. 4, (1/S) Σ_s Σ_k (1/|C_s,k|) Σ_{z ∈ C_s,k} ||V^T z - μ_s,k||²_β_s, every cluster's mean
         distance counts once (the paper's). A clustering's term then grows with its number of clusters K_s, and β
         (one softmax per dimension) moves dimensions away from clusterings with many clusters. "points": Σ_s of
         the mean distance over the points (ACe/DeC's Eq. 1 normalisation), which does not depend on K_s, which
-        matters where the K_s differ a lot (benchmarks/results/nonredundant-cpu) (default: "points")
+        matters where the K_s differ a lot (default: "points")
     lr_decay_step : int
         the learning rate decays every this many iterations of the clustering phase (§3.2: 2,000) (default: 2000)
     lr_decay : float
