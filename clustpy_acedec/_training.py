@@ -7,8 +7,8 @@ pass and an optimiser step with no host synchronisation) or streamed from host m
 copied to the host once per epoch, batches are gathered there and copied ahead). The running loss is
 accumulated on the device and read once per epoch, for the recorded history and the progress bar.
 
-The phases (:class:`Phase`): the autoencoder's pretraining (end to end here, layer-wise in
-:mod:`clustpy_acedec.pretraining`), the initial phase that trains V, β and the centres on the fixed embedding
+The phases (:class:`Phase`): the autoencoder's pretraining (:mod:`clustpy_acedec.pretraining`, end to end or
+layer-wise), the initial phase that trains V, β and the centres on the fixed embedding
 (ACe/DeC §2.2, ENRC §2.6), and the clustering phase that trains everything (ACe/DeC Eq. 1, ENRC Eq. 9).
 Precision and compilation of the steps: :mod:`clustpy_acedec._execution`.
 
@@ -27,8 +27,7 @@ import torch
 import tqdm
 
 from clustpy_acedec._distributed import batch_sum, set_global_batch_size, sharded_loop
-from clustpy_acedec._execution import Execution, make_optimizer
-from clustpy_acedec.losses import reconstruction_loss
+from clustpy_acedec._execution import Execution
 from clustpy_acedec._model import SubspaceClusteringModel
 from clustpy_acedec._placement import DataPlacement, as_placement
 
@@ -173,64 +172,6 @@ def run_epochs(data: DataPlacement, n_epochs: int, batch_size: int, generator: t
             if verbose:
                 bar.set_postfix(loss=f"{epoch_losses[-1]:.4g}")
     return epoch_losses
-
-
-def pretrain_autoencoder(autoencoder: torch.nn.Module, X: "torch.Tensor | DataPlacement", n_epochs: int,
-                         batch_size: int, optimizer_class: type, optimizer_params: dict, generator: torch.Generator,
-                         verbose: bool = False, execution: Execution | None = None,
-                         augment: Callable | None = None) -> torch.nn.Module:
-    """
-    Train a clustpy autoencoder end to end on the reconstruction loss, in place.
-
-    Parameters
-    ----------
-    autoencoder : torch.nn.Module
-        the autoencoder (``encode``/``decode``), on the data's device
-    X : torch.Tensor | DataPlacement
-        the data set: a tensor on the device, or a placed data set
-    n_epochs : int
-        number of epochs
-    batch_size : int
-        size of the mini-batches
-    optimizer_class : type
-        a torch optimiser class
-    optimizer_params : dict
-        its parameters, e.g. {"lr": 1e-3}
-    generator : torch.Generator
-        generator on the device, for the batch order
-    verbose : bool
-        show a progress bar
-    execution : Execution | None
-        precision and compilation of the steps; None: float32, eager
-    augment : Callable | None
-        ``augment(x, generator) -> x_aug``: train on augmented batches (reconstruct x_aug from x_aug), as the
-        pretraining for ACe/DeC's augmentation (§2.2) and ENRC's image experiments (§3) does; None: the data as is
-
-    Returns
-    -------
-    autoencoder : torch.nn.Module
-        the trained autoencoder, in eval mode and marked ``fitted``
-    """
-    data = as_placement(X)
-    execution = execution if execution is not None else Execution(data.device)
-    optimizer = make_optimizer(optimizer_class, autoencoder.parameters(), **optimizer_params)
-
-    def reconstruction(x: torch.Tensor) -> torch.Tensor:
-        return reconstruction_loss(x, autoencoder.decode(autoencoder.encode(x)).float())
-
-    gradient = execution.gradient_step(reconstruction, optimizer, batch_size)
-    transform = augmented_batches(data, generator, augment)
-
-    def step(_, x: torch.Tensor) -> torch.Tensor:
-        loss = gradient(transform(x))
-        optimizer.step()
-        return loss
-
-    autoencoder.train()
-    run_epochs(data, n_epochs, batch_size, generator, step, desc="pretraining", verbose=verbose)
-    autoencoder.eval()
-    autoencoder.fitted = True
-    return autoencoder
 
 
 @torch.no_grad()

@@ -1,6 +1,7 @@
 """
-DEC's autoencoder pretraining (Xie et al. 2016, §3.2), which ACe/DeC §3 follows: greedy layer-wise denoising
-autoencoders with dropout, then end-to-end fine-tuning of the stacked network without dropout.
+The autoencoder's pretraining: end to end on the reconstruction loss (:func:`pretrain_autoencoder`, clustpy's
+and the estimators' default), or DEC's procedure (Xie et al. 2016, §3.2), which ACe/DeC §3 follows: greedy
+layer-wise denoising autoencoders with dropout, then end-to-end fine-tuning of the stacked network without dropout.
 
 Layer pair i of a fully connected autoencoder is encoder stage i (a Linear layer and what follows it up to
 the next Linear) and the mirrored decoder stage. It is trained as a one-hidden-layer denoising autoencoder
@@ -20,8 +21,9 @@ import torch
 
 from clustpy_acedec._distributed import batch_mean, in_sharded_loop
 from clustpy_acedec._execution import Execution, make_optimizer
+from clustpy_acedec.losses import reconstruction_loss
 from clustpy_acedec._placement import DataPlacement, as_placement
-from clustpy_acedec._training import augmented_batches, encode_all, pretrain_autoencoder, run_epochs
+from clustpy_acedec._training import augmented_batches, encode_all, run_epochs
 from clustpy_acedec._validation import (Integer, OptimizerClass, OrNone, Real, check_parameters, check_positive_int,
                                        preserved_global_random_state)
 
@@ -432,6 +434,64 @@ def pretrain(autoencoder: torch.nn.Module, X: "torch.Tensor | DataPlacement",
     with preserved_global_random_state(generator.device):
         return run_pretraining(autoencoder, X, schedule, n_epochs, batch_size, optimizer_class, optimizer_params,
                                generator, verbose, execution, augment)
+
+
+def pretrain_autoencoder(autoencoder: torch.nn.Module, X: "torch.Tensor | DataPlacement", n_epochs: int,
+                         batch_size: int, optimizer_class: type, optimizer_params: dict, generator: torch.Generator,
+                         verbose: bool = False, execution: Execution | None = None,
+                         augment: Callable | None = None) -> torch.nn.Module:
+    """
+    Train a clustpy autoencoder end to end on the reconstruction loss, in place.
+
+    Parameters
+    ----------
+    autoencoder : torch.nn.Module
+        the autoencoder (``encode``/``decode``), on the data's device
+    X : torch.Tensor | DataPlacement
+        the data set: a tensor on the device, or a placed data set
+    n_epochs : int
+        number of epochs
+    batch_size : int
+        size of the mini-batches
+    optimizer_class : type
+        a torch optimiser class
+    optimizer_params : dict
+        its parameters, e.g. {"lr": 1e-3}
+    generator : torch.Generator
+        generator on the device, for the batch order
+    verbose : bool
+        show a progress bar
+    execution : Execution | None
+        precision and compilation of the steps; None: float32, eager
+    augment : Callable | None
+        ``augment(x, generator) -> x_aug``: train on augmented batches (reconstruct x_aug from x_aug), as the
+        pretraining for ACe/DeC's augmentation (§2.2) and ENRC's image experiments (§3) does; None: the data as is
+
+    Returns
+    -------
+    autoencoder : torch.nn.Module
+        the trained autoencoder, in eval mode and marked ``fitted``
+    """
+    data = as_placement(X)
+    execution = execution if execution is not None else Execution(data.device)
+    optimizer = make_optimizer(optimizer_class, autoencoder.parameters(), **optimizer_params)
+
+    def reconstruction(x: torch.Tensor) -> torch.Tensor:
+        return reconstruction_loss(x, autoencoder.decode(autoencoder.encode(x)).float())
+
+    gradient = execution.gradient_step(reconstruction, optimizer, batch_size)
+    transform = augmented_batches(data, generator, augment)
+
+    def step(_, x: torch.Tensor) -> torch.Tensor:
+        loss = gradient(transform(x))
+        optimizer.step()
+        return loss
+
+    autoencoder.train()
+    run_epochs(data, n_epochs, batch_size, generator, step, desc="pretraining", verbose=verbose)
+    autoencoder.eval()
+    autoencoder.fitted = True
+    return autoencoder
 
 
 def run_pretraining(autoencoder: torch.nn.Module, X: "torch.Tensor | DataPlacement",
