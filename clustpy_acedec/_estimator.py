@@ -29,6 +29,7 @@ from sklearn.utils.validation import check_is_fitted
 from clustpy_acedec._persistence import load_estimator, save_estimator
 from clustpy_acedec._validation import Choice, Flag, check_data, check_optimizer_arguments, grey_image_shape
 from clustpy_acedec._augmentation import RandomRotationShift
+from clustpy_acedec.networks import default_layers
 from clustpy_acedec.preprocessing import rotation_shift_augmentation
 from clustpy_acedec._distributed import Collective, Shard, agreed, current_collective, gathered_embedding
 from clustpy_acedec._execution import PRECISIONS, Execution, intra_op_threads, make_optimizer
@@ -302,7 +303,6 @@ def _build_autoencoder(input_dim: int, config: FitConfig, warn: bool) -> torch.n
     quiet; ``warn``: on the main rank only).
     """
     from clustpy.deep import get_neural_network
-    from clustpy.deep._train_utils import _get_default_layers
     from clustpy.deep.neural_networks import FeedforwardAutoencoder
     from clustpy.deep.neural_networks._abstract_neural_network import _AbstractNeuralNetwork
     network = config.neural_network
@@ -314,7 +314,7 @@ def _build_autoencoder(input_dim: int, config: FitConfig, warn: bool) -> torch.n
                             f"{_comparable(network)}")
         else:
             network_class, params = network
-        params = {"layers": _get_default_layers(input_dim, config.embedding_size), "random_state": config.seed,
+        params = {"layers": default_layers(input_dim, config.embedding_size), "random_state": config.seed,
                   **params}
         if warn and config.embedding_size > input_dim:
             warnings.warn(f"embedding_size ({config.embedding_size}) is larger than the number of features "

@@ -185,8 +185,8 @@ def _tuple_kwargs(network, estimator) -> dict | None:
         return None
     kwargs = dict(spec[1])
     if "layers" not in kwargs:
-        from clustpy.deep._train_utils import _get_default_layers
-        kwargs["layers"] = _get_default_layers(int(estimator.n_features_in_), int(estimator.V_.shape[0]))
+        from clustpy_acedec.networks import default_layers
+        kwargs["layers"] = default_layers(int(estimator.n_features_in_), int(estimator.V_.shape[0]))
     kwargs.setdefault("random_state", None)
     return kwargs
 

@@ -11,6 +11,26 @@ import torch
 from clustpy.deep.neural_networks._abstract_autoencoder import _AbstractAutoencoder
 
 
+def default_layers(input_dim: int, embedding_size: int) -> list:
+    """
+    The layers of clustpy's default feedforward autoencoder, DEC's [D, 500, 500, 2000, d] (Xie et al. 2016, §4.3),
+    which ACe/DeC §4 and ENRC §3.2 use too.
+
+    Parameters
+    ----------
+    input_dim : int
+        D, the number of features
+    embedding_size : int
+        d, the size of the embedding
+
+    Returns
+    -------
+    layers : list
+        the encoder's layer sizes, [input_dim, 500, 500, 2000, embedding_size]
+    """
+    return [input_dim, 500, 500, 2000, embedding_size]
+
+
 def _down(in_channels: int, out_channels: int, stride: int) -> torch.nn.Sequential:
     return torch.nn.Sequential(torch.nn.Conv2d(in_channels, out_channels, 3, stride=stride, padding=1),
                                torch.nn.BatchNorm2d(out_channels), torch.nn.LeakyReLU())

@@ -79,12 +79,12 @@ class RunContext:
         return self._autoencoders[augmented]
 
     def _untrained_autoencoder(self, data: BenchmarkDataset, host: np.ndarray) -> torch.nn.Module:
-        if self.network == "convolutional":
-            from clustpy_acedec.networks import SmallConvAutoencoder
-            return SmallConvAutoencoder(host.shape[1:], self.embedding_size, random_state=self.seed)
         from clustpy.deep.neural_networks import FeedforwardAutoencoder
+        from clustpy_acedec.networks import SmallConvAutoencoder, default_layers
+        if self.network == "convolutional":
+            return SmallConvAutoencoder(host.shape[1:], self.embedding_size, random_state=self.seed)
         dim = data.X.shape[1]
-        layers = [dim, dim] if self.linear_autoencoder else [dim, 500, 500, 2000, self.embedding_size]
+        layers = [dim, dim] if self.linear_autoencoder else default_layers(dim, self.embedding_size)
         return FeedforwardAutoencoder(layers=layers, random_state=self.seed)
 
     def _pretraining_settings(self, data: BenchmarkDataset, augmented: bool) -> dict:

@@ -650,3 +650,10 @@ def test_neural_network_weights_load_into_the_network_and_bad_ones_are_named(dat
         with pytest.raises(error, match=message):
             estimator.fit(X)
         assert not hasattr(estimator, "labels_")
+
+
+def test_the_default_network_is_clustpys():
+    """Our default layers must stay clustpy 0.0.3's (DEC's), so that a fit without a network matches clustpy's."""
+    from clustpy.deep._train_utils import _get_default_layers
+    from clustpy_acedec.networks import default_layers
+    assert default_layers(64, 10) == _get_default_layers(64, 10) == [64, 500, 500, 2000, 10]
