@@ -503,7 +503,7 @@ def _augmentation(X: np.ndarray, autoencoder: torch.nn.Module, image_shape: tupl
     :func:`clustpy_acedec.preprocessing.rotation_shift_augmentation`): the 0 of the z-scored images, in whatever
     scale the user passes them, as in pipelines that standardise the images and then augment them with zero
     padding, rather than the background (black, clustpy's fill): the measurements behind the choice are in
-    docs/benchmarks.md.
+    docs/design.md.
 
     Parameters
     ----------

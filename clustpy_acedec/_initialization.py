@@ -15,8 +15,9 @@ import torch
 from clustpy_acedec._centers import lloyd
 from clustpy_acedec._subspace import nearest_centers, weighted_squared_distance
 
-#: ACeDeC's initial k-means runs on at most this many embedded points: the centres of a random sample of
-#: this size are as good a start, and ten k-means runs over a million points would cost minutes.
+#: The initial candidates' k-means (ACeDeC) and k-means++ seeding and Nr-Kmeans (ENRC) run on at most this many
+#: embedded points: the centres of a random sample of this size are as good a start, ten k-means runs over a
+#: million points would cost minutes, and torch's multinomial draw (k-means++) takes at most 2^24 points.
 KMEANS_SAMPLE_SIZE = 50000
 
 

@@ -118,7 +118,6 @@ def weighted_squared_distance(points: torch.Tensor, centers: torch.Tensor, betas
     return (point_term - 2.0 * cross_term + center_term).clamp_min_(0.0)
 
 
-
 def nearest_centers(points: torch.Tensor, centers: torch.Tensor, beta: torch.Tensor) -> tuple:
     """
     ENRC Eq. 5 for one clustering: every point goes to the centre nearest in the β-weighted distance (Eq. 2).
@@ -140,6 +139,7 @@ def nearest_centers(points: torch.Tensor, centers: torch.Tensor, beta: torch.Ten
     distances = weighted_squared_distance(points, centers, beta)
     labels = distances.argmin(1)
     return labels, distances.gather(1, labels.unsqueeze(1)).squeeze(1)
+
 
 def hardened_dims(betas: torch.Tensor, margin: float = DEFAULT_DIM_MARGIN) -> list:
     """

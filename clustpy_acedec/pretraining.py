@@ -1,7 +1,7 @@
 """
-The autoencoder's pretraining: end to end on the reconstruction loss (:func:`pretrain_autoencoder`, clustpy's
-and the estimators' default), or DEC's procedure (Xie et al. 2016, §3.2), which ACe/DeC §3 follows: greedy
-layer-wise denoising autoencoders with dropout, then end-to-end fine-tuning of the stacked network without dropout.
+The autoencoder's pretraining: end to end on the reconstruction loss (clustpy's and the estimators' default), or
+DEC's procedure (Xie et al. 2016, §3.2), which ACe/DeC §3 follows: greedy layer-wise denoising autoencoders with
+dropout, then end-to-end fine-tuning of the stacked network without dropout.
 
 Layer pair i of a fully connected autoencoder is encoder stage i (a Linear layer and what follows it up to
 the next Linear) and the mirrored decoder stage. It is trained as a one-hidden-layer denoising autoencoder
@@ -436,7 +436,7 @@ def pretrain(autoencoder: torch.nn.Module, X: "torch.Tensor | DataPlacement",
                                generator, verbose, execution, augment)
 
 
-def pretrain_autoencoder(autoencoder: torch.nn.Module, X: "torch.Tensor | DataPlacement", n_epochs: int,
+def _pretrain_end_to_end(autoencoder: torch.nn.Module, X: "torch.Tensor | DataPlacement", n_epochs: int,
                          batch_size: int, optimizer_class: type, optimizer_params: dict, generator: torch.Generator,
                          verbose: bool = False, execution: Execution | None = None,
                          augment: Callable | None = None) -> torch.nn.Module:
@@ -537,7 +537,7 @@ def run_pretraining(autoencoder: torch.nn.Module, X: "torch.Tensor | DataPlaceme
         return schedule.run(autoencoder, X, batch_size, generator, verbose=verbose, execution=execution,
                             augment=augment)
     if n_epochs > 0:
-        return pretrain_autoencoder(autoencoder, X, n_epochs, batch_size, optimizer_class, optimizer_params,
+        return _pretrain_end_to_end(autoencoder, X, n_epochs, batch_size, optimizer_class, optimizer_params,
                                     generator, verbose=verbose, execution=execution, augment=augment)
     return autoencoder
 

@@ -37,6 +37,7 @@ class RunContext:
     _autoencoders: dict = field(default_factory=dict, repr=False)  # augmented or not -> pretrained autoencoder
     _embedded: dict = field(default_factory=dict, repr=False)  # augmented or not -> enc(X)
     _network_input: object = field(default=None, repr=False)
+    _data_digest: str | None = field(default=None, repr=False)  # sha256 of the network input, for the cache
     pretrain_seconds: dict = field(default_factory=dict)  # augmented or not -> seconds of that pretraining
 
     def autoencoder(self, data: BenchmarkDataset, augmented: bool = False) -> torch.nn.Module:
@@ -45,7 +46,8 @@ class RunContext:
         pretrained on augmented images, which the "+ Aug" methods start from (as the estimators pretrain with
         ``augmentation_invariance=True``). With ``autoencoder_cache`` set, a pretraining is saved there when it
         ends and read back instead of repeated, so that a benchmark stopped during its clustering runs resumes
-        without the hours of pretraining (the weights only, read with ``weights_only=True``).
+        without the hours of pretraining (the weights only, read with ``weights_only=True``, and only by a run
+        whose settings, data and versions agree with the file's; an unusable file is pretrained anew).
         """
         if augmented not in self._autoencoders:
             import time
@@ -57,9 +59,9 @@ class RunContext:
             device = resolve_device(self.device)
             host = self.network_input(data)
             autoencoder = self._untrained_autoencoder(data, host).to(device)
-            cached = self._cached(data, augmented, autoencoder)
-            if cached is not None:
-                self._autoencoders[augmented], self.pretrain_seconds[augmented] = autoencoder, cached
+            cached_seconds = self._load_cached(data, augmented, autoencoder)
+            if cached_seconds is not None:
+                self._autoencoders[augmented], self.pretrain_seconds[augmented] = autoencoder, cached_seconds
                 return autoencoder
             X = torch.as_tensor(host, device=device)
             generator = torch.Generator(device=device).manual_seed(self.seed)
@@ -88,13 +90,23 @@ class RunContext:
         return FeedforwardAutoencoder(layers=layers, random_state=self.seed)
 
     def _pretraining_settings(self, data: BenchmarkDataset, augmented: bool) -> dict:
-        """Everything the pretrained weights depend on: a cached file is used only where all of it agrees."""
+        """Everything the pretrained weights depend on: a cached file is used only where all of it agrees (the
+        data by their digest, the code by its versions, the arithmetic by device type and CPU threads)."""
+        import clustpy
+        import clustpy_acedec
+        from clustpy_acedec.devices import resolve_device
+        if self._data_digest is None:
+            import hashlib
+            self._data_digest = hashlib.sha256(np.ascontiguousarray(self.network_input(data)).data).hexdigest()
+        device = resolve_device(self.device)
         return {"dataset": data.name, "n_samples": int(len(data.X)), "n_features": int(data.X.shape[1]),
-                "seed": self.seed, "augmented": bool(augmented), "network": self.network,
-                "linear_autoencoder": self.linear_autoencoder, "embedding_size": self.embedding_size,
-                "pretraining": self.pretraining, "pretrain_epochs": self.pretrain_epochs,
-                "batch_size": self.batch_size, "precision": self.precision,
-                "device_type": torch.device(self.device).type}
+                "data_sha256": self._data_digest, "seed": self.seed, "augmented": bool(augmented),
+                "network": self.network, "linear_autoencoder": self.linear_autoencoder,
+                "embedding_size": self.embedding_size, "pretraining": self.pretraining,
+                "pretrain_epochs": self.pretrain_epochs, "batch_size": self.batch_size, "precision": self.precision,
+                "device_type": device.type, "cpu_threads": torch.get_num_threads() if device.type == "cpu" else None,
+                "versions": {"clustpy_acedec": str(clustpy_acedec.__version__), "clustpy": str(clustpy.__version__),
+                             "torch": str(torch.__version__)}}
 
     def _cache_path(self, data: BenchmarkDataset, augmented: bool):
         if self.autoencoder_cache is None:
@@ -107,8 +119,12 @@ class RunContext:
         name = "".join(c if c.isalnum() else "-" for c in data.name)
         return Path(self.autoencoder_cache) / f"{name}-seed{self.seed}-{digest}.pt"
 
-    def _cached(self, data: BenchmarkDataset, augmented: bool, autoencoder: torch.nn.Module) -> float | None:
-        """Load the cached weights into ``autoencoder``; their pretraining's seconds, or None without a file."""
+    def _load_cached(self, data: BenchmarkDataset, augmented: bool, autoencoder: torch.nn.Module) -> float | None:
+        """
+        Load the cached weights into ``autoencoder`` and mark it pretrained, as :func:`pretrain` leaves a network;
+        the seconds of their pretraining, or None without a usable file (``autoencoder`` is then untouched: a
+        damaged or foreign file is never half-used, and the pretraining runs again and replaces it).
+        """
         path = self._cache_path(data, augmented)
         if path is None or not path.is_file():
             return None
@@ -116,22 +132,46 @@ class RunContext:
             stored = torch.load(path, map_location=next(autoencoder.parameters()).device, weights_only=True)
             if stored["settings"] != self._pretraining_settings(data, augmented):
                 raise ValueError("its pretraining settings differ from this run's")
-            autoencoder.load_state_dict(stored["state_dict"])
-            return float(stored["pretrain_seconds"])
-        except Exception as error:  # a damaged or foreign file: named, never half-used
-            raise ValueError(f"cannot use the cached autoencoder {path} ({type(error).__name__}: {error}); "
-                             "delete it to pretrain again") from error
+            state, expected = stored["state_dict"], autoencoder.state_dict()
+            if {k: tuple(v.shape) for k, v in state.items()} != {k: tuple(v.shape) for k, v in expected.items()}:
+                raise ValueError("its tensors are not this network's")
+            seconds = float(stored["pretrain_seconds"])
+        except Exception as error:
+            import warnings
+            warnings.warn(f"the cached autoencoder {path} cannot be used ({type(error).__name__}: {error}); "
+                          "pretraining again", RuntimeWarning, stacklevel=2)
+            return None
+        autoencoder.load_state_dict(state)
+        autoencoder.eval()
+        autoencoder.fitted = True
+        return seconds
 
     def _save_to_cache(self, data: BenchmarkDataset, augmented: bool, autoencoder: torch.nn.Module) -> None:
+        """Write the pretrained weights whole or not at all (a unique temporary file, flushed, then renamed); a
+        failure to write costs the next run its pretraining, not this run its result."""
+        import os
+        import tempfile
+        import warnings
         path = self._cache_path(data, augmented)
         if path is None:
             return
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_suffix(".partial")
         state = {key: value.detach().cpu() for key, value in autoencoder.state_dict().items()}
-        torch.save({"settings": self._pretraining_settings(data, augmented), "state_dict": state,
-                    "pretrain_seconds": self.pretrain_seconds[augmented]}, partial)
-        partial.replace(path)  # whole or absent: a run stopped while writing leaves no file to misread
+        record = {"settings": self._pretraining_settings(data, augmented), "state_dict": state,
+                  "pretrain_seconds": self.pretrain_seconds[augmented]}
+        partial = None
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            descriptor, partial = tempfile.mkstemp(dir=path.parent, prefix=path.stem, suffix=".partial")
+            with os.fdopen(descriptor, "wb") as file:
+                torch.save(record, file)
+                file.flush()
+                os.fsync(file.fileno())
+            os.replace(partial, path)
+        except OSError as error:
+            warnings.warn(f"the pretrained autoencoder could not be kept in {path} ({error})", RuntimeWarning,
+                          stacklevel=2)
+            if partial is not None and os.path.exists(partial):
+                os.remove(partial)
 
     def embedded(self, data: BenchmarkDataset, augmented: bool = False) -> np.ndarray:
         """enc(X) of the plain or the augmented pretrained autoencoder, computed on first use."""

@@ -331,17 +331,22 @@ def test_a_pretrained_autoencoder_is_saved_and_reused_by_a_later_run_with_the_sa
                     pretraining="end_to_end", autoencoder_cache=tmp_path)
     first = RunContext(**settings).autoencoder(data)
     [saved] = tmp_path.glob("*.pt")
-    assert saved.name.startswith("toy-set-seed0-")
+    assert saved.name.startswith("toy-set-seed0-") and not list(tmp_path.glob("*.partial"))
     later = RunContext(**settings)
     reused = later.autoencoder(data)
     assert all(torch.equal(a, b) for a, b in zip(first.state_dict().values(), reused.state_dict().values()))
+    assert (reused.fitted, reused.training) == (first.fitted, first.training) == (True, False)
     assert later.pretrain_seconds[False] == pytest.approx(torch.load(saved, weights_only=True)["pretrain_seconds"])
-    # another schedule is another pretraining: not read from this file
+    # another schedule, or other data of the same size, is another pretraining: not read from this file
     RunContext(**{**settings, "pretrain_epochs": 1}).autoencoder(data)
-    assert len(list(tmp_path.glob("*.pt"))) == 2
+    RunContext(**settings).autoencoder(BenchmarkDataset("toy/set", data.X[::-1].copy(), data.labels))
+    assert len(list(tmp_path.glob("*.pt"))) == 3
+    # a damaged file is not used: the pretraining runs again, gives the same network, and replaces the file
     saved.write_bytes(b"not an autoencoder")
-    with pytest.raises(ValueError, match="cannot use the cached autoencoder"):
-        RunContext(**settings).autoencoder(data)
+    with pytest.warns(RuntimeWarning, match="cannot be used"):
+        again = RunContext(**settings).autoencoder(data)
+    assert all(torch.equal(a, b) for a, b in zip(first.state_dict().values(), again.state_dict().values()))
+    assert torch.load(saved, weights_only=True)["settings"]["dataset"] == "toy/set"
 
 
 def test_augmented_methods_start_from_an_autoencoder_pretrained_on_augmented_images(monkeypatch):

@@ -64,7 +64,7 @@ def test_synth25_is_table_1s_setting_where_the_plain_bases_fail():
     """The calibration of Table 1 (k-means on the raw data about 0.90, AE + k-means about 0.11 on the
     end-to-end linear AE) and the contrast ACe/DeC is about: each plain base at most 0.5 on the same protocol."""
     from sklearn.cluster import KMeans
-    from clustpy_acedec.pretraining import embed, pretrain_autoencoder
+    from clustpy_acedec.pretraining import embed, pretrain
     raw, embedded, plain = [], [], {base_class: [] for base_class in (DCN, DEC, IDEC)}
     for seed in range(5):
         X, y = make_synth(random_state=seed)
@@ -74,8 +74,8 @@ def test_synth25_is_table_1s_setting_where_the_plain_bases_fail():
                                clustering_epochs=50, device="cpu", random_state=seed).fit(X)
             plain[base_class].append(normalized_mutual_info_score(y, model.labels_))
         autoencoder = _linear_autoencoder(X.shape[1], seed)
-        pretrain_autoencoder(autoencoder, torch.as_tensor(X), 50, 256, torch.optim.Adam, {"lr": 1e-3},
-                             torch.Generator().manual_seed(seed))
+        pretrain(autoencoder, torch.as_tensor(X), None, 50, 256, torch.optim.Adam, {"lr": 1e-3},
+                 torch.Generator().manual_seed(seed))
         Z = embed(autoencoder, torch.as_tensor(X)).numpy()
         embedded.append(normalized_mutual_info_score(y, KMeans(4, n_init=10, random_state=seed).fit_predict(Z)))
     assert 0.8 <= np.mean(raw), raw

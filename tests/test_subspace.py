@@ -219,7 +219,6 @@ def test_hardened_dims_custom_margin_and_no_gradient_needed():
     np.testing.assert_array_equal(cluster, [0, 1, 2])
 
 
-
 def test_nearest_centers_is_eq5_under_the_weighted_distance():
     generator = torch.Generator().manual_seed(0)
     points, centers = torch.randn(50, 3, generator=generator), torch.randn(4, 3, generator=generator)
