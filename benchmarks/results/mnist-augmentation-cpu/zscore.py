@@ -1,7 +1,7 @@
 """ACeDeC(DCN or DEC) + augmentation on all 70,000 MNIST images as a user would call it (the protocol of
 ../usps-augmentation-cpu/zscore.py): channel_zscore first, 100 + 150 epochs, batch 256, embedding 10, bfloat16,
 the estimator's defaults otherwise:
-    OMP_NUM_THREADS=1 python zscore.py SEED [DCN|DEC]
+    OMP_NUM_THREADS=1 python zscore.py SEED [DCN|DEC] [PRETRAIN_EPOCHS]   (of the end-to-end pretraining, default 100)
 Records go to zscore.jsonl beside this file."""
 import json, os, sys, time
 import numpy as np, torch
@@ -12,15 +12,16 @@ from clustpy_acedec import ACeDeC
 from clustpy_acedec.preprocessing import channel_zscore
 seed = int(sys.argv[1])
 base_class = {'DCN': DCN, 'DEC': DEC}[sys.argv[2] if len(sys.argv) > 2 else 'DCN']
+pretrain_epochs = int(sys.argv[3]) if len(sys.argv) > 3 else 100
 d = np.load(os.path.join(os.environ.get("CLUSTPY_ACEDEC_DATA", "../shared/data"), "mnist.npz"))
 X, y = d["data"], d["labels"]  # train and test, 70,000 images
 X = channel_zscore(X.astype(np.float32).reshape(-1, 28, 28))
 # Records without "fill" filled with 0 in the images' own scale; "darkest": with the data set's darkest value; "mean": with its mean.
 augmentation_fill = "mean"
 t = time.time()
-m = ACeDeC(base=base_class(n_clusters=10, batch_size=256, pretrain_epochs=100, clustering_epochs=150, embedding_size=10,
+m = ACeDeC(base=base_class(n_clusters=10, batch_size=256, pretrain_epochs=pretrain_epochs, clustering_epochs=150, embedding_size=10,
                            augmentation_invariance=True, random_state=seed), precision="bfloat16").fit(X)
-rec = dict(data="MNIST", n=len(X), seed=seed, base=base_class.__name__, nmi=round(nmi(y, m.labels_), 4),
+rec = dict(data="MNIST", n=len(X), seed=seed, base=base_class.__name__, pretrain_epochs=pretrain_epochs, nmi=round(nmi(y, m.labels_), 4),
            cluster_dims=len(m.cluster_space_dims_), seconds=round(time.time() - t, 1), fill=augmentation_fill,
            fit_seconds={k: round(v, 1) for k, v in m.fit_seconds_.items()})
 print(json.dumps(rec))
