@@ -19,6 +19,7 @@ rank) every function here is the plain local computation.
 """
 
 import contextlib
+import re
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -195,6 +196,11 @@ def gathered_embedding(embedded: torch.Tensor, shard: "Shard", seed: int,
     generator = torch.Generator().manual_seed(seed + 7919 * (collective.rank + 1))
     chosen = torch.randperm(embedded.shape[0], generator=generator)[:kept[collective.rank]].sort().values
     return collective.all_gather_rows(embedded[chosen.to(embedded.device)], kept)
+
+
+def comparable(value) -> str:
+    """A setting as text that is the same in every process for the same setting (no memory addresses)."""
+    return re.sub(r" at 0x[0-9a-fA-F]+", "", repr(value))
 
 
 def agreed(collective: Collective | None, check: Callable):
@@ -394,6 +400,6 @@ def sum_gradients(optimizer: torch.optim.Optimizer) -> None:
         grad.copy_(reduced.view_as(grad))
 
 
-__all__ = ["GATHERED_EMBEDDING_BYTES", "Collective", "Shard", "agreed", "batch_mean", "batch_sum",
+__all__ = ["GATHERED_EMBEDDING_BYTES", "Collective", "Shard", "agreed", "batch_mean", "batch_sum", "comparable",
            "current_collective", "gathered_embedding", "in_sharded_loop", "quiet_unless_main", "set_global_batch_size",
            "sharded_loop", "single_process", "sum_gradients"]

@@ -1,7 +1,8 @@
 """
 What ACeDeC and ENRC share: the steps of their ``fit`` pipelines as private functions (start: seed,
 autoencoder, pretraining, embedding; the best of the initial candidates; the clustering phase; the shared
-fitted attributes), and a mixin for what a fitted estimator does (persistence, embedding new data).
+fitted attributes), and a mixin for what a fitted estimator does (persistence, embedding new data). The network
+itself is built and checked in :mod:`clustpy_acedec._network`.
 
 Each estimator's ``fit`` calls these top to bottom; nothing here calls back into the estimator.
 
@@ -15,8 +16,6 @@ rank 0's, broadcast, so that every rank ends with bitwise the same model.
 
 import dataclasses
 import os
-import re
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -29,12 +28,12 @@ from sklearn.utils.validation import check_is_fitted
 from clustpy_acedec._persistence import load_estimator, save_estimator
 from clustpy_acedec._validation import Choice, Flag, check_data, check_optimizer_arguments, grey_image_shape
 from clustpy_acedec._augmentation import RandomRotationShift
-from clustpy_acedec.networks import default_layers
 from clustpy_acedec.preprocessing import rotation_shift_augmentation
-from clustpy_acedec._distributed import Collective, Shard, agreed, current_collective, gathered_embedding
+from clustpy_acedec._distributed import Collective, Shard, agreed, comparable, current_collective, gathered_embedding
 from clustpy_acedec._execution import PRECISIONS, Execution, intra_op_threads, make_optimizer
 from clustpy_acedec._model import SubspaceClusteringModel
-from clustpy_acedec._placement import PLACEMENT_MODES, DataPlacement, place
+from clustpy_acedec._network import build_autoencoder, check_embedding_size, check_network_for_ranks, network_input
+from clustpy_acedec._placement import PLACEMENT_MODES, DataPlacement
 from clustpy_acedec.pretraining import run_pretraining
 from clustpy_acedec._training import Phase, PhaseRecord, Plateau, encode_all, train_subspace_model
 
@@ -205,12 +204,12 @@ def for_this_rank(config: FitConfig, collective: Collective | None, estimator_pa
     """
     if collective is None:
         return config
-    shared = {f.name: _comparable(getattr(config, f.name)) for f in dataclasses.fields(config)
+    shared = {f.name: comparable(getattr(config, f.name)) for f in dataclasses.fields(config)
               if f.name not in PER_RANK_SETTINGS}
     shared["device type"] = config.device.type  # the same seed draws other numbers on another kind of device
     for name, value in estimator_params.items():
         if name.rsplit("__", 1)[-1] not in (*PER_RANK_SETTINGS, "random_state"):
-            shared[name] = type(value).__qualname__ if hasattr(value, "get_params") else _comparable(value)
+            shared[name] = type(value).__qualname__ if hasattr(value, "get_params") else comparable(value)
     for rank, other in enumerate(collective.all_gather_object(shared)):
         differing = [name for name in sorted(set(shared) | set(other)) if other.get(name) != shared.get(name)]
         if differing:
@@ -219,11 +218,6 @@ def for_this_rank(config: FitConfig, collective: Collective | None, estimator_pa
                                          for name in differing))
     return dataclasses.replace(config, seed=collective.broadcast_object(config.seed),
                                verbose=config.verbose and collective.is_main)
-
-
-def _comparable(value) -> str:
-    """A setting as text that is the same in every process for the same setting (no memory addresses)."""
-    return re.sub(r" at 0x[0-9a-fA-F]+", "", repr(value))
 
 
 def start_fit(X: np.ndarray, config: FitConfig, collective: Collective | None = None) -> FitRun:
@@ -238,18 +232,19 @@ def start_fit(X: np.ndarray, config: FitConfig, collective: Collective | None = 
     clock = _PhaseClock(config.device)
     torch.manual_seed(config.seed)
     # agreed: a network that one rank cannot build fails on every rank
-    autoencoder = agreed(collective, lambda: _build_autoencoder(int(np.prod(X.shape[1:])), config,
-                                                                warn=collective is None or collective.is_main))
+    autoencoder = agreed(collective, lambda: build_autoencoder(
+        int(np.prod(X.shape[1:])), config.neural_network, config.neural_network_weights, config.embedding_size,
+        config.device, config.seed, warn=collective is None or collective.is_main))
     # agreed: a shard that cannot be placed (e.g. no room on one rank's device) fails on every rank
     data = agreed(collective, lambda: network_input(X, autoencoder, config.device, config.data_placement))
     if collective is not None:
-        _check_network_for_ranks(autoencoder, collective)
+        check_network_for_ranks(autoencoder, collective)
         collective.broadcast_module_(autoencoder)  # every rank starts from rank 0's network
         torch.manual_seed(config.seed + 1 + collective.rank)  # and draws its own dropout masks
         data.shard = Shard.of(collective, data.n_samples)
     # after the broadcast every rank holds the same network; agreed: a rank whose data the network cannot take
     # fails on every rank
-    agreed(collective, lambda: _check_embedding_size(autoencoder, data, config))
+    agreed(collective, lambda: check_embedding_size(autoencoder, data, config.min_embedding_size, config.name))
     generator = torch.Generator(device=config.device).manual_seed(config.seed)
     execution = Execution(config.device, config.precision, config.compile_step)
     augment = _augmentation(X, autoencoder, config.image_shape, collective) if config.augmentation_invariance else None
@@ -267,110 +262,6 @@ def start_fit(X: np.ndarray, config: FitConfig, collective: Collective | None = 
     clock.lap("pretraining")
     return FitRun(config, data, embedded, autoencoder, generator, torch.Generator().manual_seed(config.seed),
                   execution, augment, history, clock, collective)
-
-
-def _check_embedding_size(autoencoder: torch.nn.Module, data: DataPlacement, config: FitConfig) -> None:
-    """
-    The network's embedding must have a dimension per space: d is read from one point encoded in evaluation
-    mode (no dropout draw, no batch-norm update), before anything is trained.
-
-    Raises
-    ------
-    ValueError
-        if the network cannot encode the data, or its embedding has fewer than ``config.min_embedding_size``
-        dimensions
-    """
-    was_training = autoencoder.training
-    autoencoder.eval()
-    try:
-        with torch.no_grad():
-            embedding_size = int(autoencoder.encode(data.take(torch.zeros(1, dtype=torch.long))).flatten(1).shape[1])
-    except RuntimeError as error:
-        raise ValueError(f"the network cannot encode the data (samples shaped {tuple(data.shape[1:])}): "
-                         f"{error}") from None
-    finally:
-        autoencoder.train(was_training)
-    if embedding_size < config.min_embedding_size:
-        raise ValueError(f"the network's embedding has {embedding_size} dimension(s); {config.name} needs at least "
-                         f"{config.min_embedding_size} (one per space)")
-
-
-def _build_autoencoder(input_dim: int, config: FitConfig, warn: bool) -> torch.nn.Module:
-    """
-    The fit's autoencoder, as clustpy's ``get_neural_network`` builds it (a given network as it is, or a new one of
-    the given class, by default clustpy's feedforward [input_dim, 500, 500, 2000, embedding_size]), but with
-    ``TypeError`` for what is not a network and warnings instead of clustpy's prints to stdout (a library is
-    quiet; ``warn``: on the main rank only).
-    """
-    from clustpy.deep import get_neural_network
-    from clustpy.deep.neural_networks import FeedforwardAutoencoder
-    from clustpy.deep.neural_networks._abstract_neural_network import _AbstractNeuralNetwork
-    network = config.neural_network
-    if network is None or isinstance(network, tuple):
-        if network is None:
-            network_class, params = FeedforwardAutoencoder, {}
-        elif len(network) != 2 or not isinstance(network[0], type) or not isinstance(network[1], dict):
-            raise TypeError("neural_network given as a tuple must be (network class, dict of its parameters), got "
-                            f"{_comparable(network)}")
-        else:
-            network_class, params = network
-        params = {"layers": default_layers(input_dim, config.embedding_size), "random_state": config.seed,
-                  **params}
-        if warn and config.embedding_size > input_dim:
-            warnings.warn(f"embedding_size ({config.embedding_size}) is larger than the number of features "
-                          f"({input_dim})", UserWarning, stacklevel=7)  # fit's caller
-        if warn and params["layers"][-1] != config.embedding_size:
-            warnings.warn(f"the network's layers end in {params['layers'][-1]} dimensions, not embedding_size = "
-                          f"{config.embedding_size}: the embedding has {params['layers'][-1]}", UserWarning,
-                          stacklevel=7)
-        try:
-            network = network_class(**params)
-        except TypeError as error:  # clustpy's defaults (layers, random_state) are not this class's parameters
-            raise TypeError(f"neural_network: {network_class.__name__} cannot be built with the parameters "
-                            f"{sorted(params)}: {error}") from error
-    if not isinstance(network, _AbstractNeuralNetwork) or not hasattr(network, "encode") \
-            or not hasattr(network, "decode"):
-        raise TypeError("neural_network must be a clustpy autoencoder (encode and decode, subclassing "
-                        "clustpy.deep.neural_networks._abstract_neural_network._AbstractNeuralNetwork), a (class, "
-                        f"parameters) tuple or None, got {type(network).__name__}")
-    weights = config.neural_network_weights
-    if weights is not None and not isinstance(weights, (str, os.PathLike)):
-        raise TypeError(f"neural_network_weights must be the path of a saved state_dict or None, got {weights!r}")
-    network = get_neural_network(input_dim, config.embedding_size, network, device=config.device,
-                                 random_state=config.seed)
-    if weights is not None:
-        if not os.path.isfile(weights):
-            raise ValueError(f"neural_network_weights {weights} is not a file")
-        try:  # clustpy reads it with torch.load(weights_only=True): no code in the file runs
-            with warnings.catch_warnings():  # torch's note on a foreign pickle protocol: the file is refused anyway
-                warnings.filterwarnings("ignore", message="Detected pickle protocol", category=UserWarning)
-                network.load_parameters(weights)
-        except Exception as error:  # torch raises UnpicklingError, RuntimeError, KeyError, EOFError, ... here
-            raise ValueError(f"neural_network_weights {weights} cannot be loaded into the "
-                             f"{type(network).__name__}: {type(error).__name__}: {str(error).splitlines()[0]}") from None
-    return network
-
-
-def _check_network_for_ranks(autoencoder: torch.nn.Module, collective: Collective) -> None:
-    """
-    The ranks of a distributed fit must start from the same kind of network: the same tensors (rank 0's values
-    are then broadcast), fitted or not on every rank alike, and no batch normalisation, whose statistics would
-    be those of each rank's part of a batch, not of the global batch (and which fails on a part of one sample).
-    """
-    batch_norms = [name for name, module in autoencoder.named_modules()
-                   if isinstance(module, (torch.nn.BatchNorm1d, torch.nn.BatchNorm2d, torch.nn.BatchNorm3d,
-                                          torch.nn.SyncBatchNorm))]
-    signature = (sorted((name, tuple(t.shape)) for name, t in autoencoder.state_dict().items()),
-                 bool(getattr(autoencoder, "fitted", False)))
-    signatures = collective.all_gather_object(signature)
-    differing = [rank for rank, other in enumerate(signatures) if other != signatures[0]]
-    if differing:
-        raise ValueError(f"the ranks of a distributed fit must start from the same network (the same layers, fitted "
-                         f"or not alike), but ranks {differing} differ from rank 0")
-    if batch_norms:
-        raise ValueError(f"a distributed fit cannot train batch normalisation ({', '.join(batch_norms[:3])}): its "
-                         "statistics would be those of each rank's part of a batch; use a network without it (e.g. "
-                         "FeedforwardAutoencoder(batch_norm=False)) or fit in one process")
 
 
 def best_of_rounds(run: FitRun, make_candidate: Callable, n_rounds: int) -> tuple:
@@ -661,20 +552,6 @@ class _PhaseClock:
         now = self._now()
         self.seconds[phase] = now - self._start
         self._start = now
-
-
-def network_input(X_np: np.ndarray, autoencoder: torch.nn.Module, device: torch.device,
-                  data_placement: str = "device") -> DataPlacement:
-    """
-    The data as the network takes it (flattened unless the network accepts n-d input), placed for ``device``
-    by ``data_placement`` ("auto", "device" or "host", see :func:`clustpy_acedec._placement.place`).
-    """
-    if not getattr(autoencoder, "allow_nd_input", False):
-        X_np = X_np.reshape(X_np.shape[0], -1)
-    with warnings.catch_warnings():  # a read-only array (e.g. np.load(mmap_mode="r")) is fine: it is never written
-        warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
-        X_host = torch.from_numpy(np.ascontiguousarray(X_np, dtype=np.float32))
-    return place(X_host, device, data_placement)
 
 
 def predict_labels(model: SubspaceClusteringModel, X: "torch.Tensor | DataPlacement",
