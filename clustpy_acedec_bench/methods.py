@@ -52,33 +52,40 @@ class RunContext:
         if augmented not in self._autoencoders:
             import time
             from clustpy_acedec.devices import resolve_device
-            from clustpy_acedec.preprocessing import rotation_shift_augmentation
-            from clustpy_acedec.pretraining import pretrain, resolve_pretraining
             start = time.perf_counter()
             torch.manual_seed(self.seed)  # pretrain() restores the global state: the same for a cached network
-            device = resolve_device(self.device)
             host = self.network_input(data)
-            autoencoder = self._untrained_autoencoder(data, host).to(device)
-            cached_seconds = self._load_cached(data, augmented, autoencoder)
-            if cached_seconds is not None:
-                self._autoencoders[augmented], self.pretrain_seconds[augmented] = autoencoder, cached_seconds
-                return autoencoder
-            X = torch.as_tensor(host, device=device)
-            generator = torch.Generator(device=device).manual_seed(self.seed)
-            schedule = resolve_pretraining(self.pretraining, self.pretrain_epochs)
-            augment = None
-            if augmented:
-                if data.image_shape is None:
-                    raise ValueError(f"{data.name} has no images to augment")
-                channels_first = self.network == "convolutional"
-                images = host if host.ndim > 2 else host.reshape(len(host), *data.image_shape)
-                augment = rotation_shift_augmentation(images, channels_last=not channels_first)  # the estimators'
-            pretrain(autoencoder, X, schedule, self.pretrain_epochs, self.batch_size, torch.optim.Adam, {"lr": 1e-3},
-                     generator, verbose=self.verbose, execution=self.precision, augment=augment)
-            self._autoencoders[augmented] = autoencoder
-            self.pretrain_seconds[augmented] = time.perf_counter() - start
-            self._save_to_cache(data, augmented, autoencoder)
+            autoencoder = self._untrained_autoencoder(data, host).to(resolve_device(self.device))
+            seconds = path = None
+            if self.autoencoder_cache is not None:
+                settings = self._pretraining_settings(data, augmented)
+                path = self._cache_path(data, settings)
+                seconds = self._load_cached(path, settings, autoencoder)
+            if seconds is None:
+                self._pretrain(data, host, autoencoder, augmented)
+                seconds = time.perf_counter() - start
+                if path is not None:
+                    self._save_to_cache(path, settings, autoencoder, seconds)
+            self._autoencoders[augmented], self.pretrain_seconds[augmented] = autoencoder, seconds
         return self._autoencoders[augmented]
+
+    def _pretrain(self, data: BenchmarkDataset, host: np.ndarray, autoencoder: torch.nn.Module,
+                  augmented: bool) -> None:
+        from clustpy_acedec.preprocessing import rotation_shift_augmentation
+        from clustpy_acedec.pretraining import pretrain, resolve_pretraining
+        device = next(autoencoder.parameters()).device
+        generator = torch.Generator(device=device).manual_seed(self.seed)
+        schedule = resolve_pretraining(self.pretraining, self.pretrain_epochs)
+        augment = None
+        if augmented:
+            if data.image_shape is None:
+                raise ValueError(f"{data.name} has no images to augment")
+            channels_first = self.network == "convolutional"
+            images = host if host.ndim > 2 else host.reshape(len(host), *data.image_shape)
+            augment = rotation_shift_augmentation(images, channels_last=not channels_first)  # the estimators'
+        pretrain(autoencoder, torch.as_tensor(host, device=device), schedule, self.pretrain_epochs, self.batch_size,
+                 torch.optim.Adam, {"lr": 1e-3}, generator, verbose=self.verbose, execution=self.precision,
+                 augment=augment)
 
     def _untrained_autoencoder(self, data: BenchmarkDataset, host: np.ndarray) -> torch.nn.Module:
         from clustpy.deep.neural_networks import FeedforwardAutoencoder
@@ -108,29 +115,26 @@ class RunContext:
                 "versions": {"clustpy_acedec": str(clustpy_acedec.__version__), "clustpy": str(clustpy.__version__),
                              "torch": str(torch.__version__)}}
 
-    def _cache_path(self, data: BenchmarkDataset, augmented: bool):
-        if self.autoencoder_cache is None:
-            return None
+    def _cache_path(self, data: BenchmarkDataset, settings: dict):
+        """The cache file of a pretraining: the data set, the seed and a digest of all its ``settings``."""
         import hashlib
         import json
         from pathlib import Path
-        settings = json.dumps(self._pretraining_settings(data, augmented), sort_keys=True)
-        digest = hashlib.sha256(settings.encode()).hexdigest()[:16]
+        digest = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:16]
         name = "".join(c if c.isalnum() else "-" for c in data.name)
         return Path(self.autoencoder_cache) / f"{name}-seed{self.seed}-{digest}.pt"
 
-    def _load_cached(self, data: BenchmarkDataset, augmented: bool, autoencoder: torch.nn.Module) -> float | None:
+    def _load_cached(self, path, settings: dict, autoencoder: torch.nn.Module) -> float | None:
         """
         Load the cached weights into ``autoencoder`` and mark it pretrained, as :func:`pretrain` leaves a network;
         the seconds of their pretraining, or None without a usable file (``autoencoder`` is then untouched: a
         damaged or foreign file is never half-used, and the pretraining runs again and replaces it).
         """
-        path = self._cache_path(data, augmented)
-        if path is None or not path.is_file():
+        if not path.is_file():
             return None
         try:
             stored = torch.load(path, map_location=next(autoencoder.parameters()).device, weights_only=True)
-            if stored["settings"] != self._pretraining_settings(data, augmented):
+            if stored["settings"] != settings:
                 raise ValueError("its pretraining settings differ from this run's")
             state, expected = stored["state_dict"], autoencoder.state_dict()
             if {k: tuple(v.shape) for k, v in state.items()} != {k: tuple(v.shape) for k, v in expected.items()}:
@@ -146,18 +150,14 @@ class RunContext:
         autoencoder.fitted = True
         return seconds
 
-    def _save_to_cache(self, data: BenchmarkDataset, augmented: bool, autoencoder: torch.nn.Module) -> None:
+    def _save_to_cache(self, path, settings: dict, autoencoder: torch.nn.Module, seconds: float) -> None:
         """Write the pretrained weights whole or not at all (a unique temporary file, flushed, then renamed); a
         failure to write costs the next run its pretraining, not this run its result."""
         import os
         import tempfile
         import warnings
-        path = self._cache_path(data, augmented)
-        if path is None:
-            return
         state = {key: value.detach().cpu() for key, value in autoencoder.state_dict().items()}
-        record = {"settings": self._pretraining_settings(data, augmented), "state_dict": state,
-                  "pretrain_seconds": self.pretrain_seconds[augmented]}
+        record = {"settings": settings, "state_dict": state, "pretrain_seconds": seconds}
         partial = None
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
