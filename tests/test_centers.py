@@ -1,6 +1,5 @@
 """Tests of the mini-batch k-means centre state (ENRC Eq. 5-7, §2.8) and the weighted Lloyd iterations."""
 
-import math
 
 import pytest
 import torch
@@ -116,7 +115,6 @@ def test_assign_matches_brute_force_on_random_data():
 @pytest.mark.parametrize("iteration, threshold", [(0, 1), (1, 1), (3, 1), (4, 2), (8, 2), (9, 3), (15, 3), (16, 4),
                                                   (100, 10)])
 def test_lost_centers_threshold(iteration, threshold):
-    assert max(1, math.floor(math.sqrt(iteration))) == threshold
     state = MiniBatchCenters([torch.zeros(3, 2), torch.zeros(2, 2)], spaces=[0, 1], initial_count=[1.0, 1.0])
     # centres 0, 1 of clustering 0 sit just at / above the threshold; centre 1 of clustering 1 likewise
     state.lost_counter = torch.tensor([threshold, threshold + 1, 0, threshold, threshold + 5])
@@ -163,7 +161,6 @@ def test_reinitialize_moves_lost_center_into_the_data():
     # the lost centre (and its partner, by the Lloyd steps) now sit on the two blob means
     order = new[:, 0].argsort()
     torch.testing.assert_close(new[order], torch.stack([left_mean, right_mean]), atol=1e-5, rtol=0)
-    assert bool((points.min(0).values <= new[1]).all() and (new[1] <= points.max(0).values).all())
     # only the re-initialised centre's counter is reset; the other clustering is untouched
     torch.testing.assert_close(state.lost_counter, torch.tensor([3, 4, 2, 0]))
     torch.testing.assert_close(state.centers_of(0), other)

@@ -72,8 +72,9 @@ def test_the_light_names_agree_with_the_registries():
 
 
 def test_unknown_names_are_refused_with_the_known_ones(capsys):
-    with pytest.raises(SystemExit):
+    with pytest.raises(SystemExit) as exit_:
         demo.build_parser().parse_args(["--base", "KMeans"])
+    assert exit_.value.code == 2 and "invalid choice: 'KMeans'" in capsys.readouterr().err
     assert cli.main(["--speed", "no-such-task", "--quiet"]) == 2
     err = capsys.readouterr().err
     assert "unknown speed task 'no-such-task'; known: " in err and "acedec-digits" in err

@@ -109,6 +109,20 @@ def test_host_placement_on_cuda_streams_and_clusters_like_device_placement(blobs
     assert nmi(host.labels_, device.labels_) > 0.95 and nmi(y, host.labels_) > 0.9
 
 
+def test_a_resident_data_sets_map_streams_an_output_that_would_not_fit(blobs, monkeypatch):
+    """Stacked pretraining's next-layer input (a wide layer's activations) goes to the host when "auto" finds
+    too little free memory, while a narrow one stays on the device."""
+    from clustpy_acedec._placement import place
+    resident = place(torch.from_numpy(blobs[0]), torch.device("cuda"), "device")
+    free = 600 * 8 * 4  # the data set's own size
+    monkeypatch.setattr(torch.cuda, "mem_get_info", lambda device=None: (free, 10**12))
+    narrow = resident.map(lambda x: x[:, :1], 128)
+    wide = resident.map(lambda x: torch.cat([x] * 5, 1), 128)
+    assert not narrow.streamed and narrow.X.device.type == "cuda"
+    assert wide.streamed and wide.X.device.type == "cpu" and wide.device.type == "cuda"
+    assert torch.equal(wide.X, torch.cat([resident.X] * 5, 1).cpu())
+
+
 def test_bfloat16_on_cuda(blobs):
     X, y = blobs
     model = _acedec(precision="bfloat16").fit(X)

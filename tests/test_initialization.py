@@ -72,8 +72,8 @@ def test_nrkmeans_start_returns_an_enrc_start():
     V, logits, centers = nrkmeans_start(torch.as_tensor(X, dtype=torch.float32), [3, 2], torch.Generator().manual_seed(0))
     torch.testing.assert_close(V.T @ V, torch.eye(3), atol=1e-5, rtol=0)
     assert logits.shape == (2, 3) and [c.shape for c in centers] == [(3, 3), (2, 3)]
+    assert bool(torch.isfinite(logits).all())
     betas = torch.softmax(logits, 0)
-    assert torch.allclose(betas.sum(0), torch.ones(3))
     # every clustering owns at least one dimension, and its centres differ along it
     for space, space_centers in enumerate(centers):
         owned = betas[space] > 0.5

@@ -105,12 +105,10 @@ def test_student_t_loss_is_kl_plus_scaled_compression_and_centers_get_gradients(
     q = objective.soft_assignment(rotated, betas).detach()
     p = target_distribution(q)
     kl = (p * (p / q).log()).sum(1)
-    assert bool((kl >= -1e-7).all())
     assert objective.distance_scale == pytest.approx((alpha + 1.0) / (2.0 * alpha))
     compression = weighted_squared_distance(rotated, centers[q.argmax(1)], betas[0], pairwise=False)
     assert loss.shape == (16, 1)
     torch.testing.assert_close(loss[:, 0].detach(), kl + objective.distance_scale * compression, atol=1e-6, rtol=1e-5)
-    assert bool((loss >= 0).all())
     torch.testing.assert_close(labels[:, 0], q.argmax(1))
     torch.testing.assert_close(objective.predict(rotated, betas, _layer(4)), labels)
     assert [p_ for p_ in objective.parameters()] == [objective.centers]
@@ -315,10 +313,10 @@ def test_register_base_callable_objective(clean_registry, tiny_data):
 
 
 def test_register_base_validates_arguments(clean_registry):
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match="cls must be a class"):
         register_base(ToyDeepKMeans(), "hard")
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="objective must be"):
         register_base(ToyDeepKMeans, "soft")
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match="objective must be"):
         register_base(ToyDeepKMeans, 42)
     assert ToyDeepKMeans not in clean_registry

@@ -25,12 +25,6 @@ BENCH = "clustpy_acedec_bench"
 CORE_DIR = Path(clustpy_acedec.__file__).parent
 BENCH_DIR = Path(clustpy_acedec_bench.__file__).parent
 
-#: Core modules that import a private name of another core module, or import from the package root
-#: ``clustpy_acedec`` (its ``__init__``, which imports them: a cycle): (importing module, source, name).
-#: The lead engineer is removing them (issue 17); delete an entry when its import is gone.
-KNOWN_PRIVATE_IMPORTS: set = set()
-
-
 def _modules(root: Path, package: str) -> dict:
     """module name -> (parsed source, whether it is a package's ``__init__``) of every .py file of a package."""
     modules = {}
@@ -139,15 +133,11 @@ def test_no_core_module_imports_the_bench():
     assert not offending, f"core modules import the bench: {offending}"
 
 
-def test_no_core_module_imports_another_core_modules_private_names_beyond_the_known_ones():
+def test_no_core_module_imports_another_core_modules_private_names():
+    """No ``from clustpy_acedec.x import _name`` across core modules, and no import of the package root (its
+    ``__init__`` imports them: a cycle)."""
     found = _private_imports(_modules(CORE_DIR, CORE))
-    assert not found - KNOWN_PRIVATE_IMPORTS, f"new private imports across core modules: {found - KNOWN_PRIVATE_IMPORTS}"
-
-
-def test_the_known_private_imports_are_still_there():
-    """The known list only shrinks: an entry whose import has gone is to be deleted from it."""
-    found = _private_imports(_modules(CORE_DIR, CORE))
-    assert not KNOWN_PRIVATE_IMPORTS - found, f"fixed, delete from KNOWN_PRIVATE_IMPORTS: {KNOWN_PRIVATE_IMPORTS - found}"
+    assert not found, f"private imports across core modules: {found}"
 
 
 def test_the_bench_uses_only_the_cores_public_names():

@@ -48,21 +48,6 @@ def test_streamed_batches_chunks_and_samples_equal_resident_ones(blobs):
     assert streamed.flatten().streamed and streamed.flatten().shape == (300, 6)
 
 
-def test_map_streams_an_output_that_would_not_fit_on_the_device(blobs, monkeypatch):
-    """A resident data set's map output (a wide layer's activations) goes to the host when "auto" says so."""
-    resident, _ = _both(blobs[0])
-    asked = []
-
-    def no_room(mode, nbytes, device):
-        asked.append((mode, nbytes))
-        return True
-
-    monkeypatch.setattr(placement_module, "resolve_streamed", no_room)
-    wide = resident.map(lambda x: torch.cat([x] * 5, 1), 128)
-    assert asked == [("auto", 300 * 30 * 4)] and wide.streamed and wide.X.device.type == "cpu"
-    assert torch.equal(wide.X, torch.cat([resident.X] * 5, 1))
-
-
 def test_a_tensor_is_a_resident_data_set():
     X = torch.zeros(5, 2)
     data = as_placement(X)

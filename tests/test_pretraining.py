@@ -68,13 +68,14 @@ def test_full_schedule_is_decs_iteration_budget_on_any_data_set_size():
     assert resolve_pretraining("stacked_denoising_full", 0) is None  # 0 epochs: no pretraining, for every name
 
 
-def test_iteration_budget_sets_the_epochs_each_phase_runs(data, monkeypatch):
-    epochs = []
-    monkeypatch.setattr(StackedDenoisingPretraining, "_train",
-                        lambda self, network, inputs, n_epochs, *args: epochs.append(n_epochs))
+def test_iteration_budget_sets_the_epochs_each_phase_runs(data):
     schedule = StackedDenoisingPretraining(layerwise_iterations=24, finetune_iterations=40)
-    schedule.run(FeedforwardAutoencoder([12, 8, 3]), data, batch_size=32, generator=torch.Generator())
-    assert epochs == [3, 3, 5]  # 256 points in batches of 32: 8 steps per epoch
+    assert schedule.phase_epochs(256, 32) == (3, 5)  # 256 points in batches of 32: 8 steps per epoch
+    # the augmentation sees every batch the schedule trains on: 3 epochs per layer pair (2 pairs), 5 of fine-tuning
+    counting = _Recording(0.5)
+    pretrain(FeedforwardAutoencoder([12, 8, 3]), data, schedule, 1, 32, torch.optim.Adam, {},
+             torch.Generator().manual_seed(0), augment=counting)
+    assert counting.calls == 8 * (3 + 3 + 5)
 
 
 def test_convolutional_network_is_refused(data):
