@@ -34,9 +34,9 @@ _SYNTH = dict(linear_autoencoder=True, pretraining="end_to_end", pretrain_epochs
 
 
 #: The image sets of ACe/DeC: DEC's stacked denoising pretraining with its whole budget in iterations (50,000
-#: per layer pair, 100,000 of fine-tuning; on USPS 1,351 + 2,703 epochs). On USPS it is what lifts ACe/DeC+DCN
-#: to the paper's 0.71: 0.715 ± 0.012 over five seeds (results/paper-usps-dec-budget-cpu and the README), where
-#: 100 epochs of fine-tuning gave 0.68 ± 0.01 (results/paper-usps-cpu).
+#: per layer pair, 100,000 of fine-tuning; on USPS 1,351 + 2,703 epochs): the paper's procedure. On USPS
+#: ACe/DeC+DCN reaches 0.715 ± 0.012 over five seeds with it, about 0.01 above a quarter of the budget on the same
+#: seeds (docs/benchmarks.md).
 _DEC_PRETRAINING = dict(pretraining="stacked_denoising_full")
 
 
