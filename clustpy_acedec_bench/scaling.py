@@ -4,9 +4,9 @@ ENRC against the number of points N, the embedding size d and the number of clus
 other two held fixed, on Gaussian blobs.
 
 What is timed is the clustering phase of ``fit`` (``fit_seconds_["clustering"]`` divided by the epochs), the
-phase whose cost grows with the training; the initialisation (the estimator's k-means / k-means++ seeding on
-the whole embedding, then at least one epoch of the initial phase) and the final prediction are reported
-beside it. Pretraining is not measured: every fit starts from a freshly drawn, unfitted D-hidden-d
+phase whose cost grows with the training; the initialisation (the estimator's default start: k-means, Nr-Kmeans
+or k-means++ seeding on a sample of at most 50,000 points of the embedding, then at least one epoch of the
+initial phase) and the final prediction are reported beside it. Pretraining is not measured: every fit starts from a freshly drawn, unfitted D-hidden-d
 FeedforwardAutoencoder with ``pretrain_epochs=0``, whose cost per step is the same as a trained one's. ENRC
 clusters into two clusterings of K clusters each (``n_clusters=[K, K]``).
 
@@ -463,7 +463,7 @@ def scaling_report(result: dict, command: str = "", machine: str = "", figure: s
              f"{_fmt(result.get('load_before'), 2)} / {_fmt(result.get('load_after'), 2)}",
              f"- held fixed: N = {grid.n_samples:,}, d = {grid.embedding_size}, K = {grid.n_clusters}",
              "- s/epoch: clustering phase of `fit` / epochs; init: initialisation phase of `fit` (the estimator's "
-             "k-means / k-means++ seeding on the whole embedding, then the initial phase); memory: peak RSS during "
+             "default start on a sample of at most 50,000 points, then the initial phase); memory: peak RSS during "
              "`fit` (or during one of its phases) minus RSS before the fit (device: peak CUDA allocation minus allocation before)", "",
              "## Slopes (least squares in log-log; 1 = linear, 0 = constant)", "",
              "| method | axis | s/epoch | init | peak host memory | … in the clustering phase | peak device memory |",
