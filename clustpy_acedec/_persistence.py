@@ -27,6 +27,9 @@ metadata::
                                      null), fitted (optional), training_modules (optional), state (tensor prefix)
     model         {network, parametrization, normalization, objectives: [...], training_modules (optional)}
 
+A file is untrusted input: besides the allowlists, loading checks sizes, nesting and consistency before it
+builds anything from them (:func:`load_estimator`).
+
 Versioning: a reader of major version M reads every file of major M. A file of an older minor version lacks
 some optional fields and gets their defaults; a newer minor version only adds optional fields, which are
 ignored. A file of a newer major version is refused with a ValueError.
@@ -39,7 +42,6 @@ import inspect
 import json
 import os
 import pickle
-import tempfile
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -374,10 +376,12 @@ class _Decoder:
         self.notes = []
         self._networks = {}
         self.model = None
+        self.used = set()  # the names of the tensors the description refers to
 
     def tensor(self, name: str) -> torch.Tensor:
-        if name not in self.tensors:
+        if not isinstance(name, str) or name not in self.tensors:
             raise ValueError(f"the file lacks the tensor {name!r}")
+        self.used.add(name)
         return self.tensors[name]
 
     def decode(self, value):
@@ -420,7 +424,11 @@ class _Decoder:
             if tag == "enum":
                 return cls(self.decode(value["value"]))
             fields = self.decode(value["fields"])
-            init = {f.name for f in dataclasses.fields(cls) if f.init}
+            known = {f.name: f for f in dataclasses.fields(cls)}
+            unknown = [k for k in fields if k not in known]
+            if unknown:  # only the record's own fields: a file must not set other attributes (or its class)
+                raise ValueError(f"the record {value['qualname']} has no fields {unknown[:5]}")
+            init = {name for name, f in known.items() if f.init}
             record = cls(**{k: v for k, v in fields.items() if k in init})
             for k, v in fields.items():  # fields outside __init__ are set afterwards
                 if k not in init:
@@ -473,10 +481,14 @@ class _Decoder:
                 kwargs = None
         prefix = spec["state"]
         state = {name[len(prefix):]: tensor for name, tensor in self.tensors.items() if name.startswith(prefix)}
+        self.used.update(prefix + name for name in state)
         if builtin is not None and kwargs is not None:
             network = _construct_for(builtin[0], kwargs, state, qualname)
         else:
             network = self._custom_network(spec, kwargs, state)
+        for name, tensor in state.items():
+            if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
+                raise ValueError(f"the saved weight {name} of the {qualname} holds NaN or infinite values")
         try:
             network.load_state_dict(state, strict=True)
         except RuntimeError as error:
@@ -566,16 +578,47 @@ def _model_spec(model, encoder: _Encoder) -> dict:
                 training_modules=_training_modules(model))
 
 
+def _check_objective_specs(entries: list, n_spaces: int) -> None:
+    """The objectives' description is refused before anything is built from it: spaces of the model's β, one or
+    more clusters per clustering (a long or inconsistent list would otherwise cost time before failing)."""
+    def is_count(value, minimum: int) -> bool:
+        return type(value) is int and minimum <= value
+
+    if not isinstance(entries, list) or not 0 < len(entries) <= n_spaces:
+        raise ValueError(f"the model describes {len(entries) if isinstance(entries, list) else 'no'} objectives for "
+                         f"{n_spaces} spaces")
+    for entry in entries:
+        if entry.get("type") == "hard_centroid":
+            spaces, n_clusters = entry.get("spaces"), entry.get("n_clusters")
+            if not (isinstance(spaces, list) and isinstance(n_clusters, list) and 0 < len(spaces) == len(n_clusters)
+                    <= n_spaces and all(is_count(s, 0) and s < n_spaces for s in spaces)
+                    and all(is_count(k, 1) for k in n_clusters)):
+                raise ValueError("a hard-centroid objective's spaces and numbers of clusters do not fit the model's "
+                                 f"{n_spaces} spaces")
+        elif not (is_count(entry.get("space"), 0) and entry["space"] < n_spaces):
+            raise ValueError(f"an objective's space {entry.get('space')!r} is not one of the model's {n_spaces}")
+
+
 def _build_model(spec: dict, decoder: _Decoder):
     from clustpy_acedec._centers import MiniBatchCenters
     from clustpy_acedec._model import SubspaceClusteringModel
     from clustpy_acedec._objectives import HardCentroidObjective, SharedMeanObjective, StudentTObjective
     from clustpy_acedec._subspace import SubspaceLayer
+    from clustpy_acedec.losses import CLUSTER_SIZE, POINTS
 
     state = {name[len("model/"):]: t for name, t in decoder.tensors.items() if name.startswith("model/")}
+    decoder.used.update("model/" + name for name in state)
+    for name, tensor in state.items():
+        if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
+            raise ValueError(f"the model's {name} holds NaN or infinite values")
     autoencoder = decoder.network(spec["network"])
-    layer = SubspaceLayer(decoder.tensor("model/layer.V"), decoder.tensor("model/layer.beta_logits"),
-                          parametrization=spec["parametrization"])
+    V, beta_logits = decoder.tensor("model/layer.V"), decoder.tensor("model/layer.beta_logits")
+    if V.dtype != torch.float32 or beta_logits.dtype != torch.float32:  # the estimators keep them in float32
+        raise ValueError(f"the model's V and β logits must be float32, got {V.dtype} and {beta_logits.dtype}")
+    layer = SubspaceLayer(V, beta_logits, parametrization=spec["parametrization"])
+    if spec["normalization"] not in (POINTS, CLUSTER_SIZE):
+        raise ValueError(f"unknown loss normalisation {spec['normalization']!r}")
+    _check_objective_specs(spec["objectives"], layer.n_spaces)
     objectives = []
     for i, entry in enumerate(spec["objectives"]):
         prefix = f"model/objectives.{i}."
@@ -631,6 +674,10 @@ def save_estimator(estimator, path: "str | os.PathLike") -> None:
         if ``path`` is neither a path nor a file object
     FileNotFoundError
         if the folder of ``path`` does not exist
+    IsADirectoryError
+        if ``path`` is a folder
+    OSError
+        if the file cannot be written (e.g. no permission), naming ``path``
     ValueError
         if the model holds a part that cannot be described (a custom objective registered with a callable), or
         a fitted attribute of a type that cannot be stored
@@ -659,16 +706,48 @@ def save_estimator(estimator, path: "str | os.PathLike") -> None:
             raise TypeError(f"path must be a str, an os.PathLike or a binary file object, got {type(path).__name__}")
         torch.save(content, path)  # a file object: the caller owns it
         return
-    path = Path(path)
+    _write_atomically(content, Path(path).expanduser())
+
+
+def _write_atomically(content: dict, path: Path) -> None:
+    """
+    ``torch.save`` to a new file beside ``path``, then renamed over it: a failed save leaves no partial file. The
+    file gets the permissions a plain ``open`` would give it (those of the file it replaces, or the umask's);
+    a symbolic link is followed, so that its target is replaced, not the link. Errors name ``path``.
+    """
+    if path.is_symlink():
+        path = path.resolve()
+    if path.is_dir():
+        raise IsADirectoryError(f"cannot save to {path}: it is a folder")
     if not path.parent.is_dir():  # say so for the target, not for the temporary file beside it
         raise FileNotFoundError(f"cannot save to {path}: the folder {path.parent} does not exist")
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(handle)
+    mode = path.stat().st_mode & 0o777 if path.exists() else None
+    temporary = None
     try:
+        for _ in range(100):  # a fresh name: O_EXCL never opens someone else's file
+            candidate = path.parent / f".{path.name}.{os.urandom(6).hex()}.tmp"
+            try:
+                handle = os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # the umask applies
+            except FileExistsError:
+                continue
+            temporary = candidate
+            os.close(handle)
+            break
+        else:
+            raise FileExistsError(f"cannot save to {path}: no free temporary name beside it")
+        if mode is not None:
+            os.chmod(temporary, mode)
         torch.save(content, temporary)
         os.replace(temporary, path)
+    except OSError as error:
+        if temporary is not None:
+            temporary.unlink(missing_ok=True)
+        if error.errno is None or str(path) in str(error):
+            raise
+        raise type(error)(error.errno, f"cannot save to {path}: {error.strerror or error}") from None
     except BaseException:
-        Path(temporary).unlink(missing_ok=True)
+        if temporary is not None:
+            temporary.unlink(missing_ok=True)
         raise
 
 
@@ -704,7 +783,13 @@ def load_estimator(cls: type, path: "str | os.PathLike", device=None,
     ------
     ValueError
         if the file is not a clustpy-acedec model file, is truncated or damaged, carries pickled Python objects,
-        has a newer major format version, holds another estimator class, or its network needs ``network=``
+        has a newer major format version, holds another estimator class, or its network needs ``network=``;
+        and, before any harm, for what a hand-made file could use against the loading process: metadata nested
+        deeper than :data:`MAX_METADATA_NESTING`, compressed entries, tensors larger than their stored bytes or
+        not used by the description, non-finite model values, objectives or fitted attributes that do not fit
+        the model, names among the fitted attributes that are not fitted attributes
+    OSError
+        if the file cannot be read (missing, a folder, no permission), unchanged
 
     Warns
     -----
@@ -727,37 +812,91 @@ def load_estimator(cls: type, path: "str | os.PathLike", device=None,
         decoder.model = _build_model(metadata["model"], decoder)
         estimator = decoder.estimator(cls, metadata["params"])
         for name, encoded in metadata["fitted"].items():
+            if not _is_fitted_attribute_name(cls, name):  # a file sets fitted attributes, not methods or the class
+                raise ValueError(f"{path} is damaged: {name!r} is not the name of a fitted attribute")
             try:
                 setattr(estimator, name, decoder.decode(encoded))
             except _Unrepresentable as error:
                 raise ValueError(f"cannot rebuild the fitted attribute {name}: {error.description}") from None
-    except (KeyError, IndexError, TypeError, AttributeError, OverflowError, RuntimeError,
+        unused = sorted(set(content["tensors"]) - decoder.used)
+        if unused:
+            raise ValueError(f"{path} is damaged: it holds tensors its description does not use: {unused[:5]}")
+        _check_consistency(estimator, decoder.model)
+        estimator.model_ = decoder.model.to(target)
+    except ValueError as error:
+        raise ValueError(f"{path}: {error}" if str(path) not in str(error) else str(error)) from None
+    except (KeyError, IndexError, TypeError, AttributeError, OverflowError, RuntimeError, NotImplementedError,
             json.JSONDecodeError) as error:  # whatever a hand-made or damaged description makes the rebuild raise
         raise ValueError(f"{path} is damaged: its description is incomplete or malformed "
                          f"({type(error).__name__}: {error})") from None
-    estimator.model_ = decoder.model.to(target)
     estimator.neural_network_trained_ = estimator.model_.autoencoder
     if decoder.notes:
         warnings.warn(f"{path}: " + "; ".join(dict.fromkeys(decoder.notes)), UserWarning, stacklevel=3)
     return estimator
 
 
+def _is_fitted_attribute_name(cls: type, name) -> bool:
+    """A public name ending in "_" (scikit-learn's convention) that is not an attribute of the class itself."""
+    import re
+    return isinstance(name, str) and re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*_", name) is not None and not hasattr(cls, name)
+
+
+def _check_consistency(estimator, model) -> None:
+    """
+    The fitted attributes that repeat the model must agree with it, and the network must take the fitted input
+    and give the rotation's embedding (a hand-made file could pair any of them).
+    """
+    V = model.layer.V.detach()
+    if getattr(estimator, "V_", None) is not None and tuple(np.shape(estimator.V_)) != tuple(V.shape):
+        raise ValueError(f"its V_ of shape {tuple(np.shape(estimator.V_))} does not fit the model's V {tuple(V.shape)}")
+    betas = model.layer.betas().detach()
+    if getattr(estimator, "betas_", None) is not None and tuple(np.shape(estimator.betas_)) != tuple(betas.shape):
+        raise ValueError(f"its betas_ of shape {tuple(np.shape(estimator.betas_))} do not fit the model's β "
+                         f"{tuple(betas.shape)}")
+    input_shape = getattr(estimator, "input_shape_", None)
+    if input_shape is None:
+        return
+    if not (isinstance(input_shape, tuple) and all(type(n) is int and n > 0 for n in input_shape)
+            and int(np.prod(input_shape)) == getattr(estimator, "n_features_in_", int(np.prod(input_shape)))):
+        raise ValueError(f"its input_shape_ {input_shape!r} and n_features_in_ do not agree")
+    autoencoder = model.autoencoder
+    training = _training_modules(autoencoder)
+    autoencoder.eval()  # one sample: batch normalisation in training mode would refuse it
+    try:
+        with torch.no_grad():
+            embedding = autoencoder.encode(torch.zeros(1, *input_shape, dtype=V.dtype))
+    except Exception as error:
+        raise ValueError(f"its network does not take samples of the fitted shape {input_shape}: "
+                         f"{type(error).__name__}: {error}") from None
+    finally:
+        _set_training_modules(autoencoder, training)
+    if tuple(embedding.shape) != (1, V.shape[0]):
+        raise ValueError(f"its network embeds into {tuple(embedding.shape[1:])}, but V is {tuple(V.shape)}")
+
+
 def _read(path) -> dict:
-    """The file's top-level dict, read with weights_only=True; every way of failing is a ValueError."""
+    """
+    The file's top-level dict, read with weights_only=True; every way a file can be wrong is a ValueError (an
+    OSError of reading it, e.g. a missing file or a folder, passes unchanged).
+    """
+    _check_archive(path)
     try:
         with warnings.catch_warnings():  # torch's note on a foreign pickle protocol: such a file is refused below
             warnings.filterwarnings("ignore", message="Detected pickle protocol", category=UserWarning)
             content = torch.load(path, map_location="cpu", weights_only=True)
-    except FileNotFoundError:
+    except OSError:
         raise
     except pickle.UnpicklingError as error:
         message = str(error)
         if "Weights only load failed" in message:
-            first = next((line for line in message.splitlines() if "Unsupported" in line), message.splitlines()[0])
-            first = first.split(" Please use")[0]  # torch's advice to allowlist the global is not for this file
+            # Name what the file tried to load (torch's line with the GLOBAL), never torch's advice to load it
+            # with weights_only=False: that would run it.
+            culprit = next((line.strip() for line in message.splitlines()
+                            if "global" in line.lower() and "weights_only" not in line), "")
+            culprit = culprit.split(" Please use")[0]
             raise ValueError(f"{path} carries pickled Python objects, not only tensors and plain values; refused "
                              f"without running them (files of the earlier pickle-based format of clustpy-acedec "
-                             f"cannot be read safely: refit and save again). {first.strip()}") from None
+                             f"cannot be read safely: refit and save again). {culprit}".rstrip()) from None
         raise ValueError(f"{path} is truncated or damaged: {message}") from None
     except Exception as error:
         raise ValueError(f"{path} is truncated, damaged or not a file written by torch.save "
@@ -765,7 +904,8 @@ def _read(path) -> dict:
     if not isinstance(content, dict) or content.get("format") != FORMAT_NAME:
         raise ValueError(f"{path} is not a clustpy-acedec model file (no {FORMAT_NAME!r} marker)")
     version = content.get("format_version")
-    if not (isinstance(version, (list, tuple)) and len(version) == 2 and all(isinstance(v, int) for v in version)):
+    if not (isinstance(version, (list, tuple)) and len(version) == 2
+            and all(type(v) is int and v >= 0 for v in version)):
         raise ValueError(f"{path} is damaged: format_version {version!r} is not [major, minor]")
     major, minor = version
     if major > FORMAT_VERSION[0]:
@@ -774,9 +914,83 @@ def _read(path) -> dict:
     if major < FORMAT_VERSION[0]:
         raise ValueError(f"{path} has format version {major}.{minor}, which this clustpy-acedec no longer reads "
                          f"({FORMAT_VERSION[0]}.x)")
+    if not isinstance(content.get("estimator_class"), str):
+        raise ValueError(f"{path} is damaged: it does not name its estimator class")
     if not isinstance(content.get("metadata"), str) or not isinstance(content.get("tensors"), dict):
         raise ValueError(f"{path} is damaged: it lacks its metadata or tensors")
+    for name, tensor in content["tensors"].items():
+        problem = _tensor_problem(tensor) if isinstance(name, str) else "a name that is not a string"
+        if problem:
+            raise ValueError(f"{path} is damaged: its tensor {name!r} is {problem}")
+    _check_nesting(content["metadata"], path)
     return content
+
+
+def _check_archive(path) -> None:
+    """
+    Refuse a file whose zip entries are compressed before torch reads it: torch.save stores them as they are, and
+    a compressed entry can expand to any size in memory (a file of kilobytes asking for gigabytes).
+    """
+    import zipfile
+    if not isinstance(path, (str, os.PathLike)) or not os.path.isfile(path) or not zipfile.is_zipfile(path):
+        return  # a file object, or not a zip archive: torch.load refuses what it cannot read
+    try:
+        with zipfile.ZipFile(path) as archive:
+            compressed = [info.filename for info in archive.infolist() if info.compress_type != zipfile.ZIP_STORED]
+    except (zipfile.BadZipFile, ValueError) as error:  # an OSError of reading passes, as in _read
+        raise ValueError(f"{path} is truncated, damaged or not a file written by torch.save "
+                         f"({type(error).__name__}: {error})") from None
+    if compressed:
+        raise ValueError(f"{path} is not a file written by torch.save: its entries {compressed[:3]} are compressed")
+
+
+def _tensor_problem(tensor) -> str | None:
+    """
+    Why a stored tensor cannot be part of a model file, or None. Each tensor must be a dense tensor of the CPU
+    whose elements are all in the file: an expanded tensor (stride 0) of a few stored bytes would be copied to
+    its full size on loading.
+    """
+    if not isinstance(tensor, torch.Tensor):
+        return f"{_with_article(type(tensor).__name__)}, not a tensor"
+    if tensor.layout != torch.strided or tensor.device.type != "cpu":
+        return f"a {tensor.layout} tensor on {tensor.device}, not a dense tensor of the CPU"
+    if tensor.numel() * tensor.element_size() > tensor.untyped_storage().nbytes():
+        return (f"of shape {tuple(tensor.shape)}, larger than the {tensor.untyped_storage().nbytes()} bytes the file "
+                "holds for it")
+    return None
+
+
+#: Deepest nesting of lists and objects a model file's metadata may have (the estimators write about 12 levels):
+#: deeper text is refused before it is parsed, since parsing it recursively could exhaust the stack (clustpy
+#: raises Python's recursion limit, so the interpreter would crash instead of raising).
+MAX_METADATA_NESTING = 100
+
+
+def _check_nesting(text: str, path) -> None:
+    """
+    Refuse metadata nested deeper than :data:`MAX_METADATA_NESTING`, in one pass over its brackets, quotes and
+    backslashes (brackets inside strings do not count).
+    """
+    import re
+    depth, in_string, skip = 0, False, -1
+    for match in re.finditer(r'[\[\]{}"\\]', text):
+        position, char = match.start(), match.group()
+        if position == skip:  # the character after a backslash inside a string
+            continue
+        if in_string:
+            if char == "\\":
+                skip = position + 1
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            if depth > MAX_METADATA_NESTING:
+                raise ValueError(f"{path} is damaged: its metadata is nested deeper than {MAX_METADATA_NESTING} "
+                                 "levels")
+        elif char in "]}":
+            depth -= 1
 
 
 # ------------------------------------------------------------------------------------------------- messages

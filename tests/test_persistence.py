@@ -429,3 +429,173 @@ def test_a_failing_network_factory_is_named_as_the_users(custom_enrc, tmp_path):
 
     with pytest.raises(ValueError, match="network= \\(the factory\\) failed: RuntimeError: no GPU for my network"):
         ENRC.load(tmp_path / "custom.pt", device="cpu", network=factory)
+
+
+# ------------------------------------------------------------------------------------------------- hostile files
+# Files made by hand to harm the process that loads them: each is refused with a ValueError that says why,
+# before the harm (a crash, a large allocation, an attribute the file should not set).
+
+def _saved(model, tmp_path, name="model.pt"):
+    path = tmp_path / name
+    model.save(path)
+    return path
+
+
+def test_metadata_nested_deep_enough_to_crash_the_parser_is_refused(enrc, tmp_path):
+    # clustpy raises Python's recursion limit, so parsing this would overflow the C stack and kill the process.
+    path = _saved(enrc, tmp_path)
+    _rewrite(path, lambda content: content.update(metadata=content["metadata"][:-1] + ', "deep": '
+                                                  + "[" * 100_000 + "]" * 100_000 + "}"))
+    with pytest.raises(ValueError, match="nested deeper than"):
+        ENRC.load(path, device="cpu")
+
+
+@pytest.mark.parametrize("name, value", [
+    ("__class__", {"$": "ref", "name": "sklearn.cluster._kmeans.KMeans", "qualname": "KMeans"}),
+    ("predict", {"$": "ref", "name": "clustpy.deep._utils.mean_squared_error", "qualname": "mean_squared_error"}),
+    ("n_clusters", 1),
+], ids=["class", "method", "parameter"])
+def test_a_file_sets_only_fitted_attributes(enrc, tmp_path, name, value):
+    path = _saved(enrc, tmp_path)
+    _rewrite(path, lambda content: None, lambda metadata: metadata["fitted"].update({name: value}))
+    with pytest.raises(ValueError, match=f"'{name}' is not the name of a fitted attribute"):
+        ENRC.load(path, device="cpu")
+
+
+def test_a_record_gets_only_its_own_fields(enrc, tmp_path):
+    def inject(metadata):
+        record = metadata["fitted"]["history_"]["items"][0][1][0]  # the first record of the first phase
+        record["fields"]["items"].append(["evil_attr", 42])
+
+    path = _saved(enrc, tmp_path)
+    _rewrite(path, lambda content: None, inject)
+    with pytest.raises(ValueError, match=r"has no fields \['evil_attr'\]"):
+        ENRC.load(path, device="cpu")
+
+
+def test_a_tensor_larger_than_its_stored_bytes_is_refused(enrc, tmp_path):
+    # 4 stored bytes that would become a 15,000 x 15,000 array (900 MB) when the loader copies them out
+    path = _saved(enrc, tmp_path)
+    _rewrite(path, lambda content: content["tensors"].update({"model/layer.V": torch.zeros(1).expand(15_000, 15_000)}))
+    with pytest.raises(ValueError, match=r"'model/layer.V' is of shape \(15000, 15000\), larger than the 4 bytes"):
+        ENRC.load(path, device="cpu")
+
+
+def test_a_compressed_archive_is_refused_before_it_is_expanded(enrc, tmp_path):
+    import zipfile
+    path = _saved(enrc, tmp_path)
+    deflated = tmp_path / "deflated.pt"
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(deflated, "w") as target:
+        for info in source.infolist():
+            target.writestr(info.filename, source.read(info.filename), compress_type=zipfile.ZIP_DEFLATED)
+    with pytest.raises(ValueError, match="are compressed"):
+        ENRC.load(deflated, device="cpu")
+
+
+def test_tensors_the_description_does_not_use_are_refused(enrc, tmp_path):
+    path = _saved(enrc, tmp_path)
+    _rewrite(path, lambda content: content["tensors"].update({"junk/x": torch.zeros(10)}))
+    with pytest.raises(ValueError, match=r"tensors its description does not use: \['junk/x'\]"):
+        ENRC.load(path, device="cpu")
+
+
+@pytest.mark.parametrize("tensor, message", [
+    ("model/layer.beta_logits", "layer.beta_logits holds NaN"),
+    ("networks/0/encoder.block.0.weight", "encoder.block.0.weight of the FeedforwardAutoencoder holds NaN"),
+])
+def test_non_finite_model_values_are_refused(enrc, tmp_path, tensor, message):
+    def poison(content):
+        content["tensors"][tensor] = content["tensors"][tensor].clone()
+        content["tensors"][tensor].view(-1)[0] = float("nan")
+
+    path = _saved(enrc, tmp_path)
+    _rewrite(path, poison)
+    with pytest.raises(ValueError, match=message):
+        ENRC.load(path, device="cpu")
+
+
+def test_fitted_attributes_that_contradict_the_model_are_refused(enrc, tmp_path):
+    path = _saved(enrc, tmp_path)
+    _rewrite(path, lambda content: None, lambda metadata: metadata["fitted"]["V_"].update(shape=[1, 16]))
+    with pytest.raises(ValueError, match=r"V_ of shape \(1, 16\) does not fit the model's V \(4, 4\)"):
+        ENRC.load(path, device="cpu")
+
+
+def test_an_inconsistent_objective_is_refused_before_anything_is_built(enrc, tmp_path):
+    # 100,000 empty clusterings: building them before checking took minutes
+    def inflate(metadata):
+        objective = metadata["model"]["objectives"][0]
+        objective["n_clusters"] = [0] * 100_000 + objective["n_clusters"]
+        objective["spaces"] = list(range(2, 100_002)) + objective["spaces"]
+
+    path = _saved(enrc, tmp_path)
+    _rewrite(path, lambda content: None, inflate)
+    with pytest.raises(ValueError, match="do not fit the model's"):
+        ENRC.load(path, device="cpu")
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda content: content.update(format_version=[True, 0]), "format_version"),
+    (lambda content: content.pop("estimator_class"), "does not name its estimator class"),
+    (lambda content: content["tensors"].update({"model/layer.V": content["tensors"]["model/layer.V"].double()}),
+     "must be float32"),
+])
+def test_malformed_top_level_fields_are_refused(enrc, tmp_path, edit, message):
+    path = _saved(enrc, tmp_path)
+    _rewrite(path, edit)
+    with pytest.raises(ValueError, match=message):
+        ENRC.load(path, device="cpu")
+
+
+class _Command:
+    """A pickled object that runs a shell command when it is unpickled (torch blocks the whole module os)."""
+
+    def __init__(self, command: str):
+        self.command = command
+
+    def __reduce__(self):
+        import os
+        return os.system, (self.command,)
+
+
+@pytest.mark.parametrize("payload, named", [(_Marker, "open"), (_Command, "system")])
+def test_the_refusal_of_a_pickled_object_names_it_and_does_not_advise_loading_it(tmp_path, payload, named):
+    marker, path = tmp_path / "marker", tmp_path / "malicious.pt"
+    argument = str(marker) if payload is _Marker else f"touch {marker}"
+    torch.save({"format": FORMAT_NAME, "format_version": list(FORMAT_VERSION), "estimator_class": "ENRC",
+                "payload": payload(argument)}, path)
+    with pytest.raises(ValueError) as refused:
+        ENRC.load(path, device="cpu")
+    assert "GLOBAL" in str(refused.value) and named in str(refused.value)
+    assert "weights_only" not in str(refused.value) and not marker.exists()
+
+
+# ------------------------------------------------------------------------------------------------- the saved file
+
+def test_a_saved_file_gets_the_permissions_of_a_plain_open(enrc, tmp_path):
+    import os
+    import stat
+    old_umask = os.umask(0o022)
+    try:
+        fresh = _saved(enrc, tmp_path, "fresh.pt")
+        assert stat.S_IMODE(fresh.stat().st_mode) == 0o644  # 0o666 under the umask, not mkstemp's 0o600
+        fresh.chmod(0o640)
+        enrc.save(fresh)  # replacing a file keeps its mode
+        assert stat.S_IMODE(fresh.stat().st_mode) == 0o640
+    finally:
+        os.umask(old_umask)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fresh.pt"]  # no temporary file left
+
+
+def test_saving_through_a_symbolic_link_replaces_its_target(enrc, tmp_path):
+    target, link = tmp_path / "target.pt", tmp_path / "link.pt"
+    target.write_bytes(b"old")
+    link.symlink_to(target)
+    enrc.save(link)
+    assert link.is_symlink() and target.stat().st_size > 3
+    ENRC.load(link, device="cpu")
+
+
+def test_saving_onto_a_folder_names_the_folder(enrc, tmp_path):
+    with pytest.raises(IsADirectoryError, match=f"cannot save to {tmp_path}: it is a folder"):
+        enrc.save(tmp_path)
