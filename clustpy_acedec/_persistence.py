@@ -818,7 +818,7 @@ def load_estimator(cls: type, path: "str | os.PathLike", device=None,
                 setattr(estimator, name, decoder.decode(encoded))
             except _Unrepresentable as error:
                 raise ValueError(f"cannot rebuild the fitted attribute {name}: {error.description}") from None
-        unused = sorted(set(content["tensors"]) - decoder.used)
+        unused = sorted(set(content["tensors"]) - decoder.used - _described_tensors(metadata, content["tensors"]))
         if unused:
             raise ValueError(f"{path} is damaged: it holds tensors its description does not use: {unused[:5]}")
         _check_consistency(estimator, decoder.model)
@@ -833,6 +833,25 @@ def load_estimator(cls: type, path: "str | os.PathLike", device=None,
     if decoder.notes:
         warnings.warn(f"{path}: " + "; ".join(dict.fromkeys(decoder.notes)), UserWarning, stacklevel=3)
     return estimator
+
+
+def _described_tensors(metadata: dict, tensors: dict) -> set:
+    """
+    The tensors the metadata names, whether or not loading used them (e.g. those of a parameter this version
+    dropped): a tensor name among its strings, the state of a network of its table, or the model's.
+    """
+    strings, stack = set(), [metadata]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, str):
+            strings.add(value)
+        elif isinstance(value, list):
+            stack.extend(value)
+        elif isinstance(value, dict):
+            stack.extend(value.values())
+    prefixes = tuple(["model/"] + [spec["state"] for spec in metadata.get("networks", [])
+                                   if isinstance(spec, dict) and isinstance(spec.get("state"), str) and spec["state"]])
+    return {name for name in tensors if name in strings or name.startswith(prefixes)}
 
 
 def _is_fitted_attribute_name(cls: type, name) -> bool:
@@ -860,11 +879,13 @@ def _check_consistency(estimator, model) -> None:
             and int(np.prod(input_shape)) == getattr(estimator, "n_features_in_", int(np.prod(input_shape)))):
         raise ValueError(f"its input_shape_ {input_shape!r} and n_features_in_ do not agree")
     autoencoder = model.autoencoder
+    # one sample as the fit gave it to the network: flattened unless the network takes n-d input
+    sample_shape = input_shape if getattr(autoencoder, "allow_nd_input", False) else (int(np.prod(input_shape)),)
     training = _training_modules(autoencoder)
     autoencoder.eval()  # one sample: batch normalisation in training mode would refuse it
     try:
         with torch.no_grad():
-            embedding = autoencoder.encode(torch.zeros(1, *input_shape, dtype=V.dtype))
+            embedding = autoencoder.encode(torch.zeros(1, *sample_shape, dtype=V.dtype))
     except Exception as error:
         raise ValueError(f"its network does not take samples of the fitted shape {input_shape}: "
                          f"{type(error).__name__}: {error}") from None

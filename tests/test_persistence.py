@@ -596,6 +596,16 @@ def test_saving_through_a_symbolic_link_replaces_its_target(enrc, tmp_path):
     ENRC.load(link, device="cpu")
 
 
+def test_a_model_fitted_on_images_with_a_fully_connected_network_round_trips(data, tmp_path):
+    # the network took the images flattened: the loader's check of the network must do the same
+    images = np.random.default_rng(0).uniform(size=(96, 4, 4)).astype(np.float32)
+    images[:48, :2] += 1.0
+    model = _fit_acedec(DCN(**_base_params()), images)
+    loaded = ACeDeC.load(_saved(model, tmp_path), device="cpu")
+    assert loaded.input_shape_ == (4, 4)
+    np.testing.assert_array_equal(loaded.predict(images), model.predict(images))
+
+
 def test_saving_onto_a_folder_names_the_folder(enrc, tmp_path):
     with pytest.raises(IsADirectoryError, match=f"cannot save to {tmp_path}: it is a folder"):
         enrc.save(tmp_path)
