@@ -13,8 +13,7 @@ from sklearn.cluster import KMeans
 from sklearn.exceptions import NotFittedError
 from sklearn.metrics import normalized_mutual_info_score
 
-from clustpy_acedec import ACeDeC
-from clustpy_acedec import _objectives as objectives
+from clustpy_acedec import ACeDeC, register_base
 from clustpy_acedec._objectives import HardCentroidObjective, SharedMeanObjective, StudentTObjective
 from clustpy_acedec._subspace import hardened_dims
 from clustpy_acedec_bench.data import anisotropic_linear_autoencoder, make_synth
@@ -424,36 +423,26 @@ class _FailingBase(BaseEstimator):
         self.random_state = random_state
 
 
-def test_refit_failing_late_keeps_previous_fit(fitted, data):
+def test_refit_failing_late_keeps_previous_fit(fitted, data, clean_registry):
     """A fit that fails after pretraining (in the initialisation) changes nothing either."""
     def failing_objective(base, centers, space):
         raise RuntimeError("objective construction failed")
 
-    saved = dict(objectives._REGISTRY)
-    objectives.register_base(_FailingBase, failing_objective)
-    try:
-        model = copy.deepcopy(fitted.model)
-        before = _fitted_state(model)
-        model.base = _FailingBase()
-        with pytest.raises(RuntimeError, match="objective construction failed"):
-            model.fit(data[0])
-        _assert_same_state(before, model)
-    finally:
-        objectives._REGISTRY.clear()
-        objectives._REGISTRY.update(saved)
+    register_base(_FailingBase, failing_objective)
+    model = copy.deepcopy(fitted.model)
+    before = _fitted_state(model)
+    model.base = _FailingBase()
+    with pytest.raises(RuntimeError, match="objective construction failed"):
+        model.fit(data[0])
+    _assert_same_state(before, model)
 
 
-def test_a_registered_objective_that_is_no_objective_is_a_type_error(data):
-    saved = dict(objectives._REGISTRY)
-    objectives.register_base(_FailingBase, lambda base, centers, space: "not an objective")
-    try:
-        model = ACeDeC(base=_FailingBase(), init_rounds=1, init_iterations=5, verbose=False)
-        with pytest.raises(TypeError, match="must return a clustpy_acedec._objectives.SpaceObjective, got str"):
-            model.fit(data[0])
-        assert not hasattr(model, "labels_")
-    finally:
-        objectives._REGISTRY.clear()
-        objectives._REGISTRY.update(saved)
+def test_a_registered_objective_that_is_no_objective_is_a_type_error(data, clean_registry):
+    register_base(_FailingBase, lambda base, centers, space: "not an objective")
+    model = ACeDeC(base=_FailingBase(), init_rounds=1, init_iterations=5, verbose=False)
+    with pytest.raises(TypeError, match="must return a clustpy_acedec._objectives.SpaceObjective, got str"):
+        model.fit(data[0])
+    assert not hasattr(model, "labels_")
 
 
 def test_fit_reports_seconds_per_phase():

@@ -6,7 +6,6 @@ import torch
 from sklearn.base import BaseEstimator
 
 from clustpy_acedec import ACeDeC, register_base
-from clustpy_acedec import _objectives as objectives
 from clustpy_acedec._centers import MiniBatchCenters
 from clustpy_acedec.losses import compression_loss, orthogonality_loss, reconstruction_loss
 from clustpy_acedec._objectives import (HardCentroidObjective, SharedMeanObjective, StudentTObjective,
@@ -237,14 +236,6 @@ class ToyDeepKMeans(BaseEstimator):
         self.embedding_size = embedding_size
         self.clustering_loss_weight = clustering_loss_weight
         self.random_state = random_state
-
-
-@pytest.fixture
-def clean_registry():
-    saved = dict(objectives._REGISTRY)
-    yield objectives._REGISTRY
-    objectives._REGISTRY.clear()
-    objectives._REGISTRY.update(saved)
 
 
 @pytest.fixture(scope="module")

@@ -1,8 +1,8 @@
 """
 Saving and loading fitted estimators without pickled Python objects (clustpy_acedec._persistence).
 
-The tests call ``save_estimator`` / ``load_estimator`` directly; the estimators' ``save`` / ``load`` delegate
-to them.
+The tests go through the estimators' ``save`` / ``load``; the file layout (format name and version) is the
+module's.
 """
 
 import dataclasses
@@ -19,7 +19,7 @@ from sklearn.base import BaseEstimator
 from sklearn.datasets import make_blobs
 
 from clustpy_acedec import ACeDeC, ENRC, register_base
-from clustpy_acedec._persistence import FORMAT_NAME, FORMAT_VERSION, load_estimator, save_estimator
+from clustpy_acedec._persistence import FORMAT_NAME, FORMAT_VERSION
 from clustpy_acedec._objectives import StudentTObjective
 from clustpy_acedec.pretraining import StackedDenoisingPretraining
 
@@ -108,10 +108,10 @@ def _assert_round_trip(original, loaded):
 
 def test_acedec_round_trip(acedec, data, tmp_path):
     path = tmp_path / "acedec.pt"
-    save_estimator(acedec, path)
+    acedec.save(path)
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # every parameter of these fits is stored: no default is substituted
-        loaded = load_estimator(ACeDeC, path, device="cpu")
+        loaded = ACeDeC.load(path, device="cpu")
     np.testing.assert_array_equal(loaded.predict(data), acedec.predict(data))
     np.testing.assert_array_equal(loaded.transform(data), acedec.transform(data))
     np.testing.assert_array_equal(loaded.transform_shared(data), acedec.transform_shared(data))
@@ -121,8 +121,8 @@ def test_acedec_round_trip(acedec, data, tmp_path):
 
 def test_enrc_round_trip(enrc, data, tmp_path):
     path = tmp_path / "enrc.pt"
-    save_estimator(enrc, path)
-    loaded = load_estimator(ENRC, path, device="cpu")
+    enrc.save(path)
+    loaded = ENRC.load(path, device="cpu")
     np.testing.assert_array_equal(loaded.predict(data), enrc.predict(data))
     np.testing.assert_array_equal(loaded.transform(data), enrc.transform(data))
     np.testing.assert_array_equal(loaded.transform_subspace(data, 0), enrc.transform_subspace(data, 0))
@@ -139,8 +139,8 @@ def test_enrc_with_the_small_convolutional_network_round_trips(data, tmp_path):
                 embedding_size=4, init_rounds=1, init_iterations=4, device="cpu", random_state=0,
                 verbose=False).fit(images)
     path = tmp_path / "conv.pt"
-    save_estimator(enrc, path)
-    loaded = load_estimator(ENRC, path, device="cpu")
+    enrc.save(path)
+    loaded = ENRC.load(path, device="cpu")
     np.testing.assert_array_equal(loaded.predict(images), enrc.predict(images))
     np.testing.assert_array_equal(loaded.transform(images), enrc.transform(images))
     _assert_round_trip(enrc, loaded)  # includes the network passed as parameter, with its own weights
@@ -149,7 +149,7 @@ def test_enrc_with_the_small_convolutional_network_round_trips(data, tmp_path):
 
 def test_the_file_holds_only_tensors_and_plain_values(enrc, tmp_path):
     path = tmp_path / "enrc.pt"
-    save_estimator(enrc, path)
+    enrc.save(path)
     content = torch.load(path, weights_only=True)
     assert content["format"] == FORMAT_NAME and content["estimator_class"] == "ENRC"
     assert all(isinstance(t, torch.Tensor) for t in content["tensors"].values())
@@ -173,50 +173,50 @@ def test_a_file_with_a_pickled_object_is_refused_without_running_it(tmp_path):
     torch.save({"format": FORMAT_NAME, "format_version": list(FORMAT_VERSION), "estimator_class": "ENRC",
                 "payload": _Marker(str(marker))}, path)
     with pytest.raises(ValueError, match="carries pickled Python objects"):
-        load_estimator(ENRC, path, device="cpu")
+        ENRC.load(path, device="cpu")
     assert not marker.exists()
 
 
 @pytest.mark.parametrize("fraction", [0.0, 0.3, 0.99])
 def test_a_truncated_file_is_refused(enrc, tmp_path, fraction):
     path = tmp_path / "enrc.pt"
-    save_estimator(enrc, path)
+    enrc.save(path)
     content = path.read_bytes()
     path.write_bytes(content[:int(len(content) * fraction)])
     with pytest.raises(ValueError, match="truncated"):
-        load_estimator(ENRC, path, device="cpu")
+        ENRC.load(path, device="cpu")
 
 
 def test_a_foreign_file_is_refused(tmp_path):
     path = tmp_path / "foreign.pt"
     torch.save({"weights": torch.zeros(3)}, path)
     with pytest.raises(ValueError, match="not a clustpy-acedec model file"):
-        load_estimator(ENRC, path, device="cpu")
+        ENRC.load(path, device="cpu")
 
 
 def test_loading_into_the_wrong_class_names_the_right_one(acedec, tmp_path):
     path = tmp_path / "acedec.pt"
-    save_estimator(acedec, path)
+    acedec.save(path)
     with pytest.raises(ValueError, match=r"holds a fitted ACeDeC, not an ENRC: use ACeDeC\.load"):
-        load_estimator(ENRC, path, device="cpu")
+        ENRC.load(path, device="cpu")
 
 
 def test_saving_an_unfitted_estimator_fails(tmp_path):
     from sklearn.exceptions import NotFittedError
     with pytest.raises(NotFittedError):
-        save_estimator(ACeDeC(n_clusters=3), tmp_path / "x.pt")
+        ACeDeC(n_clusters=3).save(tmp_path / "x.pt")
     assert not (tmp_path / "x.pt").exists()
 
 
 @pytest.mark.parametrize("target", [None, 3])
 def test_saving_to_what_is_not_a_path_or_file_is_a_type_error(enrc, target):
     with pytest.raises(TypeError, match="path must be a str, an os.PathLike or a binary file object"):
-        save_estimator(enrc, target)
+        enrc.save(target)
 
 
 def test_saving_into_a_missing_folder_names_the_folder(enrc, tmp_path):
     with pytest.raises(FileNotFoundError, match="the folder .*missing does not exist"):
-        save_estimator(enrc, tmp_path / "missing" / "x.pt")
+        enrc.save(tmp_path / "missing" / "x.pt")
 
 
 @pytest.mark.parametrize("edit", [
@@ -226,17 +226,17 @@ def test_saving_into_a_missing_folder_names_the_folder(enrc, tmp_path):
 ], ids=["params_not_a_dict", "bad_device", "centres_of_another_size"])
 def test_a_damaged_description_is_a_value_error(enrc, tmp_path, edit):
     path = tmp_path / "damaged.pt"
-    save_estimator(enrc, path)
+    enrc.save(path)
     _rewrite(path, lambda content: None, edit)
     with pytest.raises(ValueError, match="damaged|does not fit"):
-        load_estimator(ENRC, path, device="cpu")
+        ENRC.load(path, device="cpu")
 
 
 def test_network_arguments_that_do_not_give_the_saved_shapes_are_refused_before_building(enrc, tmp_path):
     """A hand-made file could ask for a network of any size: its arguments are checked on the meta device, before
     anything is built (the message of that check, not of the weights' loading)."""
     path = tmp_path / "huge.pt"
-    save_estimator(enrc, path)
+    enrc.save(path)
 
     def widen(metadata):
         items = dict(metadata["networks"][0]["kwargs"]["items"])
@@ -246,7 +246,7 @@ def test_network_arguments_that_do_not_give_the_saved_shapes_are_refused_before_
 
     _rewrite(path, lambda content: None, widen)
     with pytest.raises(ValueError, match="do not give the shapes of its saved weights"):
-        load_estimator(ENRC, path, device="cpu")
+        ENRC.load(path, device="cpu")
 
 
 # ------------------------------------------------------------------------------------------------- versions
@@ -275,27 +275,27 @@ def _strip_optional_fields(metadata):
 
 def test_a_file_of_minor_version_0_without_optional_fields_loads(enrc, data, tmp_path):
     path = tmp_path / "old.pt"
-    save_estimator(enrc, path)
+    enrc.save(path)
     _rewrite(path, lambda c: c.update(format_version=[FORMAT_VERSION[0], 0]), _strip_optional_fields)
-    loaded = load_estimator(ENRC, path, device="cpu")
+    loaded = ENRC.load(path, device="cpu")
     np.testing.assert_array_equal(loaded.predict(data), enrc.predict(data))
     assert loaded.neural_network_trained_.fitted and not loaded.model_.training
 
 
 def test_a_file_of_a_newer_minor_version_with_unknown_fields_loads(enrc, data, tmp_path):
     path = tmp_path / "newer.pt"
-    save_estimator(enrc, path)
+    enrc.save(path)
     _rewrite(path, lambda c: c.update(format_version=[FORMAT_VERSION[0], FORMAT_VERSION[1] + 3], extra=[1, 2]),
              lambda m: m.update(a_later_field={"$": "tuple", "items": []}))
-    np.testing.assert_array_equal(load_estimator(ENRC, path, device="cpu").predict(data), enrc.predict(data))
+    np.testing.assert_array_equal(ENRC.load(path, device="cpu").predict(data), enrc.predict(data))
 
 
 def test_a_file_of_a_newer_major_version_is_refused(enrc, tmp_path):
     path = tmp_path / "future.pt"
-    save_estimator(enrc, path)
+    enrc.save(path)
     _rewrite(path, lambda c: c.update(format_version=[FORMAT_VERSION[0] + 1, 0]))
     with pytest.raises(ValueError, match=rf"format version {FORMAT_VERSION[0] + 1}\.0, newer .* upgrade"):
-        load_estimator(ENRC, path, device="cpu")
+        ENRC.load(path, device="cpu")
 
 
 # ------------------------------------------------------------------------------------------------- custom parts
@@ -328,19 +328,19 @@ def custom_enrc(data):
 
 def test_a_custom_network_needs_network_on_loading(custom_enrc, tmp_path):
     path = tmp_path / "custom.pt"
-    save_estimator(custom_enrc, path)
+    custom_enrc.save(path)
     with pytest.raises(ValueError, match=r"TinyAutoencoder.*pass network="):
-        load_estimator(ENRC, path, device="cpu")
+        ENRC.load(path, device="cpu")
 
 
 @pytest.mark.parametrize("how", ["class", "factory", "instance"])
 def test_a_custom_network_loads_when_passed(custom_enrc, data, tmp_path, how):
     path = tmp_path / "custom.pt"
-    save_estimator(custom_enrc, path)
+    custom_enrc.save(path)
     network = {"class": TinyAutoencoder, "factory": lambda: TinyAutoencoder([N_FEATURES, 4]),
                "instance": TinyAutoencoder([N_FEATURES, 4])}[how]
     with pytest.warns(UserWarning, match=r"optimizer_class \(.*CustomAdam.*\).*default"):
-        loaded = load_estimator(ENRC, path, device="cpu", network=network)
+        loaded = ENRC.load(path, device="cpu", network=network)
     np.testing.assert_array_equal(loaded.predict(data), custom_enrc.predict(data))
     np.testing.assert_array_equal(loaded.transform(data), custom_enrc.transform(data))
     assert type(loaded.model_.autoencoder) is TinyAutoencoder and loaded.model_.autoencoder is not network
@@ -351,9 +351,9 @@ def test_a_custom_network_loads_when_passed(custom_enrc, data, tmp_path, how):
 
 def test_a_network_of_another_class_is_refused(custom_enrc, tmp_path):
     path = tmp_path / "custom.pt"
-    save_estimator(custom_enrc, path)
+    custom_enrc.save(path)
     with pytest.raises(ValueError, match=r"FeedforwardAutoencoder.*TinyAutoencoder"):
-        load_estimator(ENRC, path, device="cpu", network=lambda: FeedforwardAutoencoder([N_FEATURES, 4]))
+        ENRC.load(path, device="cpu", network=lambda: FeedforwardAutoencoder([N_FEATURES, 4]))
 
 
 def test_a_custom_network_passed_as_instance_needs_a_factory(custom_enrc, tmp_path):
@@ -361,11 +361,11 @@ def test_a_custom_network_passed_as_instance_needs_a_factory(custom_enrc, tmp_pa
     estimator = custom_enrc.set_params(neural_network=TinyAutoencoder([N_FEATURES, 4]))
     path = tmp_path / "instance.pt"
     try:
-        save_estimator(estimator, path)
+        estimator.save(path)
     finally:
         estimator.set_params(neural_network=(TinyAutoencoder, {"layers": [N_FEATURES, 4]}))
     with pytest.raises(ValueError, match="pass a factory"):
-        load_estimator(ENRC, path, device="cpu", network=TinyAutoencoder)
+        ENRC.load(path, device="cpu", network=TinyAutoencoder)
 
 
 class CustomObjective(StudentTObjective):
@@ -376,12 +376,12 @@ class CustomDCN(DCN):
     pass
 
 
-def test_a_model_with_a_custom_objective_is_refused_at_saving(data, tmp_path):
+def test_a_model_with_a_custom_objective_is_refused_at_saving(data, tmp_path, clean_registry):
     register_base(CustomDCN, lambda base, centers, space: CustomObjective(centers, space))
     estimator = _fit_acedec(CustomDCN(**_base_params(random_state=0)), data)
     path = tmp_path / "custom_objective.pt"
     with pytest.raises(ValueError, match="objective .*CustomObjective"):
-        save_estimator(estimator, path)
+        estimator.save(path)
     assert list(tmp_path.iterdir()) == []  # neither the file nor its temporary remains
 
 
