@@ -239,6 +239,25 @@ def _verified_kwargs(network, kwargs: dict | None) -> dict | None:
     return kwargs if _state_signature(rebuilt) == _state_signature(network) else None
 
 
+def _stored(tensor: torch.Tensor) -> torch.Tensor:
+    """A tensor as the file holds it: on the CPU, every element stored (no expanded view, which the loader
+    refuses as larger than its bytes)."""
+    return tensor.detach().cpu().contiguous()
+
+
+def _check_finite(model: torch.nn.Module) -> None:
+    """Refuse a model whose trained values are NaN or infinite (the loader refuses such a file): V, β, the
+    centres and the network's parameters (its buffers may hold infinities on purpose, e.g. a clamp bound)."""
+    from clustpy_acedec._model import SubspaceClusteringModel
+    autoencoder = model.autoencoder if isinstance(model, SubspaceClusteringModel) else None
+    network_buffers = {id(b) for b in autoencoder.buffers()} if autoencoder is not None else set()
+    for name, tensor in list(model.named_parameters()) + list(model.named_buffers()):
+        if id(tensor) in network_buffers or not tensor.is_floating_point():
+            continue
+        if not bool(torch.isfinite(tensor).all()):
+            raise ValueError(f"cannot save the model: its {name} holds NaN or infinite values")
+
+
 def _training_modules(module: torch.nn.Module) -> list:
     """Names of the submodules in training mode (eval/train is not part of the state dict)."""
     return [name for name, m in module.named_modules() if m.training]
@@ -271,7 +290,7 @@ class _Encoder:
     def _tensor(self, tensor: torch.Tensor) -> str:
         name = f"values/{self._n_values}"
         self._n_values += 1
-        self.tensors[name] = tensor.detach().cpu()
+        self.tensors[name] = _stored(tensor)
         return name
 
     def network(self, network: torch.nn.Module) -> int:
@@ -286,13 +305,15 @@ class _Encoder:
         kwargs = _verified_kwargs(network, kwargs)
         encoded_kwargs = None
         if kwargs is not None:
+            tensors, n_values = dict(self.tensors), self._n_values
             try:
                 encoded_kwargs = self.encode(kwargs, strict=True)
-            except _Unrepresentable:
+            except _Unrepresentable:  # not recorded: neither are the tensors of its arguments
                 encoded_kwargs = None
+                self.tensors, self._n_values = tensors, n_values
         prefix = f"networks/{index}/"
         for name, tensor in network.state_dict().items():
-            self.tensors[prefix + name] = tensor.detach().cpu()
+            self.tensors[prefix + name] = _stored(tensor)
         self.networks.append(dict(qualname=type(network).__qualname__, module=type(network).__module__,
                                   builtin=builtin is not None and encoded_kwargs is not None, kwargs=encoded_kwargs,
                                   fitted=bool(getattr(network, "fitted", False)),
@@ -486,8 +507,9 @@ class _Decoder:
             network = _construct_for(builtin[0], kwargs, state, qualname)
         else:
             network = self._custom_network(spec, kwargs, state)
+        parameters = {name for name, _ in network.named_parameters()}  # buffers may hold infinities on purpose
         for name, tensor in state.items():
-            if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
+            if name in parameters and tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
                 raise ValueError(f"the saved weight {name} of the {qualname} holds NaN or infinite values")
         try:
             network.load_state_dict(state, strict=True)
@@ -572,7 +594,7 @@ def _model_spec(model, encoder: _Encoder) -> dict:
     network_index = encoder.network(model.autoencoder)
     for name, tensor in model.state_dict().items():
         if not name.startswith("autoencoder."):
-            encoder.tensors["model/" + name] = tensor.detach().cpu()
+            encoder.tensors["model/" + name] = _stored(tensor)
     return dict(network=network_index, parametrization=model.layer.parametrization,
                 normalization=model.normalization, objectives=objectives,
                 training_modules=_training_modules(model))
@@ -688,9 +710,13 @@ def save_estimator(estimator, path: "str | os.PathLike") -> None:
     check_is_fitted(estimator, "model_")
     encoder = _Encoder(estimator)
     model_spec = _model_spec(estimator.model_, encoder)  # first: the model's network gets index 0
+    _check_finite(estimator.model_)
     fitted = {}
     for name, value in vars(estimator).items():
         if name.endswith("_") and not name.startswith("_"):
+            if not _is_fitted_attribute_name(type(estimator), name):  # what the loader would refuse
+                raise ValueError(f"cannot save the fitted attribute {name}: a fitted attribute's name is letters, "
+                                 "digits and underscores (ASCII), ending in '_'")
             try:
                 fitted[name] = encoder.encode(value, strict=True)
             except _Unrepresentable as error:
@@ -715,8 +741,10 @@ def _write_atomically(content: dict, path: Path) -> None:
     file gets the permissions a plain ``open`` would give it (those of the file it replaces, or the umask's);
     a symbolic link is followed, so that its target is replaced, not the link. Errors name ``path``.
     """
-    if path.is_symlink():
-        path = path.resolve()
+    try:
+        path = path.resolve() if path.is_symlink() else path
+    except (OSError, RuntimeError) as error:  # e.g. a loop of links
+        raise OSError(f"cannot save to {path}: {error}") from None
     if path.is_dir():
         raise IsADirectoryError(f"cannot save to {path}: it is a folder")
     if not path.parent.is_dir():  # say so for the target, not for the temporary file beside it
@@ -731,20 +759,22 @@ def _write_atomically(content: dict, path: Path) -> None:
             except FileExistsError:
                 continue
             temporary = candidate
-            os.close(handle)
             break
         else:
             raise FileExistsError(f"cannot save to {path}: no free temporary name beside it")
+        with os.fdopen(handle, "wb") as file:  # written through the handle: its mode may not allow reopening
+            torch.save(content, file)
         if mode is not None:
-            os.chmod(temporary, mode)
-        torch.save(content, temporary)
+            os.chmod(temporary, mode)  # after writing: the replaced file may have been read-only
         os.replace(temporary, path)
-    except OSError as error:
+    except (OSError, RuntimeError) as error:  # torch reports a failed write (e.g. a full disk) as RuntimeError
         if temporary is not None:
             temporary.unlink(missing_ok=True)
-        if error.errno is None or str(path) in str(error):
+        if isinstance(error, OSError) and (error.errno is None or str(path) in str(error)):
             raise
-        raise type(error)(error.errno, f"cannot save to {path}: {error.strerror or error}") from None
+        if isinstance(error, OSError):
+            raise type(error)(error.errno, f"cannot save to {path}: {error.strerror or error}") from None
+        raise OSError(f"cannot save to {path}: {error}") from None
     except BaseException:
         if temporary is not None:
             temporary.unlink(missing_ok=True)
@@ -801,6 +831,8 @@ def load_estimator(cls: type, path: "str | os.PathLike", device=None,
     if network is not None and not (isinstance(network, torch.nn.Module) or callable(network)):
         raise TypeError(f"network must be a class, a callable or a torch.nn.Module, got {type(network).__name__}")
     target = resolve_device(device)
+    if isinstance(path, (str, os.PathLike)):
+        path = Path(path).expanduser()  # as save does
     content = _read(path)
     recorded_class = content.get("estimator_class")
     if recorded_class != cls.__name__:
@@ -881,16 +913,22 @@ def _check_consistency(estimator, model) -> None:
     autoencoder = model.autoencoder
     # one sample as the fit gave it to the network: flattened unless the network takes n-d input
     sample_shape = input_shape if getattr(autoencoder, "allow_nd_input", False) else (int(np.prod(input_shape)),)
+    # The probe leaves no trace: a network's encode may draw random numbers or update its buffers.
     training = _training_modules(autoencoder)
+    buffers = {name: buffer.clone() for name, buffer in autoencoder.named_buffers()}
     autoencoder.eval()  # one sample: batch normalisation in training mode would refuse it
     try:
-        with torch.no_grad():
+        with torch.no_grad(), torch.random.fork_rng(devices=[]):
             embedding = autoencoder.encode(torch.zeros(1, *sample_shape, dtype=V.dtype))
     except Exception as error:
         raise ValueError(f"its network does not take samples of the fitted shape {input_shape}: "
                          f"{type(error).__name__}: {error}") from None
     finally:
         _set_training_modules(autoencoder, training)
+        with torch.no_grad():
+            for name, buffer in autoencoder.named_buffers():
+                if name in buffers:
+                    buffer.copy_(buffers[name])
     if tuple(embedding.shape) != (1, V.shape[0]):
         raise ValueError(f"its network embeds into {tuple(embedding.shape[1:])}, but V is {tuple(V.shape)}")
 

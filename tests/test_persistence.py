@@ -5,6 +5,7 @@ The tests go through the estimators' ``save`` / ``load``; the file layout (forma
 module's.
 """
 
+import copy
 import dataclasses
 import json
 import warnings
@@ -609,3 +610,52 @@ def test_a_model_fitted_on_images_with_a_fully_connected_network_round_trips(dat
 def test_saving_onto_a_folder_names_the_folder(enrc, tmp_path):
     with pytest.raises(IsADirectoryError, match=f"cannot save to {tmp_path}: it is a folder"):
         enrc.save(tmp_path)
+
+
+# ------------------------------------------------------------------------------------------------- what the checks let through
+
+class _ClampedAutoencoder(_AbstractAutoencoder):
+    """A custom network with an infinite buffer (its clamp bound), random numbers and a counter in encode, and
+    constructor arguments a file cannot hold (a function) beside an array."""
+
+    def __init__(self, layers, random_state=None, work_on_copy=True, activation=None, scale=None):
+        super().__init__(work_on_copy, random_state)
+        self.enc, self.dec = torch.nn.Linear(layers[0], layers[-1]), torch.nn.Linear(layers[-1], layers[0])
+        self.activation = activation or (lambda z: z)
+        self.register_buffer("clip", torch.tensor(float("inf")))
+        self.register_buffer("calls", torch.zeros((), dtype=torch.long))
+
+    def encode(self, x):
+        self.calls += 1
+        return self.activation(self.enc(x)).clamp(-self.clip, self.clip) + 0 * torch.randn(1)
+
+    def decode(self, z):
+        return self.dec(z)
+
+
+def test_a_custom_network_with_an_infinite_buffer_and_unstorable_arguments_round_trips(data, tmp_path):
+    import functools
+    activation = functools.partial(torch.nn.functional.leaky_relu, negative_slope=0.1)
+    network = (_ClampedAutoencoder, {"layers": [N_FEATURES, 3], "activation": activation, "scale": np.ones(3)})
+    model = _fit_acedec(DCN(**_base_params(neural_network=network, random_state=0)), data)
+    path = _saved(model, tmp_path)
+    rng_before, calls_before = torch.get_rng_state(), int(model.model_.autoencoder.calls)
+    with pytest.warns(UserWarning, match="DCN.neural_network .* has its default"):  # the tuple's function
+        loaded = ACeDeC.load(path, device="cpu",
+                             network=lambda: _ClampedAutoencoder([N_FEATURES, 3], activation=activation))
+    # loading checked the network on one sample, and left no trace of it: no random number drawn, no call counted
+    assert torch.equal(torch.get_rng_state(), rng_before) and int(loaded.model_.autoencoder.calls) == calls_before
+    np.testing.assert_array_equal(loaded.predict(data), model.predict(data))
+
+
+def test_a_model_with_nan_weights_or_a_name_the_loader_refuses_is_not_saved(data, tmp_path):
+    model = _fit_acedec(DCN(**_base_params(random_state=0)), data)
+    broken = copy.deepcopy(model)
+    with torch.no_grad():
+        next(broken.model_.autoencoder.parameters()).view(-1)[0] = float("nan")
+    with pytest.raises(ValueError, match="holds NaN or infinite values"):
+        broken.save(tmp_path / "broken.pt")
+    model.β_ = 1.0
+    with pytest.raises(ValueError, match="cannot save the fitted attribute β_"):
+        model.save(tmp_path / "named.pt")
+    assert list(tmp_path.iterdir()) == []
