@@ -889,7 +889,8 @@ def _described_tensors(metadata: dict, tensors: dict) -> set:
 def _is_fitted_attribute_name(cls: type, name) -> bool:
     """A public name ending in "_" (scikit-learn's convention) that is not an attribute of the class itself."""
     import re
-    return isinstance(name, str) and re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*_", name) is not None and not hasattr(cls, name)
+    return (isinstance(name, str) and re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*_", name) is not None
+            and not hasattr(cls, name))
 
 
 def _check_consistency(estimator, model) -> None:
@@ -991,14 +992,25 @@ def _check_archive(path) -> None:
     a compressed entry can expand to any size in memory (a file of kilobytes asking for gigabytes).
     """
     import zipfile
-    if not isinstance(path, (str, os.PathLike)) or not os.path.isfile(path) or not zipfile.is_zipfile(path):
-        return  # a file object, or not a zip archive: torch.load refuses what it cannot read
+    if isinstance(path, (str, os.PathLike)):
+        if not os.path.isfile(path):
+            return  # torch.load raises the OSError
+        source, start = path, None
+    elif callable(getattr(path, "seekable", None)) and path.seekable():
+        source, start = path, path.tell()  # a file object: read from where torch.load will, then back there
+    else:
+        return
     try:
-        with zipfile.ZipFile(path) as archive:
+        if not zipfile.is_zipfile(source):
+            return  # not a zip archive: torch.load refuses what it cannot read
+        with zipfile.ZipFile(source) as archive:
             compressed = [info.filename for info in archive.infolist() if info.compress_type != zipfile.ZIP_STORED]
     except (zipfile.BadZipFile, ValueError) as error:  # an OSError of reading passes, as in _read
         raise ValueError(f"{path} is truncated, damaged or not a file written by torch.save "
                          f"({type(error).__name__}: {error})") from None
+    finally:
+        if start is not None:
+            path.seek(start)
     if compressed:
         raise ValueError(f"{path} is not a file written by torch.save: its entries {compressed[:3]} are compressed")
 

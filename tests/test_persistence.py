@@ -7,6 +7,7 @@ module's.
 
 import copy
 import dataclasses
+import io
 import json
 import warnings
 
@@ -491,6 +492,8 @@ def test_a_compressed_archive_is_refused_before_it_is_expanded(enrc, tmp_path):
             target.writestr(info.filename, source.read(info.filename), compress_type=zipfile.ZIP_DEFLATED)
     with pytest.raises(ValueError, match="are compressed"):
         ENRC.load(deflated, device="cpu")
+    with open(deflated, "rb") as file, pytest.raises(ValueError, match="are compressed"):
+        ENRC.load(io.BytesIO(file.read()), device="cpu")  # a file object too
 
 
 def test_tensors_the_description_does_not_use_are_refused(enrc, tmp_path):
@@ -659,3 +662,11 @@ def test_a_model_with_nan_weights_or_a_name_the_loader_refuses_is_not_saved(data
     with pytest.raises(ValueError, match="cannot save the fitted attribute β_"):
         model.save(tmp_path / "named.pt")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_model_round_trips_through_a_file_object(enrc, data):
+    buffer = io.BytesIO()
+    enrc.save(buffer)
+    buffer.seek(0)
+    loaded = ENRC.load(buffer, device="cpu")
+    np.testing.assert_array_equal(loaded.predict(data), enrc.predict(data))
