@@ -1,5 +1,5 @@
 """ACeDeC(DCN or DEC) on all of USPS as a user would call it, 100 + 150 epochs, batch 256, embedding 10, bfloat16:
-    OMP_NUM_THREADS=1 python zscore.py {zscore,zscore_noaug,unit} SEED [DCN|DEC] [PRETRAIN_EPOCHS]
+    OMP_NUM_THREADS=1 python zscore.py {zscore,zscore_noaug,unit} SEED [DCN|DEC|IDEC] [PRETRAIN_EPOCHS]
 (zscore: channel_zscore first; zscore_noaug: the same without augmentation; unit: the images in [0, 1];
 PRETRAIN_EPOCHS: of the end-to-end pretraining, default 100).
 Records go to zscore.jsonl beside this file."""
@@ -7,11 +7,11 @@ import json, os, sys, time
 import numpy as np, torch
 torch.set_num_threads(1)
 from sklearn.metrics import normalized_mutual_info_score as nmi
-from clustpy.deep import DCN, DEC
+from clustpy.deep import DCN, DEC, IDEC
 from clustpy_acedec import ACeDeC
 from clustpy_acedec.preprocessing import channel_zscore
 norm, seed = sys.argv[1], int(sys.argv[2])
-base_class = {'DCN': DCN, 'DEC': DEC}[sys.argv[3] if len(sys.argv) > 3 else 'DCN']
+base_class = {'DCN': DCN, 'DEC': DEC, 'IDEC': IDEC}[sys.argv[3] if len(sys.argv) > 3 else 'DCN']
 pretrain_epochs = int(sys.argv[4]) if len(sys.argv) > 4 else 100
 d = np.load(os.path.join(os.environ.get("CLUSTPY_ACEDEC_DATA", "../shared/data"), "usps.npz"))
 X, y = d["data"].astype(np.float32).reshape(-1, 16, 16), d["labels"]
