@@ -42,6 +42,7 @@ import inspect
 import json
 import os
 import pickle
+import re
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -245,17 +246,20 @@ def _stored(tensor: torch.Tensor) -> torch.Tensor:
     return tensor.detach().cpu().contiguous()
 
 
-def _check_finite(model: torch.nn.Module) -> None:
+def _non_finite(named_tensors) -> str | None:
+    """The name of the first floating-point tensor among ``(name, tensor)`` pairs that holds NaN or infinity."""
+    return next((name for name, tensor in named_tensors
+                 if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all())), None)
+
+
+def _check_finite(model) -> None:
     """Refuse a model whose trained values are NaN or infinite (the loader refuses such a file): V, β, the
     centres and the network's parameters (its buffers may hold infinities on purpose, e.g. a clamp bound)."""
-    from clustpy_acedec._model import SubspaceClusteringModel
-    autoencoder = model.autoencoder if isinstance(model, SubspaceClusteringModel) else None
-    network_buffers = {id(b) for b in autoencoder.buffers()} if autoencoder is not None else set()
-    for name, tensor in list(model.named_parameters()) + list(model.named_buffers()):
-        if id(tensor) in network_buffers or not tensor.is_floating_point():
-            continue
-        if not bool(torch.isfinite(tensor).all()):
-            raise ValueError(f"cannot save the model: its {name} holds NaN or infinite values")
+    network_buffers = {id(buffer) for buffer in model.autoencoder.buffers()}
+    non_finite = _non_finite([*model.named_parameters(), *((name, buffer) for name, buffer in model.named_buffers()
+                                                          if id(buffer) not in network_buffers)])
+    if non_finite is not None:
+        raise ValueError(f"cannot save the model: its {non_finite} holds NaN or infinite values")
 
 
 def _training_modules(module: torch.nn.Module) -> list:
@@ -397,12 +401,10 @@ class _Decoder:
         self.notes = []
         self._networks = {}
         self.model = None
-        self.used = set()  # the names of the tensors the description refers to
 
     def tensor(self, name: str) -> torch.Tensor:
         if not isinstance(name, str) or name not in self.tensors:
             raise ValueError(f"the file lacks the tensor {name!r}")
-        self.used.add(name)
         return self.tensors[name]
 
     def decode(self, value):
@@ -502,15 +504,14 @@ class _Decoder:
                 kwargs = None
         prefix = spec["state"]
         state = {name[len(prefix):]: tensor for name, tensor in self.tensors.items() if name.startswith(prefix)}
-        self.used.update(prefix + name for name in state)
         if builtin is not None and kwargs is not None:
             network = _construct_for(builtin[0], kwargs, state, qualname)
         else:
             network = self._custom_network(spec, kwargs, state)
         parameters = {name for name, _ in network.named_parameters()}  # buffers may hold infinities on purpose
-        for name, tensor in state.items():
-            if name in parameters and tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
-                raise ValueError(f"the saved weight {name} of the {qualname} holds NaN or infinite values")
+        non_finite = _non_finite((name, tensor) for name, tensor in state.items() if name in parameters)
+        if non_finite is not None:
+            raise ValueError(f"the saved weight {non_finite} of the {qualname} holds NaN or infinite values")
         try:
             network.load_state_dict(state, strict=True)
         except RuntimeError as error:
@@ -629,10 +630,9 @@ def _build_model(spec: dict, decoder: _Decoder):
     from clustpy_acedec.losses import CLUSTER_SIZE, POINTS
 
     state = {name[len("model/"):]: t for name, t in decoder.tensors.items() if name.startswith("model/")}
-    decoder.used.update("model/" + name for name in state)
-    for name, tensor in state.items():
-        if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
-            raise ValueError(f"the model's {name} holds NaN or infinite values")
+    non_finite = _non_finite(state.items())
+    if non_finite is not None:
+        raise ValueError(f"the model's {non_finite} holds NaN or infinite values")
     autoencoder = decoder.network(spec["network"])
     V, beta_logits = decoder.tensor("model/layer.V"), decoder.tensor("model/layer.beta_logits")
     if V.dtype != torch.float32 or beta_logits.dtype != torch.float32:  # the estimators keep them in float32
@@ -767,17 +767,13 @@ def _write_atomically(content: dict, path: Path) -> None:
         if mode is not None:
             os.chmod(temporary, mode)  # after writing: the replaced file may have been read-only
         os.replace(temporary, path)
-    except (OSError, RuntimeError) as error:  # torch reports a failed write (e.g. a full disk) as RuntimeError
+    except BaseException as error:
         if temporary is not None:
             temporary.unlink(missing_ok=True)
-        if isinstance(error, OSError) and (error.errno is None or str(path) in str(error)):
-            raise
-        if isinstance(error, OSError):
+        if isinstance(error, RuntimeError):  # torch reports a failed write (e.g. a full disk) as RuntimeError
+            raise OSError(f"cannot save to {path}: {error}") from None
+        if isinstance(error, OSError) and error.errno is not None and str(path) not in str(error):
             raise type(error)(error.errno, f"cannot save to {path}: {error.strerror or error}") from None
-        raise OSError(f"cannot save to {path}: {error}") from None
-    except BaseException:
-        if temporary is not None:
-            temporary.unlink(missing_ok=True)
         raise
 
 
@@ -840,6 +836,9 @@ def load_estimator(cls: type, path: "str | os.PathLike", device=None,
                          f"{recorded_class}.load")
     try:
         metadata = json.loads(content["metadata"])
+        unused = sorted(set(content["tensors"]) - _described_tensors(metadata, content["tensors"]))
+        if unused:
+            raise ValueError(f"{path} is damaged: it holds tensors its description does not use: {unused[:5]}")
         decoder = _Decoder(metadata, content["tensors"], network, cls)
         decoder.model = _build_model(metadata["model"], decoder)
         estimator = decoder.estimator(cls, metadata["params"])
@@ -850,9 +849,6 @@ def load_estimator(cls: type, path: "str | os.PathLike", device=None,
                 setattr(estimator, name, decoder.decode(encoded))
             except _Unrepresentable as error:
                 raise ValueError(f"cannot rebuild the fitted attribute {name}: {error.description}") from None
-        unused = sorted(set(content["tensors"]) - decoder.used - _described_tensors(metadata, content["tensors"]))
-        if unused:
-            raise ValueError(f"{path} is damaged: it holds tensors its description does not use: {unused[:5]}")
         _check_consistency(estimator, decoder.model)
         estimator.model_ = decoder.model.to(target)
     except ValueError as error:
@@ -869,8 +865,8 @@ def load_estimator(cls: type, path: "str | os.PathLike", device=None,
 
 def _described_tensors(metadata: dict, tensors: dict) -> set:
     """
-    The tensors the metadata names, whether or not loading used them (e.g. those of a parameter this version
-    dropped): a tensor name among its strings, the state of a network of its table, or the model's.
+    The tensors the metadata names, whether or not loading uses them (e.g. those of a parameter this version
+    drops): a tensor name among its strings, the state of a network of its table, or the model's.
     """
     strings, stack = set(), [metadata]
     while stack:
@@ -888,7 +884,6 @@ def _described_tensors(metadata: dict, tensors: dict) -> set:
 
 def _is_fitted_attribute_name(cls: type, name) -> bool:
     """A public name ending in "_" (scikit-learn's convention) that is not an attribute of the class itself."""
-    import re
     return (isinstance(name, str) and re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*_", name) is not None
             and not hasattr(cls, name))
 
@@ -1042,7 +1037,6 @@ def _check_nesting(text: str, path) -> None:
     Refuse metadata nested deeper than :data:`MAX_METADATA_NESTING`, in one pass over its brackets, quotes and
     backslashes (brackets inside strings do not count).
     """
-    import re
     depth, in_string, skip = 0, False, -1
     for match in re.finditer(r'[\[\]{}"\\]', text):
         position, char = match.start(), match.group()
