@@ -12,7 +12,7 @@ import math
 import torch
 
 from clustpy_acedec._distributed import batch_sum
-from clustpy_acedec._subspace import nearest_centers, weighted_squared_distance
+from clustpy_acedec._subspace import nearest_centers
 
 
 def bin_counts(indices: torch.Tensor, n_bins: int, dtype: torch.dtype = torch.float32) -> torch.Tensor:
@@ -22,6 +22,29 @@ def bin_counts(indices: torch.Tensor, n_bins: int, dtype: torch.dtype = torch.fl
     """
     ones = torch.ones(indices.numel(), dtype=dtype, device=indices.device)
     return torch.zeros(n_bins, dtype=dtype, device=indices.device).scatter_add_(0, indices.reshape(-1), ones)
+
+
+def cluster_sums(points: torch.Tensor, labels: torch.Tensor, n_clusters: int) -> tuple:
+    """
+    Per cluster, the sum of its points and their number: the cluster means of a Lloyd step and of the batch
+    means μ̂ of ENRC Eq. 6 are ``sums / counts``.
+
+    Parameters
+    ----------
+    points : torch.Tensor
+        shape (N, d)
+    labels : torch.Tensor
+        each point's cluster, shape (N,), values in 0 ... ``n_clusters`` - 1
+    n_clusters : int
+        K
+
+    Returns
+    -------
+    tuple : (torch.Tensor, torch.Tensor)
+        sums (K, d) and counts (K,), in the points' dtype
+    """
+    sums = torch.zeros(n_clusters, points.shape[1], dtype=points.dtype, device=points.device).index_add_(0, labels, points)
+    return sums, bin_counts(labels, n_clusters, points.dtype)
 
 
 class MiniBatchCenters(torch.nn.Module):
@@ -97,25 +120,17 @@ class MiniBatchCenters(torch.nn.Module):
         """The β of each centre's clustering, shape (ΣK_s, d)."""
         return betas[self.space_of_center]
 
-    def distances(self, rotated: torch.Tensor, betas: torch.Tensor) -> torch.Tensor:
-        """
-        Eq. 2 distance of every point to every centre of its clusterings, shape (N, S, K_max);
-        padding entries are +inf.
-        """
-        flat = weighted_squared_distance(rotated, self.centers, self.center_betas(betas))
-        grid = flat[:, self.grid_index]
-        return grid.masked_fill(self.padding, math.inf)
-
     def assign(self, rotated: torch.Tensor, betas: torch.Tensor) -> torch.Tensor:
         """
-        Eq. 5: the closest centre per clustering under the β_s-weighted distance.
+        Eq. 5 (:func:`clustpy_acedec._subspace.nearest_centers`): the closest centre per clustering under the
+        β_s-weighted distance, for all clusterings in one distance computation.
 
         Returns
         -------
         labels : torch.Tensor
             shape (N, S), cluster index within each clustering
         """
-        return self.distances(rotated, betas).argmin(2)
+        return nearest_centers(rotated, self.centers, self.center_betas(betas), (self.grid_index, self.padding))[0]
 
     def assigned_centers(self, labels: torch.Tensor) -> torch.Tensor:
         """The assigned centre of each point in each clustering, shape (N, S, d)."""
@@ -135,9 +150,9 @@ class MiniBatchCenters(torch.nn.Module):
         """
         flat = (labels + self.offsets).reshape(-1)
         n_total = self.centers.shape[0]
-        sums = torch.zeros_like(self.centers).index_add_(0, flat, rotated.repeat_interleave(labels.shape[1], 0))
+        sums, counts = cluster_sums(rotated.repeat_interleave(labels.shape[1], 0), flat, n_total)
         # the sums and counts of the whole (global) batch: in a distributed fit every rank applies the same update
-        reduced = batch_sum(torch.cat([sums, bin_counts(flat, n_total, rotated.dtype).unsqueeze(1)], 1))
+        reduced = batch_sum(torch.cat([sums, counts.unsqueeze(1)], 1))
         sums, batch_counts = reduced[:, :-1], reduced[:, -1]
         has_points = batch_counts > 0
         batch_means = sums / batch_counts.clamp_min(1.0).unsqueeze(1)
@@ -258,7 +273,6 @@ def lloyd(points: torch.Tensor, centers: torch.Tensor, beta: torch.Tensor, n_ste
     """
     for _ in range(n_steps):
         labels, _ = nearest_centers(points, centers, beta)
-        counts = bin_counts(labels, centers.shape[0], points.dtype)
-        sums = torch.zeros_like(centers).index_add_(0, labels, points)
+        sums, counts = cluster_sums(points, labels, centers.shape[0])
         centers = torch.where(counts.unsqueeze(1) > 0, sums / counts.clamp_min(1.0).unsqueeze(1), centers)
     return centers

@@ -7,6 +7,8 @@ decoder. ``V^T z`` rotates an embedded point so that the structure of each space
 shared space), and the decoder sees ``V V^T z`` (Eq. 1 of both papers).
 """
 
+import math
+
 import numpy as np
 import torch
 
@@ -118,27 +120,44 @@ def weighted_squared_distance(points: torch.Tensor, centers: torch.Tensor, betas
     return (point_term - 2.0 * cross_term + center_term).clamp_min_(0.0)
 
 
-def nearest_centers(points: torch.Tensor, centers: torch.Tensor, beta: torch.Tensor) -> tuple:
+def nearest_centers(points: torch.Tensor, centers: torch.Tensor, betas: torch.Tensor,
+                    clusterings: tuple | None = None) -> tuple:
     """
-    ENRC Eq. 5 for one clustering: every point goes to the centre nearest in the β-weighted distance (Eq. 2).
+    ENRC Eq. 5: every point goes to the centre nearest in the β-weighted distance (Eq. 2), in every clustering.
 
     Parameters
     ----------
     points : torch.Tensor
         rotated points, shape (N, d)
     centers : torch.Tensor
-        the clustering's rotated centres, shape (K, d)
-    beta : torch.Tensor
-        its weights, shape (d,)
+        rotated centres, shape (K, d): those of one clustering, or the stacked centres of several
+    betas : torch.Tensor
+        weights: (d,) for one clustering, or (K, d), each centre weighted by the β of its clustering
+    clusterings : tuple | None
+        None: all centres form one clustering. Otherwise ``(grid_index, padding)``, both of shape (S, K_max):
+        row s lists the indices into ``centers`` of clustering s, and ``padding`` marks the unused cells of
+        clusterings with fewer than K_max centres (never chosen)
 
     Returns
     -------
     tuple : (torch.Tensor, torch.Tensor)
-        labels (N,) and every point's distance to its centre (N,)
+        labels and every point's distance to its centre: shape (N,) for one clustering, (N, S) with
+        ``clusterings``, the labels counted within each clustering
     """
-    distances = weighted_squared_distance(points, centers, beta)
-    labels = distances.argmin(1)
-    return labels, distances.gather(1, labels.unsqueeze(1)).squeeze(1)
+    distances = weighted_squared_distance(points, centers, betas)
+    if clusterings is not None:
+        grid_index, padding = clusterings
+        distances = distances[:, grid_index].masked_fill(padding, math.inf)  # (N, S, K_max)
+    labels = distances.argmin(-1)
+    return labels, distances.gather(-1, labels.unsqueeze(-1)).squeeze(-1)
+
+
+def two_space_cutoff(margin: float = DEFAULT_DIM_MARGIN) -> float:
+    """
+    :func:`hardened_dims`' rule for two spaces as a threshold: with β_s + β_other = 1, β_s - β_other >= ``margin``
+    is β_s >= 0.5 + ``margin`` / 2 (0.55 for the default margin).
+    """
+    return 0.5 + float(margin) / 2
 
 
 def hardened_dims(betas: torch.Tensor, margin: float = DEFAULT_DIM_MARGIN) -> list:

@@ -8,7 +8,7 @@ import numbers
 import torch
 
 
-def resolve_device(device) -> torch.device:
+def resolve_device(device: "int | str | torch.device | None") -> torch.device:
     """
     The device to fit on: None picks CUDA when available, else the CPU.
 

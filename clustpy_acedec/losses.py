@@ -9,7 +9,7 @@ the average over the global batch, :func:`clustpy_acedec._distributed.batch_mean
 import torch
 
 from clustpy_acedec._centers import bin_counts
-from clustpy_acedec._distributed import batch_mean, batch_sum
+from clustpy_acedec._distributed import batch_mean, batch_sum, in_sharded_loop
 
 #: ACe/DeC Eq. 1: every point counts once, the terms of all spaces are summed.
 POINTS = "points"
@@ -71,6 +71,30 @@ def reconstruction_loss(x: torch.Tensor, reconstruction: torch.Tensor) -> torch.
         a scalar (the mean over the whole batch of all ranks in a distributed fit)
     """
     return batch_mean((x - reconstruction).square().flatten(1).sum(1))  # flatten: a rank's batch may be empty
+
+
+def denoising_loss(output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """
+    The loss of DEC's stacked denoising pretraining (a layer pair or the fine-tuning): the squared error averaged
+    over the features and the points, as DEC's autoencoder is trained (unlike the losses above, which sum over
+    the features).
+
+    Parameters
+    ----------
+    output : torch.Tensor
+        the network's output, shape (N, D)
+    target : torch.Tensor
+        the clean input, shape (N, D)
+
+    Returns
+    -------
+    torch.Tensor
+        a scalar (this rank's share of the global batch's mean in a distributed fit)
+    """
+    if in_sharded_loop():
+        return batch_mean((output - target).square().mean(1))
+    # the same value; torch's one kernel keeps the rounding of the autoencoders pretrained before this function
+    return torch.nn.functional.mse_loss(output, target)
 
 
 def orthogonality_loss(embedded: torch.Tensor, V: torch.Tensor) -> torch.Tensor:

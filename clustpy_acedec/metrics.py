@@ -5,6 +5,7 @@ Evaluation of several clusterings against several ground-truth labelings (ENRC Â
 import itertools
 
 import numpy as np
+from numpy.typing import ArrayLike
 from sklearn.metrics import normalized_mutual_info_score
 
 
@@ -37,7 +38,7 @@ def _informative(labels: np.ndarray) -> np.ndarray:
     return labels[:, [s for s in range(labels.shape[1]) if len(np.unique(labels[:, s])) > 1]]
 
 
-def best_match_nmi(labels_true, labels_pred) -> np.ndarray:
+def best_match_nmi(labels_true: ArrayLike, labels_pred: ArrayLike) -> np.ndarray:
     """
     For every ground-truth labeling, the NMI of the found clustering that matches it best (ENRC Table 1).
 
@@ -58,7 +59,7 @@ def best_match_nmi(labels_true, labels_pred) -> np.ndarray:
                          for s in range(labels_pred.shape[1])) for g in range(labels_true.shape[1])])
 
 
-def one_to_one_nmi(labels_true, labels_pred) -> float:
+def one_to_one_nmi(labels_true: ArrayLike, labels_pred: ArrayLike) -> float:
     """
     Mean NMI when every ground-truth labeling is matched to a different found clustering, the matching that
     maximises the total (clustpy's MultipleLabelingsConfusionMatrix with "permut-max").
@@ -79,7 +80,7 @@ def one_to_one_nmi(labels_true, labels_pred) -> float:
     return float(matrix.aggregate("permut-max"))
 
 
-def average_variation_of_information(labels_pred) -> float:
+def average_variation_of_information(labels_pred: ArrayLike) -> float:
     """
     Redundancy of the found clusterings (ENRC Table 3): the variation of information (natural logarithm,
     clustpy's ``variation_of_information``) averaged over all pairs of clusterings, single-cluster spaces

@@ -84,8 +84,10 @@ class SmallConvAutoencoder(_AbstractAutoencoder):
                                                 torch.nn.Conv2d(c1, n_channels, 3, padding=1))
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
+        """The embedding of a batch of images (N, C, H, W), shape (N, embedding_size)."""
         return self.encoder(x)
 
     def decode(self, embedded: torch.Tensor) -> torch.Tensor:
+        """The images (N, C, H, W) decoded from embeddings of shape (N, embedding_size)."""
         features = self.decoder_fc(embedded).reshape(-1, *self._feature_shape)
         return self.decoder_conv(torch.nn.functional.leaky_relu(features))

@@ -5,11 +5,19 @@ Pictures of a fitted model. matplotlib is imported only when a plot is made.
 import contextlib
 import math
 import numbers
+from typing import TYPE_CHECKING
 
 import numpy as np
+from numpy.typing import ArrayLike
 
-from clustpy_acedec._subspace import DEFAULT_DIM_MARGIN
+from clustpy_acedec._subspace import DEFAULT_DIM_MARGIN, two_space_cutoff
 from clustpy_acedec._validation import check_positive_int
+
+if TYPE_CHECKING:  # annotations only: the plots take fitted estimators, this module imports none of them
+    from matplotlib.figure import Figure
+
+    from clustpy_acedec.acedec import ACeDeC
+    from clustpy_acedec.enrc import ENRC
 
 #: the range of :func:`shared_traversal` in standard deviations, shared with its plot's column labels
 _TRAVERSAL_SPREAD = 2.0
@@ -58,10 +66,10 @@ def _check_spread(spread) -> float:
     return float(spread)
 
 
-def beta_cutoff(model) -> float:
+def beta_cutoff(model: "ACeDeC | ENRC") -> float:
     """
-    The β a dimension needs to belong to a space when there are two spaces: β_s - β_other >= ``dim_margin``
-    with β_s + β_other = 1, i.e. β_s >= 0.5 + dim_margin / 2 (0.55 for the estimators' default margin 0.1).
+    The β a dimension needs to belong to a space when there are two spaces
+    (:func:`clustpy_acedec._subspace.two_space_cutoff`: 0.55 for the estimators' default ``dim_margin`` 0.1).
 
     Parameters
     ----------
@@ -72,10 +80,10 @@ def beta_cutoff(model) -> float:
     -------
     float
     """
-    return 0.5 + float(getattr(model, "dim_margin", DEFAULT_DIM_MARGIN)) / 2
+    return two_space_cutoff(getattr(model, "dim_margin", DEFAULT_DIM_MARGIN))
 
 
-def plot_betas(model, space_names: list | None = None, path: str | None = None):
+def plot_betas(model: "ACeDeC | ENRC", space_names: list | None = None, path: str | None = None) -> "Figure":
     """
     Sorted bar chart of the feature weights of every space, at initialisation and after training
     (ACe/DeC Fig. 2, ENRC Fig. 4). With two spaces a dashed line marks the cut-off of :func:`beta_cutoff`: the
@@ -134,7 +142,8 @@ def _draw_betas(model, betas: np.ndarray, betas_init: np.ndarray, space_names: l
     axes[0][0].figure.tight_layout()
 
 
-def plot_cluster_space(model, X, labels: np.ndarray | None = None, n_dims: int = 3, path: str | None = None):
+def plot_cluster_space(model: "ACeDeC | ENRC", X: ArrayLike, labels: np.ndarray | None = None, n_dims: int = 3,
+                       path: str | None = None) -> "Figure":
     """
     Scatter matrix of the cluster-space dimensions with the highest β_cs, histograms on the diagonal,
     coloured by labels: the cluster space seen without t-SNE (ACe/DeC Fig. 3, ENRC Fig. 3). A legend names the
@@ -285,8 +294,8 @@ def _draw_image_grid(rows: list, row_titles: list, image_shape: tuple, axes, col
         axes[0][j].set_title(column_title, fontsize=7)
 
 
-def plot_space_reconstructions(model, X, image_shape: tuple | None = None, n_images: int = 8,
-                               path: str | None = None):
+def plot_space_reconstructions(model: "ACeDeC", X: ArrayLike, image_shape: tuple | None = None, n_images: int = 8,
+                               path: str | None = None) -> "Figure":
     """
     Input images and their reconstructions from one space alone (ACe/DeC Fig. 1b): for "cluster space only"
     the rotated coordinates outside ``cluster_space_dims_`` are replaced by their data mean (not zero, which
@@ -324,7 +333,8 @@ def plot_space_reconstructions(model, X, image_shape: tuple | None = None, n_ima
                        "reconstructions from one space", path)
 
 
-def plot_decoded_centers(model, image_shape: tuple | None = None, path: str | None = None):
+def plot_decoded_centers(model: "ACeDeC | ENRC", image_shape: tuple | None = None,
+                         path: str | None = None) -> "Figure":
     """
     The centres decoded as images, dec(V μ) (ENRC Fig. 3 bottom): one row per clustering, each image titled
     with its cluster number, grey images in the grey colour map.
@@ -352,7 +362,7 @@ def plot_decoded_centers(model, image_shape: tuple | None = None, path: str | No
                        image_titles=[[f"cluster {k}" for k in range(len(row))] for row in rows])
 
 
-def shared_traversal(model, X, n_steps: int = 7, component: int = 0, spread: float = _TRAVERSAL_SPREAD) -> tuple:
+def shared_traversal(model: "ACeDeC", X: ArrayLike, n_steps: int = 7, component: int = 0, spread: float = _TRAVERSAL_SPREAD) -> tuple:
     """
     Walk the shared space along one of its principal components while the cluster-space coordinates stay at
     a centre (ACe/DeC Fig. 3 right): row k starts from centre k, and its shared-space coordinates run from
@@ -403,8 +413,8 @@ def shared_traversal(model, X, n_steps: int = 7, component: int = 0, spread: flo
     return np.stack(images), np.arange(len(centers))
 
 
-def plot_shared_traversal(model, X, image_shape: tuple | None = None, n_steps: int = 7, component: int = 0,
-                          path: str | None = None):
+def plot_shared_traversal(model: "ACeDeC", X: ArrayLike, image_shape: tuple | None = None, n_steps: int = 7,
+                          component: int = 0, path: str | None = None) -> "Figure":
     """
     Images of :func:`shared_traversal`: one row per cluster ("cluster k"), the shared space walked from left
     to right, each column titled with its offset from the data mean in standard deviations of the component
@@ -440,7 +450,7 @@ def _sigma_label(offset: float) -> str:
     return f"{offset:+.2g}σ".replace("-", "\N{MINUS SIGN}")
 
 
-def traversal_consistency(model, X, n_steps: int = 7, component: int = 0, spread: float = 2.0) -> dict:
+def traversal_consistency(model: "ACeDeC", X: ArrayLike, n_steps: int = 7, component: int = 0, spread: float = 2.0) -> dict:
     """
     Measure what :func:`shared_traversal` should show: the class stays while the style changes.
 

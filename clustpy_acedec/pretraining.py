@@ -19,9 +19,8 @@ from dataclasses import dataclass, fields
 
 import torch
 
-from clustpy_acedec._distributed import batch_mean, in_sharded_loop
 from clustpy_acedec._execution import Execution, make_optimizer
-from clustpy_acedec.losses import reconstruction_loss
+from clustpy_acedec.losses import denoising_loss, reconstruction_loss
 from clustpy_acedec._placement import DataPlacement, as_placement
 from clustpy_acedec._training import augmented_batches, encode_all, run_epochs
 from clustpy_acedec._validation import (Integer, OptimizerClass, OrNone, Real, check_parameters, check_positive_int,
@@ -276,10 +275,7 @@ class StackedDenoisingPretraining:
 def _denoising_step(network: torch.nn.Module) -> Callable:
     """The loss of a batch for a layer pair or the fine-tuning: per-feature MSE of network(x) against x."""
     def denoising_step(x: torch.Tensor) -> torch.Tensor:
-        output, target = network(x).float(), x.flatten(1)
-        if in_sharded_loop():  # this rank's share of the global batch's mean
-            return batch_mean((output - target).square().mean(1))
-        return torch.nn.functional.mse_loss(output, target)
+        return denoising_loss(network(x).float(), x.flatten(1))
     return denoising_step
 
 
@@ -323,7 +319,8 @@ _SCHEDULE_CONSTRAINTS = {
 }
 
 
-def resolve_pretraining(pretraining, pretrain_epochs: int) -> "StackedDenoisingPretraining | None":
+def resolve_pretraining(pretraining: "str | StackedDenoisingPretraining",
+                        pretrain_epochs: int) -> "StackedDenoisingPretraining | None":
     """
     The estimators' ``pretraining`` parameter as a schedule: None for plain end-to-end training (the base's
     optimiser for ``pretrain_epochs``), a :class:`StackedDenoisingPretraining` for DEC's procedure: with

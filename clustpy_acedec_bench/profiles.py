@@ -27,16 +27,15 @@ _SWEEP = ["ACe/DeC+DCN", "DCN (λ=0.1)", "DCN (λ=1.0)", "DCN (λ=10.0)", "k-mea
 
 
 #: SYNTH: ACe/DeC §4's single-layer linear autoencoder with d = D, trained end to end on the reconstruction.
-#: That is what gives Table 1's AE + k-means of 0.11 ± 0.10 (measured: 0.12 over seeds 0-4, 50 epochs), the
-#: setting in which DCN fails and ACe/DeC must not; DEC's stacked denoising pretraining would instead make the
-#: linear map nearly orthogonal (AE + k-means 0.999), and then every method succeeds.
+#: That is what gives Table 1's low AE + k-means (0.11 ± 0.10), the setting in which DCN fails and ACe/DeC must
+#: not; DEC's stacked denoising pretraining would instead make the linear map nearly orthogonal, and then every
+#: method succeeds (the measurements: docs/benchmarks.md).
 _SYNTH = dict(linear_autoencoder=True, pretraining="end_to_end", pretrain_epochs=50, clustering_epochs=50)
 
 
 #: The image sets of ACe/DeC: DEC's stacked denoising pretraining with its whole budget in iterations (50,000
-#: per layer pair, 100,000 of fine-tuning; on USPS 1,351 + 2,703 epochs): the paper's procedure. On USPS
-#: ACe/DeC+DCN reaches 0.715 ± 0.012 over five seeds with it, about 0.01 above a quarter of the budget on the same
-#: seeds (docs/benchmarks.md).
+#: per layer pair, 100,000 of fine-tuning; on USPS 1,351 + 2,703 epochs): the paper's procedure (what it
+#: changes against a quarter of the budget: docs/benchmarks.md).
 _DEC_PRETRAINING = dict(pretraining="stacked_denoising_full")
 
 

@@ -151,8 +151,8 @@ def make_objects(n_samples: int = 10000, size: int = 64, random_state=None) -> t
     OBJECTS (ACe/DeC §4): grey renders of cubes, spheres and cylinders under random lighting; the clusters are
     the shapes, everything else (light, turn, size) is shared detail. The objects are centred, large and on a
     black background, so that the silhouette dominates the pixels: the paper's k-means separates its OBJECTS
-    (NMI 1.00), and on these k-means reaches about 0.83 (measured on 1,500 images), while the
-    lighting still changes every pixel of the object.
+    (NMI 1.00), and on these k-means separates most of them (docs/benchmarks.md), while the lighting
+    still changes every pixel of the object.
 
     Returns
     -------

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from clustpy_acedec._centers import MiniBatchCenters, farthest_point_of_worst_cluster, lloyd
-from clustpy_acedec._subspace import weighted_squared_distance
+from clustpy_acedec._subspace import nearest_centers, weighted_squared_distance
 
 
 def _two_blobs(n_per_blob=50, seed=0):
@@ -89,10 +89,10 @@ def test_assign_two_clusterings_with_different_betas():
                           [0.0, 1.0]])  # clustering 1 sees only y
     points = torch.tensor([[9.0, -9.0], [1.0, 9.0], [6.0, 1.0]])
     torch.testing.assert_close(state.assign(points, betas), torch.tensor([[1, 2], [0, 1], [1, 0]]))
-    # padding of the smaller clustering is never chosen
-    dist = state.distances(points, betas)
-    assert dist.shape == (3, 2, 3)
-    assert bool(torch.isinf(dist[:, 0, 2]).all())
+    # padding of the smaller clustering is never chosen, and the distances are those of the chosen centres
+    labels, dist = nearest_centers(points, state.centers, state.center_betas(betas), (state.grid_index, state.padding))
+    torch.testing.assert_close(labels, torch.tensor([[1, 2], [0, 1], [1, 0]]))
+    torch.testing.assert_close(dist, torch.tensor([[1.0, 1.0], [1.0, 1.0], [16.0, 1.0]]))
     torch.testing.assert_close(state.center_betas(betas), betas[[0, 0, 1, 1, 1]])
 
 

@@ -537,6 +537,8 @@ def test_phases_initial_keeps_the_autoencoder_with_l_orth_clustering_trains_it_w
     assert clustering.learning_rates[:2] == [1e-4, 1e-3] and set(clustering.learning_rates[2:]) == {1e-4}
     n_steps = 2 * -(-len(X) // 64)  # 2 epochs of batches of 64
     assert clustering.iterations == n_steps
+    assert len(clustering.epoch_losses) == 2 and clustering.final_loss == clustering.epoch_losses[-1]
+    assert np.isnan(no_phases.history_["clustering"].final_loss)  # a phase of no epochs
     np.testing.assert_allclose(clustering.final_learning_rates,
                                np.array(clustering.learning_rates) * 0.8 ** (n_steps // 3))
 
