@@ -499,18 +499,20 @@ class SubspaceClustererMixin(TransformerMixin, ClusterMixin, BaseEstimator):
     def _embed(self, X: ArrayLike) -> torch.Tensor:
         check_is_fitted(self, "model_")
         X_np = check_data(X, min_samples=1)
-        if tuple(X_np.shape[1:]) != self.input_shape_ and int(np.prod(X_np.shape[1:])) != self.n_features_in_:
-            raise ValueError(f"X has {int(np.prod(X_np.shape[1:]))} features, but {type(self).__name__} is expecting "
+        n_features = int(np.prod(X_np.shape[1:]))
+        if n_features != self.n_features_in_:
+            raise ValueError(f"X has {n_features} features, but {type(self).__name__} is expecting "
                              f"{self.n_features_in_} features as input (fitted on samples of shape "
                              f"{self.input_shape_}, got {X_np.shape[1:]})")
-        if getattr(self.model_.autoencoder, "allow_nd_input", False) and tuple(X_np.shape[1:]) != self.input_shape_:
-            # a network of n-d input (e.g. convolutional) takes the samples in the fit's shape: flat rows of that
-            # many features are read in C order, as numpy's reshape does; another shape would be a guess
+        if tuple(X_np.shape[1:]) != self.input_shape_:
+            # samples in the fit's shape, or flat rows of that many features read in C order (numpy's reshape);
+            # any other shape of the same size (channels first instead of last, say) would be a silent guess
             if X_np.ndim != 2:
-                raise ValueError(f"X holds samples of shape {X_np.shape[1:]}; {type(self).__name__}'s network takes "
-                                 f"them as in fit, {self.input_shape_}, or flattened to {self.n_features_in_} "
-                                 f"features")
-            X_np = X_np.reshape(len(X_np), *self.input_shape_)
+                raise ValueError(f"X holds samples of shape {X_np.shape[1:]}; {type(self).__name__} was fitted on "
+                                 f"samples of shape {self.input_shape_}: pass them in that shape or flattened to "
+                                 f"{self.n_features_in_} features")
+            if getattr(self.model_.autoencoder, "allow_nd_input", False):  # e.g. convolutional: the fit's shape
+                X_np = X_np.reshape(len(X_np), *self.input_shape_)
         device = next(self.model_.parameters()).device
         data = network_input(X_np, self.model_.autoencoder, device, self.data_placement)
         return encode_all(self.model_.autoencoder, data)

@@ -4,6 +4,7 @@ checked against the data and, in a distributed fit, against the other ranks' net
 them.
 """
 
+import copy
 import os
 import warnings
 
@@ -60,6 +61,10 @@ def build_autoencoder(input_dim: int, neural_network: "torch.nn.Module | tuple |
     weights = neural_network_weights
     if weights is not None and not isinstance(weights, (str, os.PathLike)):
         raise TypeError(f"neural_network_weights must be the path of a saved state_dict or None, got {weights!r}")
+    if network is neural_network:
+        # fit never trains the object the user passed (the parameter stays as given, and a second fit with the
+        # same seed repeats the first): clustpy's work_on_copy=False would hand it back to be trained in place
+        network = copy.deepcopy(network)
     network = get_neural_network(input_dim, embedding_size, network, device=device,
                                  random_state=seed)
     if weights is not None:
@@ -93,8 +98,10 @@ def check_embedding_size(autoencoder: torch.nn.Module, data: DataPlacement, min_
     try:
         with torch.no_grad():
             embedding_size = int(autoencoder.encode(data.take(torch.zeros(1, dtype=torch.long))).flatten(1).shape[1])
-    except RuntimeError as error:
-        raise ValueError(f"the network cannot encode the data (samples shaped {tuple(data.shape[1:])}): "
+    except (RuntimeError, ValueError) as error:  # torch's layers raise either (batch norm: ValueError)
+        layout = (" (a network of n-d input, e.g. convolutional, takes images as torch lays them out: (n, C, H, W))"
+                  if getattr(autoencoder, "allow_nd_input", False) else "")
+        raise ValueError(f"the network cannot encode the data (samples shaped {tuple(data.shape[1:])}){layout}: "
                          f"{error}") from None
     finally:
         autoencoder.train(was_training)

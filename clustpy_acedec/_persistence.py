@@ -118,6 +118,16 @@ def _allowed_estimators() -> dict:
     return {_canonical_name(cls): cls for cls in registered_bases()}
 
 
+def _is_base(estimator: "sklearn.base.BaseEstimator") -> bool:
+    """Whether ``estimator`` is an ACeDeC base: its class or a parent of it is registered with register_base."""
+    from clustpy_acedec._objectives import registered_objective
+    try:
+        registered_objective(estimator)
+    except TypeError:
+        return False
+    return True
+
+
 def _package_record_class(module: str, qualname: str) -> type | None:
     """
     A plain record class of this package named by a file: a dataclass or an enum defined in an already imported
@@ -372,7 +382,9 @@ class _Encoder:
             fields = {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
             return {"$": "object", "module": record_class.__module__, "qualname": record_class.__qualname__,
                     "fields": self.encode(fields, strict)}
-        if isinstance(value, BaseEstimator) and _canonical_name(type(value)) in _allowed_estimators():
+        if isinstance(value, BaseEstimator) and _is_base(value):
+            # recorded by its own class, also a subclass of a registered one (fit matches those): loading
+            # resolves the name against the classes registered in the loading process
             return {"$": "estimator", "class": _canonical_name(type(value)),
                     "params": {k: self.encode(v) for k, v in value.get_params(deep=False).items()}}
         return self._unrepresentable(value, strict)
@@ -460,7 +472,8 @@ class _Decoder:
         if tag == "estimator":
             cls = _allowed_estimators().get(value["class"])
             if cls is None:
-                raise _Unrepresentable(f"{_with_article(value['class'])}, not a registered base (see register_base)")
+                raise _Unrepresentable(f"{_with_article(value['class'])}, not a registered base: register its class "
+                                       "with clustpy_acedec.register_base before loading")
             return self.estimator(cls, value["params"])
         if tag == "network":
             try:

@@ -35,6 +35,10 @@ def check_data(X, min_samples: int = 2) -> np.ndarray:
     if X.dtype == object:  # e.g. a pandas frame of object columns that hold numbers
         if any(value is None for value in X.flat):  # identity: elements may be arrays, whose == is elementwise
             raise TypeError("X must hold real numbers, got None in an object array")
+        # pandas' missing value (pd.NA, in its nullable columns) is a missing number: the NaN check below names it
+        missing = np.array([type(value).__name__ == "NAType" for value in X.flat], dtype=bool).reshape(X.shape)
+        if missing.any():
+            X = np.where(missing, np.nan, X)
         try:
             X = X.astype(np.float64)
         except (TypeError, ValueError) as error:

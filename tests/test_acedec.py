@@ -4,6 +4,7 @@ import copy
 from types import SimpleNamespace
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 from clustpy.deep import DCN, DEC, IDEC
@@ -145,6 +146,14 @@ def test_predict_rejects_wrong_number_of_features(fitted, data):
     X, _ = data
     with pytest.raises(ValueError, match="X has 4 features, but ACeDeC is expecting 5"):
         fitted.model.predict(X[:, :4])
+
+
+def test_predict_takes_the_fit_shape_or_flat_rows_and_nothing_else_of_that_size(fitted, data):
+    """Samples of another shape with the same number of values (channels first instead of last, say) would be
+    read as a silent guess: refused, while flat rows of the fit's size are the documented alternative."""
+    X, _ = data
+    with pytest.raises(ValueError, match=r"fitted on samples of shape \(5,\): pass them in that shape or flattened"):
+        fitted.model.predict(X.reshape(len(X), 5, 1))
 
 
 @pytest.mark.parametrize("method", ["predict", "transform", "transform_shared"])
@@ -314,6 +323,12 @@ def _with(value):
     return X
 
 
+def _with_pandas_missing_value():
+    frame = pd.DataFrame(_valid_X()).astype("Float64")  # a nullable column: its missing value is pd.NA
+    frame.iloc[3, 2] = pd.NA
+    return frame
+
+
 BAD_INPUT = {  # case: (data, base parameters, error, message)
     "nan": (lambda: _with(np.nan), {}, ValueError, "NaN or infinity"),
     "inf": (lambda: _with(np.inf), {}, ValueError, "NaN or infinity"),
@@ -324,6 +339,7 @@ BAD_INPUT = {  # case: (data, base parameters, error, message)
     "single_sample": (lambda: _valid_X()[:1], {"n_clusters": 1}, ValueError, "at least 2 samples"),
     "strings": (lambda: np.array([["a", "b"], ["c", "d"], ["e", "f"]]), {}, TypeError, "numbers"),
     "objects": (lambda: np.array([[1.0, None], [2.0, 3.0], [4.0, 5.0]], dtype=object), {}, TypeError, "numbers"),
+    "pandas_missing_value": (lambda: _with_pandas_missing_value(), {}, ValueError, "NaN or infinity"),
     "n_clusters_1": (_valid_X, {"n_clusters": 1}, ValueError, "n_clusters must be at least 2"),
     "n_clusters_0": (_valid_X, {"n_clusters": 0}, ValueError, "n_clusters must be at least 2"),
     "n_clusters_above_n_samples": (lambda: _valid_X()[:3], {"n_clusters": 4}, ValueError,

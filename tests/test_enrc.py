@@ -560,6 +560,10 @@ def test_enrc_with_augmentation_and_a_convolutional_autoencoder():
     np.testing.assert_array_equal(model.predict(images.reshape(64, -1)), model.predict(images))
     with pytest.raises(ValueError, match=r"shape \(8, 8, 1\).*\(1, 8, 8\)"):
         model.transform_rotated(images.transpose(0, 2, 3, 1))
+    # grey images without their channel axis: the fit names the layout a convolutional network takes
+    unfitted = ENRC([2, 1], neural_network=network, embedding_size=4, device="cpu", verbose=False)
+    with pytest.raises(ValueError, match=r"cannot encode the data \(samples shaped \(8, 8\)\).*\(n, C, H, W\)"):
+        unfitted.fit(images[:, 0])
 
 
 def test_nrkmeans_start_in_an_embedding_without_room_for_a_noise_space(data):
@@ -587,3 +591,17 @@ def test_degenerate_data_do_not_flood_warnings():
         tiny(n_clusters=[2, 2], init="best").fit(X)
     runtime = [w for w in caught if issubclass(w.category, RuntimeWarning)]
     assert len(runtime) <= 2, [str(w.message) for w in runtime[:5]]
+
+
+def test_fit_never_trains_the_network_object_passed_in(data):
+    """The parameter stays as given, also for a clustpy network that asks to be trained in place
+    (work_on_copy=False), so that a second fit with the same seed repeats the first (as ACeDeC's cloned base)."""
+    X, _ = data
+    network = FeedforwardAutoencoder(layers=[X.shape[1], 16, EMBEDDING], work_on_copy=False, random_state=1)
+    weights = [p.detach().clone() for p in network.parameters()]
+    model = tiny(neural_network=network)
+    first = model.fit(X).V_.copy()
+    assert model.neural_network is network and not network.fitted
+    assert all(torch.equal(a, b) for a, b in zip(weights, network.parameters()))
+    assert model.neural_network_trained_ is not network
+    np.testing.assert_array_equal(model.fit(X).V_, first)

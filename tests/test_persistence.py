@@ -387,6 +387,20 @@ def test_a_model_with_a_custom_objective_is_refused_at_saving(data, tmp_path, cl
     assert list(tmp_path.iterdir()) == []  # neither the file nor its temporary remains
 
 
+def test_a_subclass_of_a_registered_base_saves_and_loads_where_it_is_registered(data, tmp_path, clean_registry):
+    """fit takes a subclass of a registered base (matched through its parents): save records it by its own class,
+    and a process loads it when that class is registered there (the file names it; nothing is imported)."""
+    estimator = _fit_acedec(CustomDCN(**_base_params(random_state=0)), data)
+    path = tmp_path / "subclass.pt"
+    estimator.save(path)
+    with pytest.raises(ValueError, match="CustomDCN, not a registered base: register its class"):
+        ACeDeC.load(path, device="cpu")
+    register_base(CustomDCN, "hard")
+    loaded = ACeDeC.load(path, device="cpu")
+    assert type(loaded.base_) is CustomDCN and type(loaded.base) is CustomDCN
+    np.testing.assert_array_equal(loaded.predict(data), estimator.labels_)
+
+
 def test_estimators_save_and_load_through_their_own_methods(tmp_path):
     """The public seam: ``model.save(path)`` and ``ACeDeC.load(path)`` / ``ENRC.load(path)``."""
     from clustpy.deep import DCN
