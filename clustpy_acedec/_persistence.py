@@ -118,7 +118,7 @@ def _allowed_estimators() -> dict:
     return {_canonical_name(cls): cls for cls in registered_bases()}
 
 
-def _is_base(estimator: "sklearn.base.BaseEstimator") -> bool:
+def _is_base(estimator: object) -> bool:
     """Whether ``estimator`` is an ACeDeC base: its class or a parent of it is registered with register_base."""
     from clustpy_acedec._objectives import registered_objective
     try:
