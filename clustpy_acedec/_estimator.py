@@ -54,7 +54,8 @@ EXECUTION_PARAMETERS_DOC = """\
         takes at most half (``placement.RESIDENT_FRACTION``) of the free memory of the CUDA device at the start
         of the fit, "host" otherwise; on the CPU always "device". Both give the same batches and results (on
         CUDA up to the order of atomic additions, which is not deterministic there); the embedding
-        (n_samples x d) always stays on the device (default: "auto")
+        (n_samples x d) always stays on the device. ``predict`` and ``transform`` stream from the host when the fit
+        did (``data_placement_``), otherwise they place as "auto" (default: "auto")
     precision : str
         "float32" or "bfloat16": run the forward passes of the pretraining and clustering steps under
         ``torch.autocast(dtype=torch.bfloat16)``; parameters, V, β, centres, the distances that decide the
@@ -514,7 +515,10 @@ class SubspaceClustererMixin(TransformerMixin, ClusterMixin, BaseEstimator):
             if getattr(self.model_.autoencoder, "allow_nd_input", False):  # e.g. convolutional: the fit's shape
                 X_np = X_np.reshape(len(X_np), *self.input_shape_)
         device = next(self.model_.parameters()).device
-        data = network_input(X_np, self.model_.autoencoder, device, self.data_placement)
+        # placed as the fit's data were (not by a data_placement set after the fit): streamed from the host if the
+        # fit streamed, otherwise on the device when it fits there
+        placement = "host" if getattr(self, "data_placement_", "device") == "host" else "auto"
+        data = network_input(X_np, self.model_.autoencoder, device, placement)
         return encode_all(self.model_.autoencoder, data)
 
     def _rotated(self, X: ArrayLike) -> torch.Tensor:

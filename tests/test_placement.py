@@ -85,6 +85,9 @@ def test_acedec_host_placement_gives_the_labels_of_device_placement(blobs, pretr
     np.testing.assert_array_equal(host.V_, device.V_)
     np.testing.assert_array_equal(host.betas_, device.betas_)
     np.testing.assert_array_equal(host.predict(X), device.labels_)
+    # predict places the data as the fit did, whatever data_placement says after the fit
+    host.set_params(data_placement="disk")
+    np.testing.assert_array_equal(host.predict(X), device.labels_)
 
 
 def test_enrc_host_placement_gives_the_labels_of_device_placement(blobs):
