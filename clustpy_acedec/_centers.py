@@ -43,7 +43,8 @@ def cluster_sums(points: torch.Tensor, labels: torch.Tensor, n_clusters: int) ->
     tuple : (torch.Tensor, torch.Tensor)
         sums (K, d) and counts (K,), in the points' dtype
     """
-    sums = torch.zeros(n_clusters, points.shape[1], dtype=points.dtype, device=points.device).index_add_(0, labels, points)
+    sums = torch.zeros(n_clusters, points.shape[1], dtype=points.dtype, device=points.device)
+    sums.index_add_(0, labels, points)
     return sums, bin_counts(labels, n_clusters, points.dtype)
 
 
