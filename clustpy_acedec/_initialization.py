@@ -164,7 +164,8 @@ def weighted_kmeans(points: torch.Tensor, n_clusters: int, beta: torch.Tensor, g
     Returns
     -------
     tuple : (torch.Tensor, torch.Tensor, float)
-        centres (K, d), labels (N,), inertia (sum of weighted squared distances)
+        centres (K, d), labels (N,), inertia (sum of weighted squared distances); the clusters are numbered in
+        the order of their first point in ``points`` (:func:`numbered_by_first_point`)
     """
     best = None
     for _ in range(n_init):
@@ -175,7 +176,35 @@ def weighted_kmeans(points: torch.Tensor, n_clusters: int, beta: torch.Tensor, g
         # another order): keep the first, so that rounding (another device, a distributed fit) cannot renumber them.
         if best is None or inertia < best[2] * (1.0 - 1e-6):
             best = (centers, labels, inertia)
-    return best
+    return (*numbered_by_first_point(*best[:2]), best[2])
+
+
+def numbered_by_first_point(centers: torch.Tensor, labels: torch.Tensor) -> tuple:
+    """
+    The clusters renumbered in the order of their first point (empty clusters last, in their order).
+
+    k-means++ numbers the clusters in the order it drew their seeds, and rounding (an embedding computed on
+    another device or summed over the ranks of a distributed fit) can change a draw without changing the
+    partition the Lloyd steps end in; numbered by the data instead, the same partition gets the same labels.
+
+    Parameters
+    ----------
+    centers : torch.Tensor
+        shape (K, d)
+    labels : torch.Tensor
+        shape (N,), values in 0 ... K - 1
+
+    Returns
+    -------
+    tuple : (torch.Tensor, torch.Tensor)
+        the centres and labels, renumbered
+    """
+    n_clusters, n_points = centers.shape[0], labels.shape[0]
+    first_point = torch.full((n_clusters,), n_points, dtype=torch.long, device=labels.device).scatter_reduce_(
+        0, labels, torch.arange(n_points, device=labels.device), reduce="amin")
+    order = torch.sort(first_point, stable=True).indices  # new label -> old label
+    new_label = torch.empty_like(order).scatter_(0, order, torch.arange(n_clusters, device=order.device))
+    return centers[order], new_label[labels]
 
 
 def seed_centers(rotated: torch.Tensor, n_clusters: list, betas: torch.Tensor, generator: torch.Generator) -> list:

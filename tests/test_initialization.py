@@ -128,3 +128,23 @@ def test_kmeans_plus_plus_seeds_distinct_points_and_ignores_zero_weighted_dimens
     first, second = seed_centers(points, [3, 2], betas, torch.Generator().manual_seed(0))
     assert first.shape == (3, 2) and second.shape == (2, 2)
     assert sorted(torch.round(first[:, 0] / 10).tolist()) == [-1.0, 0.0, 1.0]
+
+
+def test_kmeans_numbers_a_partition_by_its_data_whatever_the_seeds_drawn():
+    """Two k-means of the same points from different draws find the same partition and give it the same labels
+    (numbered by each cluster's first point), with the centres in that order."""
+    from clustpy_acedec._initialization import numbered_by_first_point, weighted_kmeans
+    rng = np.random.default_rng(0)
+    points = torch.as_tensor(np.concatenate([rng.normal(c, 0.1, size=(30, 2)) for c in ((5, 0), (0, 5), (0, 0))]),
+                             dtype=torch.float32)[torch.randperm(90, generator=torch.Generator().manual_seed(1))]
+    ones = torch.ones(2)
+    runs = [weighted_kmeans(points, 3, ones, torch.Generator().manual_seed(seed), n_init=1) for seed in range(6)]
+    for centers, labels, _ in runs:
+        torch.testing.assert_close(labels, runs[0][1], rtol=0, atol=0)
+        torch.testing.assert_close(centers, runs[0][0])
+        first_points = [int(torch.nonzero(labels == k)[0]) for k in range(3)]
+        assert first_points == sorted(first_points) and first_points[0] == 0
+    # an empty cluster goes last; the labels follow the centres
+    centers, labels = numbered_by_first_point(torch.tensor([[0.0], [1.0], [2.0]]), torch.tensor([2, 2, 0]))
+    torch.testing.assert_close(centers, torch.tensor([[2.0], [0.0], [1.0]]))
+    torch.testing.assert_close(labels, torch.tensor([0, 0, 1]))
