@@ -61,9 +61,10 @@ def build_autoencoder(input_dim: int, neural_network: "torch.nn.Module | tuple |
     weights = neural_network_weights
     if weights is not None and not isinstance(weights, (str, os.PathLike)):
         raise TypeError(f"neural_network_weights must be the path of a saved state_dict or None, got {weights!r}")
-    if network is neural_network:
+    if network is neural_network and not network.work_on_copy:
         # fit never trains the object the user passed (the parameter stays as given, and a second fit with the
-        # same seed repeats the first): clustpy's work_on_copy=False would hand it back to be trained in place
+        # same seed repeats the first); get_neural_network copies it itself unless work_on_copy=False, which would
+        # hand the object back to be trained in place
         network = copy.deepcopy(network)
     network = get_neural_network(input_dim, embedding_size, network, device=device,
                                  random_state=seed)
