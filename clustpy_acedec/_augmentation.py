@@ -20,6 +20,11 @@ class RandomRotationShift:
         rotations are drawn uniformly from [-max_degrees, max_degrees] (default: 15)
     max_shift : float
         shifts are drawn uniformly from [-max_shift, max_shift] of the image size (default: 0.1)
+    max_shear : float
+        shears along the x axis are drawn uniformly from [-max_shear, max_shear] degrees and applied before the
+        rotation, as torchvision's ``RandomAffine(shear=max_shear)`` does (clustpy's augmented loaders use 8);
+        0 draws none and leaves the random stream of the rotations and shifts as it is (default: 0, the paper's
+        rotations and shifts alone)
     channels_first : bool
         whether batches come as (N, C, H, W), as for convolutional autoencoders; otherwise (N, H, W, C)
         or flattened in that order (default: False)
@@ -29,10 +34,14 @@ class RandomRotationShift:
     """
 
     def __init__(self, image_shape: tuple, max_degrees: float = 15.0, max_shift: float = 0.1,
-                 channels_first: bool = False, fill: float | tuple = 0.0):
+                 channels_first: bool = False, fill: float | tuple = 0.0, max_shear: float = 0.0):
         if isinstance(image_shape, str) or len(image_shape) not in (2, 3) or not all(
                 isinstance(v, numbers.Integral) and not isinstance(v, bool) and v > 0 for v in image_shape):
             raise ValueError(f"image_shape must be (H, W) or (H, W, C) of positive integers, got {image_shape!r}")
+        for name, value, limit in (("max_degrees", max_degrees, math.inf), ("max_shift", max_shift, math.inf),
+                                   ("max_shear", max_shear, 90.0)):
+            if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0.0 <= value < limit:
+                raise ValueError(f"{name} must be a number in [0, {limit}), got {value!r}")
         n_channels = image_shape[2] if len(image_shape) == 3 else 1
         fill_values = torch.as_tensor(fill, dtype=torch.float32).flatten()
         if fill_values.numel() not in (1, n_channels) or not torch.isfinite(fill_values).all():
@@ -40,6 +49,7 @@ class RandomRotationShift:
         self.image_shape = tuple(int(v) for v in image_shape)
         self.max_degrees = max_degrees
         self.max_shift = max_shift
+        self.max_shear = max_shear
         self.channels_first = channels_first
         self.fill = tuple(fill_values.tolist())
         self._fill_tensors = {}  # (device, dtype) -> the fill as a (1, C, 1, 1) tensor, made once per fit's device
@@ -56,9 +66,14 @@ class RandomRotationShift:
         draws = torch.rand(n, 3, generator=generator, device=x.device) * 2.0 - 1.0
         angle = draws[:, 0] * math.radians(self.max_degrees)
         cos, sin = torch.cos(angle), torch.sin(angle)
+        top_right, bottom_right = -sin, cos
+        if self.max_shear:  # R [[1, -tan s], [0, 1]], torchvision's affine matrix with no y-shear
+            shear = torch.tan((torch.rand(n, generator=generator, device=x.device) * 2.0 - 1.0)
+                              * math.radians(self.max_shear))
+            top_right, bottom_right = -cos * shear - sin, -sin * shear + cos
         # affine_grid works in [-1, 1] coordinates: a shift of s image widths is 2 s.
-        theta = torch.stack([torch.stack([cos, -sin, 2.0 * self.max_shift * draws[:, 1]], 1),
-                             torch.stack([sin, cos, 2.0 * self.max_shift * draws[:, 2]], 1)], 1)
+        theta = torch.stack([torch.stack([cos, top_right, 2.0 * self.max_shift * draws[:, 1]], 1),
+                             torch.stack([sin, bottom_right, 2.0 * self.max_shift * draws[:, 2]], 1)], 1)
         grid = torch.nn.functional.affine_grid(theta, list(images.shape), align_corners=False)
         if any(self.fill):
             # grid_sample fills with zeros: sampling the images less the fill value and adding it back fills with

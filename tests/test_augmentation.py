@@ -40,6 +40,30 @@ def test_ninety_degree_rotation_turns_a_vertical_bar_horizontal():
     assert all(small(images.reshape(1, -1), generator).reshape(9, 9)[4, 1:8].sum() < 5.0 for _ in range(200))
 
 
+def test_a_shear_slants_a_vertical_bar_and_keeps_the_centre_row():
+    """An x-shear (as torchvision's RandomAffine(shear=...)) moves rows sideways by their height: a vertical bar
+    leans, its top and bottom ends move to opposite sides, and the centre row stays where it was."""
+    augment = RandomRotationShift((9, 9), max_degrees=0.0, max_shift=0.0, max_shear=40.0)
+    generator = torch.Generator().manual_seed(0)
+    columns = torch.arange(9.0)
+    leaned = 0
+    for _ in range(20):
+        out = augment(_images(n=1).reshape(1, -1), generator).reshape(9, 9)
+        top = (out[1:3] * columns).sum() / out[1:3].sum()
+        bottom = (out[6:8] * columns).sum() / out[6:8].sum()
+        torch.testing.assert_close(out[4, 4], torch.tensor(1.0), atol=1e-5, rtol=0)  # the centre stays
+        assert (top - 4.0) * (bottom - 4.0) <= 1e-6  # the ends lean to opposite sides (or not at all)
+        leaned += bool(abs(top - bottom) > 1.0)
+    assert leaned >= 10  # most draws of up to ±40 degrees lean the bar by more than a column
+
+
+@pytest.mark.parametrize("name, value", [("max_shear", 90.0), ("max_shear", -1.0), ("max_degrees", float("nan")),
+                                         ("max_shift", "0.1")])
+def test_rejects_bad_ranges(name, value):
+    with pytest.raises(ValueError, match=name):
+        RandomRotationShift((9, 9), **{name: value})
+
+
 def test_shapes_channels_last_and_first():
     x = torch.rand(5, 6, 7, 3)
     last = RandomRotationShift((6, 7, 3))(x.reshape(5, -1), torch.Generator().manual_seed(0))
