@@ -114,6 +114,7 @@ class FitConfig:
     embedding_size: int
     min_embedding_size: int  # one dimension per space at least, checked on the network's embedding
     augmentation_invariance: bool
+    augmentation: object  # the user's augment(x, generator) -> x_aug, or None: the rotations and shifts of §2.2
     image_shape: tuple | None
     pretraining: object  # a StackedDenoisingPretraining, or None for end-to-end pretraining
     reinit_sample_size: int  # n_s of ENRC §2.8
@@ -128,6 +129,9 @@ class FitConfig:
     def __post_init__(self):
         for name in ("pretrain_optimizer_params", "clustering_optimizer_params"):
             check_optimizer_arguments(self.optimizer_class, getattr(self, name), name)
+        if self.augmentation is not None and not self.augmentation_invariance:
+            raise ValueError("augmentation is used only with augmentation_invariance=True (set on the base for "
+                             "ACeDeC, on the estimator for ENRC); set it, or leave augmentation=None")
 
 
 @dataclass
@@ -140,7 +144,7 @@ class FitRun:
     generator: torch.Generator  # on the device: batch order, augmentation
     cpu_generator: torch.Generator  # initialisation draws, identical on every device
     execution: Execution  # precision and compilation of the training steps
-    augment: object  # RandomRotationShift or None
+    augment: object  # augment(x, generator) -> x_aug: the user's augmentation or a RandomRotationShift; or None
     history: dict  # phase name -> PhaseRecord, or a list of them for the initial candidates
     clock: "_PhaseClock"
     collective: Collective | None = None  # the ranks of a distributed fit
@@ -248,7 +252,10 @@ def start_fit(X: np.ndarray, config: FitConfig, collective: Collective | None = 
     agreed(collective, lambda: check_embedding_size(autoencoder, data, config.min_embedding_size, config.name))
     generator = torch.Generator(device=config.device).manual_seed(config.seed)
     execution = Execution(config.device, config.precision, config.compile_step)
-    augment = _augmentation(X, autoencoder, config.image_shape, collective) if config.augmentation_invariance else None
+    augment = None
+    if config.augmentation_invariance:
+        augment = (config.augmentation if config.augmentation is not None
+                   else _augmentation(X, autoencoder, config.image_shape, collective))
     history = {}
     if not getattr(autoencoder, "fitted", False):
         run_pretraining(autoencoder, data, config.pretraining, config.pretrain_epochs, config.batch_size,

@@ -267,6 +267,16 @@ class OrNone(Constraint):
         return None if value is None else self.constraint.check(value, name)
 
 
+class Augmentation(Constraint):
+    """None, or a callable ``augment(x, generator) -> x_aug`` (an image augmentation of a batch)."""
+
+    def check(self, value, name: str):
+        if value is not None and not callable(value):
+            raise TypeError(f"{name} must be None or a callable augment(x, generator) -> x_aug, such as "
+                            f"clustpy_acedec.preprocessing.RandomRotationShift(...), got {value!r}")
+        return value
+
+
 class Unchecked(Constraint):
     """Checked where it is used (a device, a network, a random state, a schedule)."""
 

@@ -16,7 +16,7 @@ from clustpy_acedec._estimator import (DEFAULT_CLUSTERING_OPTIMIZER_PARAMS, DEFA
                                        best_of_rounds, checked_input, clustering_phase, document_execution_parameters,
                                        finish_fit, for_this_rank, start_fit)
 from clustpy_acedec._distributed import Collective, agreed, current_collective, quiet_unless_main
-from clustpy_acedec._validation import (Choice, Flag, Integer, OptimizerClass, OptimizerParams, Real, Unchecked,
+from clustpy_acedec._validation import (Augmentation, Choice, Flag, Integer, OptimizerClass, OptimizerParams, Real, Unchecked,
                                          check_image_shape, check_n_clusters, check_no_custom_dataloaders,
                                          check_parameters, preserved_global_random_state,
                                          seed_for_fit)
@@ -50,6 +50,7 @@ _PARAMETER_CONSTRAINTS = {
     "dim_margin": Real(0.0, 1.0),
     "pretraining": Unchecked(),  # checked by resolve_pretraining
     "image_shape": Unchecked(),
+    "augmentation": Augmentation(),
     **EXECUTION_CONSTRAINTS,
 }
 
@@ -133,6 +134,15 @@ class ACeDeC(SubspaceClustererMixin):
     image_shape : tuple | None
         (H, W) or (H, W, C) of flattened image input, needed for augmentation when X is 2-D; for X given as
         images it may only restate their shape (a channel axis of size 1 aside) (default: None)
+    augmentation : Callable | None
+        with the base's ``augmentation_invariance=True``: the image augmentation f of §2.2, x_aug = f(x), a
+        callable ``augmentation(x, generator) -> x_aug`` that takes a batch as the network takes it (on the fit's
+        device) and a ``torch.Generator`` there to draw from, and returns the augmented batch in the same shape;
+        used in pretraining and in the clustering phase, e.g.
+        ``clustpy_acedec.preprocessing.RandomRotationShift(image_shape, max_degrees=16, max_shear=8)``.
+        None: random rotations (±15°) and shifts (±10 %) that fill with the data set's mean per channel
+        (:func:`clustpy_acedec.preprocessing.rotation_shift_augmentation`). Not stored by ``save`` (a loaded
+        model has None, with a note) (default: None)
     {execution_parameters}
     verbose : bool
         show progress bars (default: False)
@@ -190,7 +200,8 @@ class ACeDeC(SubspaceClustererMixin):
     def __init__(self, base=None, n_clusters: int | None = None, random_state=None, init: str = "best",
                  init_rounds: int = 3, init_iterations: int = 5000, init_tol: float = INIT_TOL,
                  dim_margin: float = DEFAULT_DIM_MARGIN,
-                 pretraining="end_to_end", image_shape: tuple | None = None, data_placement: str = "auto",
+                 pretraining="end_to_end", image_shape: tuple | None = None, augmentation=None,
+                 data_placement: str = "auto",
                  precision: str = "float32", compile_step: bool = False, verbose: bool = False):
         self.base = base
         self.n_clusters = n_clusters
@@ -202,6 +213,7 @@ class ACeDeC(SubspaceClustererMixin):
         self.dim_margin = dim_margin
         self.pretraining = pretraining
         self.image_shape = image_shape
+        self.augmentation = augmentation
         self.data_placement = data_placement
         self.precision = precision
         self.compile_step = compile_step
@@ -297,7 +309,7 @@ class ACeDeC(SubspaceClustererMixin):
             optimizer_class=read["optimizer_class"], neural_network=read["neural_network"],
             neural_network_weights=read["neural_network_weights"], embedding_size=read["embedding_size"],
             min_embedding_size=2,
-            augmentation_invariance=read["augmentation_invariance"],
+            augmentation_invariance=read["augmentation_invariance"], augmentation=own["augmentation"],
             image_shape=check_image_shape(self.image_shape, X.shape[1:]),
             pretraining=resolve_pretraining(self.pretraining, read["pretrain_epochs"]),
             reinit_sample_size=REINIT_SAMPLE_SIZE, reinit_lloyd_steps=REINIT_LLOYD_STEPS,

@@ -18,7 +18,7 @@ from clustpy_acedec._estimator import (DEFAULT_CLUSTERING_OPTIMIZER_PARAMS, DEFA
                                        best_of_rounds, checked_input, clustering_phase, document_execution_parameters,
                                        finish_fit, for_this_rank, start_fit)
 from clustpy_acedec._distributed import Collective, agreed, current_collective, quiet_unless_main
-from clustpy_acedec._validation import (Choice, Flag, Integer, OptimizerClass, OptimizerParams, Real, Unchecked,
+from clustpy_acedec._validation import (Augmentation, Choice, Flag, Integer, OptimizerClass, OptimizerParams, Real, Unchecked,
                                          check_image_shape, check_n_clusters, check_no_custom_dataloaders,
                                          check_parameters, preserved_global_random_state,
                                          seed_for_fit)
@@ -65,6 +65,7 @@ _PARAMETER_CONSTRAINTS = {
     "dim_margin": Real(0.0, 1.0),
     "pretraining": Unchecked(),  # checked by resolve_pretraining
     "image_shape": Unchecked(),
+    "augmentation": Augmentation(),
     "device": Unchecked(),  # checked by resolve_device
     "random_state": Unchecked(),  # checked by seed_for_fit
     **EXECUTION_CONSTRAINTS,
@@ -158,6 +159,15 @@ class ENRC(SubspaceClustererMixin):
     image_shape : tuple | None
         (H, W) or (H, W, C) of flattened images, for augmentation; for X given as images it may only restate
         their shape (a channel axis of size 1 aside) (default: None)
+    augmentation : Callable | None
+        with ``augmentation_invariance=True``: the image augmentation x_aug = f(x) of the pretraining and of
+        the clustering phase (ACe/DeC §2.2), a callable ``augmentation(x, generator) -> x_aug`` that takes a
+        batch as the network takes it (on the fit's device) and a ``torch.Generator`` there to draw from, and
+        returns the augmented batch in the same shape; e.g.
+        ``clustpy_acedec.preprocessing.RandomRotationShift(image_shape, max_degrees=16, max_shear=8)``.
+        None: random rotations (±15°) and shifts (±10 %) that fill with the data set's mean per channel
+        (:func:`clustpy_acedec.preprocessing.rotation_shift_augmentation`). Not stored by ``save`` (a loaded
+        model has None, with a note) (default: None)
     device : torch.device | str | int | None
         None: CUDA when available (default: None)
     random_state : int | np.random.RandomState | None
@@ -216,7 +226,7 @@ class ENRC(SubspaceClustererMixin):
                  loss_normalization: str = POINTS, lr_decay_step: int = 2000, lr_decay: float = 0.8,
                  reinit_sample_size: int = 1000, reinit_lloyd_steps: int = 10,
                  dim_margin: float = DEFAULT_DIM_MARGIN, pretraining="end_to_end", image_shape: tuple | None = None,
-                 device=None,
+                 augmentation=None, device=None,
                  random_state=None, data_placement: str = "auto", precision: str = "float32",
                  compile_step: bool = False, verbose: bool = False):
         self.n_clusters = n_clusters
@@ -243,6 +253,7 @@ class ENRC(SubspaceClustererMixin):
         self.dim_margin = dim_margin
         self.pretraining = pretraining
         self.image_shape = image_shape
+        self.augmentation = augmentation
         self.device = device
         self.random_state = random_state
         self.data_placement = data_placement
@@ -311,7 +322,7 @@ class ENRC(SubspaceClustererMixin):
             optimizer_class=params["optimizer_class"], neural_network=self.neural_network,
             neural_network_weights=self.neural_network_weights, embedding_size=params["embedding_size"],
             min_embedding_size=len(n_clusters),
-            augmentation_invariance=params["augmentation_invariance"],
+            augmentation_invariance=params["augmentation_invariance"], augmentation=params["augmentation"],
             image_shape=check_image_shape(self.image_shape, X.shape[1:]),
             pretraining=resolve_pretraining(self.pretraining, params["pretrain_epochs"]),
             reinit_sample_size=params["reinit_sample_size"], reinit_lloyd_steps=params["reinit_lloyd_steps"],

@@ -274,3 +274,67 @@ def test_bad_image_batches_and_options_are_named():
         with pytest.raises(ValueError, match="image_shape must be"):
             RandomRotationShift(image_shape)
     assert RandomRotationShift((np.int64(4), np.int64(4))).image_shape == (4, 4)
+
+
+class _Jitter:
+    """A user's augmentation: Gaussian noise drawn from the fit's generator; it records the batches it got."""
+
+    def __init__(self):
+        self.batches = []
+
+    def __call__(self, x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        assert isinstance(generator, torch.Generator) and generator.device == x.device
+        self.batches.append(tuple(x.shape))
+        return x + 0.1 * torch.randn(x.shape, generator=generator, device=x.device)
+
+
+@pytest.mark.parametrize("estimator", ["ACeDeC", "ENRC"])
+def test_a_given_augmentation_replaces_the_rotations_in_pretraining_and_clustering(estimator):
+    """``augmentation=f``: f gets every batch of the pretraining and of the clustering phase, as the network takes
+    it (here flat rows with no image shape, which the rotations could not take), and fits stay reproducible."""
+    from clustpy_acedec import ENRC
+    X = np.random.default_rng(0).random((64, 6)).astype(np.float32)
+    X[:32, :3] += 2.0
+    schedule = dict(pretrain_epochs=2, clustering_epochs=3, batch_size=16, embedding_size=3, device="cpu",
+                    augmentation_invariance=True, random_state=0)
+
+    def fit(augmentation):
+        if estimator == "ACeDeC":
+            return ACeDeC(base=DCN(n_clusters=2, **schedule), augmentation=augmentation, init_iterations=5).fit(X)
+        return ENRC(n_clusters=[2, 2], augmentation=augmentation, init_rounds=1, init_iterations=5, **schedule).fit(X)
+
+    jitter = _Jitter()
+    model = fit(jitter)
+    assert model.history_["clustering"].loss_terms[-1] == "augmentation"
+    assert len(jitter.batches) == (2 + 3) * 4  # 4 batches of 16 in each of 2 + 3 epochs
+    assert set(jitter.batches) == {(16, 6)}
+    again = fit(_Jitter())
+    np.testing.assert_array_equal(model.labels_, again.labels_)
+    np.testing.assert_allclose(model.V_, again.V_, rtol=0, atol=0)
+
+
+def test_augmentation_needs_augmentation_invariance_and_a_callable():
+    X = np.random.default_rng(0).random((40, 6)).astype(np.float32)
+    base = DCN(n_clusters=2, pretrain_epochs=1, clustering_epochs=1, batch_size=16, embedding_size=3, device="cpu",
+               random_state=0)
+    model = ACeDeC(base=base, augmentation=_Jitter(), init_iterations=5)
+    with pytest.raises(ValueError, match="augmentation is used only with augmentation_invariance=True"):
+        model.fit(X)
+    assert not hasattr(model, "labels_")
+    with pytest.raises(TypeError, match="augmentation must be None or a callable"):
+        model.set_params(augmentation="rotate").fit(X)
+    assert not hasattr(model, "labels_")
+
+
+def test_a_model_fitted_with_a_given_augmentation_saves_and_loads_without_it(tmp_path):
+    """The augmentation is fit-time code: ``save`` does not store it (no pickling), and the loaded model predicts
+    as the fitted one, with ``augmentation=None`` and a note."""
+    X = np.random.default_rng(0).random((48, 6)).astype(np.float32)
+    base = DCN(n_clusters=2, pretrain_epochs=1, clustering_epochs=1, batch_size=16, embedding_size=3, device="cpu",
+               augmentation_invariance=True, random_state=0)
+    model = ACeDeC(base=base, augmentation=RandomRotationShift((2, 3), max_shear=8.0), init_iterations=5).fit(X)
+    model.save(tmp_path / "model.pt")
+    with pytest.warns(UserWarning, match=r"ACeDeC.augmentation \(.*RandomRotationShift\) was not stored"):
+        loaded = ACeDeC.load(tmp_path / "model.pt")
+    assert loaded.augmentation is None
+    np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
