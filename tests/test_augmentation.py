@@ -338,3 +338,19 @@ def test_a_model_fitted_with_a_given_augmentation_saves_and_loads_without_it(tmp
         loaded = ACeDeC.load(tmp_path / "model.pt")
     assert loaded.augmentation is None
     np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
+
+
+def test_passing_the_default_augmentation_gives_the_default_fit():
+    """``augmentation=rotation_shift_augmentation(images)`` is what the fit builds without one: the same fit."""
+    from clustpy_acedec.preprocessing import rotation_shift_augmentation
+    X = np.random.default_rng(0).random((64, 6, 6)).astype(np.float32)
+    X[:32, :, :3] += 1.0
+    base = DCN(n_clusters=2, pretrain_epochs=2, clustering_epochs=2, batch_size=16, embedding_size=3, device="cpu",
+               augmentation_invariance=True, random_state=0)
+    default = ACeDeC(base=base, init_iterations=10).fit(X)
+    given = ACeDeC(base=base, augmentation=rotation_shift_augmentation(X), init_iterations=10).fit(X)
+    np.testing.assert_array_equal(given.labels_, default.labels_)
+    np.testing.assert_allclose(given.V_, default.V_, rtol=0, atol=0)
+    sheared = ACeDeC(base=base, augmentation=RandomRotationShift((6, 6), max_shear=20.0, fill=channel_means(X)),
+                     init_iterations=10).fit(X)
+    assert not np.allclose(sheared.V_, default.V_)  # the shear draws change the batches
