@@ -23,6 +23,7 @@ class RandomRotationShift:
     max_shear : float
         shears along the x axis are drawn uniformly from [-max_shear, max_shear] degrees and applied before the
         rotation, as torchvision's ``RandomAffine(shear=max_shear)`` does (clustpy's augmented loaders use 8);
+        rotations and shears act on pixels, also of images that are not square;
         0 draws none and leaves the random stream of the rotations and shifts as it is (default: 0, the paper's
         rotations and shifts alone)
     channels_first : bool
@@ -40,8 +41,10 @@ class RandomRotationShift:
             raise ValueError(f"image_shape must be (H, W) or (H, W, C) of positive integers, got {image_shape!r}")
         for name, value, limit in (("max_degrees", max_degrees, math.inf), ("max_shift", max_shift, math.inf),
                                    ("max_shear", max_shear, 90.0)):
-            if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0.0 <= value < limit:
-                raise ValueError(f"{name} must be a number in [0, {limit}), got {value!r}")
+            if isinstance(value, bool) or not isinstance(value, numbers.Real):
+                raise TypeError(f"{name} must be a real number, got {value!r}")
+            if not 0.0 <= value < limit:
+                raise ValueError(f"{name} must lie in [0, {limit}), got {value!r}")
         n_channels = image_shape[2] if len(image_shape) == 3 else 1
         fill_values = torch.as_tensor(fill, dtype=torch.float32).flatten()
         if fill_values.numel() not in (1, n_channels) or not torch.isfinite(fill_values).all():
@@ -66,14 +69,19 @@ class RandomRotationShift:
         draws = torch.rand(n, 3, generator=generator, device=x.device) * 2.0 - 1.0
         angle = draws[:, 0] * math.radians(self.max_degrees)
         cos, sin = torch.cos(angle), torch.sin(angle)
-        top_right, bottom_right = -sin, cos
-        if self.max_shear:  # R [[1, -tan s], [0, 1]], torchvision's affine matrix with no y-shear
+        # theta maps every output pixel to where it samples the input: the inverse of the image's motion.
+        top_left, top_right = cos, -sin
+        if self.max_shear:
+            # torchvision's motion shears along x, then rotates: R(-a) [[1, -tan s], [0, 1]]; its inverse is
+            # [[1, tan s], [0, 1]] R(a), here with t = -tan s (the draws are symmetric)
             shear = torch.tan((torch.rand(n, generator=generator, device=x.device) * 2.0 - 1.0)
                               * math.radians(self.max_shear))
-            top_right, bottom_right = -cos * shear - sin, -sin * shear + cos
-        # affine_grid works in [-1, 1] coordinates: a shift of s image widths is 2 s.
-        theta = torch.stack([torch.stack([cos, top_right, 2.0 * self.max_shift * draws[:, 1]], 1),
-                             torch.stack([sin, bottom_right, 2.0 * self.max_shift * draws[:, 2]], 1)], 1)
+            top_left, top_right = cos - shear * sin, -sin - shear * cos
+        # affine_grid works in [-1, 1] coordinates: a shift of s image widths is 2 s, and a map of pixel
+        # coordinates is D M D^-1 there, D = diag(2/W, 2/H), which for an image that is not square scales what
+        # mixes x and y (rotations and shears by pixels, not by fractions of the sides)
+        theta = torch.stack([torch.stack([top_left, top_right * (h / w), 2.0 * self.max_shift * draws[:, 1]], 1),
+                             torch.stack([sin * (w / h), cos, 2.0 * self.max_shift * draws[:, 2]], 1)], 1)
         grid = torch.nn.functional.affine_grid(theta, list(images.shape), align_corners=False)
         if any(self.fill):
             # grid_sample fills with zeros: sampling the images less the fill value and adding it back fills with

@@ -57,10 +57,30 @@ def test_a_shear_slants_a_vertical_bar_and_keeps_the_centre_row():
     assert leaned >= 10  # most draws of up to ±40 degrees lean the bar by more than a column
 
 
-@pytest.mark.parametrize("name, value", [("max_shear", 90.0), ("max_shear", -1.0), ("max_degrees", float("nan")),
-                                         ("max_shift", "0.1")])
-def test_rejects_bad_ranges(name, value):
-    with pytest.raises(ValueError, match=name):
+@pytest.mark.parametrize("shape", [(15, 15), (11, 17)])
+def test_rotations_and_shears_are_torchvisions_random_affine(shape):
+    """The same draws as torchvision's affine (rotation after an x-shear, in pixels, also on images that are not
+    square; angles and shears of opposite sign, which for symmetric draws is the same distribution)."""
+    from torchvision.transforms import InterpolationMode
+    from torchvision.transforms import functional
+    h, w = shape
+    images = torch.rand(4, h, w, generator=torch.Generator().manual_seed(1))
+    augment = RandomRotationShift((h, w), max_degrees=25.0, max_shift=0.0, max_shear=20.0)
+    out = augment(images.reshape(4, -1), torch.Generator().manual_seed(0)).reshape(4, h, w)
+    generator = torch.Generator().manual_seed(0)  # the draws of the call above, in its order
+    angles = (torch.rand(4, 3, generator=generator)[:, 0] * 2.0 - 1.0) * 25.0
+    shears = (torch.rand(4, generator=generator) * 2.0 - 1.0) * 20.0
+    for image, result, angle, shear in zip(images, out, angles.tolist(), shears.tolist()):
+        expected = functional.affine(image[None], angle=-angle, translate=[0, 0], scale=1.0, shear=[-shear, 0.0],
+                                     interpolation=InterpolationMode.BILINEAR)[0]
+        torch.testing.assert_close(result, expected, atol=1e-5, rtol=0)
+
+
+@pytest.mark.parametrize("name, value, error", [("max_shear", 90.0, ValueError), ("max_shear", -1.0, ValueError),
+                                                ("max_degrees", float("nan"), ValueError),
+                                                ("max_shift", "0.1", TypeError)])
+def test_rejects_bad_ranges(name, value, error):
+    with pytest.raises(error, match=name):
         RandomRotationShift((9, 9), **{name: value})
 
 
