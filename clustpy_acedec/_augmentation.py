@@ -4,8 +4,28 @@ Image augmentation on the device: random rotations and shifts (ACe/DeC §2.2, "+
 
 import math
 import numbers
+from collections.abc import Callable
 
 import torch
+
+
+def checked_augmentation(augmentation: Callable) -> Callable:
+    """
+    ``augmentation`` (a user's ``f(x, generator) -> x_aug``) with its output checked on every call: a tensor of
+    the batch's shape, dtype and device, so that a wrong one fails naming the augmentation, not later in the
+    network (or, for a channels-last function on channels-first batches, silently).
+    """
+    def checked(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        x_aug = augmentation(x, generator)
+        # shapes, dtypes and devices are host metadata: checking them costs no synchronisation
+        if not isinstance(x_aug, torch.Tensor) or (x_aug.shape, x_aug.dtype, x_aug.device) != (x.shape, x.dtype,
+                                                                                               x.device):
+            got = (f"{tuple(x_aug.shape)} {x_aug.dtype} on {x_aug.device}" if isinstance(x_aug, torch.Tensor)
+                   else type(x_aug).__name__)
+            raise ValueError(f"augmentation must return a tensor shaped as its batch, {tuple(x.shape)} {x.dtype} on "
+                             f"{x.device}, got {got}")
+        return x_aug
+    return checked
 
 
 class RandomRotationShift:

@@ -27,7 +27,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from clustpy_acedec._persistence import load_estimator, save_estimator
 from clustpy_acedec._validation import Choice, Flag, check_data, check_optimizer_arguments, grey_image_shape
-from clustpy_acedec._augmentation import RandomRotationShift
+from clustpy_acedec._augmentation import RandomRotationShift, checked_augmentation
 from clustpy_acedec.preprocessing import rotation_shift_augmentation
 from clustpy_acedec._distributed import Collective, Shard, agreed, comparable, current_collective, gathered_embedding
 from clustpy_acedec._execution import PRECISIONS, Execution, intra_op_threads, make_optimizer
@@ -129,9 +129,6 @@ class FitConfig:
     def __post_init__(self):
         for name in ("pretrain_optimizer_params", "clustering_optimizer_params"):
             check_optimizer_arguments(self.optimizer_class, getattr(self, name), name)
-        if self.augmentation is not None and not self.augmentation_invariance:
-            raise ValueError("augmentation is used only with augmentation_invariance=True (set on the base for "
-                             "ACeDeC, on the estimator for ENRC); set it, or leave augmentation=None")
 
 
 @dataclass
@@ -254,7 +251,7 @@ def start_fit(X: np.ndarray, config: FitConfig, collective: Collective | None = 
     execution = Execution(config.device, config.precision, config.compile_step)
     augment = None
     if config.augmentation_invariance:
-        augment = (config.augmentation if config.augmentation is not None
+        augment = (checked_augmentation(config.augmentation) if config.augmentation is not None
                    else _augmentation(X, autoencoder, config.image_shape, collective))
     history = {}
     if not getattr(autoencoder, "fitted", False):

@@ -450,7 +450,7 @@ class _Decoder:
                 return self.references[value["name"]]
             if self.custom_class is not None and self.custom_class.__qualname__ == value.get("qualname"):
                 return self.custom_class
-            raise _Unrepresentable(f"{value['name']}, not a class this version knows")
+            raise _Unrepresentable(f"{value['name']}, not a class or function this version can rebuild")
         if tag in ("object", "enum"):
             cls = _package_record_class(value["module"], value["qualname"])
             if cls is None:

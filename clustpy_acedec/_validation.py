@@ -271,10 +271,20 @@ class Augmentation(Constraint):
     """None, or a callable ``augment(x, generator) -> x_aug`` (an image augmentation of a batch)."""
 
     def check(self, value, name: str):
+        if isinstance(value, type):
+            raise TypeError(f"{name} must be an augmentation, not the class {value.__name__}: pass an instance, "
+                            f"e.g. RandomRotationShift(image_shape)")
         if value is not None and not callable(value):
             raise TypeError(f"{name} must be None or a callable augment(x, generator) -> x_aug, such as "
                             f"clustpy_acedec.preprocessing.RandomRotationShift(...), got {value!r}")
         return value
+
+
+def check_augmentation_needs_invariance(augmentation, augmentation_invariance: bool) -> None:
+    """A given ``augmentation`` is used only with ``augmentation_invariance=True``: refuse it otherwise."""
+    if augmentation is not None and not augmentation_invariance:
+        raise ValueError("augmentation is used only with augmentation_invariance=True (set on the base for "
+                         "ACeDeC, on the estimator for ENRC); set it, or leave augmentation=None")
 
 
 class Unchecked(Constraint):

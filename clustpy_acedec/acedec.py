@@ -5,6 +5,7 @@ ACeDeC: the ACe/DeC framework (Miklautz, Bauer et al., IJCAI 2021) wrapped aroun
 import inspect
 import math
 import warnings
+from collections.abc import Callable
 
 import numpy as np
 import torch
@@ -16,10 +17,10 @@ from clustpy_acedec._estimator import (DEFAULT_CLUSTERING_OPTIMIZER_PARAMS, DEFA
                                        best_of_rounds, checked_input, clustering_phase, document_execution_parameters,
                                        finish_fit, for_this_rank, start_fit)
 from clustpy_acedec._distributed import Collective, agreed, current_collective, quiet_unless_main
-from clustpy_acedec._validation import (Augmentation, Choice, Flag, Integer, OptimizerClass, OptimizerParams, Real, Unchecked,
-                                         check_image_shape, check_n_clusters, check_no_custom_dataloaders,
-                                         check_parameters, preserved_global_random_state,
-                                         seed_for_fit)
+from clustpy_acedec._validation import (Augmentation, Choice, Flag, Integer, OptimizerClass, OptimizerParams, Real,
+                                         Unchecked, check_augmentation_needs_invariance, check_image_shape,
+                                         check_n_clusters, check_no_custom_dataloaders, check_parameters,
+                                         preserved_global_random_state, seed_for_fit)
 from clustpy_acedec._centers import MiniBatchCenters
 from clustpy_acedec._initialization import (cluster_span_start, kmeans_sample, random_orthogonal, split_beta_logits,
                                              weighted_kmeans)
@@ -132,20 +133,22 @@ class ACeDeC(SubspaceClustererMixin):
         of fine-tuning), or a :class:`clustpy_acedec.pretraining.StackedDenoisingPretraining` with its own schedule
         (default: "end_to_end")
     image_shape : tuple | None
-        (H, W) or (H, W, C) of flattened image input, needed for augmentation when X is 2-D; for X given as
-        images it may only restate their shape (a channel axis of size 1 aside) (default: None)
+        (H, W) or (H, W, C) of flattened image input, needed for the default augmentation when X is 2-D; for X
+        given as images it may only restate their shape (a channel axis of size 1 aside) (default: None)
+    {execution_parameters}
+    verbose : bool
+        show progress bars (default: False)
     augmentation : Callable | None
         with the base's ``augmentation_invariance=True``: the image augmentation f of §2.2, x_aug = f(x), a
         callable ``augmentation(x, generator) -> x_aug`` that takes a batch as the network takes it (on the fit's
         device) and a ``torch.Generator`` there to draw from, and returns the augmented batch in the same shape;
         used in pretraining and in the clustering phase, e.g.
-        ``clustpy_acedec.preprocessing.RandomRotationShift(image_shape, max_degrees=16, max_shear=8)``.
+        ``RandomRotationShift(image_shape, max_degrees=16, max_shear=8, fill=channel_means(images))`` from
+        :mod:`clustpy_acedec.preprocessing` (``channels_first=True`` for the (N, C, H, W) batches of a
+        convolutional network; in a distributed fit, the fill of all ranks' images).
         None: random rotations (±15°) and shifts (±10 %) that fill with the data set's mean per channel
         (:func:`clustpy_acedec.preprocessing.rotation_shift_augmentation`). Not stored by ``save`` (a loaded
         model has None, with a note) (default: None)
-    {execution_parameters}
-    verbose : bool
-        show progress bars (default: False)
 
     Attributes
     ----------
@@ -200,9 +203,10 @@ class ACeDeC(SubspaceClustererMixin):
     def __init__(self, base=None, n_clusters: int | None = None, random_state=None, init: str = "best",
                  init_rounds: int = 3, init_iterations: int = 5000, init_tol: float = INIT_TOL,
                  dim_margin: float = DEFAULT_DIM_MARGIN,
-                 pretraining="end_to_end", image_shape: tuple | None = None, augmentation=None,
+                 pretraining="end_to_end", image_shape: tuple | None = None,
                  data_placement: str = "auto",
-                 precision: str = "float32", compile_step: bool = False, verbose: bool = False):
+                 precision: str = "float32", compile_step: bool = False, verbose: bool = False,
+                 augmentation: Callable | None = None):
         self.base = base
         self.n_clusters = n_clusters
         self.random_state = random_state
@@ -297,6 +301,7 @@ class ACeDeC(SubspaceClustererMixin):
         defaults = _clustpy_defaults()
         read = check_parameters({name: base_params.get(name, defaults[name]) for name in _BASE_PARAMETER_CONSTRAINTS},
                                 _BASE_PARAMETER_CONSTRAINTS)
+        check_augmentation_needs_invariance(own["augmentation"], read["augmentation_invariance"])
         _warn_ignored_weights(base, base_params)
         return FitConfig(
             name=type(self).__name__, n_clusters=[n_clusters], batch_size=read["batch_size"],

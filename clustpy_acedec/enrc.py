@@ -7,6 +7,7 @@ per-cluster loss normalisation (Eq. 4).
 """
 
 import numbers
+from collections.abc import Callable
 
 import numpy as np
 import torch
@@ -18,10 +19,10 @@ from clustpy_acedec._estimator import (DEFAULT_CLUSTERING_OPTIMIZER_PARAMS, DEFA
                                        best_of_rounds, checked_input, clustering_phase, document_execution_parameters,
                                        finish_fit, for_this_rank, start_fit)
 from clustpy_acedec._distributed import Collective, agreed, current_collective, quiet_unless_main
-from clustpy_acedec._validation import (Augmentation, Choice, Flag, Integer, OptimizerClass, OptimizerParams, Real, Unchecked,
-                                         check_image_shape, check_n_clusters, check_no_custom_dataloaders,
-                                         check_parameters, preserved_global_random_state,
-                                         seed_for_fit)
+from clustpy_acedec._validation import (Augmentation, Choice, Flag, Integer, OptimizerClass, OptimizerParams, Real,
+                                         Unchecked, check_augmentation_needs_invariance, check_image_shape,
+                                         check_n_clusters, check_no_custom_dataloaders, check_parameters,
+                                         preserved_global_random_state, seed_for_fit)
 from clustpy_acedec._centers import MiniBatchCenters
 from clustpy_acedec._initialization import (block_beta_logits, kmeans_sample, nrkmeans_start, random_orthogonal,
                                              seed_centers)
@@ -157,17 +158,8 @@ class ENRC(SubspaceClustererMixin):
         :class:`clustpy_acedec.pretraining.StackedDenoisingPretraining` with its own schedule
         (default: "end_to_end")
     image_shape : tuple | None
-        (H, W) or (H, W, C) of flattened images, for augmentation; for X given as images it may only restate
-        their shape (a channel axis of size 1 aside) (default: None)
-    augmentation : Callable | None
-        with ``augmentation_invariance=True``: the image augmentation x_aug = f(x) of the pretraining and of
-        the clustering phase (ACe/DeC §2.2), a callable ``augmentation(x, generator) -> x_aug`` that takes a
-        batch as the network takes it (on the fit's device) and a ``torch.Generator`` there to draw from, and
-        returns the augmented batch in the same shape; e.g.
-        ``clustpy_acedec.preprocessing.RandomRotationShift(image_shape, max_degrees=16, max_shear=8)``.
-        None: random rotations (±15°) and shifts (±10 %) that fill with the data set's mean per channel
-        (:func:`clustpy_acedec.preprocessing.rotation_shift_augmentation`). Not stored by ``save`` (a loaded
-        model has None, with a note) (default: None)
+        (H, W) or (H, W, C) of flattened images, for the default augmentation; for X given as images it may only
+        restate their shape (a channel axis of size 1 aside) (default: None)
     device : torch.device | str | int | None
         None: CUDA when available (default: None)
     random_state : int | np.random.RandomState | None
@@ -175,6 +167,17 @@ class ENRC(SubspaceClustererMixin):
     {execution_parameters}
     verbose : bool
         progress bars (default: False)
+    augmentation : Callable | None
+        with ``augmentation_invariance=True``: the image augmentation x_aug = f(x) of the pretraining and of
+        the clustering phase (ACe/DeC §2.2), a callable ``augmentation(x, generator) -> x_aug`` that takes a
+        batch as the network takes it (on the fit's device) and a ``torch.Generator`` there to draw from, and
+        returns the augmented batch in the same shape; e.g.
+        ``RandomRotationShift(image_shape, max_degrees=16, max_shear=8, fill=channel_means(images))`` from
+        :mod:`clustpy_acedec.preprocessing` (``channels_first=True`` for the (N, C, H, W) batches of a
+        convolutional network; in a distributed fit, the fill of all ranks' images).
+        None: random rotations (±15°) and shifts (±10 %) that fill with the data set's mean per channel
+        (:func:`clustpy_acedec.preprocessing.rotation_shift_augmentation`). Not stored by ``save`` (a loaded
+        model has None, with a note) (default: None)
 
     Attributes
     ----------
@@ -226,9 +229,10 @@ class ENRC(SubspaceClustererMixin):
                  loss_normalization: str = POINTS, lr_decay_step: int = 2000, lr_decay: float = 0.8,
                  reinit_sample_size: int = 1000, reinit_lloyd_steps: int = 10,
                  dim_margin: float = DEFAULT_DIM_MARGIN, pretraining="end_to_end", image_shape: tuple | None = None,
-                 augmentation=None, device=None,
+                 device=None,
                  random_state=None, data_placement: str = "auto", precision: str = "float32",
-                 compile_step: bool = False, verbose: bool = False):
+                 compile_step: bool = False, verbose: bool = False,
+                 augmentation: Callable | None = None):
         self.n_clusters = n_clusters
         self.batch_size = batch_size
         self.pretrain_optimizer_params = pretrain_optimizer_params
@@ -303,6 +307,7 @@ class ENRC(SubspaceClustererMixin):
         """Check the parameters against their declared constraints; the fit's settings for a data set of
         ``n_samples`` (all ranks' shards together in a distributed fit) shaped like ``X``."""
         params = check_parameters(self.get_params(deep=False), _PARAMETER_CONSTRAINTS)
+        check_augmentation_needs_invariance(params["augmentation"], params["augmentation_invariance"])
         n_clusters = _checked_n_clusters(self.n_clusters, n_samples)
         if self.neural_network is None and params["embedding_size"] < len(n_clusters):
             raise ValueError(f"embedding_size={params['embedding_size']} is smaller than the number of clusterings "

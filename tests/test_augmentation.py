@@ -334,16 +334,52 @@ def test_a_given_augmentation_replaces_the_rotations_in_pretraining_and_clusteri
 
 
 def test_augmentation_needs_augmentation_invariance_and_a_callable():
+    """A given augmentation without augmentation_invariance, or one that is no callable, fails before any work and
+    leaves the previous fit as it was."""
     X = np.random.default_rng(0).random((40, 6)).astype(np.float32)
     base = DCN(n_clusters=2, pretrain_epochs=1, clustering_epochs=1, batch_size=16, embedding_size=3, device="cpu",
                random_state=0)
-    model = ACeDeC(base=base, augmentation=_Jitter(), init_iterations=5)
+    model = ACeDeC(base=base, init_iterations=5).fit(X)
+    labels = model.labels_.copy()
+    jitter = _Jitter()
     with pytest.raises(ValueError, match="augmentation is used only with augmentation_invariance=True"):
-        model.fit(X)
-    assert not hasattr(model, "labels_")
-    with pytest.raises(TypeError, match="augmentation must be None or a callable"):
-        model.set_params(augmentation="rotate").fit(X)
-    assert not hasattr(model, "labels_")
+        model.set_params(augmentation=jitter).fit(X)
+    assert jitter.batches == []
+    for wrong, message in ((RandomRotationShift, "not the class RandomRotationShift"),
+                           ("rotate", "augmentation must be None or a callable")):
+        with pytest.raises(TypeError, match=message):
+            model.set_params(augmentation=wrong).fit(X)
+    np.testing.assert_array_equal(model.labels_, labels)
+    from clustpy_acedec import ENRC
+    enrc = ENRC(n_clusters=[2, 2], pretrain_epochs=1, clustering_epochs=1, embedding_size=2, augmentation=jitter,
+                device="cpu")
+    with pytest.raises(ValueError, match="augmentation is used only with augmentation_invariance=True"):
+        enrc.fit(X)
+    assert jitter.batches == [] and not hasattr(enrc, "labels_")
+
+
+def test_an_augmentation_that_changes_the_batch_shape_is_named():
+    X = np.random.default_rng(0).random((40, 6)).astype(np.float32)
+    base = DCN(n_clusters=2, pretrain_epochs=1, clustering_epochs=1, batch_size=16, embedding_size=3, device="cpu",
+               augmentation_invariance=True, random_state=0)
+    for wrong, got in ((lambda x, generator: x[:, :3], r"\(16, 3\) torch.float32"),
+                       (lambda x, generator: x.double(), "torch.float64"),
+                       (lambda x, generator: x.numpy(), "ndarray")):
+        with pytest.raises(ValueError, match=r"augmentation must return a tensor shaped as its batch, \(16, 6\) "
+                                             rf"torch.float32 on cpu, got .*{got}"):
+            ACeDeC(base=base, augmentation=wrong, init_iterations=5).fit(X)
+
+
+def test_a_given_augmentation_feeds_the_stacked_denoising_pretraining():
+    """DEC's layer-wise pretraining trains every layer pair on codes of augmented batches: the user's augmentation
+    gets the image batches there too."""
+    X = np.random.default_rng(0).random((64, 6)).astype(np.float32)
+    base = DCN(n_clusters=2, pretrain_epochs=2, clustering_epochs=1, batch_size=16, embedding_size=3, device="cpu",
+               augmentation_invariance=True, random_state=0)
+    jitter = _Jitter()
+    model = ACeDeC(base=base, augmentation=jitter, pretraining="stacked_denoising", init_iterations=5).fit(X)
+    assert model.labels_.shape == (64,)
+    assert set(jitter.batches) == {(16, 6)} and len(jitter.batches) > (2 + 1) * 4
 
 
 def test_a_model_fitted_with_a_given_augmentation_saves_and_loads_without_it(tmp_path):
