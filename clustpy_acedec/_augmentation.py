@@ -114,6 +114,14 @@ class RandomRotationShift:
             out = out.permute(0, 2, 3, 1)
         return out.reshape(x.shape)
 
+    def __getstate__(self) -> dict:
+        # the fill copies on devices are a cache: a pickled or copied augmentation (e.g. an estimator's parameter
+        # after a CUDA fit) does not carry device tensors
+        return {k: v for k, v in self.__dict__.items() if k != "_fill_tensors"}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state, _fill_tensors={})
+
     def _fill_tensor(self, images: torch.Tensor) -> torch.Tensor:
         """The fill on the images' device, copied there once (not on every step: a host-to-device copy syncs)."""
         key = (images.device, images.dtype)

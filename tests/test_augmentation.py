@@ -410,3 +410,17 @@ def test_passing_the_default_augmentation_gives_the_default_fit():
     sheared = ACeDeC(base=base, augmentation=RandomRotationShift((6, 6), max_shear=20.0, fill=channel_means(X)),
                      init_iterations=10).fit(X)
     assert not np.allclose(sheared.V_, default.V_)  # the shear draws change the batches
+
+
+def test_an_augmentation_pickles_without_its_device_cache():
+    """After use (the fill copied to the batches' device once), a pickled or copied augmentation holds no tensor
+    and augments as before."""
+    import copy
+    import pickle
+    augment = RandomRotationShift((6, 6), fill=0.5)
+    batch = torch.zeros(3, 36)
+    expected = augment(batch, torch.Generator().manual_seed(0))
+    assert b"_rebuild_tensor" not in pickle.dumps(augment)  # how torch pickles a tensor
+    for restored in (pickle.loads(pickle.dumps(augment)), copy.deepcopy(augment)):
+        assert restored.fill == (0.5,)
+        torch.testing.assert_close(restored(batch, torch.Generator().manual_seed(0)), expected, rtol=0, atol=0)
