@@ -93,7 +93,7 @@ class RandomRotationShift:
         top_left, top_right = cos, -sin
         if self.max_shear:
             # torchvision's motion shears along x, then rotates: R(-a) [[1, -tan s], [0, 1]]; its inverse is
-            # [[1, tan s], [0, 1]] R(a), here with t = -tan s (the draws are symmetric)
+            # [[1, tan s], [0, 1]] R(a); the draws are symmetric, so `shear` = -tan s draws the same
             shear = torch.tan((torch.rand(n, generator=generator, device=x.device) * 2.0 - 1.0)
                               * math.radians(self.max_shear))
             top_left, top_right = cos - shear * sin, -sin - shear * cos

@@ -203,8 +203,7 @@ class ACeDeC(SubspaceClustererMixin):
     def __init__(self, base=None, n_clusters: int | None = None, random_state=None, init: str = "best",
                  init_rounds: int = 3, init_iterations: int = 5000, init_tol: float = INIT_TOL,
                  dim_margin: float = DEFAULT_DIM_MARGIN,
-                 pretraining="end_to_end", image_shape: tuple | None = None,
-                 data_placement: str = "auto",
+                 pretraining="end_to_end", image_shape: tuple | None = None, data_placement: str = "auto",
                  precision: str = "float32", compile_step: bool = False, verbose: bool = False,
                  augmentation: Callable | None = None):
         self.base = base
