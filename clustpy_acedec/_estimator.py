@@ -45,7 +45,7 @@ BETA_LR_FACTOR = 10.0
 
 
 #: numpydoc of the parameters on where and how a fit runs, the same for ACeDeC and ENRC (filled into their
-#: docstrings by :func:`document_execution_parameters`)
+#: docstrings by :func:`document_shared_parameters`)
 EXECUTION_PARAMETERS_DOC = """\
     data_placement : str
         where the data set lives during the fit: "device" (copied to the device once), "host" (kept in host
@@ -68,9 +68,27 @@ EXECUTION_PARAMETERS_DOC = """\
 """
 
 
-def document_execution_parameters(estimator_class: type) -> type:
-    """Class decorator: put :data:`EXECUTION_PARAMETERS_DOC` where the docstring says ``{execution_parameters}``."""
-    estimator_class.__doc__ = estimator_class.__doc__.replace("    {execution_parameters}\n", EXECUTION_PARAMETERS_DOC)
+#: numpydoc of the ``augmentation`` parameter, the same for ACeDeC and ENRC (filled in as the one above)
+AUGMENTATION_PARAMETER_DOC = """\
+    augmentation : Callable | None
+        with ``augmentation_invariance=True`` (ACeDeC: the base's): the image augmentation f of ACe/DeC §2.2,
+        x_aug = f(x), a callable ``augmentation(x, generator) -> x_aug`` that takes a batch as the network takes
+        it (on the fit's device) and a ``torch.Generator`` there to draw from, and returns the augmented batch in
+        the same shape; used in pretraining and in the clustering phase, e.g.
+        ``RandomRotationShift(image_shape, max_degrees=16, max_shear=8, fill=channel_means(images))`` from
+        :mod:`clustpy_acedec.preprocessing` (``channels_first=True`` for the (N, C, H, W) batches of a
+        convolutional network; in a distributed fit, the fill of all ranks' images).
+        None: random rotations (±15°) and shifts (±10 %) that fill with the data set's mean per channel
+        (:func:`clustpy_acedec.preprocessing.rotation_shift_augmentation`). Not stored by ``save`` (a loaded
+        model has None, with a note) (default: None)
+"""
+
+
+def document_shared_parameters(estimator_class: type) -> type:
+    """Class decorator: put :data:`EXECUTION_PARAMETERS_DOC` where the docstring says ``{execution_parameters}``
+    and :data:`AUGMENTATION_PARAMETER_DOC` where it says ``{augmentation_parameter}``."""
+    doc = estimator_class.__doc__.replace("    {execution_parameters}\n", EXECUTION_PARAMETERS_DOC)
+    estimator_class.__doc__ = doc.replace("    {augmentation_parameter}\n", AUGMENTATION_PARAMETER_DOC)
     return estimator_class
 
 

@@ -14,7 +14,7 @@ from sklearn.base import clone
 
 from clustpy_acedec._estimator import (DEFAULT_CLUSTERING_OPTIMIZER_PARAMS, DEFAULT_PRETRAIN_OPTIMIZER_PARAMS,
                                        EXECUTION_CONSTRAINTS, INIT_TOL, FitConfig, FitRun, SubspaceClustererMixin,
-                                       best_of_rounds, checked_input, clustering_phase, document_execution_parameters,
+                                       best_of_rounds, checked_input, clustering_phase, document_shared_parameters,
                                        finish_fit, for_this_rank, start_fit)
 from clustpy_acedec._distributed import Collective, agreed, current_collective, quiet_unless_main
 from clustpy_acedec._validation import (Augmentation, Choice, Flag, Integer, OptimizerClass, OptimizerParams, Real,
@@ -80,7 +80,7 @@ _IGNORED_BASE_WEIGHTS = ("clustering_loss_weight", "ssl_loss_weight")
 _REPLACED_BASE_SETTINGS = ("ssl_loss_fn", "initial_clustering_class", "initial_clustering_params")
 
 
-@document_execution_parameters
+@document_shared_parameters
 class ACeDeC(SubspaceClustererMixin):
     """
     Autoencoder Centroid-based Deep Clustering with a cluster space and a shared space.
@@ -138,17 +138,7 @@ class ACeDeC(SubspaceClustererMixin):
     {execution_parameters}
     verbose : bool
         show progress bars (default: False)
-    augmentation : Callable | None
-        with the base's ``augmentation_invariance=True``: the image augmentation f of §2.2, x_aug = f(x), a
-        callable ``augmentation(x, generator) -> x_aug`` that takes a batch as the network takes it (on the fit's
-        device) and a ``torch.Generator`` there to draw from, and returns the augmented batch in the same shape;
-        used in pretraining and in the clustering phase, e.g.
-        ``RandomRotationShift(image_shape, max_degrees=16, max_shear=8, fill=channel_means(images))`` from
-        :mod:`clustpy_acedec.preprocessing` (``channels_first=True`` for the (N, C, H, W) batches of a
-        convolutional network; in a distributed fit, the fill of all ranks' images).
-        None: random rotations (±15°) and shifts (±10 %) that fill with the data set's mean per channel
-        (:func:`clustpy_acedec.preprocessing.rotation_shift_augmentation`). Not stored by ``save`` (a loaded
-        model has None, with a note) (default: None)
+    {augmentation_parameter}
 
     Attributes
     ----------

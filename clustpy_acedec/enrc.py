@@ -16,7 +16,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from clustpy_acedec._estimator import (DEFAULT_CLUSTERING_OPTIMIZER_PARAMS, DEFAULT_PRETRAIN_OPTIMIZER_PARAMS,
                                        EXECUTION_CONSTRAINTS, FitConfig, FitRun, SubspaceClustererMixin,
-                                       best_of_rounds, checked_input, clustering_phase, document_execution_parameters,
+                                       best_of_rounds, checked_input, clustering_phase, document_shared_parameters,
                                        finish_fit, for_this_rank, start_fit)
 from clustpy_acedec._distributed import Collective, agreed, current_collective, quiet_unless_main
 from clustpy_acedec._validation import (Augmentation, Choice, Flag, Integer, OptimizerClass, OptimizerParams, Real,
@@ -73,7 +73,7 @@ _PARAMETER_CONSTRAINTS = {
 }
 
 
-@document_execution_parameters
+@document_shared_parameters
 class ENRC(SubspaceClustererMixin):
     """
     Embedded Non-Redundant Clustering: S non-redundant clusterings in the embedding of an autoencoder.
@@ -167,17 +167,7 @@ class ENRC(SubspaceClustererMixin):
     {execution_parameters}
     verbose : bool
         progress bars (default: False)
-    augmentation : Callable | None
-        with ``augmentation_invariance=True``: the image augmentation x_aug = f(x) of the pretraining and of
-        the clustering phase (ACe/DeC §2.2), a callable ``augmentation(x, generator) -> x_aug`` that takes a
-        batch as the network takes it (on the fit's device) and a ``torch.Generator`` there to draw from, and
-        returns the augmented batch in the same shape; e.g.
-        ``RandomRotationShift(image_shape, max_degrees=16, max_shear=8, fill=channel_means(images))`` from
-        :mod:`clustpy_acedec.preprocessing` (``channels_first=True`` for the (N, C, H, W) batches of a
-        convolutional network; in a distributed fit, the fill of all ranks' images).
-        None: random rotations (±15°) and shifts (±10 %) that fill with the data set's mean per channel
-        (:func:`clustpy_acedec.preprocessing.rotation_shift_augmentation`). Not stored by ``save`` (a loaded
-        model has None, with a note) (default: None)
+    {augmentation_parameter}
 
     Attributes
     ----------

@@ -166,3 +166,4 @@ def test_both_estimators_document_the_execution_parameters(estimator):
     assert "{execution_parameters}" not in doc
     for parameter in ("data_placement : str", "precision : str", "compile_step : bool"):
         assert f"\n    {parameter}\n" in doc
+    assert "{augmentation_parameter}" not in doc and "\n    augmentation : Callable | None\n" in doc
