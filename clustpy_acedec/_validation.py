@@ -33,10 +33,8 @@ def check_data(X, min_samples: int = 2) -> np.ndarray:
     except Exception as error:  # ragged nested lists and the like
         raise TypeError(f"X must be an array of numbers: {error}") from None
     if X.dtype == object:  # e.g. a pandas frame of object columns that hold numbers
-        if any(value is None for value in X.flat):  # identity: elements may be arrays, whose == is elementwise
-            raise TypeError("X must hold real numbers, got None in an object array")
-        # pandas' missing value (pd.NA, in its nullable columns) is a missing number: the NaN check below names it
-        missing = np.array([type(value).__name__ == "NAType" for value in X.flat], dtype=bool).reshape(X.shape)
+        missing = np.fromiter((_is_missing_number(value) for value in X.flat), dtype=bool, count=X.size)
+        missing = missing.reshape(X.shape)
         if missing.any():
             X = np.where(missing, np.nan, X)
         try:
@@ -61,6 +59,14 @@ def check_data(X, min_samples: int = 2) -> np.ndarray:
         raise ValueError(f"X holds values beyond float32's range (±{np.finfo(np.float32).max:.1e}), which the fit "
                          "computes in: scale the data (e.g. z-score it)")
     return X32
+
+
+def _is_missing_number(value) -> bool:
+    """Whether an element of an object array is pandas' missing value (pd.NA, in its nullable columns): a
+    missing number, which the NaN check names. None is no number: TypeError."""
+    if value is None:  # identity: elements may be arrays, whose == is elementwise
+        raise TypeError("X must hold real numbers, got None in an object array")
+    return type(value).__name__ == "NAType"
 
 
 def check_n_clusters(n_clusters, n_samples: int, name: str = "n_clusters", minimum: int = 2) -> int:
