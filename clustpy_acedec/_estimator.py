@@ -30,7 +30,7 @@ from clustpy_acedec._validation import Choice, Flag, check_data, check_optimizer
 from clustpy_acedec._augmentation import RandomRotationShift, checked_augmentation
 from clustpy_acedec.preprocessing import rotation_shift_augmentation
 from clustpy_acedec._distributed import Collective, Shard, agreed, comparable, current_collective, gathered_embedding
-from clustpy_acedec._execution import PRECISIONS, Execution, intra_op_threads, make_optimizer
+from clustpy_acedec._execution import PRECISIONS, Execution, make_optimizer, one_intra_op_thread
 from clustpy_acedec._model import SubspaceClusteringModel
 from clustpy_acedec._network import build_autoencoder, check_embedding_size, check_network_for_ranks, network_input
 from clustpy_acedec._placement import PLACEMENT_MODES, DataPlacement
@@ -87,6 +87,8 @@ AUGMENTATION_PARAMETER_DOC = """\
 def document_shared_parameters(estimator_class: type) -> type:
     """Class decorator: put :data:`EXECUTION_PARAMETERS_DOC` where the docstring says ``{execution_parameters}``
     and :data:`AUGMENTATION_PARAMETER_DOC` where it says ``{augmentation_parameter}``."""
+    if estimator_class.__doc__ is None:  # python -OO strips docstrings
+        return estimator_class
     doc = estimator_class.__doc__.replace("    {execution_parameters}\n", EXECUTION_PARAMETERS_DOC)
     estimator_class.__doc__ = doc.replace("    {augmentation_parameter}\n", AUGMENTATION_PARAMETER_DOC)
     return estimator_class
@@ -310,7 +312,7 @@ def best_of_rounds(run: FitRun, make_candidate: Callable, n_rounds: int) -> tupl
     # Thousands of steps on batches of n x d with d ~ 10: intra-op threads only add synchronisation, and on a
     # machine whose cores are busy they make each tiny step wait for a descheduled thread. The candidates'
     # k-means (Lloyd steps on at most KMEANS_SAMPLE_SIZE x d) and their scoring are operations of that size too.
-    with intra_op_threads(1):
+    with one_intra_op_thread():
         for round_index in range(n_rounds):
             candidate = make_candidate(round_index)
             initial_betas = candidate.layer.betas().detach().cpu().numpy()

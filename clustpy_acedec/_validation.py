@@ -2,6 +2,7 @@
 
 import contextlib
 import numbers
+import threading
 
 import numpy as np
 import torch
@@ -362,7 +363,9 @@ class preserved_global_random_state:
 
     A library is a guest: clustpy's network constructors reseed all of them (``torch.manual_seed`` seeds every
     accelerator's generators too) and dropout draws from torch's global generator, so a fit seeds them for its own
-    reproducibility and gives the user back the generators as they were:
+    reproducibility and gives the user back the generators as they were. They are the process's: blocks in
+    several Python threads (fits under joblib's threading backend) take turns, so that no fit draws from another's
+    seed and the last one out does not restore a state another one seeded. Covered:
 
     - CUDA and XPU, for a fit on one of their devices or once the backend runs: the generators of every device of
       that backend (the seeding reached them all);
@@ -394,27 +397,39 @@ class preserved_global_random_state:
 
     def __enter__(self):
         import random
-        self._python = random.getstate()
-        self._numpy = np.random.get_state()
-        self._queued_seeds = {backend: _queued_seeds(backend) for backend in self._queue_backends}
-        self._mps_state = torch.mps.get_rng_state() if self._mps else None
-        self._torch = contextlib.ExitStack()
-        self._torch.enter_context(torch.random.fork_rng(devices=[], device_type="cuda"))  # the CPU generator
-        for backend, devices in self._forked_devices.items():
-            self._torch.enter_context(torch.random.fork_rng(devices=devices, device_type=backend))
+        _GLOBAL_RANDOM_STATE_LOCK.acquire()
+        try:
+            self._python = random.getstate()
+            self._numpy = np.random.get_state()
+            self._queued_seeds = {backend: _queued_seeds(backend) for backend in self._queue_backends}
+            self._mps_state = torch.mps.get_rng_state() if self._mps else None
+            self._torch = contextlib.ExitStack()
+            self._torch.enter_context(torch.random.fork_rng(devices=[], device_type="cuda"))  # the CPU generator
+            for backend, devices in self._forked_devices.items():
+                self._torch.enter_context(torch.random.fork_rng(devices=devices, device_type=backend))
+        except BaseException:
+            _GLOBAL_RANDOM_STATE_LOCK.release()
+            raise
         return self
 
     def __exit__(self, *exc_info):
         import random
-        self._torch.__exit__(*exc_info)
-        for backend, state in self._queued_seeds.items():
-            if state is not None and not getattr(torch, backend).is_initialized():
-                _restore_queued_seeds(backend, state)
-        if self._mps_state is not None:
-            torch.mps.set_rng_state(self._mps_state)
-        np.random.set_state(self._numpy)
-        random.setstate(self._python)
+        try:
+            self._torch.__exit__(*exc_info)
+            for backend, state in self._queued_seeds.items():
+                if state is not None and not getattr(torch, backend).is_initialized():
+                    _restore_queued_seeds(backend, state)
+            if self._mps_state is not None:
+                torch.mps.set_rng_state(self._mps_state)
+            np.random.set_state(self._numpy)
+            random.setstate(self._python)
+        finally:
+            _GLOBAL_RANDOM_STATE_LOCK.release()
         return False
+
+
+#: held while a block of :class:`preserved_global_random_state` runs; re-entrant for a fit that pretrains inside
+_GLOBAL_RANDOM_STATE_LOCK = threading.RLock()
 
 
 #: the backends whose seeds torch queues until they start (``torch.cuda._lazy_call``, ``torch.xpu._lazy_call``)

@@ -80,9 +80,11 @@ def _private_imports(modules: dict) -> set:
     return found
 
 
-def test_the_core_imports_and_fits_without_the_bench():
+@pytest.mark.parametrize("flags", [[], ["-OO"]], ids=["plain", "docstrings_stripped"])
+def test_the_core_imports_and_fits_without_the_bench(flags):
     """In a fresh interpreter where ``import clustpy_acedec_bench`` raises, every module of the core imports
-    and a tiny ACeDeC fits."""
+    and a tiny ACeDeC fits; also under ``python -OO``, which strips the docstrings that the estimators' classes
+    fill in at import."""
     script = textwrap.dedent(f"""
         import importlib, importlib.abc, pkgutil, sys
 
@@ -120,7 +122,7 @@ def test_the_core_imports_and_fits_without_the_bench():
         print("imported", len(names), "core modules and fitted")
     """)
     env = dict(os.environ, OMP_NUM_THREADS="1", MPLBACKEND="Agg")
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=600)
+    result = subprocess.run([sys.executable, *flags, "-c", script], capture_output=True, text=True, env=env, timeout=600)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "core modules and fitted" in result.stdout
 

@@ -52,3 +52,24 @@ def test_the_users_thread_count_holds_after_a_fit(blobs):
         assert torch.get_num_threads() == 2
     finally:
         torch.set_num_threads(before)
+
+
+def test_fits_in_parallel_threads_are_the_sequential_fits_and_give_the_thread_count_back(blobs):
+    # torch's generators and thread count are the process's: fits in Python threads (joblib's threading
+    # backend) must neither draw from each other's seeds nor leave one's single-threaded setting behind
+    from concurrent.futures import ThreadPoolExecutor
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        small = blobs[:300]
+        fit = lambda seed: ACeDeC(base=DCN(n_clusters=4, pretrain_epochs=1, clustering_epochs=1, batch_size=64,
+                                           embedding_size=4, device="cpu", random_state=seed),
+                                  init_rounds=1, init_iterations=100).fit(small).labels_
+        sequential = [fit(seed) for seed in (0, 1)]
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            threaded = list(pool.map(fit, [0, 1, 0, 1]))
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
+    for labels, expected in zip(threaded, sequential * 2):
+        np.testing.assert_array_equal(labels, expected)
