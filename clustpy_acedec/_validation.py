@@ -34,14 +34,7 @@ def check_data(X, min_samples: int = 2) -> np.ndarray:
     except Exception as error:  # ragged nested lists and the like
         raise TypeError(f"X must be an array of numbers: {error}") from None
     if X.dtype == object:  # e.g. a pandas frame of object columns that hold numbers
-        missing = np.fromiter((_is_missing_number(value) for value in X.flat), dtype=bool, count=X.size)
-        missing = missing.reshape(X.shape)
-        if missing.any():
-            X = np.where(missing, np.nan, X)
-        try:
-            X = X.astype(np.float64)
-        except (TypeError, ValueError) as error:
-            raise TypeError(f"X must hold real numbers, got dtype object ({error})") from None
+        X = _object_array_as_float(X)
     if np.iscomplexobj(X) or not (np.issubdtype(X.dtype, np.number) or X.dtype == bool):
         raise TypeError(f"X must hold real numbers, got dtype {X.dtype}")
     if X.ndim < 2:
@@ -60,6 +53,24 @@ def check_data(X, min_samples: int = 2) -> np.ndarray:
         raise ValueError(f"X holds values beyond float32's range (±{np.finfo(np.float32).max:.1e}), which the fit "
                          "computes in: scale the data (e.g. z-score it)")
     return X32
+
+
+def _object_array_as_float(X: np.ndarray) -> np.ndarray:
+    """An object array of numbers as float64; pandas' missing value (pd.NA, in its nullable columns) becomes NaN,
+    which the caller's NaN check names. NumPy's conversion first: an element-wise walk in Python only where it
+    fails or yields NaN, to tell None (no number) and pd.NA apart from NaN."""
+    try:
+        converted = X.astype(np.float64)
+    except (TypeError, ValueError):
+        converted = None
+    if converted is not None and not np.isnan(converted).any():
+        return converted
+    missing = np.fromiter((_is_missing_number(value) for value in X.flat), dtype=bool, count=X.size)
+    X = np.where(missing.reshape(X.shape), np.nan, X)
+    try:
+        return X.astype(np.float64)
+    except (TypeError, ValueError) as error:
+        raise TypeError(f"X must hold real numbers, got dtype object ({error})") from None
 
 
 def _is_missing_number(value) -> bool:
