@@ -218,6 +218,15 @@ class StackedDenoisingPretraining:
         autoencoder : torch.nn.Module
             the trained autoencoder, in eval mode and marked ``fitted``
         """
+        # dropout, the denoising corruption, draws from torch's global generator: the caller's is given back
+        with preserved_global_random_state(generator.device):
+            return self._run(autoencoder, X, batch_size, generator, verbose, execution, augment)
+
+    def _run(self, autoencoder: torch.nn.Module, X: "torch.Tensor | DataPlacement", batch_size: int,
+             generator: torch.Generator, verbose: bool = False, execution: Execution | None = None,
+             augment: Callable | None = None) -> torch.nn.Module:
+        """:meth:`run` inside a block that already keeps the global random state (a fit's, or :func:`pretrain`'s):
+        its dropout draws continue the block's stream."""
         self.validate()
         data = as_placement(X)
         execution = execution if execution is not None else Execution(data.device)
@@ -531,8 +540,8 @@ def run_pretraining(autoencoder: torch.nn.Module, X: "torch.Tensor | DataPlaceme
         the trained ``autoencoder``
     """
     if schedule is not None:
-        return schedule.run(autoencoder, X, batch_size, generator, verbose=verbose, execution=execution,
-                            augment=augment)
+        return schedule._run(autoencoder, X, batch_size, generator, verbose=verbose, execution=execution,
+                             augment=augment)
     if n_epochs > 0:
         return _pretrain_end_to_end(autoencoder, X, n_epochs, batch_size, optimizer_class, optimizer_params,
                                     generator, verbose=verbose, execution=execution, augment=augment)

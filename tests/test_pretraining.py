@@ -205,15 +205,21 @@ def test_augmentation_invariance_pretrains_on_augmented_images():
     assert error(plain_network, flat) < error(augmented_network, flat)
 
 
-def test_pretrain_leaves_the_global_random_states_as_they_were():
-    """Dropout of the stacked denoising schedule draws from torch's global generator: the call gives it back."""
+@pytest.mark.parametrize("call", [
+    lambda net, X: pretrain(net, X, StackedDenoisingPretraining(layerwise_epochs=1, finetune_epochs=1), 1, 32,
+                            torch.optim.Adam, {"lr": 1e-3}, torch.Generator().manual_seed(0)),
+    lambda net, X: StackedDenoisingPretraining(layerwise_epochs=1, finetune_epochs=1).run(
+        net, X, 32, torch.Generator().manual_seed(0)),
+], ids=["pretrain", "schedule_run"])
+def test_pretraining_leaves_the_global_random_states_as_they_were(call):
+    """Dropout of the stacked denoising schedule draws from torch's global generator: either public way of
+    running it gives it back."""
     import random
     X = torch.rand(64, 6)
     before = torch.get_rng_state(), np.random.get_state()[1].copy(), random.getstate()
     autoencoder = FeedforwardAutoencoder(layers=[6, 8, 3])
     torch.set_rng_state(before[0])  # the network's construction drew from it: start from the same state
-    pretrain(autoencoder, X, StackedDenoisingPretraining(layerwise_epochs=1, finetune_epochs=1), 1, 32,
-             torch.optim.Adam, {"lr": 1e-3}, torch.Generator().manual_seed(0))
+    call(autoencoder, X)
     assert autoencoder.fitted
     assert torch.equal(torch.get_rng_state(), before[0])
     assert np.array_equal(np.random.get_state()[1], before[1]) and random.getstate() == before[2]
