@@ -65,6 +65,8 @@ class RandomRotationShift:
                 raise TypeError(f"{name} must be a real number, got {value!r}")
             if not 0.0 <= value < limit:
                 raise ValueError(f"{name} must lie in [0, {limit}), got {value!r}")
+        if not isinstance(channels_first, bool):
+            raise TypeError(f"channels_first must be True or False, got {channels_first!r}")
         n_channels = image_shape[2] if len(image_shape) == 3 else 1
         fill_values = torch.as_tensor(fill, dtype=torch.float32).flatten()
         if fill_values.numel() not in (1, n_channels) or not torch.isfinite(fill_values).all():

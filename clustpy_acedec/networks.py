@@ -6,6 +6,8 @@ ENRC's images (C-MNIST 56 x 56, GTSRB 32 x 32) and a laptop CPU call for somethi
 network (§3.2) it starts with stride-one 3 x 3 convolutions and halves the resolution twice.
 """
 
+import numbers
+
 import numpy as np
 import torch
 from clustpy.deep.neural_networks._abstract_autoencoder import _AbstractAutoencoder
@@ -69,6 +71,13 @@ class SmallConvAutoencoder(_AbstractAutoencoder):
     def __init__(self, image_shape: tuple, embedding_size: int = 16, channels: tuple = (32, 64, 128),
                  work_on_copy: bool = True, random_state: np.random.RandomState | int | None = None):
         super().__init__(work_on_copy, random_state)
+        for name, value in (("image_shape", image_shape), ("channels", channels)):
+            if not (isinstance(value, (tuple, list)) and len(value) == 3 and all(
+                    isinstance(v, numbers.Integral) and not isinstance(v, bool) and v > 0 for v in value)):
+                raise ValueError(f"{name} must be three positive integers"
+                                 f"{' (C, H, W)' if name == 'image_shape' else ''}, got {value!r}")
+        if isinstance(embedding_size, bool) or not isinstance(embedding_size, numbers.Integral) or embedding_size < 1:
+            raise ValueError(f"embedding_size must be a positive integer, got {embedding_size!r}")
         n_channels, height, width = image_shape
         if height % 4 or width % 4:
             raise ValueError(f"image height and width must be divisible by 4, got {height} x {width}")

@@ -1,5 +1,6 @@
 """
-Pictures of a fitted model. matplotlib is imported only when a plot is made.
+Pictures of a fitted model. This module imports matplotlib only when a plot is made (clustpy, which the
+package builds on, imports it on its own import already).
 """
 
 import contextlib

@@ -78,7 +78,8 @@ def test_rotations_and_shears_are_torchvisions_random_affine(shape):
 
 @pytest.mark.parametrize("name, value, error", [("max_shear", 90.0, ValueError), ("max_shear", -1.0, ValueError),
                                                 ("max_degrees", float("nan"), ValueError),
-                                                ("max_shift", "0.1", TypeError)])
+                                                ("max_shift", "0.1", TypeError),
+                                                ("channels_first", "no", TypeError)])
 def test_rejects_bad_ranges(name, value, error):
     with pytest.raises(error, match=name):
         RandomRotationShift((9, 9), **{name: value})
