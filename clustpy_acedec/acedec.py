@@ -278,7 +278,10 @@ class ACeDeC(SubspaceClustererMixin):
     def _fit_config(self, base, X: np.ndarray, n_samples: int) -> FitConfig:
         """Check ACeDeC's and its base's parameters against their declared constraints; the fit's settings for a
         data set of ``n_samples`` (all ranks' shards together in a distributed fit) shaped like ``X``."""
-        own = check_parameters(self.get_params(deep=False), _PARAMETER_CONSTRAINTS)
+        # only the declared parameters, as scikit-learn validates: a subclass may add its own (a test checks that
+        # every parameter of this class is declared)
+        own = check_parameters({name: getattr(self, name) for name in _PARAMETER_CONSTRAINTS},
+                               _PARAMETER_CONSTRAINTS)
         base_params = base.get_params(deep=False)
         if base_params.get("n_clusters") is None and self.n_clusters is None and self.base is None:
             raise ValueError("ACeDeC needs n_clusters or a base, e.g. ACeDeC(base=DCN(n_clusters=10))")

@@ -296,7 +296,10 @@ class ENRC(SubspaceClustererMixin):
     def _fit_config(self, X: np.ndarray, n_samples: int) -> FitConfig:
         """Check the parameters against their declared constraints; the fit's settings for a data set of
         ``n_samples`` (all ranks' shards together in a distributed fit) shaped like ``X``."""
-        params = check_parameters(self.get_params(deep=False), _PARAMETER_CONSTRAINTS)
+        # only the declared parameters, as scikit-learn validates: a subclass may add its own (a test checks that
+        # every parameter of this class is declared)
+        params = check_parameters({name: getattr(self, name) for name in _PARAMETER_CONSTRAINTS},
+                                  _PARAMETER_CONSTRAINTS)
         check_augmentation_needs_invariance(params["augmentation"], params["augmentation_invariance"])
         n_clusters = _checked_n_clusters(self.n_clusters, n_samples)
         if self.neural_network is None and params["embedding_size"] < len(n_clusters):

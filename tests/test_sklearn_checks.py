@@ -5,6 +5,8 @@ Every check that cannot apply to a deep subspace clusterer is listed below with 
 pass. ``parametrize_with_checks`` reports a listed check that starts to pass as an unexpected success (xpass).
 """
 
+import numpy as np
+import pytest
 import torch
 from clustpy.deep import DCN
 from sklearn.utils.estimator_checks import parametrize_with_checks
@@ -54,3 +56,38 @@ def _not_applicable(estimator) -> dict:
 def test_sklearn_estimator_checks(estimator, check):
     torch.set_num_threads(1)
     check(estimator)
+
+
+_TINY = {"ACeDeC": _tiny_acedec, "ENRC": _tiny_enrc}
+
+
+@pytest.mark.parametrize("estimator, parameter", [(name, parameter) for name, make in _TINY.items()
+                                                  for parameter in make().get_params(deep=False)])
+def test_every_parameter_is_validated_at_fit(estimator, parameter):
+    """A value of no sensible type is refused before any work, by an error that names the parameter: every
+    parameter of the signature is declared in the estimator's constraints."""
+    X = np.random.default_rng(0).normal(size=(40, 4)).astype(np.float32)
+    model = _TINY[estimator]().set_params(**{parameter: object()})
+    with pytest.raises((TypeError, ValueError), match=parameter):
+        model.fit(X)
+    assert not hasattr(model, "labels_")
+
+
+@pytest.mark.parametrize("estimator", list(_TINY))
+def test_a_subclass_may_add_parameters(estimator):
+    """As scikit-learn's estimators: a subclass's own parameters are its business, not the parent's checks."""
+    parent = type(_TINY[estimator]())
+
+    class WithNote(parent):
+        def __init__(self, note: str = "", **params):
+            super().__init__(**params)
+            self.note = note
+
+        @classmethod
+        def _get_param_names(cls):
+            return sorted(parent._get_param_names() + ["note"])
+
+    model = WithNote(note="mine", **_TINY[estimator]().get_params(deep=False))
+    X = np.random.default_rng(0).normal(size=(40, 4)).astype(np.float32)
+    assert model.fit(X).labels_.shape[0] == 40
+    assert model.get_params()["note"] == "mine"
