@@ -247,7 +247,7 @@ def start_fit(X: np.ndarray, config: FitConfig, collective: Collective | None = 
     The first steps of every fit: seed, build the autoencoder, place the data, pretrain (unless the network is
     already fitted) and embed the data set once.
 
-    Must run inside :class:`clustpy_acedec._validation.preserved_global_random_state`: network weights and
+    Must run inside :class:`clustpy_acedec._random_state.preserved_global_random_state`: network weights and
     dropout draw from torch's global generator, which is seeded here. In a distributed fit ``X`` is this rank's
     shard; the network starts as rank 0's, and ``run.embedded`` is the embedding of all shards in rank order.
     """

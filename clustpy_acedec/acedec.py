@@ -19,8 +19,8 @@ from clustpy_acedec._estimator import (DEFAULT_CLUSTERING_OPTIMIZER_PARAMS, DEFA
 from clustpy_acedec._distributed import Collective, agreed, current_collective, quiet_unless_main
 from clustpy_acedec._validation import (Augmentation, Choice, Flag, Integer, OptimizerClass, OptimizerParams, Real,
                                          Unchecked, check_augmentation_needs_invariance, check_image_shape,
-                                         check_n_clusters, check_no_custom_dataloaders, check_parameters,
-                                         preserved_global_random_state, seed_for_fit)
+                                         check_n_clusters, check_no_custom_dataloaders, check_parameters)
+from clustpy_acedec._random_state import preserved_global_random_state, seed_for_fit
 from clustpy_acedec._centers import MiniBatchCenters
 from clustpy_acedec._initialization import (cluster_span_start, kmeans_sample, random_orthogonal, split_beta_logits,
                                              weighted_kmeans)

@@ -23,8 +23,8 @@ from clustpy_acedec._execution import Execution, make_optimizer
 from clustpy_acedec.losses import denoising_loss, reconstruction_loss
 from clustpy_acedec._placement import DataPlacement, as_placement
 from clustpy_acedec._training import augmented_batches, encode_all, run_epochs
-from clustpy_acedec._validation import (Integer, OptimizerClass, OrNone, Real, check_parameters, check_positive_int,
-                                       preserved_global_random_state)
+from clustpy_acedec._random_state import preserved_global_random_state
+from clustpy_acedec._validation import Integer, OptimizerClass, OrNone, Real, check_parameters, check_positive_int
 
 #: The names the estimators' ``pretraining`` parameter accepts.
 PRETRAINING_SCHEMES = ("end_to_end", "stacked_denoising", "stacked_denoising_full")
