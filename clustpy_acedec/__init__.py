@@ -6,6 +6,6 @@ from clustpy_acedec._version import __version__
 
 from clustpy_acedec.acedec import ACeDeC
 from clustpy_acedec.enrc import ENRC
-from clustpy_acedec._objectives import register_base
+from clustpy_acedec.bases import register_base
 
 __all__ = ["ACeDeC", "ENRC", "register_base", "__version__"]

@@ -11,7 +11,7 @@ per-sample loss and hard labels for each of its spaces:
 - :class:`SharedMeanObjective` - ACe/DeC's shared space: one 'cluster' whose centre is the mean of the
   embedded data (ACe/DeC Eq. 1, L_shared).
 
-Which objective a clustpy base maps to is kept in a registry (:func:`register_base`).
+Which objective a clustpy base maps to is kept in :mod:`clustpy_acedec.bases`.
 """
 
 from collections.abc import Callable
@@ -25,7 +25,9 @@ from clustpy_acedec._subspace import SubspaceLayer, weighted_squared_distance
 
 class SpaceObjective(torch.nn.Module):
     """
-    Interface of a compression objective over one or more spaces of a :class:`SubspaceLayer`.
+    Interface of a compression objective over one or more spaces of a :class:`SubspaceLayer`; what a callable
+    registered with :func:`clustpy_acedec.bases.register_base` returns (public there as
+    ``clustpy_acedec.bases.SpaceObjective``).
 
     Attributes
     ----------
@@ -275,71 +277,3 @@ class SharedMeanObjective(SpaceObjective):
 
     def cluster_centers(self, layer):
         return [layer.rotate(self.mean.unsqueeze(0)).detach()]
-
-
-# --------------------------------------------------------------------------------------------------- registry
-
-_REGISTRY: dict = {}
-
-
-def register_base(cls: type, objective: str | Callable) -> None:
-    """
-    Register a centroid-based deep clusterer class as an ACeDeC base.
-
-    Parameters
-    ----------
-    cls : type
-        the base's class, e.g. ``clustpy.deep.DCN``; subclasses are matched too unless registered themselves
-    objective : str | Callable
-        "hard" (DCN-style: nearest centre, mini-batch k-means centres) or "student_t" (DEC-style), or a
-        callable ``objective(base, initial_centers, space) -> SpaceObjective`` building the cluster-space
-        objective from the base estimator, the initial centres (K x d, rotated space) and the β row.
-
-    Examples
-    --------
-    >>> from clustpy.deep import DCN
-    >>> class MyDeepKMeans(DCN):  # a centroid-based deep clusterer with DCN's hyperparameters
-    ...     pass
-    >>> register_base(MyDeepKMeans, "hard")
-    >>> registered_objective(MyDeepKMeans(n_clusters=3))
-    'hard'
-    """
-    if not isinstance(cls, type):
-        raise TypeError(f"cls must be a class, got {type(cls).__name__}")
-    if isinstance(objective, str) and objective not in ("hard", "student_t"):
-        raise ValueError(f"objective must be 'hard', 'student_t' or a callable, got {objective!r}")
-    if not isinstance(objective, str) and not callable(objective):
-        raise TypeError("objective must be 'hard', 'student_t' or a callable")
-    _REGISTRY[cls] = objective
-
-
-def registered_objective(base) -> str | Callable:
-    """
-    The objective registered for a base estimator (exact class first, then its parents).
-
-    Raises
-    ------
-    TypeError
-        if no class in the base's hierarchy is registered
-    """
-    for cls in type(base).__mro__:
-        if cls in _REGISTRY:
-            return _REGISTRY[cls]
-    supported = ", ".join(sorted(c.__name__ for c in _REGISTRY))
-    raise TypeError(f"base must be a centroid-based deep clusterer registered with ACeDeC "
-                    f"(supported: {supported}; add others with register_base), got {type(base).__name__}")
-
-
-def registered_bases() -> tuple:
-    """The classes registered as ACeDeC bases, in registration order."""
-    return tuple(_REGISTRY)
-
-
-def _register_clustpy_bases() -> None:
-    from clustpy.deep import DCN, DEC, IDEC
-    register_base(DCN, "hard")
-    register_base(DEC, "student_t")
-    register_base(IDEC, "student_t")
-
-
-_register_clustpy_bases()

@@ -93,7 +93,7 @@ def _allowed_references(estimator_class: type) -> dict:
     class being loaded, the supported bases or the pretraining schedule (e.g. sklearn's KMeans, clustpy's
     mean_squared_error).
     """
-    from clustpy_acedec._objectives import registered_bases
+    from clustpy_acedec.bases import registered_bases
     from clustpy_acedec.pretraining import StackedDenoisingPretraining
 
     candidates = []
@@ -114,13 +114,13 @@ def _allowed_references(estimator_class: type) -> dict:
 
 def _allowed_estimators() -> dict:
     """Estimator classes a file may name (ACeDeC's bases): those registered with register_base in this process."""
-    from clustpy_acedec._objectives import registered_bases
+    from clustpy_acedec.bases import registered_bases
     return {_canonical_name(cls): cls for cls in registered_bases()}
 
 
 def _is_base(estimator: object) -> bool:
     """Whether ``estimator`` is an ACeDeC base: its class or a parent of it is registered with register_base."""
-    from clustpy_acedec._objectives import registered_objective
+    from clustpy_acedec.bases import registered_objective
     try:
         registered_objective(estimator)
     except TypeError:

@@ -26,8 +26,8 @@ from clustpy_acedec._initialization import (cluster_span_start, kmeans_sample, r
                                              weighted_kmeans)
 from clustpy_acedec.losses import POINTS
 from clustpy_acedec._model import SubspaceClusteringModel
-from clustpy_acedec._objectives import (HardCentroidObjective, SharedMeanObjective, SpaceObjective, StudentTObjective,
-                                       registered_objective)
+from clustpy_acedec._objectives import HardCentroidObjective, SharedMeanObjective, SpaceObjective, StudentTObjective
+from clustpy_acedec.bases import registered_objective
 from clustpy_acedec.pretraining import resolve_pretraining
 from clustpy_acedec.devices import resolve_device
 from clustpy_acedec._subspace import DEFAULT_DIM_MARGIN, SubspaceLayer, hardened_dims
@@ -459,7 +459,7 @@ def _with_base_objective(model: SubspaceClusteringModel, base, device: torch.dev
                          if kind == "student_t" else kind(base, centers, 0))
     if not isinstance(cluster_objective, SpaceObjective):
         raise TypeError(f"the objective registered for {type(base).__name__} (register_base) must return a "
-                        f"clustpy_acedec._objectives.SpaceObjective, got {type(cluster_objective).__name__}")
+                        f"clustpy_acedec.bases.SpaceObjective, got {type(cluster_objective).__name__}")
     shared_objective = model.objectives[1]
     shared_objective.scale = getattr(cluster_objective, "distance_scale", 1.0)
     return SubspaceClusteringModel(model.autoencoder, model.layer, [cluster_objective, shared_objective],

@@ -13,11 +13,11 @@ torch.set_num_threads(1)
 @pytest.fixture
 def clean_registry():
     """ACeDeC's base registry (``register_base``) as it was before the test, whatever the test registers."""
-    from clustpy_acedec import _objectives
-    saved = dict(_objectives._REGISTRY)
-    yield _objectives._REGISTRY
-    _objectives._REGISTRY.clear()
-    _objectives._REGISTRY.update(saved)
+    from clustpy_acedec import bases
+    saved = dict(bases._REGISTRY)
+    yield bases._REGISTRY
+    bases._REGISTRY.clear()
+    bases._REGISTRY.update(saved)
 
 
 def pytest_collection_modifyitems(config, items):

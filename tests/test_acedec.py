@@ -456,7 +456,7 @@ def test_refit_failing_late_keeps_previous_fit(fitted, data, clean_registry):
 def test_a_registered_objective_that_is_no_objective_is_a_type_error(data, clean_registry):
     register_base(_FailingBase, lambda base, centers, space: "not an objective")
     model = ACeDeC(base=_FailingBase(), init_rounds=1, init_iterations=5, verbose=False)
-    with pytest.raises(TypeError, match="must return a clustpy_acedec._objectives.SpaceObjective, got str"):
+    with pytest.raises(TypeError, match="must return a clustpy_acedec.bases.SpaceObjective, got str"):
         model.fit(data[0])
     assert not hasattr(model, "labels_")
 

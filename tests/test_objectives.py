@@ -8,8 +8,8 @@ from sklearn.base import BaseEstimator
 from clustpy_acedec import ACeDeC, register_base
 from clustpy_acedec._centers import MiniBatchCenters
 from clustpy_acedec.losses import compression_loss, orthogonality_loss, reconstruction_loss
-from clustpy_acedec._objectives import (HardCentroidObjective, SharedMeanObjective, StudentTObjective,
-                                       registered_objective, target_distribution)
+from clustpy_acedec._objectives import HardCentroidObjective, SharedMeanObjective, StudentTObjective, target_distribution
+from clustpy_acedec.bases import registered_objective
 from clustpy_acedec._initialization import random_orthogonal
 from clustpy_acedec._subspace import SubspaceLayer, weighted_squared_distance
 from clustpy_acedec_bench.data import make_synth
