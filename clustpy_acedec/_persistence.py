@@ -50,6 +50,17 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from clustpy_acedec._centers import MiniBatchCenters
+from clustpy_acedec._model import SubspaceClusteringModel
+from clustpy_acedec._objectives import HardCentroidObjective, SharedMeanObjective, StudentTObjective
+from clustpy_acedec._subspace import SubspaceLayer
+from clustpy_acedec._version import __version__
+from clustpy_acedec.bases import registered_bases, registered_objective
+from clustpy_acedec.devices import resolve_device
+from clustpy_acedec.losses import CLUSTER_SIZE, POINTS
+from clustpy_acedec.networks import SmallConvAutoencoder, default_layers
+from clustpy_acedec.pretraining import StackedDenoisingPretraining
+
 #: The marker of files written by :func:`save_estimator`.
 FORMAT_NAME = "clustpy-acedec-model"
 
@@ -80,7 +91,6 @@ def _canonical_name(obj) -> str:
 def _builtin_networks() -> dict:
     """The network classes rebuilt without help, by canonical name, with their constructor-argument recovery."""
     from clustpy.deep.neural_networks import ConvolutionalAutoencoder, FeedforwardAutoencoder
-    from clustpy_acedec.networks import SmallConvAutoencoder
     return {_canonical_name(FeedforwardAutoencoder): (FeedforwardAutoencoder, _feedforward_kwargs),
             _canonical_name(ConvolutionalAutoencoder): (ConvolutionalAutoencoder, _convolutional_kwargs),
             _canonical_name(SmallConvAutoencoder): (SmallConvAutoencoder, _small_conv_kwargs)}
@@ -93,8 +103,6 @@ def _allowed_references(estimator_class: type) -> dict:
     class being loaded, the supported bases or the pretraining schedule (e.g. sklearn's KMeans, clustpy's
     mean_squared_error).
     """
-    from clustpy_acedec.bases import registered_bases
-    from clustpy_acedec.pretraining import StackedDenoisingPretraining
 
     candidates = []
     for module in (torch.optim, torch.nn):
@@ -114,13 +122,11 @@ def _allowed_references(estimator_class: type) -> dict:
 
 def _allowed_estimators() -> dict:
     """Estimator classes a file may name (ACeDeC's bases): those registered with register_base in this process."""
-    from clustpy_acedec.bases import registered_bases
     return {_canonical_name(cls): cls for cls in registered_bases()}
 
 
 def _is_base(estimator: object) -> bool:
     """Whether ``estimator`` is an ACeDeC base: its class or a parent of it is registered with register_base."""
-    from clustpy_acedec.bases import registered_objective
     try:
         registered_objective(estimator)
     except TypeError:
@@ -198,7 +204,6 @@ def _tuple_kwargs(network, estimator) -> dict | None:
         return None
     kwargs = dict(spec[1])
     if "layers" not in kwargs:
-        from clustpy_acedec.networks import default_layers
         kwargs["layers"] = default_layers(int(estimator.n_features_in_), int(estimator.V_.shape[0]))
     kwargs.setdefault("random_state", None)
     return kwargs
@@ -372,7 +377,6 @@ class _Encoder:
         if inspect.isclass(value) or inspect.isfunction(value):
             # Recorded by name; whether the name resolves is decided on loading, against the allowlist.
             return {"$": "ref", "name": _canonical_name(value), "qualname": value.__qualname__}
-        from clustpy_acedec._model import SubspaceClusteringModel
         if isinstance(value, SubspaceClusteringModel) and value is getattr(self.estimator, "model_", None):
             return {"$": "model"}
         if isinstance(value, torch.nn.Module) and hasattr(value, "encode") and hasattr(value, "decode"):
@@ -581,10 +585,6 @@ def _checked_dtype(name: str) -> str:
 
 def _model_spec(model, encoder: _Encoder) -> dict:
     """Constructor arguments of the model's parts; their tensors go into the state dict."""
-    from clustpy_acedec._centers import MiniBatchCenters
-    from clustpy_acedec._model import SubspaceClusteringModel
-    from clustpy_acedec._objectives import HardCentroidObjective, SharedMeanObjective, StudentTObjective
-    from clustpy_acedec._subspace import SubspaceLayer
 
     if type(model) is not SubspaceClusteringModel or type(model.layer) is not SubspaceLayer:
         raise ValueError(f"cannot save a model of type {type(model).__name__} with "
@@ -636,11 +636,6 @@ def _check_objective_specs(entries: list, n_spaces: int) -> None:
 
 
 def _build_model(spec: dict, decoder: _Decoder):
-    from clustpy_acedec._centers import MiniBatchCenters
-    from clustpy_acedec._model import SubspaceClusteringModel
-    from clustpy_acedec._objectives import HardCentroidObjective, SharedMeanObjective, StudentTObjective
-    from clustpy_acedec._subspace import SubspaceLayer
-    from clustpy_acedec.losses import CLUSTER_SIZE, POINTS
 
     state = {name[len("model/"):]: t for name, t in decoder.tensors.items() if name.startswith("model/")}
     non_finite = _non_finite(state.items())
@@ -718,7 +713,6 @@ def save_estimator(estimator, path: "str | os.PathLike") -> None:
         a fitted attribute of a type that cannot be stored
     """
     from sklearn.utils.validation import check_is_fitted
-    from clustpy_acedec._version import __version__
 
     check_is_fitted(estimator, "model_")
     encoder = _Encoder(estimator)
@@ -835,7 +829,6 @@ def load_estimator(cls: type, path: "str | os.PathLike", device=None,
     UserWarning
         when parameters could not be stored or rebuilt and have their defaults
     """
-    from clustpy_acedec.devices import resolve_device
 
     if network is not None and not (isinstance(network, torch.nn.Module) or callable(network)):
         raise TypeError(f"network must be a class, a callable or a torch.nn.Module, got {type(network).__name__}")
