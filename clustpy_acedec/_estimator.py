@@ -35,7 +35,8 @@ from clustpy_acedec._model import SubspaceClusteringModel
 from clustpy_acedec._network import build_autoencoder, check_embedding_size, check_network_for_ranks, network_input
 from clustpy_acedec._placement import PLACEMENT_MODES, DataPlacement
 from clustpy_acedec.pretraining import run_pretraining
-from clustpy_acedec._training import Phase, PhaseRecord, Plateau, encode_all, train_subspace_model
+from clustpy_acedec._epochs import encode_all
+from clustpy_acedec._training import Phase, PhaseRecord, Plateau, train_subspace_model
 
 #: ENRC §3.2: β is learned faster than the network, "so that the feature space soft-assignments are updated
 #: faster" (the paper starts β at 0.01 and does not give the network's rate of the clustering phase). β's

@@ -22,7 +22,7 @@ import torch
 from clustpy_acedec._execution import Execution, make_optimizer
 from clustpy_acedec.losses import denoising_loss, reconstruction_loss
 from clustpy_acedec._placement import DataPlacement, as_placement
-from clustpy_acedec._training import augmented_batches, encode_all, run_epochs
+from clustpy_acedec._epochs import augmented_batches, encode_all, run_epochs
 from clustpy_acedec._random_state import preserved_global_random_state
 from clustpy_acedec._validation import Integer, OptimizerClass, OrNone, Real, check_parameters, check_positive_int
 
