@@ -80,6 +80,22 @@ class RandomRotationShift:
         self._fill_tensors = {}  # (device, dtype) -> the fill as a (1, C, 1, 1) tensor, made once per fit's device
 
     def __call__(self, x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        """
+        A randomly rotated, sheared and shifted copy of every image of a batch.
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            the batch as the network takes it: (N, H·W·C) or (N, H, W, C) channels last, (N, C, H, W) with
+            ``channels_first``
+        generator : torch.Generator
+            on the batch's device; every image draws its own angle, shear and shift from it
+
+        Returns
+        -------
+        torch.Tensor
+            the augmented batch, shaped as ``x``; what comes into view is ``fill``
+        """
         if not isinstance(generator, torch.Generator):  # never torch's global one: a library leaves it alone
             raise TypeError(f"generator must be a torch.Generator on the batch's device, got {generator!r}")
         if x.shape[0] == 0:  # a distributed fit's rank may hold none of a batch (affine_grid refuses 0 images)

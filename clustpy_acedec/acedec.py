@@ -10,7 +10,7 @@ from collections.abc import Callable
 import numpy as np
 import torch
 from numpy.typing import ArrayLike
-from sklearn.base import clone
+from sklearn.base import BaseEstimator, clone
 
 from clustpy_acedec._estimator import (DEFAULT_CLUSTERING_OPTIMIZER_PARAMS, DEFAULT_PRETRAIN_OPTIMIZER_PARAMS,
                                        EXECUTION_CONSTRAINTS, INIT_TOL, FitConfig, FitRun, SubspaceClustererMixin,
@@ -28,7 +28,7 @@ from clustpy_acedec.losses import POINTS
 from clustpy_acedec._model import SubspaceClusteringModel
 from clustpy_acedec._objectives import HardCentroidObjective, SharedMeanObjective, SpaceObjective, StudentTObjective
 from clustpy_acedec.bases import registered_objective
-from clustpy_acedec.pretraining import resolve_pretraining
+from clustpy_acedec.pretraining import StackedDenoisingPretraining, resolve_pretraining
 from clustpy_acedec.devices import resolve_device
 from clustpy_acedec._subspace import DEFAULT_DIM_MARGIN, SubspaceLayer, hardened_dims
 
@@ -171,6 +171,10 @@ class ACeDeC(SubspaceClustererMixin):
         where the data set was during the fit: "device" or "host" (streamed), ``data_placement`` resolved
     model_ : clustpy_acedec._model.SubspaceClusteringModel
         autoencoder, subspace layer and objectives
+    n_features_in_ : int
+        features per sample seen in ``fit`` (the product of the samples' shape)
+    input_shape_ : tuple
+        the shape of one sample seen in ``fit`` (``predict`` and ``transform`` take the same)
 
     Examples
     --------
@@ -190,10 +194,12 @@ class ACeDeC(SubspaceClustererMixin):
     "Details (Don't) Matter: Isolating Cluster Information in Deep Embedded Spaces." IJCAI 2021.
     """
 
-    def __init__(self, base=None, n_clusters: int | None = None, random_state=None, init: str = "best",
+    def __init__(self, base: BaseEstimator | None = None, n_clusters: int | None = None,
+                 random_state: int | np.random.RandomState | None = None, init: str = "best",
                  init_rounds: int = 3, init_iterations: int = 5000, init_tol: float = INIT_TOL,
                  dim_margin: float = DEFAULT_DIM_MARGIN,
-                 pretraining="end_to_end", image_shape: tuple | None = None, data_placement: str = "auto",
+                 pretraining: "str | StackedDenoisingPretraining" = "end_to_end", image_shape: tuple | None = None,
+                 data_placement: str = "auto",
                  precision: str = "float32", compile_step: bool = False, verbose: bool = False,
                  augmentation: Callable | None = None):
         self.base = base

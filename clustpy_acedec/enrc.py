@@ -29,7 +29,7 @@ from clustpy_acedec._initialization import (block_beta_logits, kmeans_sample, nr
 from clustpy_acedec.losses import CLUSTER_SIZE, POINTS
 from clustpy_acedec._model import SubspaceClusteringModel
 from clustpy_acedec._objectives import HardCentroidObjective
-from clustpy_acedec.pretraining import resolve_pretraining
+from clustpy_acedec.pretraining import StackedDenoisingPretraining, resolve_pretraining
 from clustpy_acedec.devices import resolve_device
 from clustpy_acedec._subspace import DEFAULT_DIM_MARGIN, SubspaceLayer, hardened_dims
 
@@ -192,6 +192,14 @@ class ENRC(SubspaceClustererMixin):
         whole-data loss) and "clustering" (one record)
     data_placement_ : str
         where the data set was during the fit: "device" or "host" (streamed), ``data_placement`` resolved
+    n_clusters_ : list
+        the number of clusters of every clustering, as fitted
+    model_ : clustpy_acedec._model.SubspaceClusteringModel
+        autoencoder, subspace layer and the clusterings' objective
+    n_features_in_ : int
+        features per sample seen in ``fit`` (the product of the samples' shape)
+    input_shape_ : tuple
+        the shape of one sample seen in ``fit`` (``predict`` and ``transform`` take the same)
 
     Examples
     --------
@@ -212,15 +220,17 @@ class ENRC(SubspaceClustererMixin):
 
     def __init__(self, n_clusters: list, batch_size: int = 128, pretrain_optimizer_params: dict | None = None,
                  clustering_optimizer_params: dict | None = None, pretrain_epochs: int = 100,
-                 clustering_epochs: int = 150, optimizer_class: type = torch.optim.Adam, neural_network=None,
-                 neural_network_weights=None, embedding_size: int = 20, augmentation_invariance: bool = False,
-                 custom_dataloaders=None, init: str = "best", init_rounds: int = 10, init_iterations: int = 1000,
+                 clustering_epochs: int = 150, optimizer_class: type = torch.optim.Adam,
+                 neural_network: torch.nn.Module | tuple | None = None, neural_network_weights: str | None = None,
+                 embedding_size: int = 20, augmentation_invariance: bool = False,
+                 custom_dataloaders: None = None, init: str = "best", init_rounds: int = 10, init_iterations: int = 1000,
                  init_tol: float = 0.0,
                  loss_normalization: str = POINTS, lr_decay_step: int = 2000, lr_decay: float = 0.8,
                  reinit_sample_size: int = 1000, reinit_lloyd_steps: int = 10,
-                 dim_margin: float = DEFAULT_DIM_MARGIN, pretraining="end_to_end", image_shape: tuple | None = None,
-                 device=None,
-                 random_state=None, data_placement: str = "auto", precision: str = "float32",
+                 dim_margin: float = DEFAULT_DIM_MARGIN, pretraining: "str | StackedDenoisingPretraining" = "end_to_end",
+                 image_shape: tuple | None = None, device: torch.device | str | int | None = None,
+                 random_state: int | np.random.RandomState | None = None, data_placement: str = "auto",
+                 precision: str = "float32",
                  compile_step: bool = False, verbose: bool = False,
                  augmentation: Callable | None = None):
         self.n_clusters = n_clusters

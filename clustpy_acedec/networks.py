@@ -93,10 +93,34 @@ class SmallConvAutoencoder(_AbstractAutoencoder):
                                                 torch.nn.Conv2d(c1, n_channels, 3, padding=1))
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
-        """The embedding of a batch of images (N, C, H, W), shape (N, embedding_size)."""
+        """
+        The embedding of a batch of images.
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            images of shape (N, C, H, W)
+
+        Returns
+        -------
+        torch.Tensor
+            shape (N, embedding_size)
+        """
         return self.encoder(x)
 
     def decode(self, embedded: torch.Tensor) -> torch.Tensor:
-        """The images (N, C, H, W) decoded from embeddings of shape (N, embedding_size)."""
+        """
+        The images decoded from a batch of embeddings.
+
+        Parameters
+        ----------
+        embedded : torch.Tensor
+            shape (N, embedding_size)
+
+        Returns
+        -------
+        torch.Tensor
+            images of shape (N, C, H, W)
+        """
         features = self.decoder_fc(embedded).reshape(-1, *self._feature_shape)
         return self.decoder_conv(torch.nn.functional.leaky_relu(features))
