@@ -6,6 +6,7 @@ import math
 import numbers
 from collections.abc import Callable
 
+import numpy as np
 import torch
 
 
@@ -65,7 +66,7 @@ class RandomRotationShift:
                 raise TypeError(f"{name} must be a real number, got {value!r}")
             if not 0.0 <= value < limit:
                 raise ValueError(f"{name} must lie in [0, {limit}), got {value!r}")
-        if not isinstance(channels_first, bool):
+        if not isinstance(channels_first, (bool, np.bool_)):
             raise TypeError(f"channels_first must be True or False, got {channels_first!r}")
         n_channels = image_shape[2] if len(image_shape) == 3 else 1
         fill_values = torch.as_tensor(fill, dtype=torch.float32).flatten()
@@ -75,7 +76,7 @@ class RandomRotationShift:
         self.max_degrees = max_degrees
         self.max_shift = max_shift
         self.max_shear = max_shear
-        self.channels_first = channels_first
+        self.channels_first = bool(channels_first)
         self.fill = tuple(fill_values.tolist())
         self._fill_tensors = {}  # (device, dtype) -> the fill as a (1, C, 1, 1) tensor, made once per fit's device
 

@@ -32,7 +32,6 @@ timings are in docs/design.md).
 import contextlib
 import functools
 import inspect
-import threading
 import warnings
 from collections.abc import Callable
 
@@ -211,33 +210,23 @@ def _offers_fused(optimizer_class: type) -> bool:
         return False
 
 
-_ONE_THREAD_LOCK = threading.Lock()
-_one_thread_blocks = 0  # blocks of one_intra_op_thread running now, in any thread of the process
-_threads_before_blocks = 1  # torch's setting when the first of them began
-
-
 @contextlib.contextmanager
 def one_intra_op_thread():
     """
-    Run a block with one intra-op thread and give torch's setting back when the last such block ends.
+    Run a block with one intra-op thread and give torch's setting back afterwards.
 
     For loops of tiny steps (the initial phase on an n x d embedding with d ~ 10): they gain nothing from
     intra-op parallelism, and when the machine's cores are busy every step waits for its descheduled helper
-    threads. torch's thread count is one setting for the whole process, so blocks that overlap (fits in
-    several Python threads, e.g. joblib's threading backend) share it: the first records the user's setting,
-    the last restores it, and ``torch.set_num_threads`` holds again after them.
+    threads. The user's own setting (``torch.set_num_threads``) holds again after the block. The setting is the
+    process's; a fit runs this block inside
+    :class:`clustpy_acedec._random_state.preserved_global_random_state`, whose lock keeps fits in several Python
+    threads from overlapping here.
     """
-    global _one_thread_blocks, _threads_before_blocks
-    with _ONE_THREAD_LOCK:
-        if _one_thread_blocks == 0:
-            _threads_before_blocks = torch.get_num_threads()
-            if _threads_before_blocks != 1:
-                torch.set_num_threads(1)
-        _one_thread_blocks += 1
+    before = torch.get_num_threads()
+    if before != 1:
+        torch.set_num_threads(1)
     try:
         yield
     finally:
-        with _ONE_THREAD_LOCK:
-            _one_thread_blocks -= 1
-            if _one_thread_blocks == 0 and torch.get_num_threads() != _threads_before_blocks:
-                torch.set_num_threads(_threads_before_blocks)
+        if torch.get_num_threads() != before:
+            torch.set_num_threads(before)

@@ -53,6 +53,7 @@ import torch
 from clustpy_acedec._centers import MiniBatchCenters
 from clustpy_acedec._model import SubspaceClusteringModel
 from clustpy_acedec._objectives import HardCentroidObjective, SharedMeanObjective, StudentTObjective
+from clustpy_acedec._random_state import preserved_global_random_state
 from clustpy_acedec._subspace import SubspaceLayer
 from clustpy_acedec._version import __version__
 from clustpy_acedec.bases import registered_bases, registered_objective
@@ -214,8 +215,9 @@ def _state_signature(module: torch.nn.Module) -> dict:
 
 
 def _construct(cls: type, kwargs: dict) -> torch.nn.Module:
-    """Build a network without touching torch's global random generator (saving must not change a later draw)."""
-    with torch.random.fork_rng(devices=[]):
+    """Build a network without touching the global random generators (clustpy's constructors reseed them: saving
+    must not change a later draw), and not while a fit in another thread seeds them."""
+    with preserved_global_random_state():
         return cls(**kwargs)
 
 
@@ -563,7 +565,7 @@ class _Decoder:
                                  f"{type(error).__name__}: {error}") from None
         else:
             try:
-                with torch.random.fork_rng(devices=[]):
+                with preserved_global_random_state():
                     network = option()
             except Exception as error:  # the user's factory failed: not the file's fault
                 raise ValueError(f"network= (the factory) failed: {type(error).__name__}: {error}") from None
@@ -920,7 +922,7 @@ def _check_consistency(estimator, model) -> None:
     buffers = {name: buffer.clone() for name, buffer in autoencoder.named_buffers()}
     autoencoder.eval()  # one sample: batch normalisation in training mode would refuse it
     try:
-        with torch.no_grad(), torch.random.fork_rng(devices=[]):
+        with torch.no_grad(), preserved_global_random_state():
             embedding = autoencoder.encode(torch.zeros(1, *sample_shape, dtype=V.dtype))
     except Exception as error:
         raise ValueError(f"its network does not take samples of the fitted shape {input_shape}: "

@@ -5,6 +5,7 @@ generators (torch's, its accelerators', numpy's, Python's) given back as they we
 
 import contextlib
 import numbers
+import os
 import threading
 
 import numpy as np
@@ -63,14 +64,18 @@ class preserved_global_random_state:
     """
 
     def __init__(self, device: torch.device | None = None):
-        fit_type = torch.device(device).type if device is not None else "cpu"
+        self._fit_type = torch.device(device).type if device is not None else "cpu"
+
+    def _classify_backends(self) -> None:
+        """Which accelerators' generators to save, and which queued seeds: decided under the lock, since a block
+        in another thread may have started a backend meanwhile."""
         self._forked_devices = {}  # backend -> indices of the devices whose generators are saved
         self._queue_backends = []  # backends whose queued seeds are saved
         for backend in _LAZILY_SEEDED_BACKENDS:
             module = getattr(torch, backend, None)
             if module is None:
                 continue
-            if fit_type == backend or (module.is_available() and module.is_initialized()):
+            if self._fit_type == backend or (module.is_available() and module.is_initialized()):
                 self._forked_devices[backend] = list(range(module.device_count()))
             else:
                 self._queue_backends.append(backend)
@@ -80,6 +85,7 @@ class preserved_global_random_state:
         import random
         _GLOBAL_RANDOM_STATE_LOCK.acquire()
         try:
+            self._classify_backends()
             self._python = random.getstate()
             self._numpy = np.random.get_state()
             self._queued_seeds = {backend: _queued_seeds(backend) for backend in self._queue_backends}
@@ -111,6 +117,17 @@ class preserved_global_random_state:
 
 #: held while a block of :class:`preserved_global_random_state` runs; re-entrant for a fit that pretrains inside
 _GLOBAL_RANDOM_STATE_LOCK = threading.RLock()
+
+
+def _new_lock_in_child() -> None:
+    """A forked child has only the forking thread: a lock held by another thread of the parent would never be
+    released there, so the child starts with a new one."""
+    global _GLOBAL_RANDOM_STATE_LOCK
+    _GLOBAL_RANDOM_STATE_LOCK = threading.RLock()
+
+
+if hasattr(os, "register_at_fork"):  # POSIX
+    os.register_at_fork(after_in_child=_new_lock_in_child)
 
 
 #: the backends whose seeds torch queues until they start (``torch.cuda._lazy_call``, ``torch.xpu._lazy_call``)

@@ -33,6 +33,16 @@ def default_layers(input_dim: int, embedding_size: int) -> list:
     return [input_dim, 500, 500, 2000, embedding_size]
 
 
+def _three_positive_ints(value, name: str) -> tuple:
+    """A sequence of three positive integers as a tuple: TypeError for another type, ValueError otherwise."""
+    if isinstance(value, (str, bytes)) or not hasattr(value, "__len__") or not all(
+            isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in value):
+        raise TypeError(f"{name} must be three positive integers, got {value!r}")
+    if len(value) != 3 or not all(v > 0 for v in value):
+        raise ValueError(f"{name} must be three positive integers, got {value!r}")
+    return tuple(int(v) for v in value)
+
+
 def _down(in_channels: int, out_channels: int, stride: int) -> torch.nn.Sequential:
     return torch.nn.Sequential(torch.nn.Conv2d(in_channels, out_channels, 3, stride=stride, padding=1),
                                torch.nn.BatchNorm2d(out_channels), torch.nn.LeakyReLU())
@@ -71,12 +81,11 @@ class SmallConvAutoencoder(_AbstractAutoencoder):
     def __init__(self, image_shape: tuple, embedding_size: int = 16, channels: tuple = (32, 64, 128),
                  work_on_copy: bool = True, random_state: np.random.RandomState | int | None = None):
         super().__init__(work_on_copy, random_state)
-        for name, value in (("image_shape", image_shape), ("channels", channels)):
-            if not (isinstance(value, (tuple, list)) and len(value) == 3 and all(
-                    isinstance(v, numbers.Integral) and not isinstance(v, bool) and v > 0 for v in value)):
-                raise ValueError(f"{name} must be three positive integers"
-                                 f"{' (C, H, W)' if name == 'image_shape' else ''}, got {value!r}")
-        if isinstance(embedding_size, bool) or not isinstance(embedding_size, numbers.Integral) or embedding_size < 1:
+        image_shape, channels = _three_positive_ints(image_shape, "image_shape (C, H, W)"), \
+            _three_positive_ints(channels, "channels")
+        if isinstance(embedding_size, bool) or not isinstance(embedding_size, numbers.Integral):
+            raise TypeError(f"embedding_size must be a positive integer, got {embedding_size!r}")
+        if embedding_size < 1:
             raise ValueError(f"embedding_size must be a positive integer, got {embedding_size!r}")
         n_channels, height, width = image_shape
         if height % 4 or width % 4:

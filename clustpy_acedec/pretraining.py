@@ -192,7 +192,8 @@ class StackedDenoisingPretraining:
             generator: torch.Generator, verbose: bool = False, execution: Execution | None = None,
             augment: Callable | None = None) -> torch.nn.Module:
         """
-        Pretrain ``autoencoder`` in place on the data set X.
+        Pretrain ``autoencoder`` in place on the data set X. The global random states are as before afterwards
+        (the denoising dropout draws from torch's global generator).
 
         Parameters
         ----------

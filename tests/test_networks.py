@@ -1,5 +1,6 @@
 """clustpy_acedec.networks: the small convolutional autoencoder's shapes and its checks of bad arguments."""
 
+import numpy as np
 import pytest
 import torch
 
@@ -13,14 +14,22 @@ def test_encodes_and_decodes_images_of_its_shape():
     assert network.decode(network.encode(x)).shape == x.shape
 
 
-@pytest.mark.parametrize("arguments, message", [
-    (dict(image_shape=(28, 28)), r"image_shape must be three positive integers \(C, H, W\), got \(28, 28\)"),
-    (dict(image_shape=(1, 28, 0)), "image_shape must be three positive integers"),
-    (dict(image_shape=(1, 30, 28)), "divisible by 4"),
-    (dict(image_shape=(1, 28, 28), channels=(8, 16)), r"channels must be three positive integers, got \(8, 16\)"),
-    (dict(image_shape=(1, 28, 28), embedding_size=0), "embedding_size must be a positive integer"),
-    (dict(image_shape=(1, 28, 28), embedding_size=2.5), "embedding_size must be a positive integer"),
+def test_the_shapes_may_be_any_sequence_of_integers():
+    network = SmallConvAutoencoder(np.array([1, 8, 8]), embedding_size=np.int64(3), channels=[2, 2, 2])
+    assert network.image_shape == (1, 8, 8)
+    assert network.encode(torch.rand(2, 1, 8, 8)).shape == (2, 3)
+
+
+@pytest.mark.parametrize("arguments, error, message", [
+    (dict(image_shape=(28, 28)), ValueError, r"image_shape \(C, H, W\) must be three positive integers, got \(28, 28\)"),
+    (dict(image_shape=(1, 28, 0)), ValueError, "image_shape .* must be three positive integers"),
+    (dict(image_shape="1x28"), TypeError, "image_shape .* must be three positive integers"),
+    (dict(image_shape=(1, 30, 28)), ValueError, "divisible by 4"),
+    (dict(image_shape=(1, 28, 28), channels=(8, 16)), ValueError, r"channels must be three positive integers, got \(8, 16\)"),
+    (dict(image_shape=(1, 28, 28), channels=(8.0, 16, 32)), TypeError, "channels must be three positive integers"),
+    (dict(image_shape=(1, 28, 28), embedding_size=0), ValueError, "embedding_size must be a positive integer"),
+    (dict(image_shape=(1, 28, 28), embedding_size=2.5), TypeError, "embedding_size must be a positive integer"),
 ])
-def test_bad_arguments_are_named(arguments, message):
-    with pytest.raises(ValueError, match=message):
+def test_bad_arguments_are_named(arguments, error, message):
+    with pytest.raises(error, match=message):
         SmallConvAutoencoder(**arguments)

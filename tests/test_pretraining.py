@@ -1,5 +1,7 @@
 """DEC's stacked denoising pretraining: stages, layer-wise training, fine-tuning, estimator option."""
 
+import os
+
 import numpy as np
 import pytest
 import torch
@@ -247,3 +249,38 @@ def test_pretrain_and_embed_name_bad_arguments(call, error, message):
     with pytest.raises(error, match=message):
         call(network, torch.rand(40, 6))
     assert not network.fitted
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="fork is POSIX")
+def test_a_process_forked_while_another_thread_pretrains_can_pretrain():
+    """The lock that makes threads take turns with the global random state is held by a thread of the parent
+    while it pretrains; a forked child has no such thread and must not wait for it."""
+    import multiprocessing
+    import threading
+    entered, release = threading.Event(), threading.Event()
+
+    def blocking(x, generator):
+        entered.set()
+        release.wait(60)
+        return x
+
+    X = torch.rand(64, 6)
+    schedule = StackedDenoisingPretraining(layerwise_epochs=1, finetune_epochs=1)
+    holder = threading.Thread(target=pretrain, args=(FeedforwardAutoencoder(layers=[6, 8, 3]), X, None, 1, 64,
+                                                     torch.optim.Adam, {}, torch.Generator()),
+                              kwargs={"augment": blocking})
+    holder.start()
+    try:
+        assert entered.wait(60)
+        child = multiprocessing.get_context("fork").Process(
+            target=pretrain, args=(FeedforwardAutoencoder(layers=[6, 8, 3]), X, schedule, 1, 32, torch.optim.Adam,
+                                   {}, torch.Generator()))
+        child.start()
+        child.join(60)
+        alive = child.is_alive()
+        if alive:
+            child.kill()
+        assert not alive and child.exitcode == 0
+    finally:
+        release.set()
+        holder.join(60)

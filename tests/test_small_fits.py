@@ -62,13 +62,17 @@ def test_fits_in_parallel_threads_are_the_sequential_fits_and_give_the_thread_co
     torch.set_num_threads(2)
     try:
         small = blobs[:300]
-        fit = lambda seed: ACeDeC(base=DCN(n_clusters=4, pretrain_epochs=1, clustering_epochs=1, batch_size=64,
-                                           embedding_size=4, device="cpu", random_state=seed),
-                                  init_rounds=1, init_iterations=100).fit(small).labels_
-        sequential = [fit(seed) for seed in (0, 1)]
+
+        def fit(seed: int) -> tuple:
+            labels = ACeDeC(base=DCN(n_clusters=4, pretrain_epochs=1, clustering_epochs=1, batch_size=64,
+                                     embedding_size=4, device="cpu", random_state=seed),
+                            init_rounds=1, init_iterations=100).fit(small).labels_
+            return labels, torch.get_num_threads()  # as this thread sees it, right after its fit
+
+        sequential = [fit(seed)[0] for seed in (0, 1)]
         with ThreadPoolExecutor(max_workers=2) as pool:
-            threaded = list(pool.map(fit, [0, 1, 0, 1]))
-        assert torch.get_num_threads() == 2
+            threaded, threads_after = zip(*pool.map(fit, [0, 1, 0, 1]))
+        assert torch.get_num_threads() == 2 and set(threads_after) == {2}
     finally:
         torch.set_num_threads(before)
     for labels, expected in zip(threaded, sequential * 2):
