@@ -310,6 +310,15 @@ class Unchecked(Constraint):
         return value
 
 
+def check_declared_parameters(estimator, constraints: dict) -> dict:
+    """
+    :func:`check_parameters` on an estimator's parameters that ``constraints`` declares, as scikit-learn
+    validates: a subclass may add parameters of its own, which are its business (the tests check that every
+    parameter of the package's estimators is declared).
+    """
+    return check_parameters({name: getattr(estimator, name) for name in constraints}, constraints)
+
+
 def check_parameters(values: dict, constraints: dict) -> dict:
     """
     Check parameter values against a declared constraints table.

@@ -19,7 +19,8 @@ from clustpy_acedec._estimator import (DEFAULT_CLUSTERING_OPTIMIZER_PARAMS, DEFA
 from clustpy_acedec._distributed import Collective, agreed, current_collective, quiet_unless_main
 from clustpy_acedec._validation import (Augmentation, Choice, Flag, Integer, OptimizerClass, OptimizerParams, Real,
                                          Unchecked, check_augmentation_needs_invariance, check_image_shape,
-                                         check_n_clusters, check_no_custom_dataloaders, check_parameters)
+                                         check_declared_parameters, check_n_clusters, check_no_custom_dataloaders,
+                                         check_parameters)
 from clustpy_acedec._random_state import preserved_global_random_state, seed_for_fit
 from clustpy_acedec._centers import MiniBatchCenters
 from clustpy_acedec._initialization import (cluster_span_start, kmeans_sample, random_orthogonal, split_beta_logits,
@@ -284,10 +285,7 @@ class ACeDeC(SubspaceClustererMixin):
     def _fit_config(self, base, X: np.ndarray, n_samples: int) -> FitConfig:
         """Check ACeDeC's and its base's parameters against their declared constraints; the fit's settings for a
         data set of ``n_samples`` (all ranks' shards together in a distributed fit) shaped like ``X``."""
-        # only the declared parameters, as scikit-learn validates: a subclass may add its own (a test checks that
-        # every parameter of this class is declared)
-        own = check_parameters({name: getattr(self, name) for name in _PARAMETER_CONSTRAINTS},
-                               _PARAMETER_CONSTRAINTS)
+        own = check_declared_parameters(self, _PARAMETER_CONSTRAINTS)
         base_params = base.get_params(deep=False)
         if base_params.get("n_clusters") is None and self.n_clusters is None and self.base is None:
             raise ValueError("ACeDeC needs n_clusters or a base, e.g. ACeDeC(base=DCN(n_clusters=10))")

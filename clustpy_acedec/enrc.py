@@ -21,7 +21,7 @@ from clustpy_acedec._estimator import (DEFAULT_CLUSTERING_OPTIMIZER_PARAMS, DEFA
 from clustpy_acedec._distributed import Collective, agreed, current_collective, quiet_unless_main
 from clustpy_acedec._validation import (Augmentation, Choice, Flag, Integer, OptimizerClass, OptimizerParams, Real,
                                          Unchecked, check_augmentation_needs_invariance, check_image_shape,
-                                         check_n_clusters, check_no_custom_dataloaders, check_parameters)
+                                         check_declared_parameters, check_n_clusters, check_no_custom_dataloaders)
 from clustpy_acedec._random_state import preserved_global_random_state, seed_for_fit
 from clustpy_acedec._centers import MiniBatchCenters
 from clustpy_acedec._initialization import (block_beta_logits, kmeans_sample, nrkmeans_start, random_orthogonal,
@@ -306,10 +306,7 @@ class ENRC(SubspaceClustererMixin):
     def _fit_config(self, X: np.ndarray, n_samples: int) -> FitConfig:
         """Check the parameters against their declared constraints; the fit's settings for a data set of
         ``n_samples`` (all ranks' shards together in a distributed fit) shaped like ``X``."""
-        # only the declared parameters, as scikit-learn validates: a subclass may add its own (a test checks that
-        # every parameter of this class is declared)
-        params = check_parameters({name: getattr(self, name) for name in _PARAMETER_CONSTRAINTS},
-                                  _PARAMETER_CONSTRAINTS)
+        params = check_declared_parameters(self, _PARAMETER_CONSTRAINTS)
         check_augmentation_needs_invariance(params["augmentation"], params["augmentation_invariance"])
         n_clusters = _checked_n_clusters(self.n_clusters, n_samples)
         if self.neural_network is None and params["embedding_size"] < len(n_clusters):

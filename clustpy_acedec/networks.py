@@ -12,6 +12,8 @@ import numpy as np
 import torch
 from clustpy.deep.neural_networks._abstract_autoencoder import _AbstractAutoencoder
 
+from clustpy_acedec._validation import check_positive_int
+
 
 def default_layers(input_dim: int, embedding_size: int) -> list:
     """
@@ -83,10 +85,7 @@ class SmallConvAutoencoder(_AbstractAutoencoder):
         super().__init__(work_on_copy, random_state)
         image_shape, channels = _three_positive_ints(image_shape, "image_shape (C, H, W)"), \
             _three_positive_ints(channels, "channels")
-        if isinstance(embedding_size, bool) or not isinstance(embedding_size, numbers.Integral):
-            raise TypeError(f"embedding_size must be a positive integer, got {embedding_size!r}")
-        if embedding_size < 1:
-            raise ValueError(f"embedding_size must be a positive integer, got {embedding_size!r}")
+        embedding_size = check_positive_int(embedding_size, "embedding_size")
         n_channels, height, width = image_shape
         if height % 4 or width % 4:
             raise ValueError(f"image height and width must be divisible by 4, got {height} x {width}")

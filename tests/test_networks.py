@@ -27,8 +27,8 @@ def test_the_shapes_may_be_any_sequence_of_integers():
     (dict(image_shape=(1, 30, 28)), ValueError, "divisible by 4"),
     (dict(image_shape=(1, 28, 28), channels=(8, 16)), ValueError, r"channels must be three positive integers, got \(8, 16\)"),
     (dict(image_shape=(1, 28, 28), channels=(8.0, 16, 32)), TypeError, "channels must be three positive integers"),
-    (dict(image_shape=(1, 28, 28), embedding_size=0), ValueError, "embedding_size must be a positive integer"),
-    (dict(image_shape=(1, 28, 28), embedding_size=2.5), TypeError, "embedding_size must be a positive integer"),
+    (dict(image_shape=(1, 28, 28), embedding_size=0), ValueError, "embedding_size must be an integer >= 1"),
+    (dict(image_shape=(1, 28, 28), embedding_size=2.5), TypeError, "embedding_size must be an integer >= 1"),
 ])
 def test_bad_arguments_are_named(arguments, error, message):
     with pytest.raises(error, match=message):
