@@ -63,7 +63,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="only these data sets of the profile (default: all of the profile's; with "
                              f"--distributed {_numbers(DISTRIBUTED_DEFAULTS['datasets'])})")
     parser.add_argument("--methods", nargs="+", default=None, metavar="NAME",
-                        help=f"only these methods (default: all of the profile's); known: {', '.join(METHOD_NAMES)} "
+                        help=f"only these methods, run in this order for each data set and seed (default: all of the "
+                             f"profile's, in its order); known: {', '.join(METHOD_NAMES)} "
                              f"(--scaling: {', '.join(SCALING_METHODS)}; --distributed: "
                              f"{', '.join(DISTRIBUTED_METHODS)})")
     parser.add_argument("--seeds", nargs="+", type=int, default=None, metavar="SEED",
@@ -129,7 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def select_plans(profile: str, datasets=None, methods=None, seeds=None, schedule: dict | None = None) -> list:
-    """The profile's plans, filtered, with ``schedule`` (plan fields such as ``max_samples``; None values are
+    """The profile's plans, filtered (``methods`` also sets their order), with ``schedule`` (plan fields such as ``max_samples``; None values are
     ignored) overriding theirs; unknown names and non-positive sizes raise ValueError."""
     from clustpy_acedec_bench.methods import METHODS
     from clustpy_acedec_bench.profiles import PROFILES
@@ -151,8 +152,8 @@ def select_plans(profile: str, datasets=None, methods=None, seeds=None, schedule
     for plan in plans:
         if datasets and plan.name not in datasets:
             continue
-        if methods:
-            plan.methods = [m for m in plan.methods if m in methods]
+        if methods:  # in the order given: e.g. the minutes-long rows after the seconds-long ones of a seed
+            plan.methods = [m for m in dict.fromkeys(methods) if m in plan.methods]
         if seeds:
             plan.seeds = list(seeds)
         if plan.methods:

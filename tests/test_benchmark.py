@@ -88,6 +88,10 @@ def test_precision_reaches_the_pretraining_and_our_estimators_and_one_folder_kee
 def test_filters_and_unknown_names():
     plans = select_plans("quick", datasets=["USPS"], methods=["k-means"], seeds=[3])
     assert [(p.name, p.methods, p.seeds) for p in plans] == [("USPS", ["k-means"], [3])]
+    # the methods run in the order given (once each), those the data set's plan lacks left out
+    plans = select_plans("paper", datasets=["MNIST"], methods=["AE + k-means", "DCN (λ=1.0)", "ENRC", "ACe/DeC+DCN",
+                                                                "AE + k-means"])
+    assert plans[0].methods == ["AE + k-means", "DCN (λ=1.0)", "ACe/DeC+DCN"]
     with pytest.raises(ValueError, match="not in the quick profile"):
         select_plans("quick", datasets=["OBJECTS-42"])
     with pytest.raises(ValueError, match="unknown method"):
