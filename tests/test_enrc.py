@@ -510,16 +510,6 @@ def test_nrkmeans_start_finds_both_clusterings(init, data):
     assert np.all(best_match_nmi(labels, model.labels_) > 0.95)
 
 
-def test_the_default_start_repeats_with_the_same_seed(data):
-    """init="best" (the Nr-Kmeans candidate, drawn by Nr-Kmeans's own seeded restarts, and random candidates):
-    the same random_state gives the same fit."""
-    X, _ = data
-    first, second = (tiny(init="best", init_rounds=2, pretrain_epochs=2, clustering_epochs=1).fit(X) for _ in range(2))
-    np.testing.assert_array_equal(first.labels_, second.labels_)
-    np.testing.assert_array_equal(first.V_, second.V_)
-    np.testing.assert_array_equal(first.betas_, second.betas_)
-
-
 def test_phases_initial_keeps_the_autoencoder_with_l_orth_clustering_trains_it_with_reconstruction(data):
     """§2.6: the initial phase trains V, β (β at 10x the rate) and moves the centres with the autoencoder fixed,
     under L_comp + L_orth; Eq. 9: the clustering phase drops L_orth, trains the autoencoder on the

@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 import torch
 from clustpy.deep import DCN
-from sklearn.utils.estimator_checks import parametrize_with_checks
+from sklearn.utils.estimator_checks import (check_estimators_dtypes, check_estimators_pickle, check_fit_idempotent,
+                                            parametrize_with_checks)
 
 from clustpy_acedec import ACeDeC, ENRC
 
@@ -46,9 +47,9 @@ def _tiny_acedec() -> ACeDeC:
 
 
 def _tiny_enrc() -> ENRC:
-    # init="random": these checks are about the estimator's API, and the default start's 50 Nr-Kmeans runs per fit
-    # took most of their time (47 s against 9 s on a loaded 2-core machine); the default start is tested in
-    # test_enrc.py (its results, and that a seed repeats it).
+    # init="random": the default start's 50 Nr-Kmeans runs per fit took most of the checks' time (47 s against 9 s
+    # on a loaded 2-core machine); the default start goes through a few of them below, and test_enrc.py tests
+    # its results.
     return ENRC([3, 2], pretrain_epochs=1, clustering_epochs=1, batch_size=32, embedding_size=2, init="random",
                 init_rounds=1, init_iterations=5, device="cpu", random_state=0)
 
@@ -61,6 +62,16 @@ def _not_applicable(estimator) -> dict:
 def test_sklearn_estimator_checks(estimator, check):
     torch.set_num_threads(1)
     check(estimator)
+
+
+@pytest.mark.parametrize("check", [check_estimators_dtypes, check_estimators_pickle, check_fit_idempotent],
+                         ids=lambda check: check.__name__)
+def test_enrc_with_its_default_start_passes_the_checks_on_dtypes_pickling_and_refits(check):
+    """A few of the checks with ENRC's default init="best" (the Nr-Kmeans candidate beside the random ones): input
+    dtypes, a pickled fitted model's predictions, and a refit that repeats the first."""
+    torch.set_num_threads(1)
+    estimator = _tiny_enrc().set_params(init="best", init_rounds=2)
+    check(type(estimator).__name__, estimator)
 
 
 _TINY = {"ACeDeC": _tiny_acedec, "ENRC": _tiny_enrc}
