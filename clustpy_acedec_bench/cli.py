@@ -130,8 +130,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def select_plans(profile: str, datasets=None, methods=None, seeds=None, schedule: dict | None = None) -> list:
-    """The profile's plans, filtered (``methods`` also sets their order), with ``schedule`` (plan fields such as ``max_samples``; None values are
-    ignored) overriding theirs; unknown names and non-positive sizes raise ValueError."""
+    """The profile's plans, filtered (``methods`` also sets their order), with ``schedule`` (plan fields such as
+    ``max_samples``; None values are ignored) overriding theirs; unknown names and non-positive sizes raise
+    ValueError."""
     from clustpy_acedec_bench.methods import METHODS
     from clustpy_acedec_bench.profiles import PROFILES
     schedule = {name: value for name, value in (schedule or {}).items() if value is not None}

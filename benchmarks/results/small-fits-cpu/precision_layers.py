@@ -46,7 +46,6 @@ X, y = load_digits(return_X_y=True)
 X = (X / 16).astype(np.float32)
 path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "precision_layers.jsonl")
 done = {(r["seed"], r["variant"]) for r in map(json.loads, open(path))} if os.path.exists(path) else set()
-state = torch.random.get_rng_state()
 for seed in range(int(sys.argv[1]), int(sys.argv[2]) + 1):
     for variant, (precision, wrapped) in VARIANTS.items():
         if (seed, variant) in done:

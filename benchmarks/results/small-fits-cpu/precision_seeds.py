@@ -13,7 +13,8 @@ from sklearn.metrics import normalized_mutual_info_score as nmi
 from clustpy_acedec import ACeDeC
 X, y = load_digits(return_X_y=True)
 X = (X / 16).astype(np.float32)
-path = os.path.join(os.path.dirname(os.path.abspath(__file__)), sys.argv[3] if len(sys.argv) > 3 else "precision_seeds.jsonl")
+records = sys.argv[3] if len(sys.argv) > 3 else "precision_seeds.jsonl"
+path = os.path.join(os.path.dirname(os.path.abspath(__file__)), records)
 done = {(r["seed"], r["precision"]) for r in map(json.loads, open(path))} if os.path.exists(path) else set()
 for seed in range(int(sys.argv[1]), int(sys.argv[2]) + 1):
     for precision in ("float32", "bfloat16"):
