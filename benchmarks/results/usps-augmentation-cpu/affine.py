@@ -3,7 +3,7 @@ augmentation itself"): clustpy's augmented loaders draw torchvision's RandomAffi
 0.1), shear=8); the estimators draw rotations of ±15° and shifts of ±10 % (ACe/DeC §2.2: "random rotation and
 shifts"). zscore.py's protocol (z-scored images, mean fill, protocol.py) through the estimator's ``augmentation``
 parameter:
-    OMP_NUM_THREADS=1 python affine.py SEED [DEGREES SHIFT SHEAR]      (default 16 0.1 8)
+    OMP_NUM_THREADS=1 python affine.py SEED [DEGREES SHIFT SHEAR]      (default 16 0.1 8; DEC-DA's: 10 0.1 0)
 Records go to affine.jsonl."""
 import sys
 
