@@ -66,8 +66,9 @@ from clustpy_acedec.pretraining import StackedDenoisingPretraining
 FORMAT_NAME = "clustpy-acedec-model"
 
 #: (major, minor) of the layout written here. Bump the minor version for added optional fields, the major
-#: version for anything an older reader would misread.
-FORMAT_VERSION = (1, 0)
+#: version for anything an older reader would misread. 1.1 added a hard-centroid objective's ``batch_size`` (a file
+#: of 1.0 gets None: every batch counts towards re-initialisation).
+FORMAT_VERSION = (1, 1)
 
 #: numpy dtypes that travel as tensors of the same dtype (torch has no tensor of object or string dtype).
 _NUMPY_DTYPES = ("bool", "int8", "int16", "int32", "int64", "uint8", "float16", "float32", "float64",
@@ -598,7 +599,8 @@ def _model_spec(model, encoder: _Encoder) -> dict:
         if kind is HardCentroidObjective and type(objective.centers) is MiniBatchCenters:
             centers = objective.centers
             objectives.append(dict(type="hard_centroid", spaces=list(centers.spaces), n_clusters=list(centers.n_clusters),
-                                   discount=float(centers.discount), lloyd_steps=int(centers.lloyd_steps)))
+                                   discount=float(centers.discount), lloyd_steps=int(centers.lloyd_steps),
+                                   batch_size=centers.batch_size))
         elif kind is StudentTObjective:
             objectives.append(dict(type="student_t", space=int(objective.spaces[0]), alpha=float(objective.alpha)))
         elif kind is SharedMeanObjective:
@@ -660,7 +662,7 @@ def _build_model(spec: dict, decoder: _Decoder):
             centers = list(stacked.split(entry["n_clusters"]))
             objectives.append(HardCentroidObjective(MiniBatchCenters(
                 centers, entry["spaces"], [float(initial[s]) for s in starts], discount=entry.get("discount", 0.5),
-                lloyd_steps=entry.get("lloyd_steps", 10))))
+                lloyd_steps=entry.get("lloyd_steps", 10), batch_size=entry.get("batch_size"))))
         elif entry["type"] == "student_t":
             objectives.append(StudentTObjective(decoder.tensor(prefix + "centers"), space=entry["space"],
                                                 alpha=entry.get("alpha", 1.0)))

@@ -340,7 +340,7 @@ class ACeDeC(SubspaceClustererMixin):
         with torch.no_grad():
             cluster_dims = (layer.beta_logits > 0).float()
             centers, _, _ = weighted_kmeans(layer.rotate(sample), n_clusters, cluster_dims, generator)
-        objectives = [_kmeans_objective(centers, config.batch_size, config.reinit_lloyd_steps),
+        objectives = [_kmeans_objective(centers, min(config.batch_size, run.data.n_total), config.reinit_lloyd_steps),
                       SharedMeanObjective(run.embedded.mean(0), 1)]
         return SubspaceClusteringModel(run.autoencoder, layer, objectives, POINTS).to(device)
 
@@ -448,7 +448,8 @@ def _warn_ignored_weights(base, params: dict) -> None:
 
 
 def _kmeans_objective(centers: torch.Tensor, batch_size: int, lloyd_steps: int) -> HardCentroidObjective:
-    """DCN's objective in the cluster space: hard assignments, mini-batch k-means centres (ENRC Eq. 6-7)."""
+    """DCN's objective in the cluster space: hard assignments, mini-batch k-means centres (ENRC Eq. 6-7) for full
+    batches of ``batch_size`` points."""
     return HardCentroidObjective(MiniBatchCenters.for_batches([centers], [0], batch_size, lloyd_steps=lloyd_steps))
 
 

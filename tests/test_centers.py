@@ -112,6 +112,22 @@ def test_assign_matches_brute_force_on_random_data():
 
 # ------------------------------------------------------------------------------------------ lost centres (§2.8)
 
+def test_only_full_batches_count_a_centre_as_lost():
+    """An epoch's last, ragged batch (here 2 of a batch size of 4) says nothing about a centre's absence."""
+    counted = MiniBatchCenters([torch.tensor([[0.0], [100.0]])], [0], [2.0], batch_size=4)
+    every = MiniBatchCenters([torch.tensor([[0.0], [100.0]])], [0], [2.0])
+    ragged, full = torch.tensor([[0.5], [-0.5]]), torch.tensor([[0.5], [-0.5], [1.0], [-1.0]])
+    for state in (counted, every):
+        state.update(ragged, torch.zeros(2, 1, dtype=torch.long))
+    torch.testing.assert_close(counted.lost_counter, torch.tensor([0, 0]))
+    torch.testing.assert_close(every.lost_counter, torch.tensor([0, 1]))
+    counted.update(full, torch.zeros(4, 1, dtype=torch.long))
+    torch.testing.assert_close(counted.lost_counter, torch.tensor([0, 1]))
+    assert MiniBatchCenters.for_batches([torch.zeros(2, 1)], [0], 4).batch_size == 4
+    with pytest.raises(ValueError, match="batch_size"):
+        MiniBatchCenters([torch.zeros(2, 1)], [0], [1.0], batch_size=0)
+
+
 @pytest.mark.parametrize("iteration, threshold", [(0, 1), (1, 1), (3, 1), (4, 2), (8, 2), (9, 3), (15, 3), (16, 4),
                                                   (100, 10)])
 def test_lost_centers_threshold(iteration, threshold):

@@ -131,6 +131,9 @@ def test_enrc_round_trip(enrc, data, tmp_path):
     np.testing.assert_array_equal(loaded.reconstruct_centers(0), enrc.reconstruct_centers(0))
     _assert_round_trip(enrc, loaded)
     assert loaded.get_params()["optimizer_class"] is torch.optim.AdamW
+    # the centres keep the full batch size that §2.8's counter compares batches with
+    assert loaded.model_.objectives[0].centers.batch_size == enrc.model_.objectives[0].centers.batch_size
+    assert enrc.model_.objectives[0].centers.batch_size is not None
 
 
 def test_enrc_with_the_small_convolutional_network_round_trips(data, tmp_path):
@@ -271,7 +274,7 @@ def _strip_optional_fields(metadata):
         del network["fitted"], network["training_modules"]
     del metadata["model"]["training_modules"]
     for objective in metadata["model"]["objectives"]:
-        for key in ("discount", "lloyd_steps", "alpha", "scale"):
+        for key in ("discount", "lloyd_steps", "batch_size", "alpha", "scale"):
             objective.pop(key, None)
 
 
