@@ -187,7 +187,7 @@ class MiniBatchCenters(torch.nn.Module):
 
     def lost_centers(self, iteration: int) -> list:
         """
-        Centres due for re-initialisation (ENRC §2.8): lost all points of a batch more often than
+        Centres due for re-initialisation (ENRC §2.8): lost all points of a full batch more often than
         v = max(1, ⌊√iteration⌋) times. One host synchronisation; call it between epochs, not per step.
 
         Returns

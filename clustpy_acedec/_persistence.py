@@ -635,6 +635,9 @@ def _check_objective_specs(entries: list, n_spaces: int) -> None:
                     and all(is_count(k, 1) for k in n_clusters)):
                 raise ValueError("a hard-centroid objective's spaces and numbers of clusters do not fit the model's "
                                  f"{n_spaces} spaces")
+            batch_size = entry.get("batch_size")
+            if batch_size is not None and not (is_count(batch_size, 1) and batch_size < 2 ** 62):
+                raise ValueError(f"a hard-centroid objective's batch_size {batch_size!r} is not a positive count")
         elif not (is_count(entry.get("space"), 0) and entry["space"] < n_spaces):
             raise ValueError(f"an objective's space {entry.get('space')!r} is not one of the model's {n_spaces}")
 

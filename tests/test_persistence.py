@@ -542,6 +542,15 @@ def test_fitted_attributes_that_contradict_the_model_are_refused(enrc, tmp_path)
         ENRC.load(path, device="cpu")
 
 
+@pytest.mark.parametrize("batch_size", ["128", 0, -3, 1.5, True, 10 ** 30])
+def test_a_bad_batch_size_of_the_centres_is_refused(enrc, tmp_path, batch_size):
+    path = _saved(enrc, tmp_path)
+    _rewrite(path, lambda content: None,
+             lambda metadata: metadata["model"]["objectives"][0].update(batch_size=batch_size))
+    with pytest.raises(ValueError, match="batch_size"):
+        ENRC.load(path, device="cpu")
+
+
 def test_an_inconsistent_objective_is_refused_before_anything_is_built(enrc, tmp_path):
     # 100,000 empty clusterings: building them before checking took minutes
     def inflate(metadata):

@@ -92,7 +92,7 @@ def test_acedec_host_placement_gives_the_labels_of_device_placement(blobs, pretr
 
 def test_enrc_host_placement_gives_the_labels_of_device_placement(blobs):
     X, _ = blobs
-    # 12 clusters on 4 blobs of 300 points, ten full batches of 30 per epoch: centres get lost, so
+    # 12 clusters on 300 points in 4 blobs, ten full batches of 30 per epoch: centres get lost, so
     # re-initialisation samples are drawn.
     params = dict(n_clusters=[12, 2], batch_size=30, pretrain_epochs=1, clustering_epochs=2, embedding_size=4,
                   neural_network=NETWORK, init_rounds=1, init_iterations=10, device="cpu", random_state=1, verbose=False)
