@@ -171,6 +171,12 @@ class FitRun:
     def device(self) -> torch.device:
         return self.config.device
 
+    @property
+    def full_batch_size(self) -> int:
+        """The points of a full mini-batch (all ranks' together): the batch size, or the whole data set when it is
+        smaller; what the centres' Eq. 7 expects per batch and §2.8 counts absences in."""
+        return min(self.config.batch_size, self.data.n_total)
+
 
 def checked_input(X, collective: Collective | None) -> tuple:
     """

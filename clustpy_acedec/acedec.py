@@ -340,7 +340,7 @@ class ACeDeC(SubspaceClustererMixin):
         with torch.no_grad():
             cluster_dims = (layer.beta_logits > 0).float()
             centers, _, _ = weighted_kmeans(layer.rotate(sample), n_clusters, cluster_dims, generator)
-        objectives = [_kmeans_objective(centers, min(config.batch_size, run.data.n_total), config.reinit_lloyd_steps),
+        objectives = [_kmeans_objective(centers, run.full_batch_size, config.reinit_lloyd_steps),
                       SharedMeanObjective(run.embedded.mean(0), 1)]
         return SubspaceClusteringModel(run.autoencoder, layer, objectives, POINTS).to(device)
 

@@ -356,7 +356,7 @@ class ENRC(SubspaceClustererMixin):
             with torch.no_grad():
                 centers = seed_centers(layer.rotate(sample), config.n_clusters, layer.betas(), generator)
         objective = HardCentroidObjective(MiniBatchCenters.for_batches(centers, list(range(n_spaces)),
-                                                                       min(config.batch_size, run.data.n_total),
+                                                                       run.full_batch_size,
                                                                        lloyd_steps=config.reinit_lloyd_steps))
         return SubspaceClusteringModel(run.autoencoder, layer, [objective], self.loss_normalization).to(device)
 
