@@ -42,8 +42,8 @@ def mnist() -> tuple:
     return data["data"].reshape(-1, 784).astype(np.float32) / 255.0, data["labels"]
 
 
-def sgd_phase(network, inputs, targets_of, epochs, lr, bias_lr, clip, generator, burnin=0):
-    """SGD with momentum 0.9 on the per-feature MSE of network(x) against targets_of(x), the rate / 10 after 2/5."""
+def sgd_phase(network, inputs, epochs, lr, bias_lr, clip, generator, burnin=0):
+    """SGD with momentum 0.9 on the per-feature MSE of network(x) against x, the rate / 10 after 2/5 of the phase."""
     weights = [p for name, p in network.named_parameters() if not name.endswith("bias")]
     biases = [p for name, p in network.named_parameters() if name.endswith("bias")]
     optimizer = torch.optim.SGD([{"params": weights, "lr": lr}, {"params": biases, "lr": bias_lr}], momentum=0.9)
@@ -54,7 +54,7 @@ def sgd_phase(network, inputs, targets_of, epochs, lr, bias_lr, clip, generator,
         order = torch.randperm(len(inputs), generator=generator)
         for start in range(0, len(inputs), BATCH):
             x = inputs[order[start:start + BATCH]]
-            loss = torch.nn.functional.mse_loss(network(x), targets_of(x))
+            loss = torch.nn.functional.mse_loss(network(x), x)
             if burnin:
                 for group in optimizer.param_groups:
                     group["momentum"] = 0.9 * min(1.0, scheduler.last_epoch / burnin)
@@ -83,11 +83,11 @@ def dec_like(autoencoder, X, layerwise, finetune, caffe, generator):
         first, last = depth == 0, depth == len(pairs) - 1
         pair = torch.nn.Sequential(torch.nn.Dropout(0.0 if first else 0.2), enc,
                                    torch.nn.Dropout(0.0 if last else 0.2), dec)
-        sgd_phase(pair, inputs, lambda x: x, layerwise, lr, bias_lr, clip, generator, burnin)
+        sgd_phase(pair, inputs, layerwise, lr, bias_lr, clip, generator, burnin)
         with torch.no_grad():
             inputs = torch.cat([enc(inputs[i:i + 4096]) for i in range(0, len(inputs), 4096)])
     whole = torch.nn.Sequential(autoencoder.encoder, autoencoder.decoder)
-    sgd_phase(whole, X, lambda x: x, finetune, lr, bias_lr, clip, generator, burnin)
+    sgd_phase(whole, X, finetune, lr, bias_lr, clip, generator, burnin)
 
 
 def main() -> None:
@@ -111,8 +111,9 @@ def main() -> None:
     seconds = time.time() - start
     with torch.no_grad():
         embedded = torch.cat([autoencoder.encode(X[i:i + 4096]) for i in range(0, len(X), 4096)]).double().numpy()
+        scale = (0.02 * 255) ** 2 if variant == "caffe" else 1.0  # the MSE in the units of images in [0, 1]
         reconstruction_mse = float(torch.nn.functional.mse_loss(
-            autoencoder.decode(autoencoder.encode(X[:10000])), X[:10000]) / ((0.02 * 255) ** 2 if variant == "caffe" else 1))
+            autoencoder.decode(autoencoder.encode(X[:10000])), X[:10000]) / scale)
     labels = KMeans(10, n_init=20, random_state=seed).fit_predict(embedded)
     record = dict(variant=variant, seed=seed, layerwise_epochs=layerwise, finetune_epochs=finetune,
                   ae_kmeans_nmi=round(normalized_mutual_info_score(y, labels), 4),
