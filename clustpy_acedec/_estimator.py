@@ -103,6 +103,11 @@ DEFAULT_CLUSTERING_OPTIMIZER_PARAMS = {"lr": 1e-4}
 #: 250 iterations (:class:`clustpy_acedec._training.Plateau`).
 INIT_TOL = 0.01
 
+#: Default of ``init_screen_iterations`` (ACeDeC and ENRC): the candidates are compared after one window of the
+#: plateau rule, a quarter of ENRC's 1,000 iterations and about a quarter of what ACeDeC's candidates run before
+#: their plateau on small data sets; only the best third of them (:func:`screening_survivors`) go on.
+INIT_SCREEN_ITERATIONS = 250
+
 #: Constraints of the parameters on where and how a fit runs, the same for ACeDeC and ENRC.
 EXECUTION_CONSTRAINTS = {
     "data_placement": Choice(PLACEMENT_MODES),
@@ -127,6 +132,7 @@ class FitConfig:
     init_rounds: int
     init_iterations: int
     init_tol: float  # the initial phase ends when its loss falls by less than this per window (Plateau)
+    init_screen_iterations: int  # after these, only the best third of the candidates go on (best_of_rounds)
     pretrain_optimizer_params: dict
     clustering_optimizer_params: dict
     optimizer_class: type
@@ -301,10 +307,17 @@ def best_of_rounds(run: FitRun, make_candidate: Callable, n_rounds: int) -> tupl
     Initialisation rounds (ENRC §2.6, and ACe/DeC's candidates): every candidate gets the initial phase with
     the autoencoder fixed, and the one with the lowest loss on the whole embedded data set is kept.
 
+    With ``init_screen_iterations`` (our addition, issue 20) the candidates are screened first: every one trains
+    for that many iterations, and only the best third of them by their whole-data loss then (at least one,
+    :func:`screening_survivors`) complete the phase; the kept candidate is the best of those. All candidates are
+    compared after the same number of iterations, at the screening and at the end, so the comparison stays as
+    fair as the papers' one while most candidates cost a fraction of the phase.
+
     Parameters
     ----------
     run : FitRun
         the running fit; ``run.history["initial"]`` receives one record per candidate, with its whole-data loss
+        (and its loss at the screening)
     make_candidate : Callable
         ``make_candidate(round_index) -> SubspaceClusteringModel``, a fresh initial model on the device
     n_rounds : int
@@ -315,20 +328,32 @@ def best_of_rounds(run: FitRun, make_candidate: Callable, n_rounds: int) -> tupl
     tuple : (SubspaceClusteringModel, np.ndarray)
         the kept candidate and its β before the initial phase
     """
-    best, best_loss, betas_init, records = None, float("inf"), None, []
+    config = run.config
+    screen = 0 < config.init_screen_iterations < config.init_iterations and n_rounds > 1
     # Thousands of steps on batches of n x d with d ~ 10: intra-op threads only add synchronisation, and on a
     # machine whose cores are busy they make each tiny step wait for a descheduled thread. The candidates'
     # k-means (Lloyd steps on at most KMEANS_SAMPLE_SIZE x d) and their scoring are operations of that size too.
     with one_intra_op_thread():
+        candidates = []
         for round_index in range(n_rounds):
-            candidate = make_candidate(round_index)
-            initial_betas = candidate.layer.betas().detach().cpu().numpy()
-            record = initial_phase(candidate, run,
-                                   desc=f"{run.config.name} initialisation {round_index + 1}/{n_rounds}")
-            record.candidate_loss = candidate.embedded_loss(run.embedded)
-            records.append(record)
-            if best is None or record.candidate_loss < best_loss:
-                best, best_loss, betas_init = candidate, record.candidate_loss, initial_betas
+            candidate = _InitialCandidate(make_candidate(round_index), run,
+                                          desc=f"{config.name} initialisation {round_index + 1}/{n_rounds}")
+            candidate.train_until(config.init_screen_iterations if screen else config.init_iterations)
+            candidates.append(candidate)
+        if screen:
+            for candidate in candidates:
+                candidate.record.screening_loss = candidate.record.candidate_loss
+            ranked = sorted(range(n_rounds), key=lambda i: candidates[i].record.candidate_loss)
+            # in round order, so that the survivors draw their batches in an order that does not depend on ranks
+            survivors = sorted(ranked[:screening_survivors(n_rounds)])
+            for index in survivors:
+                candidates[index].train_until(config.init_iterations)
+        else:
+            survivors = range(n_rounds)
+        best = min((candidates[i] for i in survivors), key=lambda candidate: candidate.record.candidate_loss)
+    best.record.kept = True
+    records = [candidate.record for candidate in candidates]
+    best, betas_init = best.model, best.initial_betas
     if run.collective is not None:
         # Every rank computed the same candidates, up to rounding where a device does not add deterministically
         # (CUDA's atomics), which could also change how many epochs a candidate ran and so what the shared
@@ -343,25 +368,49 @@ def best_of_rounds(run: FitRun, make_candidate: Callable, n_rounds: int) -> tupl
     return best, betas_init
 
 
-def initial_phase(model: SubspaceClusteringModel, run: FitRun, desc: str) -> PhaseRecord:
+def screening_survivors(n_rounds: int) -> int:
+    """How many of ``n_rounds`` screened candidates complete the initial phase: a third, at least one (3 of
+    ENRC's 10, 1 of ACeDeC's 3). On stickfigures the candidate that ENRC keeps after the whole phase is among the
+    three best after a quarter of it on all ten seeds measured (benchmarks/results/small-fits-cpu)."""
+    return max(1, n_rounds // 3)
+
+
+class _InitialCandidate:
     """
-    Train V, β (and learnable centres; mini-batch centres keep following Eq. 6-7) on the fixed embedding for
-    at most ``init_iterations`` mini-batch iterations, rounded up to whole epochs (ACe/DeC §2.2, ENRC §2.6), at
-    the pretraining learning rate, and no longer than until the loss stops falling (``init_tol``, see
-    :class:`clustpy_acedec._training.Plateau`): the phase is there for V and β to settle before the network
-    moves, and on a small data set they settle long before a fixed iteration budget is spent. The
-    autoencoder is fixed, so the embedding is computed once and L_orth (ENRC Eq. 8) stands in for the
+    One candidate of the initial phase and what it needs to be trained further: its model, optimiser and
+    record, and its β before the phase.
+
+    The initial phase trains V, β (and learnable centres; mini-batch centres keep following Eq. 6-7) on the
+    fixed embedding for at most ``init_iterations`` mini-batch iterations, rounded up to whole epochs (ACe/DeC
+    §2.2, ENRC §2.6), at the pretraining learning rate, and no longer than until the loss stops falling
+    (``init_tol``, see :class:`clustpy_acedec._training.Plateau`): the phase is there for V and β to settle
+    before the network moves, and on a small data set they settle long before a fixed iteration budget is spent.
+    The autoencoder is fixed, so the embedding is computed once and L_orth (ENRC Eq. 8) stands in for the
     reconstruction.
     """
-    config = run.config
-    batches_per_epoch = -(-run.embedded.shape[0] // config.batch_size)
-    epochs = -(-config.init_iterations // batches_per_epoch)
-    optimizer = subspace_optimizer(model, config.pretrain_optimizer_params, config.optimizer_class,
-                                   train_autoencoder=False)
-    return train_subspace_model(model, Phase.INITIAL, run.embedded, epochs, config.batch_size, optimizer,
-                                run.generator, embedded=run.embedded, reinit_sample_size=config.reinit_sample_size,
-                                verbose=config.verbose, desc=desc, execution=run.execution,
-                                plateau=Plateau(config.init_tol))
+
+    def __init__(self, model: SubspaceClusteringModel, run: FitRun, desc: str):
+        self.model, self.run, self.desc = model, run, desc
+        self.initial_betas = model.layer.betas().detach().cpu().numpy()
+        self.optimizer = subspace_optimizer(model, run.config.pretrain_optimizer_params, run.config.optimizer_class,
+                                            train_autoencoder=False)
+        self.record: PhaseRecord | None = None
+
+    def train_until(self, iterations: int) -> None:
+        """Train on up to ``iterations`` iterations in all (rounded up to whole epochs), unless the phase already
+        reached its plateau; then score the candidate on the whole embedding (``record.candidate_loss``)."""
+        config, embedded = self.run.config, self.run.embedded
+        batches_per_epoch = -(-embedded.shape[0] // config.batch_size)
+        done = len(self.record.epoch_losses) if self.record is not None else 0
+        epochs = 0 if self.record is not None and self.record.stopped_on_plateau else \
+            max(0, -(-iterations // batches_per_epoch) - done)
+        if self.record is None or epochs:
+            self.record = train_subspace_model(self.model, Phase.INITIAL, embedded, epochs, config.batch_size,
+                                               self.optimizer, self.run.generator, embedded=embedded,
+                                               reinit_sample_size=config.reinit_sample_size, verbose=config.verbose,
+                                               desc=self.desc, execution=self.run.execution,
+                                               plateau=Plateau(config.init_tol), record=self.record)
+        self.record.candidate_loss = self.model.embedded_loss(embedded)
 
 
 def clustering_phase(model: SubspaceClusteringModel, run: FitRun, scheduler: Callable | None = None) -> PhaseRecord:

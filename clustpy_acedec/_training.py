@@ -41,6 +41,8 @@ class PhaseRecord:
     reinit_sample_size: int = 0
     reinitialized_centers: int = 0
     candidate_loss: float | None = None  # initial phase: the candidate's loss on the whole data set afterwards
+    screening_loss: float | None = None  # initial phase: that loss at the screening of the candidates, if any
+    kept: bool = False  # initial phase: this candidate was kept for the clustering phase
     stopped_on_plateau: bool = False
 
     @property
@@ -85,7 +87,7 @@ def train_subspace_model(model: SubspaceClusteringModel, phase: Phase, X: "torch
                          generator: torch.Generator, *, embedded: torch.Tensor | None = None,
                          augment: Callable | None = None, scheduler=None, reinit_sample_size: int = 1000,
                          verbose: bool = False, desc: str | None = None, execution: Execution | None = None,
-                         plateau: "Plateau | None" = None) -> PhaseRecord:
+                         plateau: "Plateau | None" = None, record: PhaseRecord | None = None) -> PhaseRecord:
     """
     Mini-batch training of a :class:`SubspaceClusteringModel` in the initial or the clustering phase.
 
@@ -129,11 +131,16 @@ def train_subspace_model(model: SubspaceClusteringModel, phase: Phase, X: "torch
         precision and compilation of the steps; None: float32, eager
     plateau : Plateau | None
         end the phase early when its loss has stopped falling (None: run every epoch)
+    record : PhaseRecord | None
+        continue the run this record describes (an initial candidate that survived the screening, see
+        :func:`clustpy_acedec._estimator.best_of_rounds`) for ``n_epochs`` more epochs, with the same ``model``
+        and ``optimizer``: its iterations count on for §2.8's threshold and the plateau rule, and its losses and
+        re-initialisations are added to it. None: a new run
 
     Returns
     -------
     PhaseRecord
-        epoch losses, iterations and re-initialised centres of this run
+        epoch losses, iterations and re-initialised centres of this run (``record`` when given)
     """
     if phase is Phase.INITIAL and (embedded is None or X is not embedded or augment is not None):
         raise ValueError("the initial phase trains on the fixed embedding: pass it as X and as embedded, and no "
@@ -146,8 +153,12 @@ def train_subspace_model(model: SubspaceClusteringModel, phase: Phase, X: "torch
     execution = execution if execution is not None else Execution(data.device)
     terms = (("compression", "orthogonality") if phase is Phase.INITIAL
              else ("compression", "reconstruction") + (("augmentation",) if augment is not None else ()))
-    record = PhaseRecord(phase, loss_terms=terms, learning_rates=[group["lr"] for group in optimizer.param_groups],
-                         reinit_sample_size=min(reinit_sample_size, data.n_total))
+    if record is None:
+        record = PhaseRecord(phase, loss_terms=terms, learning_rates=[group["lr"] for group in optimizer.param_groups],
+                             reinit_sample_size=min(reinit_sample_size, data.n_total))
+    elif record.phase is not phase or record.loss_terms != terms:
+        raise ValueError(f"cannot continue a record of the {record.phase.value} phase with loss terms "
+                         f"{record.loss_terms} as the {phase.value} phase with {terms}")
     if phase is Phase.INITIAL:
         gradient = execution.gradient_step(model.initial_phase_loss, optimizer, batch_size)
 

@@ -13,7 +13,8 @@ from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, clone
 
 from clustpy_acedec._estimator import (DEFAULT_CLUSTERING_OPTIMIZER_PARAMS, DEFAULT_PRETRAIN_OPTIMIZER_PARAMS,
-                                       EXECUTION_CONSTRAINTS, INIT_TOL, FitConfig, FitRun, SubspaceClustererMixin,
+                                       EXECUTION_CONSTRAINTS, INIT_SCREEN_ITERATIONS, INIT_TOL, FitConfig, FitRun,
+                                       SubspaceClustererMixin,
                                        best_of_rounds, checked_input, clustering_phase, document_shared_parameters,
                                        finish_fit, for_this_rank, start_fit)
 from clustpy_acedec._distributed import Collective, agreed, current_collective, quiet_unless_main
@@ -49,6 +50,7 @@ _PARAMETER_CONSTRAINTS = {
     "init_rounds": Integer(minimum=1),
     "init_iterations": Integer(minimum=0),
     "init_tol": Real(0.0, 1.0, closed="left"),
+    "init_screen_iterations": Integer(minimum=0),
     "dim_margin": Real(0.0, 1.0),
     "pretraining": Unchecked(),  # checked by resolve_pretraining
     "image_shape": Unchecked(),
@@ -123,6 +125,12 @@ class ACeDeC(SubspaceClustererMixin):
         the initial phase of a candidate ends before ``init_iterations`` when its loss has fallen by less than
         this fraction over the last 250 iterations (:class:`clustpy_acedec._training.Plateau`); 0 runs every
         iteration (default: 0.01)
+    init_screen_iterations : int
+        the candidates are screened after this many iterations of the initial phase (rounded up to whole
+        epochs): only the best third of them by their loss on the whole data set (at least one) complete the
+        phase, and the kept one is the best of those (our addition: most candidates then cost a fraction of the
+        phase). 0, or at least ``init_iterations``, runs every candidate through the whole phase as the papers
+        do (default: 250)
     dim_margin : float
         a dimension belongs to the cluster space when β_cs - β_ss >= dim_margin, i.e. β_cs >= 0.55 for the
         default; see :func:`clustpy_acedec._subspace.hardened_dims` (default: 0.1)
@@ -198,6 +206,7 @@ class ACeDeC(SubspaceClustererMixin):
     def __init__(self, base: BaseEstimator | None = None, n_clusters: int | None = None,
                  random_state: int | np.random.RandomState | None = None, init: str = "best",
                  init_rounds: int = 3, init_iterations: int = 5000, init_tol: float = INIT_TOL,
+                 init_screen_iterations: int = INIT_SCREEN_ITERATIONS,
                  dim_margin: float = DEFAULT_DIM_MARGIN,
                  pretraining: "str | StackedDenoisingPretraining" = "end_to_end", image_shape: tuple | None = None,
                  data_placement: str = "auto",
@@ -210,6 +219,7 @@ class ACeDeC(SubspaceClustererMixin):
         self.init_rounds = init_rounds
         self.init_iterations = init_iterations
         self.init_tol = init_tol
+        self.init_screen_iterations = init_screen_iterations
         self.dim_margin = dim_margin
         self.pretraining = pretraining
         self.image_shape = image_shape
@@ -303,7 +313,7 @@ class ACeDeC(SubspaceClustererMixin):
             name=type(self).__name__, n_clusters=[n_clusters], batch_size=read["batch_size"],
             pretrain_epochs=read["pretrain_epochs"], clustering_epochs=read["clustering_epochs"],
             init_rounds=own["init_rounds"], init_iterations=own["init_iterations"],
-            init_tol=own["init_tol"],
+            init_tol=own["init_tol"], init_screen_iterations=own["init_screen_iterations"],
             pretrain_optimizer_params=dict(read["pretrain_optimizer_params"] or DEFAULT_PRETRAIN_OPTIMIZER_PARAMS),
             clustering_optimizer_params=dict(read["clustering_optimizer_params"]
                                              or DEFAULT_CLUSTERING_OPTIMIZER_PARAMS),

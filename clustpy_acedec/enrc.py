@@ -15,7 +15,8 @@ from numpy.typing import ArrayLike
 from sklearn.utils.validation import check_is_fitted
 
 from clustpy_acedec._estimator import (DEFAULT_CLUSTERING_OPTIMIZER_PARAMS, DEFAULT_PRETRAIN_OPTIMIZER_PARAMS,
-                                       EXECUTION_CONSTRAINTS, FitConfig, FitRun, SubspaceClustererMixin,
+                                       EXECUTION_CONSTRAINTS, INIT_SCREEN_ITERATIONS, FitConfig, FitRun,
+                                       SubspaceClustererMixin,
                                        best_of_rounds, checked_input, clustering_phase, document_shared_parameters,
                                        finish_fit, for_this_rank, start_fit)
 from clustpy_acedec._distributed import Collective, agreed, current_collective, quiet_unless_main
@@ -58,6 +59,7 @@ _PARAMETER_CONSTRAINTS = {
     "init_rounds": Integer(minimum=1),
     "init_iterations": Integer(minimum=0),
     "init_tol": Real(0.0, 1.0, closed="left"),
+    "init_screen_iterations": Integer(minimum=0),
     "loss_normalization": Choice(LOSS_NORMALIZATIONS),
     "lr_decay_step": Integer(minimum=1),
     "lr_decay": Real(0.0, 1.0, closed="right"),
@@ -134,6 +136,12 @@ class ENRC(SubspaceClustererMixin):
         fraction over the last 250 iterations (:class:`clustpy_acedec._training.Plateau`); 0 runs every
         iteration. Off by default: ENRC compares its rounds by their loss, and rounds stopped at different
         times compare less fairly (default: 0.0)
+    init_screen_iterations : int
+        the candidates are screened after this many iterations of the initial phase (rounded up to whole
+        epochs): only the best third of them by their loss on the whole data set (at least one) complete the
+        phase, and the kept one is the best of those (our addition: most candidates then cost a fraction of the
+        phase). 0, or at least ``init_iterations``, runs every candidate through the whole phase as the papers
+        do (default: 250)
     loss_normalization : str
         "cluster_size": Eq. 4, (1/S) Σ_s Σ_k (1/|C_s,k|) Σ_{z ∈ C_s,k} ||V^T z - μ_s,k||²_β_s, every cluster's mean
         distance counts once (the paper's). A clustering's term then grows with its number of clusters K_s, and β
@@ -224,7 +232,7 @@ class ENRC(SubspaceClustererMixin):
                  neural_network: torch.nn.Module | tuple | None = None, neural_network_weights: str | None = None,
                  embedding_size: int = 20, augmentation_invariance: bool = False,
                  custom_dataloaders: None = None, init: str = "best", init_rounds: int = 10, init_iterations: int = 1000,
-                 init_tol: float = 0.0,
+                 init_tol: float = 0.0, init_screen_iterations: int = INIT_SCREEN_ITERATIONS,
                  loss_normalization: str = POINTS, lr_decay_step: int = 2000, lr_decay: float = 0.8,
                  reinit_sample_size: int = 1000, reinit_lloyd_steps: int = 10,
                  dim_margin: float = DEFAULT_DIM_MARGIN, pretraining: "str | StackedDenoisingPretraining" = "end_to_end",
@@ -249,6 +257,7 @@ class ENRC(SubspaceClustererMixin):
         self.init_rounds = init_rounds
         self.init_iterations = init_iterations
         self.init_tol = init_tol
+        self.init_screen_iterations = init_screen_iterations
         self.loss_normalization = loss_normalization
         self.lr_decay_step = lr_decay_step
         self.lr_decay = lr_decay
@@ -320,7 +329,7 @@ class ENRC(SubspaceClustererMixin):
             name=type(self).__name__, n_clusters=n_clusters, batch_size=params["batch_size"],
             pretrain_epochs=params["pretrain_epochs"], clustering_epochs=params["clustering_epochs"],
             init_rounds=params["init_rounds"], init_iterations=params["init_iterations"],
-            init_tol=params["init_tol"],
+            init_tol=params["init_tol"], init_screen_iterations=params["init_screen_iterations"],
             pretrain_optimizer_params=dict(params["pretrain_optimizer_params"] or DEFAULT_PRETRAIN_OPTIMIZER_PARAMS),
             clustering_optimizer_params=dict(params["clustering_optimizer_params"]
                                              or DEFAULT_CLUSTERING_OPTIMIZER_PARAMS),

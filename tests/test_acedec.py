@@ -406,7 +406,7 @@ def test_a_device_that_cannot_compute_here_is_refused(device, message):
 
 
 @pytest.mark.parametrize("params", [{"dim_margin": 1.0}, {"dim_margin": -0.1}, {"init_iterations": -1}, {"dim_margin": 0.0},
-                                    {"init": "kmeans"}, {"init_rounds": 0}])
+                                    {"init": "kmeans"}, {"init_rounds": 0}, {"init_screen_iterations": -1}])
 def test_bad_acedec_parameters_raise(params):
     model = ACeDeC(base=tiny(), verbose=False, **params)
     with pytest.raises(ValueError, match=f"^{next(iter(params))} must"):

@@ -98,6 +98,17 @@ def test_labels_shape_and_ranges(fitted):
     assert fitted.n_features_in_ == N_FEATURES
 
 
+def test_screening_keeps_the_best_third_of_enrcs_rounds_to_the_end(data):
+    X, _ = data
+    model = tiny(init_rounds=6, init_iterations=40, init_screen_iterations=10, clustering_epochs=0).fit(X)
+    records = model.history_["initial"]
+    survivors = sorted(np.argsort([r.screening_loss for r in records])[:2])
+    epoch = -(-len(X) // 64)
+    assert [r.iterations for r in records] == [-(-40 // epoch) * epoch if i in survivors else -(-10 // epoch) * epoch
+                                               for i in range(6)]
+    assert [r.kept for r in records].index(True) in survivors
+
+
 def test_cluster_centers_are_one_array_per_clustering(fitted):
     centers = fitted.cluster_centers_
     assert isinstance(centers, list) and len(centers) == 2
@@ -311,6 +322,7 @@ BAD_INPUT = {  # case: (data, parameters, error, message)
     "lr_decay_above_1": (_small_X, {"lr_decay": 1.5}, ValueError, "lr_decay"),
     "dim_margin_1": (_small_X, {"dim_margin": 1.0}, ValueError, "dim_margin"),
     "init_rounds_0": (_small_X, {"init_rounds": 0}, ValueError, "init_rounds"),
+    "init_screen_iterations_float": (_small_X, {"init_screen_iterations": 2.5}, TypeError, "init_screen_iterations"),
     "unknown_init": (_small_X, {"init": "kmeans"}, ValueError, "init must be one of"),
     "unknown_loss_normalization": (_small_X, {"loss_normalization": "mean"}, ValueError,
                                    "loss_normalization must be one of"),

@@ -1,4 +1,5 @@
-"""The initial phase's cost follows the work (issue 20): the plateau rule and the scoped thread count."""
+"""The initial phase's cost follows the work (issue 20): the plateau rule, the screening of the candidates and the
+scoped thread count."""
 
 import numpy as np
 import pytest
@@ -30,18 +31,49 @@ def blobs():
 
 def _fit(X, **params):
     base = DCN(n_clusters=4, pretrain_epochs=2, clustering_epochs=1, batch_size=64, embedding_size=4, device="cpu")
-    return ACeDeC(base=base, random_state=0, init_rounds=2, init_iterations=3000, **params).fit(X)
+    return ACeDeC(base=base, random_state=0, **dict(dict(init_rounds=2, init_iterations=3000), **params)).fit(X)
 
 
 def test_the_initial_phase_stops_on_its_plateau_and_init_tol_0_runs_every_iteration(blobs):
     budget_epochs = -(-3000 // -(-1500 // 64))
-    early = _fit(blobs, init_tol=0.05)
+    early = _fit(blobs, init_tol=0.05, init_screen_iterations=0)
     records = early.history_["initial"]
     assert all(r.stopped_on_plateau for r in records)
     assert all(len(r.epoch_losses) < budget_epochs for r in records)
-    full = _fit(blobs, init_tol=0.0)
+    full = _fit(blobs, init_tol=0.0, init_screen_iterations=0)
     assert [len(r.epoch_losses) for r in full.history_["initial"]] == [budget_epochs] * 2
     assert not any(r.stopped_on_plateau for r in full.history_["initial"])
+
+
+def test_screening_completes_the_phase_for_the_best_third_of_the_candidates_and_keeps_the_best_of_those(blobs):
+    epoch = -(-1500 // 64)
+    screen_epochs, budget_epochs = -(-100 // epoch), -(-600 // epoch)
+    model = _fit(blobs, init_rounds=6, init_iterations=600, init_tol=0.0, init_screen_iterations=100)
+    records = model.history_["initial"]
+    screening = [r.screening_loss for r in records]
+    survivors = sorted(np.argsort(screening)[:2])  # a third of six
+    assert [len(r.epoch_losses) for r in records] == [budget_epochs if i in survivors else screen_epochs
+                                                     for i in range(6)]
+    for i, record in enumerate(records):
+        assert record.iterations == len(record.epoch_losses) * epoch
+        if i not in survivors:  # scored once, at the screening
+            assert record.candidate_loss == record.screening_loss and not record.kept
+    kept = [i for i, r in enumerate(records) if r.kept]
+    assert len(kept) == 1 and kept[0] == min(survivors, key=lambda i: records[i].candidate_loss)
+    assert all(records[i].candidate_loss < records[i].screening_loss for i in survivors)  # trained on
+
+
+def test_without_screening_every_candidate_runs_the_whole_phase(blobs):
+    budget_epochs = -(-300 // -(-1500 // 64))
+    for params in (dict(init_screen_iterations=0), dict(init_screen_iterations=300)):  # 0, or the whole budget
+        model = ACeDeC(base=DCN(n_clusters=4, pretrain_epochs=2, clustering_epochs=0, batch_size=64,
+                                embedding_size=4, device="cpu"), random_state=0, init_rounds=3, init_iterations=300,
+                       init_tol=0.0, **params).fit(blobs)
+        records = model.history_["initial"]
+        assert [len(r.epoch_losses) for r in records] == [budget_epochs] * 3
+        assert all(r.screening_loss is None for r in records)
+        best = min(range(3), key=lambda i: records[i].candidate_loss)
+        assert [r.kept for r in records] == [i == best for i in range(3)]
 
 
 def test_the_users_thread_count_holds_after_a_fit(blobs):

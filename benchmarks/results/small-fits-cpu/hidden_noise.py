@@ -5,7 +5,8 @@ SYNTH-like data (two cluster dimensions, ``n_noise`` noise dimensions, 1,200 poi
 autoencoder that multiplies the cluster dimensions by ``shrink`` and the noise dimensions by ``stretch`` (the test
 ``test_initialisation_survives_an_autoencoder_that_shrinks_the_cluster_directions`` at several strengths), no
 clustering epochs: the labels are those of the start alone. Each setting with ``init_tol`` 0.01 and 0 (the whole
-``init_iterations``), for ``init="cluster_span"`` and ``init="best"``.
+``init_iterations``), for ``init="cluster_span"`` and ``init="best"``, with the package's default screening of the
+candidates (``init_screen_iterations``; records from before it existed have none, which is the same as 0).
 
     OMP_NUM_THREADS=1 python benchmarks/results/small-fits-cpu/hidden_noise.py [SEEDS...]
 
@@ -32,8 +33,9 @@ N_NOISE = 8
 def main() -> None:
     torch.set_num_threads(1)
     path = Path(__file__).with_name("hidden_noise.jsonl")
-    done = {(r["shrink"], r["init"], r["init_tol"], r["seed"]) for r in map(json.loads, path.read_text().splitlines())} \
-        if path.exists() else set()
+    screen = ACeDeC().init_screen_iterations
+    done = {(r["shrink"], r["init"], r["init_tol"], r["seed"], r.get("init_screen_iterations", 0))
+            for r in map(json.loads, path.read_text().splitlines())} if path.exists() else set()
     for seed in map(int, sys.argv[1:] or ["0", "1", "2"]):
         X, y = make_synth(n_noise_dims=N_NOISE, n_samples=1200, random_state=seed)
         for shrink, stretch in STRENGTHS:
@@ -41,14 +43,15 @@ def main() -> None:
             kmeans = nmi(y, KMeans(4, n_init=3, random_state=seed).fit_predict(X * scales))
             for init in ("cluster_span", "best"):
                 for init_tol in (0.01, 0.0):
-                    if (shrink, init, init_tol, seed) in done:
+                    if (shrink, init, init_tol, seed, screen) in done:
                         continue
                     base = DCN(n_clusters=4, neural_network=anisotropic_linear_autoencoder(scales),
                                clustering_epochs=0, batch_size=128, device="cpu", random_state=seed)
                     start = time.perf_counter()
                     model = ACeDeC(base=base, init=init, init_tol=init_tol).fit(X)
                     record = dict(seed=seed, shrink=shrink, stretch=stretch, n_noise=N_NOISE, init=init,
-                                  init_tol=init_tol, nmi=round(nmi(y, model.labels_), 4),
+                                  init_tol=init_tol, init_screen_iterations=screen,
+                                  nmi=round(nmi(y, model.labels_), 4),
                                   cluster_dims=len(model.cluster_space_dims_), kmeans_on_embedding=round(kmeans, 4),
                                   initial_epochs=[len(r.epoch_losses) for r in model.history_["initial"]],
                                   seconds=round(time.perf_counter() - start, 1))
