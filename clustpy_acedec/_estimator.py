@@ -15,6 +15,7 @@ rank 0's, broadcast, so that every rank ends with bitwise the same model.
 """
 
 import dataclasses
+import math
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -307,11 +308,9 @@ def best_of_rounds(run: FitRun, make_candidate: Callable, n_rounds: int) -> tupl
     Initialisation rounds (ENRC §2.6, and ACe/DeC's candidates): every candidate gets the initial phase with
     the autoencoder fixed, and the one with the lowest loss on the whole embedded data set is kept.
 
-    With ``init_screen_iterations`` (our addition, issue 20) the candidates are screened first: every one trains
-    for that many iterations, and only the best third of them by their whole-data loss then (at least one,
-    :func:`screening_survivors`) complete the phase; the kept candidate is the best of those. All candidates are
-    compared after the same number of iterations, at the screening and at the end, so the comparison stays as
-    fair as the papers' one while most candidates cost a fraction of the phase.
+    With ``init_screen_iterations`` (our addition, issue 20) the candidates are screened first
+    (:func:`screen_candidates`): only the best third of them complete the phase, and the kept candidate is the
+    best of those.
 
     Parameters
     ----------
@@ -329,7 +328,8 @@ def best_of_rounds(run: FitRun, make_candidate: Callable, n_rounds: int) -> tupl
         the kept candidate and its β before the initial phase
     """
     config = run.config
-    screen = 0 < config.init_screen_iterations < config.init_iterations and n_rounds > 1
+    epochs_of = run_epochs_for(run)
+    screen = n_rounds > 1 and 0 < epochs_of(config.init_screen_iterations) < epochs_of(config.init_iterations)
     # Thousands of steps on batches of n x d with d ~ 10: intra-op threads only add synchronisation, and on a
     # machine whose cores are busy they make each tiny step wait for a descheduled thread. The candidates'
     # k-means (Lloyd steps on at most KMEANS_SAMPLE_SIZE x d) and their scoring are operations of that size too.
@@ -338,19 +338,10 @@ def best_of_rounds(run: FitRun, make_candidate: Callable, n_rounds: int) -> tupl
         for round_index in range(n_rounds):
             candidate = _InitialCandidate(make_candidate(round_index), run,
                                           desc=f"{config.name} initialisation {round_index + 1}/{n_rounds}")
-            candidate.train_until(config.init_screen_iterations if screen else config.init_iterations)
+            candidate.train_for(epochs_of(config.init_screen_iterations if screen else config.init_iterations))
             candidates.append(candidate)
-        if screen:
-            for candidate in candidates:
-                candidate.record.screening_loss = candidate.record.candidate_loss
-            ranked = sorted(range(n_rounds), key=lambda i: candidates[i].record.candidate_loss)
-            # in round order, so that the survivors draw their batches in an order that does not depend on ranks
-            survivors = sorted(ranked[:screening_survivors(n_rounds)])
-            for index in survivors:
-                candidates[index].train_until(config.init_iterations)
-        else:
-            survivors = range(n_rounds)
-        best = min((candidates[i] for i in survivors), key=lambda candidate: candidate.record.candidate_loss)
+        finalists = screen_candidates(candidates, epochs_of(config.init_iterations)) if screen else candidates
+        best = min(finalists, key=lambda candidate: _ranked_loss(candidate.record))
     best.record.kept = True
     records = [candidate.record for candidate in candidates]
     best, betas_init = best.model, best.initial_betas
@@ -368,11 +359,59 @@ def best_of_rounds(run: FitRun, make_candidate: Callable, n_rounds: int) -> tupl
     return best, betas_init
 
 
+def screen_candidates(candidates: list, total_epochs: int) -> list:
+    """
+    The screening of the initial candidates (our addition, issue 20; successive halving with one rung): of
+    candidates trained for the same number of epochs, the best third by whole-data loss (at least one,
+    :func:`screening_survivors`) train on to ``total_epochs``; the others are released.
+
+    The screening compares the candidates after equal training. The final choice among the survivors does too,
+    unless ``init_tol`` stops some of them on a plateau earlier than others (possible only with two or more
+    survivors, e.g. ENRC's three with ``init_tol`` > 0).
+
+    Parameters
+    ----------
+    candidates : list
+        the :class:`_InitialCandidate` s, each trained to the screening and scored; their records receive the
+        ``screening_loss``
+    total_epochs : int
+        epochs of the whole initial phase
+
+    Returns
+    -------
+    list
+        the survivors, trained and scored again
+    """
+    for candidate in candidates:
+        candidate.record.screening_loss = candidate.record.candidate_loss
+    ranked = sorted(range(len(candidates)), key=lambda i: _ranked_loss(candidates[i].record))
+    # in round order, so that the survivors draw their batches in an order that does not depend on the ranking's ties
+    survivors = sorted(ranked[:screening_survivors(len(candidates))])
+    for index, candidate in enumerate(candidates):
+        if index in survivors:
+            candidate.train_for(total_epochs - len(candidate.record.epoch_losses))
+        else:
+            candidate.release()
+    return [candidates[i] for i in survivors]
+
+
 def screening_survivors(n_rounds: int) -> int:
     """How many of ``n_rounds`` screened candidates complete the initial phase: a third, at least one (3 of
-    ENRC's 10, 1 of ACeDeC's 3). On stickfigures the candidate that ENRC keeps after the whole phase is among the
-    three best after a quarter of it on all ten seeds measured (benchmarks/results/small-fits-cpu)."""
+    ENRC's 10, 1 of ACeDeC's 3; the measurements behind it: docs/design.md)."""
     return max(1, n_rounds // 3)
+
+
+def _ranked_loss(record: PhaseRecord) -> tuple:
+    """Sort key of a candidate by its whole-data loss: a diverged candidate (NaN) ranks last."""
+    loss = record.candidate_loss
+    return (math.isnan(loss), loss)
+
+
+def run_epochs_for(run: FitRun) -> Callable:
+    """``iterations -> epochs`` of the initial phase: the fixed embedding's epochs that hold that many mini-batch
+    iterations, rounded up."""
+    batches_per_epoch = -(-run.embedded.shape[0] // run.config.batch_size)
+    return lambda iterations: -(-iterations // batches_per_epoch)
 
 
 class _InitialCandidate:
@@ -387,6 +426,15 @@ class _InitialCandidate:
     before the network moves, and on a small data set they settle long before a fixed iteration budget is spent.
     The autoencoder is fixed, so the embedding is computed once and L_orth (ENRC Eq. 8) stands in for the
     reconstruction.
+
+    Parameters
+    ----------
+    model : SubspaceClusteringModel
+        the fresh candidate, on the device
+    run : FitRun
+        the running fit (its embedding, generators, execution and settings)
+    desc : str
+        progress-bar label
     """
 
     def __init__(self, model: SubspaceClusteringModel, run: FitRun, desc: str):
@@ -396,21 +444,24 @@ class _InitialCandidate:
                                             train_autoencoder=False)
         self.record: PhaseRecord | None = None
 
-    def train_until(self, iterations: int) -> None:
-        """Train on up to ``iterations`` iterations in all (rounded up to whole epochs), unless the phase already
-        reached its plateau; then score the candidate on the whole embedding (``record.candidate_loss``)."""
+    def train_for(self, epochs: int) -> None:
+        """Train ``epochs`` more epochs (none once the phase stopped on its plateau), then score the candidate on
+        the whole embedding (``record.candidate_loss``)."""
         config, embedded = self.run.config, self.run.embedded
-        batches_per_epoch = -(-embedded.shape[0] // config.batch_size)
-        done = len(self.record.epoch_losses) if self.record is not None else 0
-        epochs = 0 if self.record is not None and self.record.stopped_on_plateau else \
-            max(0, -(-iterations // batches_per_epoch) - done)
-        if self.record is None or epochs:
-            self.record = train_subspace_model(self.model, Phase.INITIAL, embedded, epochs, config.batch_size,
-                                               self.optimizer, self.run.generator, embedded=embedded,
-                                               reinit_sample_size=config.reinit_sample_size, verbose=config.verbose,
-                                               desc=self.desc, execution=self.run.execution,
-                                               plateau=Plateau(config.init_tol), record=self.record)
+        if self.record is not None and (self.record.stopped_on_plateau or epochs <= 0):
+            return
+        continued = self.record is not None
+        self.record = train_subspace_model(self.model, Phase.INITIAL, embedded, max(epochs, 0), config.batch_size,
+                                           self.optimizer, self.run.generator, embedded=embedded,
+                                           reinit_sample_size=config.reinit_sample_size, verbose=config.verbose,
+                                           desc=f"{self.desc}, continued" if continued else self.desc,
+                                           execution=self.run.execution, plateau=Plateau(config.init_tol),
+                                           record=self.record)
         self.record.candidate_loss = self.model.embedded_loss(embedded)
+
+    def release(self) -> None:
+        """Drop the model and optimiser of a candidate that will not be trained further (its record stays)."""
+        self.model = self.optimizer = None
 
 
 def clustering_phase(model: SubspaceClusteringModel, run: FitRun, scheduler: Callable | None = None) -> PhaseRecord:

@@ -67,8 +67,13 @@ FORMAT_NAME = "clustpy-acedec-model"
 
 #: (major, minor) of the layout written here. Bump the minor version for added optional fields, the major
 #: version for anything an older reader would misread. 1.1 added a hard-centroid objective's ``batch_size`` (a file
-#: of 1.0 gets None: every batch counts towards re-initialisation).
-FORMAT_VERSION = (1, 1)
+#: of 1.0 gets None: every batch counts towards re-initialisation); 1.2 the estimators' ``init_screen_iterations``
+#: and the initial phase records' ``screening_loss`` and ``kept`` (see :data:`_PARAMETERS_ADDED`).
+FORMAT_VERSION = (1, 2)
+
+#: Estimator parameters added in a minor version, with the value that describes what the fits saved in earlier
+#: versions did (rather than the constructor's default): {name: (minor version that added it, value before)}.
+_PARAMETERS_ADDED = {"init_screen_iterations": (2, 0)}
 
 #: numpy dtypes that travel as tensors of the same dtype (torch has no tensor of object or string dtype).
 _NUMPY_DTYPES = ("bool", "int8", "int16", "int32", "int64", "uint8", "float16", "float32", "float64",
@@ -407,8 +412,10 @@ class _Encoder:
 class _Decoder:
     """The inverse of :class:`_Encoder`; names resolve against the allowlists only."""
 
-    def __init__(self, metadata: dict, tensors: dict, network_option, estimator_class: type):
+    def __init__(self, metadata: dict, tensors: dict, network_option, estimator_class: type,
+                 file_minor: int = FORMAT_VERSION[1]):
         self.metadata = metadata
+        self.file_minor = file_minor  # the file's minor format version
         self.tensors = tensors
         self.network_option = network_option
         self.references = _allowed_references(estimator_class)
@@ -468,7 +475,11 @@ class _Decoder:
             fields = self.decode(value["fields"])
             known = {f.name: f for f in dataclasses.fields(cls)}
             unknown = [k for k in fields if k not in known]
-            if unknown:  # only the record's own fields: a file must not set other attributes (or its class)
+            if unknown and self.file_minor > FORMAT_VERSION[1]:  # optional fields of a newer minor version
+                self.notes.append(f"the record {value['qualname']} has no fields {unknown[:5]} in this version; "
+                                  f"they were dropped")
+                fields = {k: v for k, v in fields.items() if k in known}
+            elif unknown:  # only the record's own fields: a file must not set other attributes (or its class)
                 raise ValueError(f"the record {value['qualname']} has no fields {unknown[:5]}")
             init = {name for name, f in known.items() if f.init}
             record = cls(**{k: v for k, v in fields.items() if k in init})
@@ -507,6 +518,9 @@ class _Decoder:
                 kwargs[name] = self.decode(encoded)
             except _Unrepresentable as error:
                 self.notes.append(f"{cls.__name__}.{name} ({error.description}) was not stored; it has its default")
+        for name, (added_in, before) in _PARAMETERS_ADDED.items():
+            if name in accepted and name not in params and self.file_minor < added_in:
+                kwargs[name] = before  # what the fit of an older version did, not today's default
         return cls(**kwargs)
 
     def network(self, index: int) -> torch.nn.Module:
@@ -852,7 +866,7 @@ def load_estimator(cls: type, path: "str | os.PathLike", device=None,
         unused = sorted(set(content["tensors"]) - _described_tensors(metadata, content["tensors"]))
         if unused:
             raise ValueError(f"{path} is damaged: it holds tensors its description does not use: {unused[:5]}")
-        decoder = _Decoder(metadata, content["tensors"], network, cls)
+        decoder = _Decoder(metadata, content["tensors"], network, cls, file_minor=content["format_version"][1])
         decoder.model = _build_model(metadata["model"], decoder)
         estimator = decoder.estimator(cls, metadata["params"])
         for name, encoded in metadata["fitted"].items():

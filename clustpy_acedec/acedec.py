@@ -117,7 +117,8 @@ class ACeDeC(SubspaceClustererMixin):
         "random" (default: "best")
     init_rounds : int
         number of initial candidates; each gets the initial phase and the one with the lowest loss on the whole
-        data set is kept, as in ENRC §2.6 (default: 3)
+        data set is kept, as in ENRC §2.6, among those that complete it (see ``init_screen_iterations``)
+        (default: 3)
     init_iterations : int
         mini-batch iterations of the initial phase that trains only V and b (and the centres) with the
         autoencoder fixed (§2.2), per candidate; it runs on the cached embedding, so it is cheap (default: 5000)

@@ -122,13 +122,13 @@ class ENRC(SubspaceClustererMixin):
         (:func:`clustpy_acedec._initialization.nrkmeans_start`: with a noise space, the best of
         ``clustpy_acedec._initialization.NRKMEANS_RUNS`` runs by Nr-Kmeans's own cost), one candidate; "best" draws the first
         candidate by "nrkmeans" and the other ``init_rounds`` - 1 by "random", and keeps the one with the lowest
-        loss after the initial phase. Both seed on the embedding, or on a random sample of
+        loss after the initial phase (see ``init_rounds``). Both seed on the embedding, or on a random sample of
         ``clustpy_acedec._initialization.KMEANS_SAMPLE_SIZE`` points of a larger one. "best" with
         ``loss_normalization="points"`` is the project's recommended configuration (docs/benchmarks.md); the
         paper's own is ``init="random", loss_normalization="cluster_size"`` (default: "best")
     init_rounds : int
-        number of initialisations (§2.6); the one with the lowest loss after the initial phase is kept; "nrkmeans"
-        has a single one (default: 10)
+        number of initialisations (§2.6); the one with the lowest loss after the initial phase is kept, among
+        those that complete it (see ``init_screen_iterations``); "nrkmeans" has a single one (default: 10)
     init_iterations : int
         mini-batch iterations of every initialisation round (default: 1000)
     init_tol : float

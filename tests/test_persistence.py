@@ -276,6 +276,15 @@ def _strip_optional_fields(metadata):
     for objective in metadata["model"]["objectives"]:
         for key in ("discount", "lloyd_steps", "batch_size", "alpha", "scale"):
             objective.pop(key, None)
+    del metadata["params"]["init_screen_iterations"]
+    for record in _initial_records(metadata):
+        record["fields"]["items"] = [item for item in record["fields"]["items"]
+                                     if item[0] not in ("screening_loss", "kept")]
+
+
+def _initial_records(metadata):
+    """The encoded records of ``history_["initial"]``."""
+    return dict(metadata["fitted"]["history_"]["items"])["initial"]
 
 
 def test_a_file_of_minor_version_0_without_optional_fields_loads(enrc, data, tmp_path):
@@ -285,6 +294,22 @@ def test_a_file_of_minor_version_0_without_optional_fields_loads(enrc, data, tmp
     loaded = ENRC.load(path, device="cpu")
     np.testing.assert_array_equal(loaded.predict(data), enrc.predict(data))
     assert loaded.neural_network_trained_.fitted and not loaded.model_.training
+    # files from before the screening of the initial candidates describe fits that ran without it
+    assert loaded.init_screen_iterations == 0 and ENRC([2]).init_screen_iterations > 0
+    assert [(r.screening_loss, r.kept) for r in loaded.history_["initial"]] == [(None, False)]
+
+
+def test_a_file_of_a_newer_minor_version_drops_record_fields_it_does_not_know(enrc, data, tmp_path):
+    path = _saved(enrc, tmp_path)
+
+    def add_field(metadata):
+        _initial_records(metadata)[0]["fields"]["items"].append(["a_later_statistic", 1.5])
+
+    _rewrite(path, lambda c: c.update(format_version=[FORMAT_VERSION[0], FORMAT_VERSION[1] + 1]), add_field)
+    with pytest.warns(UserWarning, match=r"no fields \['a_later_statistic'\] in this version"):
+        loaded = ENRC.load(path, device="cpu")
+    assert not hasattr(loaded.history_["initial"][0], "a_later_statistic")
+    np.testing.assert_array_equal(loaded.predict(data), enrc.predict(data))
 
 
 def test_a_file_of_a_newer_minor_version_with_unknown_fields_loads(enrc, data, tmp_path):

@@ -7,8 +7,16 @@ import torch
 from clustpy.deep import DCN
 from sklearn.datasets import make_blobs
 
+from clustpy.deep.neural_networks import FeedforwardAutoencoder
+
 from clustpy_acedec import ACeDeC
-from clustpy_acedec._training import Plateau
+from clustpy_acedec._centers import MiniBatchCenters
+from clustpy_acedec._initialization import random_orthogonal, split_beta_logits
+from clustpy_acedec._model import SubspaceClusteringModel
+from clustpy_acedec._objectives import HardCentroidObjective, SharedMeanObjective
+from clustpy_acedec._subspace import SubspaceLayer
+from clustpy_acedec._training import Phase, Plateau, train_subspace_model
+from clustpy_acedec.losses import POINTS
 
 
 def test_plateau_needs_two_windows_and_compares_their_means():
@@ -61,6 +69,41 @@ def test_screening_completes_the_phase_for_the_best_third_of_the_candidates_and_
     kept = [i for i, r in enumerate(records) if r.kept]
     assert len(kept) == 1 and kept[0] == min(survivors, key=lambda i: records[i].candidate_loss)
     assert all(records[i].candidate_loss < records[i].screening_loss for i in survivors)  # trained on
+
+
+def _initial_run(embedded, epochs_per_call, tol):
+    """The initial phase of one fixed model, in one call per entry of ``epochs_per_call``, each continuing the
+    record of the one before."""
+    generator = torch.Generator().manual_seed(0)
+    d = embedded.shape[1]
+    layer = SubspaceLayer(random_orthogonal(d, generator), split_beta_logits(d, generator), parametrization="sigmoid")
+    # 12 centres for 4 blobs, drawn around the origin: many lose their points, so §2.8 re-initialises some
+    centers = MiniBatchCenters.for_batches([torch.randn(12, d, generator=generator)], [0], batch_size=64)
+    model = SubspaceClusteringModel(FeedforwardAutoencoder([d, d]), layer,
+                                    [HardCentroidObjective(centers), SharedMeanObjective(embedded.mean(0))], POINTS)
+    optimizer = torch.optim.Adam([layer.V, layer.beta_logits], lr=1e-2)
+    record = None
+    for epochs in epochs_per_call:
+        record = train_subspace_model(model, Phase.INITIAL, embedded, epochs, 64, optimizer, generator,
+                                      embedded=embedded, plateau=Plateau(tol), record=record)
+    return model, record
+
+
+def test_continuing_an_initial_phase_is_training_on_in_one_run(blobs):
+    # what the screening relies on: the survivors' iteration count (§2.8's threshold), loss history (the plateau
+    # rule), optimiser state and centres carry on across the screening
+    embedded = torch.as_tensor(blobs[:, :4])
+    whole_model, whole = _initial_run(embedded, [30], tol=0.0)
+    parts_model, parts = _initial_run(embedded, [7, 23], tol=0.0)
+    assert parts.iterations == whole.iterations == 30 * 24 and parts.epoch_losses == whole.epoch_losses
+    assert parts.reinitialized_centers == whole.reinitialized_centers > 0
+    assert torch.equal(parts_model.layer.V, whole_model.layer.V)
+    assert torch.equal(parts_model.cluster_centers()[0], whole_model.cluster_centers()[0])
+    # the plateau rule reads the losses of both calls: it stops the continued run where it stops the whole one
+    _, stopped = _initial_run(embedded, [400], tol=0.01)
+    assert stopped.stopped_on_plateau and 7 < len(stopped.epoch_losses) < 400
+    _, stopped_parts = _initial_run(embedded, [7, 393], tol=0.01)
+    assert stopped_parts.epoch_losses == stopped.epoch_losses and stopped_parts.stopped_on_plateau
 
 
 def test_without_screening_every_candidate_runs_the_whole_phase(blobs):

@@ -22,9 +22,9 @@ for seed in range(int(sys.argv[1]), int(sys.argv[2]) + 1):
     for precision, screen in (("float32", 250), ("float32", 0), ("bfloat16", 250)):
         if (seed, precision, screen) in done:
             continue
-        model = ACeDeC(base=DCN(n_clusters=10, batch_size=256, pretrain_epochs=20, clustering_epochs=20, embedding_size=10,
-                                device="cpu", random_state=seed), precision=precision, init_screen_iterations=screen,
-                       verbose=False).fit(X)
+        base = DCN(n_clusters=10, batch_size=256, pretrain_epochs=20, clustering_epochs=20, embedding_size=10,
+                   device="cpu", random_state=seed)
+        model = ACeDeC(base=base, precision=precision, init_screen_iterations=screen, verbose=False).fit(X)
         initial = model.history_["initial"]
         record = dict(data="digits", seed=seed, precision=precision, init_screen_iterations=screen,
                       nmi=round(nmi(y, model.labels_), 4), cluster_dims=len(model.cluster_space_dims_),
