@@ -104,9 +104,9 @@ DEFAULT_CLUSTERING_OPTIMIZER_PARAMS = {"lr": 1e-4}
 #: 250 iterations (:class:`clustpy_acedec._training.Plateau`).
 INIT_TOL = 0.01
 
-#: Default of ``init_screen_iterations`` (ACeDeC and ENRC): the candidates are compared after one window of the
-#: plateau rule, a quarter of ENRC's 1,000 iterations and about a quarter of what ACeDeC's candidates run before
-#: their plateau on small data sets; only the best third of them (:func:`screening_survivors`) go on.
+#: Default of ENRC's ``init_screen_iterations`` (ACeDeC's is 0): the candidates are compared after a quarter of
+#: ENRC's 1,000 iterations (one window of the plateau rule); only the best third of them
+#: (:func:`screening_survivors`) go on.
 INIT_SCREEN_ITERATIONS = 250
 
 #: Constraints of the parameters on where and how a fit runs, the same for ACeDeC and ENRC.

@@ -13,8 +13,7 @@ from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, clone
 
 from clustpy_acedec._estimator import (DEFAULT_CLUSTERING_OPTIMIZER_PARAMS, DEFAULT_PRETRAIN_OPTIMIZER_PARAMS,
-                                       EXECUTION_CONSTRAINTS, INIT_SCREEN_ITERATIONS, INIT_TOL, FitConfig, FitRun,
-                                       SubspaceClustererMixin,
+                                       EXECUTION_CONSTRAINTS, INIT_TOL, FitConfig, FitRun, SubspaceClustererMixin,
                                        best_of_rounds, checked_input, clustering_phase, document_shared_parameters,
                                        finish_fit, for_this_rank, start_fit)
 from clustpy_acedec._distributed import Collective, agreed, current_collective, quiet_unless_main
@@ -131,7 +130,9 @@ class ACeDeC(SubspaceClustererMixin):
         epochs): only the best third of them by their loss on the whole data set (at least one) complete the
         phase, and the kept one is the best of those (our addition: most candidates then cost a fraction of the
         phase). 0, or at least ``init_iterations``, runs every candidate through the whole phase as the papers
-        do (default: 250)
+        do. Off by default: ACeDeC's candidates put different numbers of dimensions into the cluster space, so
+        their early losses differ in scale, and the cluster-span start, often the best at the end, is often the
+        worst after 250 iterations (docs/design.md) (default: 0)
     dim_margin : float
         a dimension belongs to the cluster space when β_cs - β_ss >= dim_margin, i.e. β_cs >= 0.55 for the
         default; see :func:`clustpy_acedec._subspace.hardened_dims` (default: 0.1)
@@ -207,7 +208,7 @@ class ACeDeC(SubspaceClustererMixin):
     def __init__(self, base: BaseEstimator | None = None, n_clusters: int | None = None,
                  random_state: int | np.random.RandomState | None = None, init: str = "best",
                  init_rounds: int = 3, init_iterations: int = 5000, init_tol: float = INIT_TOL,
-                 init_screen_iterations: int = INIT_SCREEN_ITERATIONS,
+                 init_screen_iterations: int = 0,
                  dim_margin: float = DEFAULT_DIM_MARGIN,
                  pretraining: "str | StackedDenoisingPretraining" = "end_to_end", image_shape: tuple | None = None,
                  data_placement: str = "auto",

@@ -20,8 +20,8 @@ from clustpy_acedec._estimator import (DEFAULT_CLUSTERING_OPTIMIZER_PARAMS, DEFA
                                        best_of_rounds, checked_input, clustering_phase, document_shared_parameters,
                                        finish_fit, for_this_rank, start_fit)
 from clustpy_acedec._distributed import Collective, agreed, current_collective, quiet_unless_main
-from clustpy_acedec._validation import (Augmentation, Choice, Flag, Integer, OptimizerClass, OptimizerParams, Real,
-                                         Unchecked, check_augmentation_needs_invariance, check_image_shape,
+from clustpy_acedec._validation import (Augmentation, Choice, Flag, Integer, OptimizerClass, OptimizerParams,
+                                         OrNone, Real, Unchecked, check_augmentation_needs_invariance, check_image_shape,
                                          check_declared_parameters, check_n_clusters, check_no_custom_dataloaders)
 from clustpy_acedec._random_state import preserved_global_random_state, seed_for_fit
 from clustpy_acedec._centers import MiniBatchCenters
@@ -59,7 +59,7 @@ _PARAMETER_CONSTRAINTS = {
     "init_rounds": Integer(minimum=1),
     "init_iterations": Integer(minimum=0),
     "init_tol": Real(0.0, 1.0, closed="left"),
-    "init_screen_iterations": Integer(minimum=0),
+    "init_screen_iterations": OrNone(Integer(minimum=0)),
     "loss_normalization": Choice(LOSS_NORMALIZATIONS),
     "lr_decay_step": Integer(minimum=1),
     "lr_decay": Real(0.0, 1.0, closed="right"),
@@ -140,8 +140,10 @@ class ENRC(SubspaceClustererMixin):
         the candidates are screened after this many iterations of the initial phase (rounded up to whole
         epochs): only the best third of them by their loss on the whole data set (at least one) complete the
         phase, and the kept one is the best of those (our addition: most candidates then cost a fraction of the
-        phase). 0, or at least ``init_iterations``, runs every candidate through the whole phase as the papers
-        do (default: 250)
+        phase). 0, or at least ``init_iterations``, runs every candidate through the whole phase as the paper
+        does. None: 250 (``clustpy_acedec._estimator.INIT_SCREEN_ITERATIONS``) with ``init="best"``, where the
+        Nr-Kmeans start competes and ranks first early, 0 otherwise: among random starts alone the early ranking
+        can drop the one that ends best (docs/design.md) (default: None)
     loss_normalization : str
         "cluster_size": Eq. 4, (1/S) Σ_s Σ_k (1/|C_s,k|) Σ_{z ∈ C_s,k} ||V^T z - μ_s,k||²_β_s, every cluster's mean
         distance counts once (the paper's). A clustering's term then grows with its number of clusters K_s, and β
@@ -232,7 +234,7 @@ class ENRC(SubspaceClustererMixin):
                  neural_network: torch.nn.Module | tuple | None = None, neural_network_weights: str | None = None,
                  embedding_size: int = 20, augmentation_invariance: bool = False,
                  custom_dataloaders: None = None, init: str = "best", init_rounds: int = 10, init_iterations: int = 1000,
-                 init_tol: float = 0.0, init_screen_iterations: int = INIT_SCREEN_ITERATIONS,
+                 init_tol: float = 0.0, init_screen_iterations: int | None = None,
                  loss_normalization: str = POINTS, lr_decay_step: int = 2000, lr_decay: float = 0.8,
                  reinit_sample_size: int = 1000, reinit_lloyd_steps: int = 10,
                  dim_margin: float = DEFAULT_DIM_MARGIN, pretraining: "str | StackedDenoisingPretraining" = "end_to_end",
@@ -329,7 +331,8 @@ class ENRC(SubspaceClustererMixin):
             name=type(self).__name__, n_clusters=n_clusters, batch_size=params["batch_size"],
             pretrain_epochs=params["pretrain_epochs"], clustering_epochs=params["clustering_epochs"],
             init_rounds=params["init_rounds"], init_iterations=params["init_iterations"],
-            init_tol=params["init_tol"], init_screen_iterations=params["init_screen_iterations"],
+            init_tol=params["init_tol"],
+            init_screen_iterations=_screen_iterations(params["init_screen_iterations"], params["init"]),
             pretrain_optimizer_params=dict(params["pretrain_optimizer_params"] or DEFAULT_PRETRAIN_OPTIMIZER_PARAMS),
             clustering_optimizer_params=dict(params["clustering_optimizer_params"]
                                              or DEFAULT_CLUSTERING_OPTIMIZER_PARAMS),
@@ -456,6 +459,13 @@ class ENRC(SubspaceClustererMixin):
         if not 0 <= subspace < n_subspaces:
             raise ValueError(f"subspace must lie in [0, {n_subspaces}) (one per clustering), got {subspace}")
         return int(subspace)
+
+
+def _screen_iterations(init_screen_iterations: int | None, init: str) -> int:
+    """``init_screen_iterations`` of a fit: None screens only when the Nr-Kmeans start competes (``init="best"``)."""
+    if init_screen_iterations is not None:
+        return init_screen_iterations
+    return INIT_SCREEN_ITERATIONS if init == "best" else 0
 
 
 def _checked_n_clusters(n_clusters, n_samples: int) -> list:

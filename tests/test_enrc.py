@@ -109,6 +109,19 @@ def test_screening_keeps_the_best_third_of_enrcs_rounds_to_the_end(data):
     assert [r.kept for r in records].index(True) in survivors
 
 
+@pytest.mark.parametrize("init, screened", [("best", True), ("random", False)])
+def test_by_default_only_a_start_with_the_nrkmeans_candidate_is_screened(data, init, screened):
+    X, _ = data
+    model = tiny(init=init, init_rounds=3, init_iterations=300, clustering_epochs=0, pretrain_epochs=1).fit(X)
+    records = model.history_["initial"]
+    epoch = -(-len(X) // 64)
+    full = -(-300 // epoch) * epoch
+    if screened:  # the default 250 iterations: one of three candidates goes on
+        assert sorted(r.iterations for r in records) == [-(-250 // epoch) * epoch] * 2 + [full]
+    else:
+        assert [r.iterations for r in records] == [full] * 3 and all(r.screening_loss is None for r in records)
+
+
 def test_cluster_centers_are_one_array_per_clustering(fitted):
     centers = fitted.cluster_centers_
     assert isinstance(centers, list) and len(centers) == 2
@@ -323,6 +336,8 @@ BAD_INPUT = {  # case: (data, parameters, error, message)
     "dim_margin_1": (_small_X, {"dim_margin": 1.0}, ValueError, "dim_margin"),
     "init_rounds_0": (_small_X, {"init_rounds": 0}, ValueError, "init_rounds"),
     "init_screen_iterations_float": (_small_X, {"init_screen_iterations": 2.5}, TypeError, "init_screen_iterations"),
+    "init_screen_iterations_negative": (_small_X, {"init_screen_iterations": -1}, ValueError,
+                                        "init_screen_iterations"),
     "unknown_init": (_small_X, {"init": "kmeans"}, ValueError, "init must be one of"),
     "unknown_loss_normalization": (_small_X, {"loss_normalization": "mean"}, ValueError,
                                    "loss_normalization must be one of"),

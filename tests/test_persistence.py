@@ -295,7 +295,7 @@ def test_a_file_of_minor_version_0_without_optional_fields_loads(enrc, data, tmp
     np.testing.assert_array_equal(loaded.predict(data), enrc.predict(data))
     assert loaded.neural_network_trained_.fitted and not loaded.model_.training
     # files from before the screening of the initial candidates describe fits that ran without it
-    assert loaded.init_screen_iterations == 0 and ENRC([2]).init_screen_iterations > 0
+    assert loaded.init_screen_iterations == 0 and ENRC([2]).init_screen_iterations is None
     assert [(r.screening_loss, r.kept) for r in loaded.history_["initial"]] == [(None, False)]
 
 
