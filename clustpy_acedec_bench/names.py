@@ -21,7 +21,7 @@ METHOD_NAMES = (
     "DCN (λ=1.0) @γ=0.1", "DCN (λ=1.0) @γ=0.5", "DCN (λ=1.0) @γ=0.9",
     "DCN (λ=10.0) @γ=0.1", "DCN (λ=10.0) @γ=0.5", "DCN (λ=10.0) @γ=0.9",
     "ENRC", "ENRC (Nr-Kmeans start)", "ENRC (points)", "ENRC (Nr-Kmeans start, points)", "ENRC (best start)",
-    "ENRC (best start, points)",
+    "ENRC (best start, points)", "ENRC (best start, points, unscreened)",
     "Nr-Kmeans", "AE + Nr-Kmeans", "Orth1", "Orth2",
 )
 
