@@ -328,7 +328,7 @@ def best_of_rounds(run: FitRun, make_candidate: Callable, n_rounds: int) -> tupl
         the kept candidate and its β before the initial phase
     """
     config = run.config
-    epochs_of = run_epochs_for(run)
+    epochs_of = initial_epochs_for(run)
     screen = n_rounds > 1 and 0 < epochs_of(config.init_screen_iterations) < epochs_of(config.init_iterations)
     # Thousands of steps on batches of n x d with d ~ 10: intra-op threads only add synchronisation, and on a
     # machine whose cores are busy they make each tiny step wait for a descheduled thread. The candidates'
@@ -407,7 +407,7 @@ def _ranked_loss(record: PhaseRecord) -> tuple:
     return (math.isnan(loss), loss)
 
 
-def run_epochs_for(run: FitRun) -> Callable:
+def initial_epochs_for(run: FitRun) -> Callable:
     """``iterations -> epochs`` of the initial phase: the fixed embedding's epochs that hold that many mini-batch
     iterations, rounded up."""
     batches_per_epoch = -(-run.embedded.shape[0] // run.config.batch_size)

@@ -133,7 +133,7 @@ def train_subspace_model(model: SubspaceClusteringModel, phase: Phase, X: "torch
         end the phase early when its loss has stopped falling (None: run every epoch)
     record : PhaseRecord | None
         continue the run this record describes (an initial candidate that survived the screening, see
-        :func:`clustpy_acedec._estimator.best_of_rounds`) for ``n_epochs`` more epochs, with the same ``model``
+        :func:`clustpy_acedec._estimator.screen_candidates`) for ``n_epochs`` more epochs, with the same ``model``
         and ``optimizer``: its iterations count on for §2.8's threshold and the plateau rule, and its losses and
         re-initialisations are added to it. None: a new run
 
