@@ -129,10 +129,10 @@ class ACeDeC(SubspaceClustererMixin):
         the candidates are screened after this many iterations of the initial phase (rounded up to whole
         epochs): only the best third of them by their loss on the whole data set (at least one) complete the
         phase, and the kept one is the best of those (our addition: most candidates then cost a fraction of the
-        phase). 0, or at least ``init_iterations``, runs every candidate through the whole phase as the papers
-        do. Off by default: ACeDeC's candidates put different numbers of dimensions into the cluster space, so
-        their early losses differ in scale, and the cluster-span start, often the best at the end, is often the
-        worst after 250 iterations (docs/design.md) (default: 0)
+        phase). 0, or a value of as many epochs as ``init_iterations``, runs every candidate through the whole
+        phase as the papers do. Off by default: ACeDeC's candidates put different numbers of dimensions into the
+        cluster space, so their early losses differ in scale, and the cluster-span start, often the best at the
+        end, is often the worst after 250 iterations (docs/design.md) (default: 0)
     dim_margin : float
         a dimension belongs to the cluster space when β_cs - β_ss >= dim_margin, i.e. β_cs >= 0.55 for the
         default; see :func:`clustpy_acedec._subspace.hardened_dims` (default: 0.1)

@@ -135,14 +135,14 @@ class ENRC(SubspaceClustererMixin):
         fraction over the last 250 iterations (:class:`clustpy_acedec._training.Plateau`); 0 runs every
         iteration. Off by default: ENRC compares its rounds by their loss, and rounds stopped at different
         times compare less fairly (default: 0.0)
-    init_screen_iterations : int
+    init_screen_iterations : int | None
         the candidates are screened after this many iterations of the initial phase (rounded up to whole
         epochs): only the best third of them by their loss on the whole data set (at least one) complete the
         phase, and the kept one is the best of those (our addition: most candidates then cost a fraction of the
-        phase). 0, or at least ``init_iterations``, runs every candidate through the whole phase as the paper
-        does. None: 250 (``clustpy_acedec._estimator.INIT_SCREEN_ITERATIONS``) with ``init="best"``, where the
-        Nr-Kmeans start competes and ranks first early, 0 otherwise: among random starts alone the early ranking
-        can drop the one that ends best (docs/design.md) (default: None)
+        phase). 0, or a value of as many epochs as ``init_iterations``, runs every candidate through the whole
+        phase as the paper does. None: 250 (``clustpy_acedec._estimator.INIT_SCREEN_ITERATIONS``) with
+        ``init="best"``, where the Nr-Kmeans start competes and ranks first early, 0 otherwise: among random
+        starts alone the early ranking can drop the one that ends best (docs/design.md) (default: None)
     loss_normalization : str
         "cluster_size": Eq. 4, (1/S) Σ_s Σ_k (1/|C_s,k|) Σ_{z ∈ C_s,k} ||V^T z - μ_s,k||²_β_s, every cluster's mean
         distance counts once (the paper's). A clustering's term then grows with its number of clusters K_s, and β
