@@ -5,7 +5,9 @@ with clustpy's defaults, 100 + 150 epochs, images in [0, 1], five seeds; issue 2
 0.672) with the defaults, one line of JSON per fit (NMI, cluster dimensions, seconds per phase, initial-phase
 epochs per candidate). USPS is read from ``$CLUSTPY_ACEDEC_DATA`` (default ../shared/data).
 
-    OMP_NUM_THREADS=1 python benchmarks/small_fits_check.py benchmarks/results/small-fits-cpu/quality.jsonl
+    OMP_NUM_THREADS=1 python benchmarks/small_fits_check.py benchmarks/results/small-fits-cpu/quality.jsonl [TASK...]
+
+TASK: run only the tasks whose names start with one of these (e.g. "SYNTH-25" "USPS").
 """
 
 import json
@@ -76,7 +78,7 @@ def main() -> None:
     tasks += [("USPS ACeDeC(DCN)", seed, lambda seed=seed: usps(seed)) for seed in range(5)]
     done = _done(path)
     for task, seed, run in tasks:
-        if (task, seed) in done:
+        if (task, seed) in done or not any(task.startswith(prefix) for prefix in sys.argv[2:] or [""]):
             continue
         start = time.perf_counter()
         result = run()

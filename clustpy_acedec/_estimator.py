@@ -104,8 +104,8 @@ DEFAULT_CLUSTERING_OPTIMIZER_PARAMS = {"lr": 1e-4}
 #: 250 iterations (:class:`clustpy_acedec._training.Plateau`).
 INIT_TOL = 0.01
 
-#: Default of ENRC's ``init_screen_iterations`` (ACeDeC's is 0): the candidates are compared after a quarter of
-#: ENRC's 1,000 iterations (one window of the plateau rule); only the best third of them
+#: Default of ``init_screen_iterations`` (ACeDeC's; ENRC's with ``init="best"``): the candidates are compared after
+#: a quarter of ENRC's 1,000 iterations (one window of the plateau rule); only the best third of them
 #: (:func:`screening_survivors`) go on.
 INIT_SCREEN_ITERATIONS = 250
 
@@ -303,14 +303,15 @@ def start_fit(X: np.ndarray, config: FitConfig, collective: Collective | None = 
                   execution, augment, history, clock, collective)
 
 
-def best_of_rounds(run: FitRun, make_candidate: Callable, n_rounds: int) -> tuple:
+def best_of_rounds(run: FitRun, make_candidate: Callable, n_rounds: int,
+                   screening_score: Callable = SubspaceClusteringModel.embedded_loss) -> tuple:
     """
     Initialisation rounds (ENRC §2.6, and ACe/DeC's candidates): every candidate gets the initial phase with
     the autoencoder fixed, and the one with the lowest loss on the whole embedded data set is kept.
 
     With ``init_screen_iterations`` (our addition, issue 20) the candidates are screened first
-    (:func:`screen_candidates`): only the best third of them complete the phase, and the kept candidate is the
-    best of those.
+    (:func:`screen_candidates`): only the best third of them by ``screening_score`` complete the phase, and the
+    kept candidate is the best of those.
 
     Parameters
     ----------
@@ -321,6 +322,10 @@ def best_of_rounds(run: FitRun, make_candidate: Callable, n_rounds: int) -> tupl
         ``make_candidate(round_index) -> SubspaceClusteringModel``, a fresh initial model on the device
     n_rounds : int
         number of candidates
+    screening_score : Callable
+        ``screening_score(model, embedded) -> float``, what the screening ranks the candidates by (lower is
+        better): the whole-data loss (ENRC), or that loss with β at its optimum,
+        :meth:`SubspaceClusteringModel.profiled_loss` (ACeDeC, whose candidates' β settle at different speeds)
 
     Returns
     -------
@@ -328,8 +333,9 @@ def best_of_rounds(run: FitRun, make_candidate: Callable, n_rounds: int) -> tupl
         the kept candidate and its β before the initial phase
     """
     config = run.config
-    epochs_of = initial_epochs_for(run)
-    screen = n_rounds > 1 and 0 < epochs_of(config.init_screen_iterations) < epochs_of(config.init_iterations)
+    screen_epochs, total_epochs = (initial_epochs(run, config.init_screen_iterations),
+                                   initial_epochs(run, config.init_iterations))
+    screen = n_rounds > 1 and 0 < screen_epochs < total_epochs
     # Thousands of steps on batches of n x d with d ~ 10: intra-op threads only add synchronisation, and on a
     # machine whose cores are busy they make each tiny step wait for a descheduled thread. The candidates'
     # k-means (Lloyd steps on at most KMEANS_SAMPLE_SIZE x d) and their scoring are operations of that size too.
@@ -338,10 +344,10 @@ def best_of_rounds(run: FitRun, make_candidate: Callable, n_rounds: int) -> tupl
         for round_index in range(n_rounds):
             candidate = _InitialCandidate(make_candidate(round_index), run,
                                           desc=f"{config.name} initialisation {round_index + 1}/{n_rounds}")
-            candidate.train_for(epochs_of(config.init_screen_iterations if screen else config.init_iterations))
+            candidate.train_for(screen_epochs if screen else total_epochs)
             candidates.append(candidate)
-        finalists = screen_candidates(candidates, epochs_of(config.init_iterations)) if screen else candidates
-        best = min(finalists, key=lambda candidate: _ranked_loss(candidate.record))
+        finalists = screen_candidates(candidates, total_epochs, screening_score) if screen else candidates
+        best = min(finalists, key=lambda candidate: _ranked_loss(candidate.record.candidate_loss))
     best.record.kept = True
     records = [candidate.record for candidate in candidates]
     best, betas_init = best.model, best.initial_betas
@@ -359,11 +365,12 @@ def best_of_rounds(run: FitRun, make_candidate: Callable, n_rounds: int) -> tupl
     return best, betas_init
 
 
-def screen_candidates(candidates: list, total_epochs: int) -> list:
+def screen_candidates(candidates: list, total_epochs: int,
+                      screening_score: Callable = SubspaceClusteringModel.embedded_loss) -> list:
     """
     The screening of the initial candidates (our addition, issue 20; successive halving with one rung): of
-    candidates trained for the same number of epochs, the best third by whole-data loss (at least one,
-    :func:`screening_survivors`) train on to ``total_epochs``; the others are released.
+    candidates trained for the same number of epochs, the best third by ``screening_score`` on the whole
+    embedding (at least one, :func:`screening_survivors`) train on to ``total_epochs``; the others are released.
 
     The screening compares the candidates after equal training. The final choice among the survivors does too,
     unless ``init_tol`` stops some of them on a plateau earlier than others (possible only with two or more
@@ -373,9 +380,11 @@ def screen_candidates(candidates: list, total_epochs: int) -> list:
     ----------
     candidates : list
         the :class:`_InitialCandidate` s, each trained to the screening and scored; their records receive the
-        ``screening_loss``
+        ``screening_loss``, the score they were ranked by
     total_epochs : int
         epochs of the whole initial phase
+    screening_score : Callable
+        ``screening_score(model, embedded) -> float``, lower is better (default: the whole-data loss)
 
     Returns
     -------
@@ -383,8 +392,8 @@ def screen_candidates(candidates: list, total_epochs: int) -> list:
         the survivors, trained and scored again
     """
     for candidate in candidates:
-        candidate.record.screening_loss = candidate.record.candidate_loss
-    ranked = sorted(range(len(candidates)), key=lambda i: _ranked_loss(candidates[i].record))
+        candidate.record.screening_loss = screening_score(candidate.model, candidate.run.embedded)
+    ranked = sorted(range(len(candidates)), key=lambda i: _ranked_loss(candidates[i].record.screening_loss))
     # in round order, so that the survivors draw their batches in an order that does not depend on the ranking's ties
     survivors = sorted(ranked[:screening_survivors(len(candidates))])
     for index, candidate in enumerate(candidates):
@@ -401,17 +410,15 @@ def screening_survivors(n_rounds: int) -> int:
     return max(1, n_rounds // 3)
 
 
-def _ranked_loss(record: PhaseRecord) -> tuple:
-    """Sort key of a candidate by its whole-data loss: a diverged candidate (NaN) ranks last."""
-    loss = record.candidate_loss
+def _ranked_loss(loss: float) -> tuple:
+    """Sort key of a candidate by a loss or score: a diverged candidate (NaN) ranks last."""
     return (math.isnan(loss), loss)
 
 
-def initial_epochs_for(run: FitRun) -> Callable:
-    """``iterations -> epochs`` of the initial phase: the fixed embedding's epochs that hold that many mini-batch
-    iterations, rounded up."""
+def initial_epochs(run: FitRun, iterations: int) -> int:
+    """The epochs of the fixed embedding that hold ``iterations`` mini-batch iterations, rounded up."""
     batches_per_epoch = -(-run.embedded.shape[0] // run.config.batch_size)
-    return lambda iterations: -(-iterations // batches_per_epoch)
+    return -(-iterations // batches_per_epoch)
 
 
 class _InitialCandidate:

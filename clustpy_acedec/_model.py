@@ -16,7 +16,8 @@ normalisation             sum over points (Eq. 1)               per cluster size
 import numpy as np
 import torch
 
-from clustpy_acedec.losses import compression_loss, orthogonality_loss, reconstruction_loss
+from clustpy_acedec.losses import (compression_loss, orthogonality_loss, profiled_compression_loss,
+                                   reconstruction_loss)
 from clustpy_acedec._objectives import SharedMeanObjective, SpaceObjective
 from clustpy_acedec._subspace import SubspaceLayer
 
@@ -176,6 +177,28 @@ class SubspaceClusteringModel(torch.nn.Module):
         """
         total = sum(float(self.initial_phase_loss(chunk)[0]) * chunk.shape[0] for chunk in embedded.split(chunk_size))
         return total / embedded.shape[0]
+
+    @torch.no_grad()
+    def profiled_loss(self, embedded: torch.Tensor, chunk_size: int = CHUNK_SIZE) -> float:
+        """
+        :meth:`embedded_loss` with β at its optimum for the current V and centres
+        (:func:`clustpy_acedec.losses.profiled_compression_loss`): the squared distance of every point to its
+        centre in every space, under the β that minimises their sum, plus L_orth. It compares initial candidates
+        whose β has not settled yet: ACeDeC's screening (our addition, issue 20). For DEC and IDEC it scores the
+        compression terms of the cluster space without the KL divergence.
+        """
+        betas, centers = self.layer.betas(), self.cluster_centers()
+        spaces = [space for objective in self.objectives for space in objective.spaces]  # the label columns' spaces
+        deviations = torch.zeros(self.layer.n_spaces, self.layer.V.shape[1], device=embedded.device)
+        orthogonality = 0.0
+        for chunk in embedded.split(chunk_size):
+            rotated = self.layer.rotate(chunk)
+            labels = torch.cat([o.predict(rotated, betas, self.layer) for o in self.objectives], 1)
+            for column, space in enumerate(spaces):
+                deviations[space] += (rotated - centers[space][labels[:, column]]).square().sum(0)
+            orthogonality += float(orthogonality_loss(chunk, self.layer.V)) * chunk.shape[0]
+        n = embedded.shape[0]
+        return float(profiled_compression_loss(deviations / n)) + orthogonality / n
 
     def cluster_centers(self) -> list:
         """Centres per space, in space order, in the rotated space."""

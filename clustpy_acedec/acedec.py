@@ -13,7 +13,7 @@ from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, clone
 
 from clustpy_acedec._estimator import (DEFAULT_CLUSTERING_OPTIMIZER_PARAMS, DEFAULT_PRETRAIN_OPTIMIZER_PARAMS,
-                                       EXECUTION_CONSTRAINTS, INIT_TOL, FitConfig, FitRun, SubspaceClustererMixin,
+                                       EXECUTION_CONSTRAINTS, INIT_SCREEN_ITERATIONS, INIT_TOL, FitConfig, FitRun, SubspaceClustererMixin,
                                        best_of_rounds, checked_input, clustering_phase, document_shared_parameters,
                                        finish_fit, for_this_rank, start_fit)
 from clustpy_acedec._distributed import Collective, agreed, current_collective, quiet_unless_main
@@ -127,12 +127,13 @@ class ACeDeC(SubspaceClustererMixin):
         iteration (default: 0.01)
     init_screen_iterations : int
         the candidates are screened after this many iterations of the initial phase (rounded up to whole
-        epochs): only the best third of them by their loss on the whole data set (at least one) complete the
-        phase, and the kept one is the best of those (our addition: most candidates then cost a fraction of the
-        phase). 0, or a value of as many epochs as ``init_iterations``, runs every candidate through the whole
-        phase as the papers do. Off by default: ACeDeC's candidates put different numbers of dimensions into the
-        cluster space, so their early losses differ in scale, and the cluster-span start, often the best at the
-        end, is often the worst after 250 iterations (docs/design.md) (default: 0)
+        epochs): only the best third of them (at least one) complete the phase, and the kept one is the best of
+        those by its loss on the whole data set (our addition: most candidates then cost a fraction of the
+        phase). The screening ranks by that loss with β at its optimum for each candidate's V and centres
+        (:func:`clustpy_acedec.losses.profiled_compression_loss`): ACeDeC's candidates put different numbers of
+        dimensions into the cluster space and β settles slowly, so their losses themselves are not yet comparable
+        after 250 iterations (docs/design.md). 0, or a value of as many epochs as ``init_iterations``, runs every
+        candidate through the whole phase as the papers do (default: 250)
     dim_margin : float
         a dimension belongs to the cluster space when β_cs - β_ss >= dim_margin, i.e. β_cs >= 0.55 for the
         default; see :func:`clustpy_acedec._subspace.hardened_dims` (default: 0.1)
@@ -208,7 +209,7 @@ class ACeDeC(SubspaceClustererMixin):
     def __init__(self, base: BaseEstimator | None = None, n_clusters: int | None = None,
                  random_state: int | np.random.RandomState | None = None, init: str = "best",
                  init_rounds: int = 3, init_iterations: int = 5000, init_tol: float = INIT_TOL,
-                 init_screen_iterations: int = 0,
+                 init_screen_iterations: int = INIT_SCREEN_ITERATIONS,
                  dim_margin: float = DEFAULT_DIM_MARGIN,
                  pretraining: "str | StackedDenoisingPretraining" = "end_to_end", image_shape: tuple | None = None,
                  data_placement: str = "auto",
@@ -259,7 +260,8 @@ class ACeDeC(SubspaceClustererMixin):
             run = start_fit(X, config, collective)
             sample = kmeans_sample(run.embedded, run.cpu_generator)
             model, betas_init = best_of_rounds(run, lambda round_index: self._candidate(run, sample, round_index),
-                                               config.init_rounds)
+                                               config.init_rounds,
+                                               screening_score=SubspaceClusteringModel.profiled_loss)
             # agreed: a registered objective that fails on one rank fails the fit on every rank
             model = agreed(collective, lambda: _with_base_objective(model, base, run.device))
             clustering_phase(model, run)

@@ -54,6 +54,32 @@ def compression_loss(per_sample: torch.Tensor, labels: torch.Tensor, normalizati
     raise ValueError(f"normalization must be '{POINTS}' or '{CLUSTER_SIZE}', got {normalization!r}")
 
 
+def profiled_compression_loss(mean_squared_deviations: torch.Tensor) -> torch.Tensor:
+    """
+    ACe/DeC Eq. 1's compression (``"points"``) at its minimum over β, for fixed V, centres and assignments.
+
+    Per rotated dimension i the compression is Σ_s β_s[i]² a_s[i], with a_s[i] the mean squared deviation of
+    dimension i from the assigned centre of space s. Under Σ_s β_s[i] = 1 (ACe/DeC's β_ss = 1 − β_cs, ENRC's
+    softmax) its minimum is at β_s[i] ∝ 1 / a_s[i] (a Lagrange multiplier), where it is 1 / Σ_s 1 / a_s[i]: for
+    ACe/DeC's two spaces a c / (a + c), at the stationary β_cs = c / (a + c) of
+    :func:`clustpy_acedec._subspace.hardened_dims`. It scores V and the centres as if β had settled: what the
+    screening of ACeDeC's initial candidates compares (our addition, issue 20), because β (rate 0.01) settles
+    more slowly than the candidates' early losses are compared.
+
+    Parameters
+    ----------
+    mean_squared_deviations : torch.Tensor
+        a_s[i], shape (S, d)
+
+    Returns
+    -------
+    torch.Tensor
+        a scalar, Σ_i 1 / Σ_s 1 / a_s[i] (a dimension with a_s[i] = 0 in some space adds 0)
+    """
+    inverse = mean_squared_deviations.clamp_min(torch.finfo(mean_squared_deviations.dtype).tiny).reciprocal()
+    return inverse.sum(0).reciprocal().sum()
+
+
 def reconstruction_loss(x: torch.Tensor, reconstruction: torch.Tensor) -> torch.Tensor:
     """
     L_rec of ACe/DeC Eq. 1 and ENRC Eq. 1: ||x - dec(V V^T z)||², summed over features, averaged over points.

@@ -7,7 +7,8 @@ from sklearn.base import BaseEstimator
 
 from clustpy_acedec import ACeDeC, register_base
 from clustpy_acedec._centers import MiniBatchCenters
-from clustpy_acedec.losses import compression_loss, orthogonality_loss, reconstruction_loss
+from clustpy_acedec.losses import (compression_loss, orthogonality_loss, profiled_compression_loss,
+                                   reconstruction_loss)
 from clustpy_acedec._objectives import HardCentroidObjective, SharedMeanObjective, StudentTObjective, target_distribution
 from clustpy_acedec.bases import registered_objective
 from clustpy_acedec._initialization import random_orthogonal
@@ -220,6 +221,29 @@ def test_reconstruction_and_orthogonality_loss():
     torch.testing.assert_close(orthogonality_loss(z, V2), 9.0 * z.detach().square().sum(1).mean(), rtol=1e-5, atol=0)
     orthogonality_loss(z, V2).backward()
     assert z.grad is None and V2.grad is not None
+
+
+@pytest.mark.parametrize("n_spaces", [2, 3])
+def test_profiled_compression_loss_is_the_minimum_over_beta(n_spaces):
+    generator = torch.Generator().manual_seed(n_spaces)
+    deviations = torch.rand(n_spaces, 4, generator=generator, dtype=torch.float64) + 0.1  # a_s[i]
+    # β on a fine grid of the simplex, per dimension: Σ_s β_s² a_s at its smallest
+    steps = torch.linspace(0, 1, 401, dtype=torch.float64)
+    grids = torch.meshgrid(*[steps] * (n_spaces - 1), indexing="ij")
+    betas = torch.stack([g.reshape(-1) for g in grids] + [1 - sum(g.reshape(-1) for g in grids)])
+    betas = betas[:, betas[-1] >= 0]  # (S, points of the simplex)
+    searched = (betas.square().T @ deviations).min(0).values.sum()
+    profiled = profiled_compression_loss(deviations)
+    assert profiled <= searched + 1e-12  # the closed form is the minimum ...
+    torch.testing.assert_close(profiled, searched, rtol=1e-3, atol=0)  # ... and the grid finds it
+    # two spaces: a c / (a + c), the value at ACe/DeC's stationary β_cs = c / (a + c)
+    if n_spaces == 2:
+        a, c = deviations
+        torch.testing.assert_close(profiled, (a * c / (a + c)).sum())
+    # a dimension without deviation in some space costs nothing
+    deviations[0, 0] = 0.0
+    torch.testing.assert_close(profiled_compression_loss(deviations),
+                               profiled_compression_loss(deviations[:, 1:]), rtol=1e-12, atol=1e-300)
 
 
 # ------------------------------------------------------------------------------------------ registry

@@ -64,11 +64,10 @@ def test_screening_completes_the_phase_for_the_best_third_of_the_candidates_and_
                                                      for i in range(6)]
     for i, record in enumerate(records):
         assert record.iterations == len(record.epoch_losses) * epoch
-        if i not in survivors:  # scored once, at the screening
-            assert record.candidate_loss == record.screening_loss and not record.kept
+        if i not in survivors:  # scored once, at the screening: β at its optimum cannot lose against the actual β
+            assert record.screening_loss <= record.candidate_loss and not record.kept
     kept = [i for i, r in enumerate(records) if r.kept]
     assert len(kept) == 1 and kept[0] == min(survivors, key=lambda i: records[i].candidate_loss)
-    assert all(records[i].candidate_loss < records[i].screening_loss for i in survivors)  # trained on
 
 
 def _initial_run(embedded, epochs_per_call, tol):

@@ -7,7 +7,9 @@ autoencoder that multiplies the cluster dimensions by ``shrink`` and the noise d
 clustering epochs: the labels are those of the start alone. Each setting with ``init_tol`` 0.01 and 0 (the whole
 ``init_iterations``), for ``init="cluster_span"`` and ``init="best"``, with the screening of the candidates after
 ``SCREEN`` iterations (``init_screen_iterations``; default: ACeDeC's default, 0; records from before the parameter
-existed have none, which is the same as 0; those with 250 were made when 250 was ACeDeC's default, 2026-12-01).
+existed have none, which is the same as 0; those with 250 and no ``screening`` were made when 250 was ACeDeC's
+default in the morning of 2026-12-01 and ranked by the loss itself; ``"screening": "profiled"`` marks the records of
+the β-profiled ranking, ACeDeC's default since the afternoon).
 
     [SCREEN=250] OMP_NUM_THREADS=1 python benchmarks/results/small-fits-cpu/hidden_noise.py [SEEDS...]
 
@@ -26,6 +28,7 @@ from sklearn.cluster import KMeans
 from sklearn.metrics import normalized_mutual_info_score as nmi
 
 from clustpy_acedec import ACeDeC
+from clustpy_acedec._model import SubspaceClusteringModel
 from clustpy_acedec_bench.data import anisotropic_linear_autoencoder, make_synth
 
 STRENGTHS = [(1.0, 1.0), (0.8, 1.2), (0.7, 1.3), (0.6, 1.4)]  # (shrink, stretch)
@@ -36,7 +39,9 @@ def main() -> None:
     torch.set_num_threads(1)
     path = Path(__file__).with_name("hidden_noise.jsonl")
     screen = int(os.environ.get("SCREEN", ACeDeC().init_screen_iterations))
-    done = {(r["shrink"], r["init"], r["init_tol"], r["seed"], r.get("init_screen_iterations", 0))
+    profiled = hasattr(SubspaceClusteringModel, "profiled_loss")
+    done = {(r["shrink"], r["init"], r["init_tol"], r["seed"], r.get("init_screen_iterations", 0),
+             r.get("screening") == "profiled")
             for r in map(json.loads, path.read_text().splitlines())} if path.exists() else set()
     for seed in map(int, sys.argv[1:] or ["0", "1", "2"]):
         X, y = make_synth(n_noise_dims=N_NOISE, n_samples=1200, random_state=seed)
@@ -45,7 +50,7 @@ def main() -> None:
             kmeans = nmi(y, KMeans(4, n_init=3, random_state=seed).fit_predict(X * scales))
             for init in ("cluster_span", "best"):
                 for init_tol in (0.01, 0.0):
-                    if (shrink, init, init_tol, seed, screen) in done:
+                    if (shrink, init, init_tol, seed, screen, profiled and screen > 0) in done:
                         continue
                     base = DCN(n_clusters=4, neural_network=anisotropic_linear_autoencoder(scales),
                                clustering_epochs=0, batch_size=128, device="cpu", random_state=seed)
@@ -57,6 +62,8 @@ def main() -> None:
                                   cluster_dims=len(model.cluster_space_dims_), kmeans_on_embedding=round(kmeans, 4),
                                   initial_epochs=[len(r.epoch_losses) for r in model.history_["initial"]],
                                   seconds=round(time.perf_counter() - start, 1))
+                    if profiled and screen > 0:
+                        record["screening"] = "profiled"
                     with path.open("a") as file:
                         file.write(json.dumps(record) + "\n")
                     print(json.dumps(record), flush=True)

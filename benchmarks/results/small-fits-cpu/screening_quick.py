@@ -32,10 +32,14 @@ def recording_fit(self, X, y=None):
                   screening_loss=[r.screening_loss and round(r.screening_loss, 4) for r in initial],
                   candidate_loss=[round(r.candidate_loss, 4) for r in initial], kept=[r.kept for r in initial],
                   cluster_dims=len(getattr(self, "cluster_space_dims_", [])) or None)
+    if PROFILED and isinstance(self, acedec.ACeDeC) and self.init_screen_iterations:
+        record["screening"] = "profiled"
     recording_fit.records.append(record)
     return self
 
 
+#: Since the afternoon of 2026-12-01 ACeDeC's screening ranks by the β-profiled loss (before: the loss itself).
+PROFILED = hasattr(acedec.SubspaceClusteringModel, "profiled_loss")
 recording_fit.records = []
 ESTIMATOR.fit = recording_fit
 code = ESTIMATOR.__init__.__code__

@@ -4,8 +4,11 @@ a few hours of 2026-12-01) against every candidate through the whole phase (``in
 default, the code before the screening bit for bit),
 in float32, and the screened phase in bfloat16. Per fit: NMI, the kept candidate, the initial phase's iterations
 per candidate and the seconds per phase (of a machine running one other single-threaded job).
-    OMP_NUM_THREADS=1 python screening_seeds.py FIRST_SEED LAST_SEED [RECORDS]
-Records go to RECORDS (default screening_seeds.jsonl beside this file)."""
+    OMP_NUM_THREADS=1 python screening_seeds.py FIRST_SEED LAST_SEED [RECORDS [ARMS]]
+Records go to RECORDS (default screening_seeds.jsonl beside this file). ARMS: comma-separated PRECISION:SCREEN
+pairs (default float32:250,float32:0,bfloat16:250). Since 2026-12-01 (afternoon) the screening ranks ACeDeC's
+candidates by the β-profiled loss (``SubspaceClusteringModel.profiled_loss``), before by the loss itself: records
+of that code carry ``"screening": "profiled"``."""
 import json, os, sys
 import numpy as np, torch
 torch.set_num_threads(1)
@@ -19,8 +22,11 @@ records = sys.argv[3] if len(sys.argv) > 3 else "screening_seeds.jsonl"
 path = os.path.join(os.path.dirname(os.path.abspath(__file__)), records)
 done = {(r["seed"], r["precision"], r["init_screen_iterations"]) for r in map(json.loads, open(path))} \
     if os.path.exists(path) else set()
+arms = [(arm.split(":")[0], int(arm.split(":")[1]))
+        for arm in (sys.argv[4] if len(sys.argv) > 4 else "float32:250,float32:0,bfloat16:250").split(",")]
+profiled = hasattr(__import__("clustpy_acedec._model", fromlist=["x"]).SubspaceClusteringModel, "profiled_loss")
 for seed in range(int(sys.argv[1]), int(sys.argv[2]) + 1):
-    for precision, screen in (("float32", 250), ("float32", 0), ("bfloat16", 250)):
+    for precision, screen in arms:
         if (seed, precision, screen) in done:
             continue
         base = DCN(n_clusters=10, batch_size=256, pretrain_epochs=20, clustering_epochs=20, embedding_size=10,
@@ -32,6 +38,8 @@ for seed in range(int(sys.argv[1]), int(sys.argv[2]) + 1):
                       kept=[r.kept for r in initial].index(True), iterations=[r.iterations for r in initial],
                       candidate_loss=[round(r.candidate_loss, 5) for r in initial],
                       seconds={k: round(v, 2) for k, v in model.fit_seconds_.items()})
+        if profiled and screen:
+            record["screening"] = "profiled"
         print(json.dumps(record), flush=True)
         with open(path, "a") as file:
             file.write(json.dumps(record) + "\n")
