@@ -20,14 +20,14 @@ X, y = load_digits(return_X_y=True)
 X = (X / 16).astype(np.float32)
 records = sys.argv[3] if len(sys.argv) > 3 else "screening_seeds.jsonl"
 path = os.path.join(os.path.dirname(os.path.abspath(__file__)), records)
-done = {(r["seed"], r["precision"], r["init_screen_iterations"]) for r in map(json.loads, open(path))} \
-    if os.path.exists(path) else set()
+done = {(r["seed"], r["precision"], r["init_screen_iterations"], r.get("screening"))
+        for r in map(json.loads, open(path))} if os.path.exists(path) else set()
 arms = [(arm.split(":")[0], int(arm.split(":")[1]))
         for arm in (sys.argv[4] if len(sys.argv) > 4 else "float32:250,float32:0,bfloat16:250").split(",")]
 profiled = hasattr(__import__("clustpy_acedec._model", fromlist=["x"]).SubspaceClusteringModel, "profiled_loss")
 for seed in range(int(sys.argv[1]), int(sys.argv[2]) + 1):
     for precision, screen in arms:
-        if (seed, precision, screen) in done:
+        if (seed, precision, screen, "profiled" if profiled and screen else None) in done:
             continue
         base = DCN(n_clusters=10, batch_size=256, pretrain_epochs=20, clustering_epochs=20, embedding_size=10,
                    device="cpu", random_state=seed)
