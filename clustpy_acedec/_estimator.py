@@ -365,8 +365,7 @@ def best_of_rounds(run: FitRun, make_candidate: Callable, n_rounds: int,
     return best, betas_init
 
 
-def screen_candidates(candidates: list, total_epochs: int,
-                      screening_score: Callable = SubspaceClusteringModel.embedded_loss) -> list:
+def screen_candidates(candidates: list, total_epochs: int, screening_score: Callable) -> list:
     """
     The screening of the initial candidates (our addition, issue 20; successive halving with one rung): of
     candidates trained for the same number of epochs, the best third by ``screening_score`` on the whole
@@ -384,7 +383,7 @@ def screen_candidates(candidates: list, total_epochs: int,
     total_epochs : int
         epochs of the whole initial phase
     screening_score : Callable
-        ``screening_score(model, embedded) -> float``, lower is better (default: the whole-data loss)
+        ``screening_score(model, embedded) -> float``, lower is better (see :func:`best_of_rounds`)
 
     Returns
     -------
