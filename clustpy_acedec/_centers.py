@@ -270,7 +270,9 @@ def farthest_point_of_worst_cluster(points: torch.Tensor, centers: torch.Tensor,
 
 def lloyd(points: torch.Tensor, centers: torch.Tensor, beta: torch.Tensor, n_steps: int) -> torch.Tensor:
     """
-    Lloyd iterations under the β-weighted distance; a centre that loses all points stays where it is.
+    Lloyd iterations under the β-weighted distance; a centre that loses all points stays where it is. The
+    iterations end early at a fixed point, when an assignment repeats the one before it: the centres would not
+    move again, so the result is that of all ``n_steps`` (one host read per iteration, outside the training steps).
 
     Parameters
     ----------
@@ -288,8 +290,12 @@ def lloyd(points: torch.Tensor, centers: torch.Tensor, beta: torch.Tensor, n_ste
     centers : torch.Tensor
         shape (K, d)
     """
+    previous = None
     for _ in range(n_steps):
         labels, _ = nearest_centers(points, centers, beta)
+        if previous is not None and torch.equal(labels, previous):
+            break  # the centres were computed from these labels: the next ones would be the same
         sums, counts = cluster_sums(points, labels, centers.shape[0])
         centers = torch.where(counts.unsqueeze(1) > 0, sums / counts.clamp_min(1.0).unsqueeze(1), centers)
+        previous = labels
     return centers

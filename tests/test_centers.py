@@ -4,7 +4,7 @@
 import pytest
 import torch
 
-from clustpy_acedec._centers import MiniBatchCenters, farthest_point_of_worst_cluster, lloyd
+from clustpy_acedec._centers import MiniBatchCenters, cluster_sums, farthest_point_of_worst_cluster, lloyd
 from clustpy_acedec._subspace import nearest_centers, weighted_squared_distance
 
 
@@ -198,6 +198,20 @@ def test_lloyd_converges_on_two_blobs():
     torch.testing.assert_close(centers, torch.stack([left_mean, right_mean]), atol=1e-5, rtol=0)
     # a fixed point: more steps change nothing
     torch.testing.assert_close(lloyd(points, centers, torch.ones(2), n_steps=5), centers)
+
+
+def test_lloyd_ending_at_its_fixed_point_gives_the_centres_of_every_step():
+    generator = torch.Generator().manual_seed(5)
+    points = torch.randn(600, 3, generator=generator) + 4.0 * torch.randint(0, 3, (600, 1), generator=generator)
+    start, beta = points[:8].clone(), torch.tensor([1.0, 0.5, 0.2])
+    reference = start
+    for _ in range(60):  # every step, without the early end
+        labels, _ = nearest_centers(points, reference, beta)
+        sums, counts = cluster_sums(points, labels, 8)
+        reference = torch.where(counts.unsqueeze(1) > 0, sums / counts.clamp_min(1.0).unsqueeze(1), reference)
+    assert torch.equal(lloyd(points, start, beta, n_steps=60), reference)
+    # and a budget that ends before the fixed point is respected
+    assert not torch.equal(lloyd(points, start, beta, n_steps=1), reference)
 
 
 def test_lloyd_respects_beta_and_keeps_empty_centers():
