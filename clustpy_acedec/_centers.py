@@ -272,7 +272,8 @@ def lloyd(points: torch.Tensor, centers: torch.Tensor, beta: torch.Tensor, n_ste
     """
     Lloyd iterations under the β-weighted distance; a centre that loses all points stays where it is. The
     iterations end early at a fixed point, when an assignment repeats the one before it: the centres would not
-    move again, so the result is that of all ``n_steps`` (one host read per iteration, outside the training steps).
+    move again, so the result is that of all ``n_steps`` (on CUDA up to the rounding of its atomic additions; one
+    host read per iteration, outside the training steps).
 
     Parameters
     ----------

@@ -317,7 +317,7 @@ def best_of_rounds(run: FitRun, make_candidate: Callable, n_rounds: int,
     ----------
     run : FitRun
         the running fit; ``run.history["initial"]`` receives one record per candidate, with its whole-data loss
-        (and its loss at the screening)
+        (and its score at the screening)
     make_candidate : Callable
         ``make_candidate(round_index) -> SubspaceClusteringModel``, a fresh initial model on the device
     n_rounds : int

@@ -184,8 +184,9 @@ class SubspaceClusteringModel(torch.nn.Module):
         :meth:`embedded_loss` with β at its optimum for the current V and centres
         (:func:`clustpy_acedec.losses.profiled_compression_loss`): the squared distance of every point to its
         centre in every space, under the β that minimises their sum, plus L_orth. It compares initial candidates
-        whose β has not settled yet: ACeDeC's screening (our addition, issue 20). For DEC and IDEC it scores the
-        compression terms of the cluster space without the KL divergence.
+        whose β has not settled yet: ACeDeC's screening (our addition, issue 20), whose candidates carry the
+        k-means objective and the shared mean for every base. On a model with DEC's objective it would score the
+        squared distances of the cluster space without the KL divergence.
         """
         betas, centers = self.layer.betas(), self.cluster_centers()
         spaces = [space for objective in self.objectives for space in objective.spaces]  # the label columns' spaces

@@ -41,7 +41,7 @@ class PhaseRecord:
     reinit_sample_size: int = 0
     reinitialized_centers: int = 0
     candidate_loss: float | None = None  # initial phase: the candidate's loss on the whole data set afterwards
-    screening_loss: float | None = None  # initial phase: that loss at the screening of the candidates, if any
+    screening_loss: float | None = None  # initial phase: the score the screening ranked the candidate by, if any
     kept: bool = False  # initial phase: this candidate was kept for the clustering phase
     stopped_on_plateau: bool = False
 

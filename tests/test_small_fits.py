@@ -64,10 +64,39 @@ def test_screening_completes_the_phase_for_the_best_third_of_the_candidates_and_
                                                      for i in range(6)]
     for i, record in enumerate(records):
         assert record.iterations == len(record.epoch_losses) * epoch
-        if i not in survivors:  # scored once, at the screening: β at its optimum cannot lose against the actual β
-            assert record.screening_loss <= record.candidate_loss and not record.kept
+        if i not in survivors:  # scored once, at the screening: β at its optimum beats the actual, unsettled β
+            assert record.screening_loss < record.candidate_loss and not record.kept
     kept = [i for i, r in enumerate(records) if r.kept]
     assert len(kept) == 1 and kept[0] == min(survivors, key=lambda i: records[i].candidate_loss)
+
+
+@pytest.mark.parametrize("shared_first", [False, True])  # the label columns follow the objectives, not the spaces
+def test_the_profiled_loss_is_the_loss_at_the_optimal_beta_of_every_dimension(shared_first):
+    # four blobs far apart on every axis: the assignments do not depend on β, so setting β_cs = c / (a + c) per
+    # rotated dimension (a: squared distance to the point's blob centre, c: to the data mean) reaches the minimum
+    X, y = make_blobs(800, n_features=4, centers=4, cluster_std=0.5, center_box=(-20, 20), random_state=1)
+    embedded = torch.as_tensor(X, dtype=torch.float32)
+    labels = torch.as_tensor(y)
+    centers = torch.stack([embedded[labels == k].mean(0) for k in range(4)])
+    V = random_orthogonal(4, torch.Generator().manual_seed(0))
+    rotated = embedded @ V
+    layer = SubspaceLayer(V, torch.zeros(4), parametrization="sigmoid")
+    objectives = [HardCentroidObjective(MiniBatchCenters.for_batches([centers @ V], [0], 64)),
+                  SharedMeanObjective(embedded.mean(0), space=1)]
+    model = SubspaceClusteringModel(FeedforwardAutoencoder([4, 4]), layer, objectives[::-1] if shared_first
+                                    else objectives, POINTS)
+    column = 1 if shared_first else 0
+    assert torch.equal(model.predict_embedded(embedded)[:, column], labels)
+    a = (rotated - (centers @ V)[labels]).square().mean(0)
+    c = (rotated - rotated.mean(0)).square().mean(0)
+    profiled = model.profiled_loss(embedded)
+    assert profiled < model.embedded_loss(embedded)  # β = 0.5 everywhere is not the optimum
+    with torch.no_grad():
+        layer.beta_logits.copy_(torch.logit(c / (a + c)))
+    assert torch.equal(model.predict_embedded(embedded)[:, column], labels)
+    assert model.profiled_loss(embedded) == pytest.approx(profiled, rel=1e-6)  # it does not depend on β
+    assert model.embedded_loss(embedded) == pytest.approx(profiled, rel=1e-4)
+    assert profiled == pytest.approx(float((a * c / (a + c)).sum()), rel=1e-4)  # V is orthogonal: L_orth ~ 0
 
 
 def _initial_run(embedded, epochs_per_call, tol):

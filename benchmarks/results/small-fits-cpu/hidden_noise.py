@@ -6,7 +6,8 @@ autoencoder that multiplies the cluster dimensions by ``shrink`` and the noise d
 ``test_initialisation_survives_an_autoencoder_that_shrinks_the_cluster_directions`` at several strengths), no
 clustering epochs: the labels are those of the start alone. Each setting with ``init_tol`` 0.01 and 0 (the whole
 ``init_iterations``), for ``init="cluster_span"`` and ``init="best"``, with the screening of the candidates after
-``SCREEN`` iterations (``init_screen_iterations``; default: ACeDeC's default, 0; records from before the parameter
+``SCREEN`` iterations (``init_screen_iterations``; default: ACeDeC's default, 250 since the afternoon of 2026-12-01,
+0 before; records from before the parameter
 existed have none, which is the same as 0; those with 250 and no ``screening`` were made when 250 was ACeDeC's
 default in the morning of 2026-12-01 and ranked by the loss itself; ``"screening": "profiled"`` marks the records of
 the β-profiled ranking, ACeDeC's default since the afternoon).

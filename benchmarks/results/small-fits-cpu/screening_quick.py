@@ -1,4 +1,5 @@
-"""Why ACeDeC's ``init_screen_iterations`` is off by default and ENRC's only on with ``init="best"``: two checks of
+"""Why ACeDeC's screening ranks by the β-profiled loss (until the afternoon of 2026-12-01 it ranked by the loss and
+was off by default for that reason) and why ENRC's is only on with ``init="best"``: two checks of
 the quick profile (``tests/test_benchmark.py``) with the screening of the initial candidates after 250 iterations
 and without it, and every candidate's loss at the screening and at the end. SYNTH-0: ACe/DeC+DCN, seed 0, the test
 asks NMI > 0.9. stickfigures: "ENRC", the paper's configuration (ten random starts, Eq. 4), the test asks > 0.95 on

@@ -1,7 +1,7 @@
 """ACeDeC(DCN) on scikit-learn's digits (/16) at the `acedec-digits` speed task's schedule (20 + 20 epochs, batch 256,
-embedding 10, defaults otherwise): the screened initial phase (``init_screen_iterations=250``, ACeDeC's default for
-a few hours of 2026-12-01) against every candidate through the whole phase (``init_screen_iterations=0``, the
-default, the code before the screening bit for bit),
+embedding 10, defaults otherwise): the screened initial phase (``init_screen_iterations=250``, ACeDeC's default)
+against every candidate through the whole phase (``init_screen_iterations=0``, the code before the screening bit for
+bit),
 in float32, and the screened phase in bfloat16. Per fit: NMI, the kept candidate, the initial phase's iterations
 per candidate and the seconds per phase (of a machine running one other single-threaded job).
     OMP_NUM_THREADS=1 python screening_seeds.py FIRST_SEED LAST_SEED [RECORDS [ARMS]]
