@@ -304,7 +304,7 @@ def start_fit(X: np.ndarray, config: FitConfig, collective: Collective | None = 
 
 
 def best_of_rounds(run: FitRun, make_candidate: Callable, n_rounds: int,
-                   screening_score: Callable = SubspaceClusteringModel.embedded_loss) -> tuple:
+                   screening_score: Callable | None = None) -> tuple:
     """
     Initialisation rounds (ENRC §2.6, and ACe/DeC's candidates): every candidate gets the initial phase with
     the autoencoder fixed, and the one with the lowest loss on the whole embedded data set is kept.
@@ -322,10 +322,11 @@ def best_of_rounds(run: FitRun, make_candidate: Callable, n_rounds: int,
         ``make_candidate(round_index) -> SubspaceClusteringModel``, a fresh initial model on the device
     n_rounds : int
         number of candidates
-    screening_score : Callable
+    screening_score : Callable | None
         ``screening_score(model, embedded) -> float``, what the screening ranks the candidates by (lower is
-        better): the whole-data loss (ENRC), or that loss with β at its optimum,
-        :meth:`SubspaceClusteringModel.profiled_loss` (ACeDeC, whose candidates' β settle at different speeds)
+        better), e.g. the whole-data loss with β at its optimum, :meth:`SubspaceClusteringModel.profiled_loss`
+        (ACeDeC, whose candidates' β settle at different speeds); None: the whole-data loss every candidate was
+        already scored with after its training (ENRC)
 
     Returns
     -------
@@ -365,7 +366,7 @@ def best_of_rounds(run: FitRun, make_candidate: Callable, n_rounds: int,
     return best, betas_init
 
 
-def screen_candidates(candidates: list, total_epochs: int, screening_score: Callable) -> list:
+def screen_candidates(candidates: list, total_epochs: int, screening_score: Callable | None) -> list:
     """
     The screening of the initial candidates (our addition, issue 20; successive halving with one rung): of
     candidates trained for the same number of epochs, the best third by ``screening_score`` on the whole
@@ -382,8 +383,9 @@ def screen_candidates(candidates: list, total_epochs: int, screening_score: Call
         ``screening_loss``, the score they were ranked by
     total_epochs : int
         epochs of the whole initial phase
-    screening_score : Callable
-        ``screening_score(model, embedded) -> float``, lower is better (see :func:`best_of_rounds`)
+    screening_score : Callable | None
+        ``screening_score(model, embedded) -> float``, lower is better; None: the candidates' whole-data loss
+        (see :func:`best_of_rounds`)
 
     Returns
     -------
@@ -391,7 +393,8 @@ def screen_candidates(candidates: list, total_epochs: int, screening_score: Call
         the survivors, trained and scored again
     """
     for candidate in candidates:
-        candidate.record.screening_loss = screening_score(candidate.model, candidate.run.embedded)
+        candidate.record.screening_loss = (candidate.record.candidate_loss if screening_score is None
+                                           else screening_score(candidate.model, candidate.run.embedded))
     ranked = sorted(range(len(candidates)), key=lambda i: _ranked_loss(candidates[i].record.screening_loss))
     # in round order, so that the survivors draw their batches in an order that does not depend on the ranking's ties
     survivors = sorted(ranked[:screening_survivors(len(candidates))])

@@ -161,12 +161,11 @@ class SubspaceClusteringModel(torch.nn.Module):
     def predict_embedded(self, embedded: torch.Tensor, chunk_size: int = CHUNK_SIZE) -> torch.Tensor:
         """Hard labels (N, S) of already embedded points, chunk by chunk (no N x K distance matrix at once)."""
         betas = self.layer.betas()
+        return torch.cat([self._labels(self.layer.rotate(chunk), betas) for chunk in embedded.split(chunk_size)])
 
-        def predict(chunk: torch.Tensor) -> torch.Tensor:
-            rotated = self.layer.rotate(chunk)
-            return torch.cat([o.predict(rotated, betas, self.layer) for o in self.objectives], 1)
-
-        return torch.cat([predict(chunk) for chunk in embedded.split(chunk_size)])
+    def _labels(self, rotated: torch.Tensor, betas: torch.Tensor) -> torch.Tensor:
+        """Hard labels (N, S) of rotated points, one column per space in objective order (``label_columns``)."""
+        return torch.cat([o.predict(rotated, betas, self.layer) for o in self.objectives], 1)
 
     @torch.no_grad()
     def embedded_loss(self, embedded: torch.Tensor, chunk_size: int = CHUNK_SIZE) -> float:
@@ -194,7 +193,7 @@ class SubspaceClusteringModel(torch.nn.Module):
         orthogonality = 0.0
         for chunk in embedded.split(chunk_size):
             rotated = self.layer.rotate(chunk)
-            labels = torch.cat([o.predict(rotated, betas, self.layer) for o in self.objectives], 1)
+            labels = self._labels(rotated, betas)
             for column, space in enumerate(spaces):
                 deviations[space] += (rotated - centers[space][labels[:, column]]).square().sum(0)
             orthogonality += float(orthogonality_loss(chunk, self.layer.V)) * chunk.shape[0]
