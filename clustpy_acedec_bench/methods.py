@@ -292,7 +292,8 @@ def acedec(data, context, base: str, augmentation: bool = False, lr_factor: floa
     model = ACeDeC(base=base_estimator, image_shape=data.image_shape, verbose=context.verbose,
                    **context.estimator_parameters()).fit(context.network_input(data))
     return {"labels": model.labels_, "n_cluster_dims": len(model.cluster_space_dims_),
-            "betas": model.betas_.tolist(), "betas_init": model.betas_init_.tolist()}
+            "betas": model.betas_.tolist(), "betas_init": model.betas_init_.tolist(),
+            "init_screen_iterations": model.init_screen_iterations}
 
 
 def enrc(data, context, augmentation: bool = False, **options) -> dict:

@@ -167,6 +167,9 @@ def _run_one(data: BenchmarkDataset, context: RunContext, method_name: str, plan
     record["n_cluster_dims"] = result.get("n_cluster_dims")
     if "betas" in result:
         record["betas"], record["betas_init"] = result["betas"], result["betas_init"]
+    if "init_screen_iterations" in result:  # ACeDeC's initial phase: 0 ran every candidate through, as every record
+        # before 2026-12-01 (which lacks the field)
+        record["init_screen_iterations"] = result["init_screen_iterations"]
     return record
 
 

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import torch
 
+from clustpy_acedec import ACeDeC
 from clustpy_acedec_bench import paper_values
 from clustpy_acedec_bench.cli import main, select_plans
 from clustpy_acedec_bench.data import default_data_dir
@@ -78,6 +79,7 @@ def test_precision_reaches_the_pretraining_and_our_estimators_and_one_folder_kee
                        clustering_epochs=1, pretraining="end_to_end", linear_autoencoder=True, init_iterations=3)
     records = run_plan([plan], tmp_path, verbose=False, progress=False, precision="bfloat16")
     assert seen == ["bfloat16"] and records[0]["error"] is None and records[0]["precision"] == "bfloat16"
+    assert records[0]["init_screen_iterations"] == ACeDeC().init_screen_iterations  # which initial phase ran
     assert "precision of the pretraining and our estimators: bfloat16" in write_report(records, tmp_path, "cmd",
                                                                                         "cpu").read_text()
     with pytest.raises(ValueError, match="precision"):
@@ -375,6 +377,7 @@ def test_augmented_methods_start_from_an_autoencoder_pretrained_on_augmented_ima
             started_from[(self.base.augmentation_invariance, current)] = self.base.neural_network
             self.labels_, self.cluster_space_dims_ = np.zeros(len(X), dtype=int), np.arange(2)
             self.betas_ = self.betas_init_ = np.full((2, 3), 0.5)
+            self.init_screen_iterations = 0
             return self
 
     monkeypatch.setattr(clustpy_acedec, "ACeDeC", RecordingACeDeC)

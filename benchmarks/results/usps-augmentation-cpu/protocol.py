@@ -39,7 +39,10 @@ def fit_and_record(model: ACeDeC, X: np.ndarray, y: np.ndarray, records: str, fi
     ``fitted_fields(model)`` when given) to ``records`` beside this file."""
     start = time.time()
     model.fit(X)
-    record = dict(fields, nmi=round(normalized_mutual_info_score(y, model.labels_), 4),
+    # init_screen_iterations: 250 from 2026-12-01 (ACeDeC's screened default); records without it ran every
+    # initial candidate through
+    record = dict(fields, init_screen_iterations=model.init_screen_iterations,
+                  nmi=round(normalized_mutual_info_score(y, model.labels_), 4),
                   cluster_dims=len(model.cluster_space_dims_), seconds=round(time.time() - start, 1),
                   **(fitted_fields(model) if fitted_fields else {}),
                   fit_seconds={k: round(v, 1) for k, v in model.fit_seconds_.items()})
