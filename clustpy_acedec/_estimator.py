@@ -340,10 +340,16 @@ def best_of_rounds(run: FitRun, make_candidate: Callable, n_rounds: int,
     # Thousands of steps on batches of n x d with d ~ 10: intra-op threads only add synchronisation, and on a
     # machine whose cores are busy they make each tiny step wait for a descheduled thread. The candidates'
     # k-means (Lloyd steps on at most KMEANS_SAMPLE_SIZE x d) and their scoring are operations of that size too.
+    # One generator per candidate (its batch order and re-initialisation samples), seeded before any trains: a
+    # candidate trains the same whether the others are screened out or run through, and the clustering phase
+    # draws the same stream however many initial iterations ran. Then the screening changes a fit only where it
+    # keeps another candidate than the whole phase would.
+    candidate_seeds = torch.randint(2 ** 62, (n_rounds,), generator=run.generator,
+                                    device=run.generator.device).tolist()
     with one_intra_op_thread():
         candidates = []
         for round_index in range(n_rounds):
-            candidate = _InitialCandidate(make_candidate(round_index), run,
+            candidate = _InitialCandidate(make_candidate(round_index), run, candidate_seeds[round_index],
                                           desc=f"{config.name} initialisation {round_index + 1}/{n_rounds}")
             candidate.train_for(screen_epochs if screen else total_epochs)
             candidates.append(candidate)
@@ -354,8 +360,8 @@ def best_of_rounds(run: FitRun, make_candidate: Callable, n_rounds: int,
     best, betas_init = best.model, best.initial_betas
     if run.collective is not None:
         # Every rank computed the same candidates, up to rounding where a device does not add deterministically
-        # (CUDA's atomics), which could also change how many epochs a candidate ran and so what the shared
-        # generators drew: keep rank 0's candidate, record and generator states bit for bit.
+        # (CUDA's atomics), which could also change how many epochs a candidate ran: keep rank 0's candidate,
+        # records and generator states bit for bit.
         run.collective.broadcast_module_(best)
         betas_init, records, generator_states = run.collective.broadcast_object(
             (betas_init, records, (run.generator.get_state(), run.cpu_generator.get_state())))
@@ -441,13 +447,16 @@ class _InitialCandidate:
     model : SubspaceClusteringModel
         the fresh candidate, on the device
     run : FitRun
-        the running fit (its embedding, generators, execution and settings)
+        the running fit (its embedding, execution and settings)
+    seed : int
+        seed of the candidate's own generator on the device (batch order, re-initialisation samples)
     desc : str
         progress-bar label
     """
 
-    def __init__(self, model: SubspaceClusteringModel, run: FitRun, desc: str):
+    def __init__(self, model: SubspaceClusteringModel, run: FitRun, seed: int, desc: str):
         self.model, self.run, self.desc = model, run, desc
+        self.generator = torch.Generator(device=run.generator.device).manual_seed(seed)
         self.initial_betas = model.layer.betas().detach().cpu().numpy()
         self.optimizer = subspace_optimizer(model, run.config.pretrain_optimizer_params, run.config.optimizer_class,
                                             train_autoencoder=False)
@@ -461,7 +470,7 @@ class _InitialCandidate:
             return
         continued = self.record is not None
         self.record = train_subspace_model(self.model, Phase.INITIAL, embedded, max(epochs, 0), config.batch_size,
-                                           self.optimizer, self.run.generator, embedded=embedded,
+                                           self.optimizer, self.generator, embedded=embedded,
                                            reinit_sample_size=config.reinit_sample_size, verbose=config.verbose,
                                            desc=f"{self.desc}, continued" if continued else self.desc,
                                            execution=self.run.execution, plateau=Plateau(config.init_tol),
@@ -469,8 +478,9 @@ class _InitialCandidate:
         self.record.candidate_loss = self.model.embedded_loss(embedded)
 
     def release(self) -> None:
-        """Drop the model and optimiser of a candidate that will not be trained further (its record stays)."""
-        self.model = self.optimizer = None
+        """Drop the model, optimiser and generator of a candidate that will not be trained further (its record
+        stays)."""
+        self.model = self.optimizer = self.generator = None
 
 
 def clustering_phase(model: SubspaceClusteringModel, run: FitRun, scheduler: Callable | None = None) -> PhaseRecord:

@@ -147,6 +147,25 @@ def test_without_screening_every_candidate_runs_the_whole_phase(blobs):
         assert [r.kept for r in records] == [i == best for i in range(3)]
 
 
+def test_a_screening_that_keeps_the_whole_phases_candidate_gives_the_whole_phases_fit(blobs):
+    # each candidate draws from its own generator and the clustering phase from one the initial phase leaves
+    # alone: screening out the others changes neither how the kept candidate trains nor what follows it
+    def fit(screen: int) -> ACeDeC:
+        return ACeDeC(base=DCN(n_clusters=4, pretrain_epochs=2, clustering_epochs=2, batch_size=64,
+                               embedding_size=4, device="cpu"), random_state=0, init_rounds=3, init_iterations=300,
+                      init_tol=0.0, init_screen_iterations=screen).fit(blobs)
+
+    screened, whole = fit(48), fit(0)
+    kept = [[r.kept for r in model.history_["initial"]] for model in (screened, whole)]
+    assert kept[0] == kept[1]  # the profiled screening keeps the candidate the whole phase keeps
+    assert [r.iterations for r in screened.history_["initial"]].count(48) == 2  # two were screened out
+    best = kept[0].index(True)
+    assert screened.history_["initial"][best].epoch_losses == whole.history_["initial"][best].epoch_losses
+    assert screened.history_["clustering"].epoch_losses == whole.history_["clustering"].epoch_losses
+    np.testing.assert_array_equal(screened.V_, whole.V_)
+    np.testing.assert_array_equal(screened.labels_, whole.labels_)
+
+
 def test_the_users_thread_count_holds_after_a_fit(blobs):
     before = torch.get_num_threads()
     torch.set_num_threads(2)

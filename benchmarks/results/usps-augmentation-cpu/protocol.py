@@ -3,6 +3,7 @@ base with 100 + 150 epochs, batch 256, embedding 10, bfloat16 and the estimator'
 thread; each script changes one thing and appends its records to a .jsonl file beside it."""
 import json
 import os
+import subprocess
 import time
 
 import numpy as np
@@ -34,6 +35,19 @@ def acedec(seed: int, base: str = "DCN", augmented: bool = True, pretrain_epochs
                   precision="bfloat16", **estimator)
 
 
+def package_commit() -> str | None:
+    """The checkout's commit (with "+" when the package has uncommitted changes), None outside a git checkout:
+    which code a record came from (records before 2026-12-01 lack it)."""
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=HERE, capture_output=True, text=True,
+                                check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "../../../clustpy_acedec"], cwd=HERE,
+                               capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return commit + ("+" if dirty else "")
+
+
 def fit_and_record(model: ACeDeC, X: np.ndarray, y: np.ndarray, records: str, fitted_fields=None, **fields) -> dict:
     """Fit, then print and append one record (``fields``, the NMI, the cluster-space dimensions, the seconds and
     ``fitted_fields(model)`` when given) to ``records`` beside this file."""
@@ -41,7 +55,7 @@ def fit_and_record(model: ACeDeC, X: np.ndarray, y: np.ndarray, records: str, fi
     model.fit(X)
     # init_screen_iterations: 250 from 2026-12-01 (ACeDeC's screened default); records without it ran every
     # initial candidate through
-    record = dict(fields, init_screen_iterations=model.init_screen_iterations,
+    record = dict(fields, commit=package_commit(), init_screen_iterations=model.init_screen_iterations,
                   nmi=round(normalized_mutual_info_score(y, model.labels_), 4),
                   cluster_dims=len(model.cluster_space_dims_), seconds=round(time.time() - start, 1),
                   **(fitted_fields(model) if fitted_fields else {}),
