@@ -337,15 +337,15 @@ def best_of_rounds(run: FitRun, make_candidate: Callable, n_rounds: int,
     screen_epochs, total_epochs = (initial_epochs(run, config.init_screen_iterations),
                                    initial_epochs(run, config.init_iterations))
     screen = n_rounds > 1 and 0 < screen_epochs < total_epochs
-    # Thousands of steps on batches of n x d with d ~ 10: intra-op threads only add synchronisation, and on a
-    # machine whose cores are busy they make each tiny step wait for a descheduled thread. The candidates'
-    # k-means (Lloyd steps on at most KMEANS_SAMPLE_SIZE x d) and their scoring are operations of that size too.
     # One generator per candidate (its batch order and re-initialisation samples), seeded before any trains: a
     # candidate trains the same whether the others are screened out or run through, and the clustering phase
     # draws the same stream however many initial iterations ran. Then the screening changes a fit only where it
     # keeps another candidate than the whole phase would.
     candidate_seeds = torch.randint(2 ** 62, (n_rounds,), generator=run.generator,
                                     device=run.generator.device).tolist()
+    # Thousands of steps on batches of n x d with d ~ 10: intra-op threads only add synchronisation, and on a
+    # machine whose cores are busy they make each tiny step wait for a descheduled thread. The candidates'
+    # k-means (Lloyd steps on at most KMEANS_SAMPLE_SIZE x d) and their scoring are operations of that size too.
     with one_intra_op_thread():
         candidates = []
         for round_index in range(n_rounds):
