@@ -360,8 +360,9 @@ def best_of_rounds(run: FitRun, make_candidate: Callable, n_rounds: int,
     best, betas_init = best.model, best.initial_betas
     if run.collective is not None:
         # Every rank computed the same candidates, up to rounding where a device does not add deterministically
-        # (CUDA's atomics), which could also change how many epochs a candidate ran: keep rank 0's candidate,
-        # records and generator states bit for bit.
+        # (CUDA's atomics), which could also change how many epochs a candidate ran: keep rank 0's candidate and
+        # records bit for bit. The fit's generators drew only the candidates' starts and seeds here, the same on
+        # every rank; their states are sent along so that the clustering phase starts identical all the same.
         run.collective.broadcast_module_(best)
         betas_init, records, generator_states = run.collective.broadcast_object(
             (betas_init, records, (run.generator.get_state(), run.cpu_generator.get_state())))
@@ -402,7 +403,8 @@ def screen_candidates(candidates: list, total_epochs: int, screening_score: Call
         candidate.record.screening_loss = (candidate.record.candidate_loss if screening_score is None
                                            else screening_score(candidate.model, candidate.run.embedded))
     ranked = sorted(range(len(candidates)), key=lambda i: _ranked_loss(candidates[i].record.screening_loss))
-    # in round order, so that the survivors draw their batches in an order that does not depend on the ranking's ties
+    # in round order: among survivors of equal loss the final choice keeps the earliest round, whatever the ranking's
+    # ties (each candidate draws from its own generator, so the order they train in does not change their batches)
     survivors = sorted(ranked[:screening_survivors(len(candidates))])
     for index, candidate in enumerate(candidates):
         if index in survivors:
