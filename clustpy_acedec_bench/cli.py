@@ -15,7 +15,7 @@ import shlex
 import sys
 from pathlib import Path
 
-from clustpy_acedec_bench.names import (DISTRIBUTED_DEFAULTS, DISTRIBUTED_METHODS, METHOD_NAMES, PRECISIONS,
+from clustpy_acedec_bench.names import (ACTIVATIONS, DISTRIBUTED_DEFAULTS, DISTRIBUTED_METHODS, METHOD_NAMES, PRECISIONS,
                                         PRETRAINING_SCHEMES, PROFILE_NAMES, SCALING_DEFAULTS, SCALING_METHODS,
                                         SPEED_TASKS)
 from clustpy_acedec_bench.openmp import passive_waiting_unless_set
@@ -98,6 +98,9 @@ def build_parser() -> argparse.ArgumentParser:
                           help="clustering epochs of every deep method")
     schedule.add_argument("--pretraining", choices=PRETRAINING_SCHEMES, default=None,
                           help="the autoencoder's pretraining procedure")
+    schedule.add_argument("--activation", choices=ACTIVATIONS, default=None,
+                          help="the hidden activation of the feedforward autoencoder: clustpy's LeakyReLU(0.01) "
+                               "(default) or DEC's ReLU; one per --output folder")
     scaling = parser.add_argument_group("scaling (with --scaling; --methods picks among ACeDeC, ENRC, --seeds "
                                         "takes the first seed)")
     grid = SCALING_DEFAULTS
@@ -158,6 +161,9 @@ def select_plans(profile: str, datasets=None, methods=None, seeds=None, schedule
         if seeds:
             plan.seeds = list(seeds)
         if plan.methods:
+            if plan.activation != "leaky_relu" and plan.network != "feedforward":
+                raise ValueError(f"--activation applies to the feedforward autoencoder; {plan.name} runs the "
+                                 f"{plan.network} one")
             selected.append(plan)
     return selected
 
@@ -191,7 +197,8 @@ def _benchmark(args, argv) -> int:
     from clustpy_acedec_bench.runner import run_plan
     try:
         schedule = dict(max_samples=args.max_samples, pretrain_epochs=args.pretrain_epochs,
-                        clustering_epochs=args.clustering_epochs, pretraining=args.pretraining)
+                        clustering_epochs=args.clustering_epochs, pretraining=args.pretraining,
+                        activation=args.activation)
         plans = select_plans(args.profile, args.datasets, args.methods, args.seeds, schedule)
         if len(args.precision) != 1:
             raise ValueError(f"--precision takes one value outside --speed, got {args.precision}")
@@ -241,6 +248,8 @@ def _speed(args, argv) -> int:
         scheduled_task(args.speed, schedule)
         if args.pretraining is not None:
             raise ValueError("--pretraining does not apply to --speed (both sides pretrain end to end)")
+        if args.activation is not None:
+            raise ValueError("--activation does not apply to --speed (both sides use clustpy's network)")
     except ValueError as error:
         print(f"clustpy-acedec-bench: {error}", file=sys.stderr)
         return 2
@@ -283,6 +292,8 @@ def _distributed(args, argv) -> int:
         device = resolve_device(args.device)
         if len(args.precision) != 1:
             raise ValueError(f"--precision takes one value outside --speed, got {args.precision}")
+        if args.activation is not None:
+            raise ValueError("--activation does not apply to --distributed (clustpy's network)")
         if device.index is not None:
             raise ValueError(f"--distributed puts rank r on cuda:r: pass --device cuda, not {device}")
         plan = DistributedPlan(

@@ -16,6 +16,10 @@ from clustpy_acedec.pretraining import embed as encode_all
 from clustpy_acedec_bench.datasets import BenchmarkDataset
 
 
+#: the hidden activation of the feedforward autoencoder: clustpy's FeedforwardAutoencoder default, or DEC's ReLU
+ACTIVATIONS = {"leaky_relu": torch.nn.LeakyReLU, "relu": torch.nn.ReLU}
+
+
 @dataclass
 class RunContext:
     """One data set and seed: the schedule, and the autoencoders the deep methods start from (plain, and
@@ -29,6 +33,7 @@ class RunContext:
     pretraining: str = "stacked_denoising"
     linear_autoencoder: bool = False  # ACe/DeC §4: one linear layer with d = D for SYNTH-25
     network: str = "feedforward"  # or "convolutional": SmallConvAutoencoder on the images (ENRC §3.2)
+    activation: str = "leaky_relu"  # of the feedforward network's hidden layers, a key of ACTIVATIONS
     init_iterations: int | None = None  # ACeDeC's initial phase / each ENRC init round; None: estimator default
     precision: str = "float32"  # of the pretraining and of our estimators (clustpy's baselines run in float32)
     subset_for_linear_methods: int = 10000  # SubKmeans / Nr-Kmeans on raw data: the papers' 10,000-point subsets
@@ -94,7 +99,8 @@ class RunContext:
             return SmallConvAutoencoder(host.shape[1:], self.embedding_size, random_state=self.seed)
         dim = data.X.shape[1]
         layers = [dim, dim] if self.linear_autoencoder else default_layers(dim, self.embedding_size)
-        return FeedforwardAutoencoder(layers=layers, random_state=self.seed)
+        return FeedforwardAutoencoder(layers=layers, activation_fn=ACTIVATIONS[self.activation],
+                                      random_state=self.seed)
 
     def _pretraining_settings(self, data: BenchmarkDataset, augmented: bool) -> dict:
         """Everything the pretrained weights depend on: a cached file is used only where all of it agrees (the
@@ -108,7 +114,7 @@ class RunContext:
         device = resolve_device(self.device)
         return {"dataset": data.name, "n_samples": int(len(data.X)), "n_features": int(data.X.shape[1]),
                 "data_sha256": self._data_digest, "seed": self.seed, "augmented": bool(augmented),
-                "network": self.network, "linear_autoencoder": self.linear_autoencoder,
+                "network": self.network, "activation": self.activation, "linear_autoencoder": self.linear_autoencoder,
                 "embedding_size": self.embedding_size, "pretraining": self.pretraining,
                 "pretrain_epochs": self.pretrain_epochs, "batch_size": self.batch_size, "precision": self.precision,
                 "device_type": device.type, "cpu_threads": torch.get_num_threads() if device.type == "cpu" else None,

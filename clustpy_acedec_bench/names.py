@@ -39,6 +39,10 @@ SCALING_DEFAULTS = dict(sizes=(10_000, 30_000, 100_000, 300_000, 1_000_000), dim
 #: :data:`clustpy_acedec.pretraining.PRETRAINING_SCHEMES`
 PRETRAINING_SCHEMES = ("end_to_end", "stacked_denoising", "stacked_denoising_full")
 
+#: :data:`clustpy_acedec_bench.methods.ACTIVATIONS`: the hidden activation of the feedforward autoencoder, clustpy's
+#: LeakyReLU(0.01) (the default) or the ReLU of DEC's network, which ACe/DeC §4 pretrains "according to" DEC
+ACTIVATIONS = ("leaky_relu", "relu")
+
 #: the precisions of the pretraining and of our estimators (``execution`` / ``precision`` of the core)
 PRECISIONS = ("float32", "bfloat16")
 

@@ -105,7 +105,7 @@ def write_report(records: list, output: Path, command: str, device_description: 
     """Write results.csv, results.json and report.md into ``output``; returns the report's path."""
     output.mkdir(parents=True, exist_ok=True)
     fields = ["dataset", "method", "seed", "nmi", "vi", "n_cluster_dims", "seconds", "pretrain_seconds", "n_samples",
-              "n_features", "pretrain_epochs", "clustering_epochs", "pretraining", "device", "precision", "notes",
+              "n_features", "pretrain_epochs", "clustering_epochs", "pretraining", "activation", "device", "precision", "notes",
               "error"]
     with (output / "results.csv").open("w", newline="") as file:
         writer = csv.DictWriter(file, fieldnames=fields, extrasaction="ignore")
@@ -118,6 +118,8 @@ def write_report(records: list, output: Path, command: str, device_description: 
     lines = ["# Benchmark report", "", f"- command: `{command}`", f"- machine: {device_description}",
              f"- precision of the pretraining and our estimators: "
              f"{', '.join(sorted({r.get('precision', 'float32') for r in records}))}",
+             f"- the feedforward autoencoder's hidden activation: "
+             f"{', '.join(sorted({r.get('activation', 'leaky_relu') for r in records}))}",
              f"- runs: {len(records)} ({sum(1 for r in records if r.get('error'))} failed or skipped)", "",
              "Cells: our NMI mean ± std over seeds (the paper's value in brackets); ⚠ = more than two standard "
              "deviations below the paper. An empty bracket-only cell (—) was not run.", ""]

@@ -35,6 +35,7 @@ class DatasetPlan:
     pretraining: str = "stacked_denoising"
     linear_autoencoder: bool = False
     network: str = "feedforward"  # or "convolutional" (image data sets): SmallConvAutoencoder, ENRC §3.2
+    activation: str = "leaky_relu"  # the feedforward network's hidden activation (methods.ACTIVATIONS)
     init_iterations: int | None = None  # ACeDeC's initial phase / each ENRC init round; None: estimator default
 
 
@@ -105,6 +106,11 @@ def run_plan(plans: list, output: Path, device: str = "cpu", data_dir=None, verb
     if mixed:  # the runs of a report must be comparable: one precision per output folder
         raise ValueError(f"{results_path} holds runs at precision {sorted(mixed)}; resume it with that precision "
                          f"or write the {precision} runs to another --output")
+    activations = {plan.activation for plan in plans}
+    mixed = {r.get("activation", "leaky_relu") for r in previous} | activations
+    if len(mixed) > 1:  # as the precision: the records of one folder come from one kind of network
+        raise ValueError(f"{results_path} and this run together hold autoencoders with the activations "
+                         f"{sorted(mixed)}; write each activation's runs to its own --output")
     done = {_key(r) for r in previous}
     jobs = [(plan, seed, method) for plan in plans for seed in plan.seeds for method in plan.methods
             if (plan.name, method, seed) not in done]
@@ -129,7 +135,8 @@ def run_plan(plans: list, output: Path, device: str = "cpu", data_dir=None, verb
                 # the estimators' own bars (pretraining, initialisation, clustering) nest under the run's bar
                 context = RunContext(seed, device, plan.pretrain_epochs, plan.clustering_epochs, plan.batch_size,
                                      plan.embedding_size, plan.pretraining, plan.linear_autoencoder,
-                                     network=plan.network, init_iterations=plan.init_iterations,
+                                     network=plan.network, activation=plan.activation,
+                                     init_iterations=plan.init_iterations,
                                      precision=precision, verbose=progress, autoencoder_cache=autoencoder_cache)
             record = _run_one(data, context, method_name, plan, device)
         with results_path.open("a") as file:
@@ -145,8 +152,8 @@ def _run_one(data: BenchmarkDataset, context: RunContext, method_name: str, plan
     method = METHODS[method_name]
     record = {"dataset": plan.name, "method": method_name, "seed": context.seed, "n_samples": len(data.X),
               "n_features": data.X.shape[1], "pretrain_epochs": plan.pretrain_epochs,
-              "clustering_epochs": plan.clustering_epochs, "pretraining": plan.pretraining, "device": device,
-              "precision": context.precision,
+              "clustering_epochs": plan.clustering_epochs, "pretraining": plan.pretraining,
+              "activation": plan.activation, "device": device, "precision": context.precision,
               "notes": "; ".join(data.notes), "nmi": None, "vi": None, "n_cluster_dims": None, "error": None}
     if method.multi and not data.is_multi:
         record["error"] = "needs a data set with several ground-truth labelings"

@@ -87,6 +87,26 @@ def test_precision_reaches_the_pretraining_and_our_estimators_and_one_folder_kee
     assert main(["--quick", "--precision", "float32", "bfloat16", "--output", str(tmp_path)]) == 2
 
 
+def test_the_activation_builds_the_network_and_one_folder_keeps_one(tmp_path):
+    from clustpy_acedec_bench.methods import RunContext
+    data = load_dataset("SYNTH-0", 0, None, 200)
+    context = RunContext(0, "cpu", pretrain_epochs=1, clustering_epochs=1, embedding_size=2,
+                         pretraining="end_to_end", activation="relu")
+    kinds = {type(module) for module in context.autoencoder(data).modules()}
+    assert torch.nn.ReLU in kinds and torch.nn.LeakyReLU not in kinds  # DEC's network, not clustpy's default
+    plan = DatasetPlan("SYNTH-0", ["AE + k-means"], seeds=[0], max_samples=200, embedding_size=2, pretrain_epochs=1,
+                       clustering_epochs=1, pretraining="end_to_end", activation="relu")
+    records = run_plan([plan], tmp_path, verbose=False, progress=False)
+    assert records[0]["error"] is None and records[0]["activation"] == "relu"
+    assert "hidden activation: relu" in write_report(records, tmp_path, "cmd", "cpu").read_text()
+    default = DatasetPlan("SYNTH-0", ["k-means"], seeds=[0], max_samples=200)
+    with pytest.raises(ValueError, match="activations"):
+        run_plan([default], tmp_path, verbose=False, progress=False)  # LeakyReLU runs would mix into a ReLU report
+    with pytest.raises(ValueError, match="feedforward"):  # the convolutional network has its own activation
+        select_plans("paper", datasets=["C-MNIST"], schedule=dict(activation="relu"))
+    assert main(["--speed", "acedec-digits", "--activation", "relu", "--output", str(tmp_path)]) == 2
+
+
 def test_filters_and_unknown_names():
     plans = select_plans("quick", datasets=["USPS"], methods=["k-means"], seeds=[3])
     assert [(p.name, p.methods, p.seeds) for p in plans] == [("USPS", ["k-means"], [3])]

@@ -58,7 +58,7 @@ def test_stated_defaults_are_the_parsed_ones():
 
 def test_the_light_names_agree_with_the_registries():
     from clustpy_acedec.pretraining import PRETRAINING_SCHEMES
-    from clustpy_acedec_bench.methods import METHODS
+    from clustpy_acedec_bench.methods import ACTIVATIONS, METHODS
     from clustpy_acedec_bench.profiles import PROFILES
     from clustpy_acedec_bench.scaling import SCALING_METHODS, ScalingGrid
     from clustpy_acedec_bench.speed import TASKS
@@ -67,6 +67,7 @@ def test_the_light_names_agree_with_the_registries():
     assert names.SPEED_TASKS == tuple(sorted(TASKS))
     assert names.SCALING_METHODS == SCALING_METHODS
     assert names.PRETRAINING_SCHEMES == PRETRAINING_SCHEMES
+    assert names.ACTIVATIONS == tuple(ACTIVATIONS)
     grid = ScalingGrid()
     assert names.SCALING_DEFAULTS == {key: getattr(grid, key) for key in names.SCALING_DEFAULTS}
 
