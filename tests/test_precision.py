@@ -120,6 +120,23 @@ def test_enrc_fits_in_bfloat16(blobs):
     assert labels.shape == (300, 2) and np.isfinite(model.V_).all()
 
 
+def test_bfloat16_on_a_cpu_that_emulates_it_warns_and_float32_never_does(blobs):
+    import platform
+    import warnings
+    X, _ = blobs
+    x86 = platform.machine().lower() in ("x86_64", "amd64", "i386", "i686", "x86")
+    emulated = x86 and not (torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported())
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        _fit(X, "bfloat16", "end_to_end")
+        bfloat16 = [w for w in caught if "precision='bfloat16'" in str(w.message)]
+        caught.clear()
+        _fit(X, "float32", "end_to_end")
+    assert bool(bfloat16) == emulated  # this machine's answer: warned where torch emulates, silent where it does not
+    assert all(w.category is RuntimeWarning for w in bfloat16)
+    assert not [w for w in caught if "bfloat16" in str(w.message)]
+
+
 @pytest.mark.parametrize("value, error", [("float16", ValueError), (torch.bfloat16, TypeError)])
 def test_bad_precision_raises(blobs, value, error):
     model = ACeDeC(n_clusters=3, precision=value, verbose=False)
