@@ -15,9 +15,9 @@ import shlex
 import sys
 from pathlib import Path
 
-from clustpy_acedec_bench.names import (ACTIVATIONS, DISTRIBUTED_DEFAULTS, DISTRIBUTED_METHODS, METHOD_NAMES, PRECISIONS,
-                                        PRETRAINING_SCHEMES, PROFILE_NAMES, SCALING_DEFAULTS, SCALING_METHODS,
-                                        SPEED_TASKS)
+from clustpy_acedec_bench.names import (ACTIVATIONS, DISTRIBUTED_DEFAULTS, DISTRIBUTED_METHODS, METHOD_NAMES,
+                                        PRECISIONS, PRETRAINING_SCHEMES, PROFILE_NAMES, SCALING_DEFAULTS,
+                                        SCALING_METHODS, SPEED_TASKS)
 from clustpy_acedec_bench.openmp import passive_waiting_unless_set
 
 

@@ -114,7 +114,8 @@ class RunContext:
         device = resolve_device(self.device)
         return {"dataset": data.name, "n_samples": int(len(data.X)), "n_features": int(data.X.shape[1]),
                 "data_sha256": self._data_digest, "seed": self.seed, "augmented": bool(augmented),
-                "network": self.network, "activation": self.activation, "linear_autoencoder": self.linear_autoencoder,
+                "network": self.network, "activation": self.activation,
+                "linear_autoencoder": self.linear_autoencoder,
                 "embedding_size": self.embedding_size, "pretraining": self.pretraining,
                 "pretrain_epochs": self.pretrain_epochs, "batch_size": self.batch_size, "precision": self.precision,
                 "device_type": device.type, "cpu_threads": torch.get_num_threads() if device.type == "cpu" else None,

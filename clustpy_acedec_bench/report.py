@@ -105,8 +105,8 @@ def write_report(records: list, output: Path, command: str, device_description: 
     """Write results.csv, results.json and report.md into ``output``; returns the report's path."""
     output.mkdir(parents=True, exist_ok=True)
     fields = ["dataset", "method", "seed", "nmi", "vi", "n_cluster_dims", "seconds", "pretrain_seconds", "n_samples",
-              "n_features", "pretrain_epochs", "clustering_epochs", "pretraining", "activation", "device", "precision", "notes",
-              "error"]
+              "n_features", "pretrain_epochs", "clustering_epochs", "pretraining", "activation", "device", "precision",
+              "notes", "error"]
     with (output / "results.csv").open("w", newline="") as file:
         writer = csv.DictWriter(file, fieldnames=fields, extrasaction="ignore")
         writer.writeheader()
