@@ -159,7 +159,7 @@ def select_plans(profile: str, datasets=None, methods=None, seeds=None, schedule
         if methods:  # in the order given: e.g. the minutes-long rows after the seconds-long ones of a seed
             plan.methods = [m for m in dict.fromkeys(methods) if m in plan.methods]
         if seeds:
-            plan.seeds = list(seeds)
+            plan.seeds = list(dict.fromkeys(seeds))  # a repeated seed runs once
         if plan.methods:
             if plan.activation != "leaky_relu" and plan.network != "feedforward":
                 raise ValueError(f"--activation applies to the feedforward autoencoder; {plan.name} runs the "

@@ -110,6 +110,8 @@ def test_the_activation_builds_the_network_and_one_folder_keeps_one(tmp_path):
 def test_filters_and_unknown_names():
     plans = select_plans("quick", datasets=["USPS"], methods=["k-means"], seeds=[3])
     assert [(p.name, p.methods, p.seeds) for p in plans] == [("USPS", ["k-means"], [3])]
+    # a repeated seed runs once (and counts once in the report)
+    assert select_plans("quick", datasets=["USPS"], methods=["k-means"], seeds=[3, 1, 3])[0].seeds == [3, 1]
     # the methods run in the order given (once each), those the data set's plan lacks left out
     plans = select_plans("paper", datasets=["MNIST"], methods=["AE + k-means", "DCN (λ=1.0)", "ENRC", "ACe/DeC+DCN",
                                                                 "AE + k-means"])
