@@ -99,12 +99,18 @@ class RandomRotationShift:
         """
         if not isinstance(generator, torch.Generator):  # never torch's global one: a library leaves it alone
             raise TypeError(f"generator must be a torch.Generator on the batch's device, got {generator!r}")
+        if not x.is_floating_point():
+            raise TypeError(f"the batch must hold floating-point images, got dtype {x.dtype}: convert it first "
+                            "(e.g. x.float() / 255)")
         if x.shape[0] == 0:  # a distributed fit's rank may hold none of a batch (affine_grid refuses 0 images)
             return x
         h, w = self.image_shape[:2]
         c = self.image_shape[2] if len(self.image_shape) == 3 else 1
         n = x.shape[0]
         images = x.reshape(n, c, h, w) if self.channels_first else x.reshape(n, h, w, c).permute(0, 3, 1, 2)
+        # the sampling grid and the images share a dtype (grid_sample's rule): float64 stays, half-precision
+        # batches are resampled in float32 (the rounding of a bfloat16 grid would move pixels) and returned as given
+        images = images if images.dtype == torch.float64 else images.float()
         draws = torch.rand(n, 3, generator=generator, device=x.device) * 2.0 - 1.0
         angle = draws[:, 0] * math.radians(self.max_degrees)
         cos, sin = torch.cos(angle), torch.sin(angle)
@@ -121,7 +127,7 @@ class RandomRotationShift:
         # mixes x and y (rotations and shears by pixels, not by fractions of the sides)
         theta = torch.stack([torch.stack([top_left, top_right * (h / w), 2.0 * self.max_shift * draws[:, 1]], 1),
                              torch.stack([sin * (w / h), cos, 2.0 * self.max_shift * draws[:, 2]], 1)], 1)
-        grid = torch.nn.functional.affine_grid(theta, list(images.shape), align_corners=False)
+        grid = torch.nn.functional.affine_grid(theta.to(images.dtype), list(images.shape), align_corners=False)
         if any(self.fill):
             # grid_sample fills with zeros: sampling the images less the fill value and adding it back fills with
             # it (and blends the edges with it)
@@ -131,7 +137,7 @@ class RandomRotationShift:
             out = torch.nn.functional.grid_sample(images, grid, padding_mode="zeros", align_corners=False)
         if not self.channels_first:
             out = out.permute(0, 2, 3, 1)
-        return out.reshape(x.shape)
+        return out.reshape(x.shape).to(x.dtype)
 
     def __getstate__(self) -> dict:
         # the fill copies on devices are a cache: a pickled or copied augmentation (e.g. an estimator's parameter

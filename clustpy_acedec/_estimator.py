@@ -27,7 +27,8 @@ from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from clustpy_acedec._persistence import load_estimator, save_estimator
-from clustpy_acedec._validation import Choice, Flag, check_data, check_optimizer_arguments, grey_image_shape
+from clustpy_acedec._validation import (Choice, Flag, check_data, check_feature_names, check_optimizer_arguments,
+                                        feature_names, grey_image_shape)
 from clustpy_acedec._augmentation import RandomRotationShift, checked_augmentation
 from clustpy_acedec.preprocessing import rotation_shift_augmentation
 from clustpy_acedec._distributed import Collective, Shard, agreed, comparable, current_collective, gathered_embedding
@@ -187,25 +188,26 @@ class FitRun:
 
 def checked_input(X, collective: Collective | None) -> tuple:
     """
-    The data set checked (:func:`clustpy_acedec._validation.check_data`), and the number of samples of the
-    whole data set. In a distributed fit ``X`` is this rank's shard (one sample at least): every rank checks its
+    The data set checked (:func:`clustpy_acedec._validation.check_data`), the number of samples of the
+    whole data set and the data's feature names (:func:`clustpy_acedec._validation.feature_names`, or None). In a distributed fit ``X`` is this rank's shard (one sample at least): every rank checks its
     own, the shards' sample shapes must agree and hold two samples together, and every rank raises the error of
     any rank.
 
     Returns
     -------
-    tuple : (np.ndarray, int)
-        the checked data and the number of samples of all shards together
+    tuple : (np.ndarray, int, np.ndarray | None)
+        the checked data, the number of samples of all shards together and the feature names
     """
+    names = agreed(collective, lambda: feature_names(X))
     X = agreed(collective, lambda: check_data(X, min_samples=2 if collective is None else 1))
     if collective is None:
-        return X, X.shape[0]
+        return X, X.shape[0], names
     shapes = collective.all_gather_object((X.shape[0], tuple(X.shape[1:])))
     for rank, (_, shape) in enumerate(shapes):
         if shape != shapes[0][1]:
             raise ValueError(f"the ranks of a distributed fit hold samples of different shapes: rank 0 {shapes[0][1]}, "
                              f"rank {rank} {shape}")
-    return X, sum(n for n, _ in shapes)
+    return X, sum(n for n, _ in shapes), names
 
 
 #: Settings that may differ between the ranks of a distributed fit: the rest must agree, or the ranks would run
@@ -507,7 +509,7 @@ def subspace_optimizer(model: SubspaceClusteringModel, params: dict, optimizer_c
                        train_autoencoder: bool) -> torch.optim.Optimizer:
     """Optimiser over V, β (at BETA_LR_FACTOR times the rate, ENRC §3.2), learnable centres and optionally the
     autoencoder."""
-    beta_params = dict(params, lr=params.get("lr", 1e-3) * BETA_LR_FACTOR)
+    beta_params = dict(params, lr=params.get("lr", _default_learning_rate(optimizer_class)) * BETA_LR_FACTOR)
     groups = [dict(params=[model.layer.V], **params),
               dict(params=[model.layer.beta_logits], **beta_params)]
     objective_params = [p for o in model.objectives for p in o.parameters()]
@@ -516,6 +518,15 @@ def subspace_optimizer(model: SubspaceClusteringModel, params: dict, optimizer_c
     if train_autoencoder:
         groups.append(dict(params=list(model.autoencoder.parameters()), **params))
     return make_optimizer(optimizer_class, groups)
+
+
+def _default_learning_rate(optimizer_class: type) -> float:
+    """The rate ``optimizer_class`` uses when none is given (Adam 1e-3, Adagrad and RMSprop 1e-2, ...)."""
+    learning_rate = optimizer_class([torch.zeros(1, 1, requires_grad=True)]).defaults.get("lr")
+    if not isinstance(learning_rate, (int, float)):
+        raise ValueError(f"{optimizer_class.__name__} has no default learning rate: give 'lr' in the optimizer "
+                         "parameters")
+    return float(learning_rate)
 
 
 def finish_fit(model: SubspaceClusteringModel, run: FitRun, X: np.ndarray, betas_init: np.ndarray) -> tuple:
@@ -598,7 +609,10 @@ class SubspaceClustererMixin(TransformerMixin, ClusterMixin, BaseEstimator):
         """Store the fitted attributes, all at once at the end of ``fit``: a fit that raised leaves the estimator
         as it was."""
         for name, value in attributes.items():
-            setattr(self, name, value)
+            if name == "feature_names_in_" and value is None:  # scikit-learn's convention: absent without names
+                self.__dict__.pop(name, None)
+            else:
+                setattr(self, name, value)
 
     # ------------------------------------------------------------------------------------- persistence
     def save(self, path: "str | os.PathLike") -> None:
@@ -651,6 +665,7 @@ class SubspaceClustererMixin(TransformerMixin, ClusterMixin, BaseEstimator):
     # ------------------------------------------------------------------------------------- after fit
     def _embed(self, X: ArrayLike) -> torch.Tensor:
         check_is_fitted(self, "model_")
+        check_feature_names(getattr(self, "feature_names_in_", None), X, type(self).__name__)
         X_np = check_data(X, min_samples=1)
         n_features = int(np.prod(X_np.shape[1:]))
         if n_features != self.n_features_in_:

@@ -35,12 +35,12 @@ timings are in docs/design.md).
 import contextlib
 import functools
 import inspect
-import warnings
 from collections.abc import Callable
 
 import torch
 
 from clustpy_acedec._distributed import in_sharded_loop, sum_gradients
+from clustpy_acedec._warning import warn_caller
 
 #: The values of the estimators' ``precision`` parameter.
 PRECISIONS = ("float32", "bfloat16")
@@ -73,9 +73,9 @@ class Execution:
         self.compile_step = bool(compile_step)
         self.compile_failed = False
         if precision == "bfloat16" and self.device.type == "cpu" and not native_bfloat16_on_cpu():
-            warnings.warn("precision='bfloat16' on a CPU without bfloat16 arithmetic (neither AVX512-BF16 nor AMX): "
-                          "torch emulates it, many times slower than float32; precision='float32' is faster here",
-                          RuntimeWarning, stacklevel=3)
+            warn_caller("precision='bfloat16' on a CPU without bfloat16 arithmetic (neither AVX512-BF16 nor AMX): "
+                        "torch emulates it, many times slower than float32; precision='float32' is faster here",
+                        RuntimeWarning)
 
     @property
     def compile_mode(self) -> str | None:
@@ -103,9 +103,8 @@ class Execution:
     def fall_back(self, error: Exception) -> None:
         """Record a failed compilation and warn (once per fit)."""
         if not self.compile_failed:
-            warnings.warn(f"compile_step: torch.compile of the training step failed "
-                          f"({type(error).__name__}: {error}); the fit continues eagerly", RuntimeWarning,
-                          stacklevel=3)
+            warn_caller(f"compile_step: torch.compile of the training step failed "
+                        f"({type(error).__name__}: {error}); the fit continues eagerly", RuntimeWarning)
         self.compile_failed = True
 
 

@@ -451,14 +451,19 @@ def _best_nrkmeans_keeping(points: np.ndarray, n_clusters: list, n_init: int, se
 
     def fit(runs: int, run_seed: int):
         # on degenerate embeddings (constant or repeated points) clustpy's NrKmeans warns hundreds of times about
-        # empty slices; the start it gives is then judged like any other (complete, lowest cost)
+        # empty slices; the start it gives is then judged like any other (complete, lowest cost). With the noise
+        # space found by MDL, clusters of repeated points make clustpy's bare `assert` on a scatter matrix's trace
+        # fail (or its eigendecomposition): such a run is an incomplete one, not the user's error.
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
-            return NrKmeans(n_clusters=searched, n_init=runs, mdl_for_noisespace=mdl,
-                            random_state=run_seed).fit(points)
+            try:
+                return NrKmeans(n_clusters=searched, n_init=runs, mdl_for_noisespace=mdl,
+                                random_state=run_seed).fit(points)
+            except (AssertionError, np.linalg.LinAlgError):
+                return None
 
     def complete(nrkmeans) -> bool:  # the noise space comes last and may vanish
-        return list(nrkmeans.n_clusters_final_[:len(n_clusters)]) == list(n_clusters)
+        return nrkmeans is not None and list(nrkmeans.n_clusters_final_[:len(n_clusters)]) == list(n_clusters)
 
     best = fit(n_init, seed)
     if complete(best):

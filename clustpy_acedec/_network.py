@@ -14,6 +14,7 @@ import torch
 from clustpy_acedec._distributed import Collective, comparable
 from clustpy_acedec._placement import DataPlacement, place
 from clustpy_acedec.networks import default_layers
+from clustpy_acedec._warning import warn_caller
 
 
 def build_autoencoder(input_dim: int, neural_network: "torch.nn.Module | tuple | None",
@@ -24,8 +25,7 @@ def build_autoencoder(input_dim: int, neural_network: "torch.nn.Module | tuple |
     ``get_neural_network`` builds it (a given network as it is, or a new one of the given class, by default
     clustpy's feedforward [input_dim, 500, 500, 2000, embedding_size]), but with ``TypeError`` for what is not a
     network and warnings instead of clustpy's prints to stdout (a library is quiet; ``warn``: on the main rank
-    only). The warnings name the caller of the estimator's ``fit`` (stacklevel 7: fit, _fit, start_fit, agreed,
-    its lambda, here).
+    only). The warnings name the caller of the estimator's ``fit``.
     """
     from clustpy.deep import get_neural_network
     from clustpy.deep.neural_networks import FeedforwardAutoencoder
@@ -42,12 +42,10 @@ def build_autoencoder(input_dim: int, neural_network: "torch.nn.Module | tuple |
         params = {"layers": default_layers(input_dim, embedding_size), "random_state": seed,
                   **params}
         if warn and embedding_size > input_dim:
-            warnings.warn(f"embedding_size ({embedding_size}) is larger than the number of features "
-                          f"({input_dim})", UserWarning, stacklevel=7)  # fit's caller
+            warn_caller(f"embedding_size ({embedding_size}) is larger than the number of features ({input_dim})")
         if warn and params["layers"][-1] != embedding_size:
-            warnings.warn(f"the network's layers end in {params['layers'][-1]} dimensions, not embedding_size = "
-                          f"{embedding_size}: the embedding has {params['layers'][-1]}", UserWarning,
-                          stacklevel=7)
+            warn_caller(f"the network's layers end in {params['layers'][-1]} dimensions, not embedding_size = "
+                        f"{embedding_size}: the embedding has {params['layers'][-1]}")
         try:
             network = network_class(**params)
         except TypeError as error:  # clustpy's defaults (layers, random_state) are not this class's parameters

@@ -61,6 +61,7 @@ from clustpy_acedec.devices import resolve_device
 from clustpy_acedec.losses import CLUSTER_SIZE, POINTS
 from clustpy_acedec.networks import SmallConvAutoencoder, default_layers
 from clustpy_acedec.pretraining import StackedDenoisingPretraining
+from clustpy_acedec._warning import warn_caller
 
 #: The marker of files written by :func:`save_estimator`.
 FORMAT_NAME = "clustpy-acedec-model"
@@ -68,8 +69,9 @@ FORMAT_NAME = "clustpy-acedec-model"
 #: (major, minor) of the layout written here. Bump the minor version for added optional fields, the major
 #: version for anything an older reader would misread. 1.1 added a hard-centroid objective's ``batch_size`` (a file
 #: of 1.0 gets None: every batch counts towards re-initialisation); 1.2 the estimators' ``init_screen_iterations``
-#: and the initial phase records' ``screening_loss`` and ``kept`` (see :data:`_PARAMETERS_ADDED`).
-FORMAT_VERSION = (1, 2)
+#: and the initial phase records' ``screening_loss`` and ``kept`` (see :data:`_PARAMETERS_ADDED`); 1.3 the fitted
+#: ``feature_names_in_`` of a fit on a data frame (a list of str; an older reader loads it as that list).
+FORMAT_VERSION = (1, 3)
 
 #: Estimator parameters added in a minor version, with the value that describes what the fits saved in earlier
 #: versions did (rather than the constructor's default): {name: (minor version that added it, value before)}.
@@ -120,11 +122,26 @@ def _allowed_references(estimator_class: type) -> dict:
                                               "torch.nn.modules.activation", "torch.nn.modules.loss"))):
                 candidates.append(obj)
     candidates += [cls for cls, _ in _builtin_networks().values()]
+    candidates.append(torch.nn.Identity)  # no activation: a linear network (it lives in torch.nn.modules.linear)
     for owner in (estimator_class, *registered_bases()):
         candidates += [p.default for p in inspect.signature(owner.__init__).parameters.values()]
     candidates += [f.default for f in dataclasses.fields(StackedDenoisingPretraining)]
     return {_canonical_name(obj): obj for obj in candidates
             if (inspect.isclass(obj) or inspect.isfunction(obj)) and obj is not inspect.Parameter.empty}
+
+
+def _references_outside(encoded, allowed: dict) -> list:
+    """The names of the classes and functions an encoded value refers to that are not in ``allowed``."""
+    found, stack = [], [encoded]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, dict):
+            if value.get("$") == "ref" and value.get("name") not in allowed:
+                found.append(value["name"])
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+    return sorted(set(found))
 
 
 def _allowed_estimators() -> dict:
@@ -313,6 +330,7 @@ class _Encoder:
         self.networks = []
         self._network_index = {}
         self._n_values = 0
+        self.unresolvable = set()  # classes and functions of built-in networks' arguments outside the allowlist
 
     def _tensor(self, tensor: torch.Tensor) -> str:
         name = f"values/{self._n_values}"
@@ -338,6 +356,8 @@ class _Encoder:
             except _Unrepresentable:  # not recorded: neither are the tensors of its arguments
                 encoded_kwargs = None
                 self.tensors, self._n_values = tensors, n_values
+        if builtin is not None:  # what loading cannot name makes it need network=: said once, at the save
+            self.unresolvable.update(_references_outside(encoded_kwargs, _allowed_references(type(self.estimator))))
         prefix = f"networks/{index}/"
         for name, tensor in network.state_dict().items():
             self.tensors[prefix + name] = _stored(tensor)
@@ -530,18 +550,18 @@ class _Decoder:
         spec = self.metadata["networks"][index]
         qualname = spec["qualname"]
         builtin = _builtin_networks().get(f"{spec['module']}.{qualname}") if spec.get("builtin") else None
-        kwargs = None
+        kwargs, unresolved = None, None
         if spec.get("kwargs") is not None:
             try:
                 kwargs = self.decode(spec["kwargs"])
-            except _Unrepresentable:  # e.g. a custom activation class: only network= can rebuild it
-                kwargs = None
+            except _Unrepresentable as error:  # e.g. a custom activation class: only network= can rebuild it
+                kwargs, unresolved = None, error.description
         prefix = spec["state"]
         state = {name[len(prefix):]: tensor for name, tensor in self.tensors.items() if name.startswith(prefix)}
         if builtin is not None and kwargs is not None:
             network = _construct_for(builtin[0], kwargs, state, qualname)
         else:
-            network = self._custom_network(spec, kwargs, state)
+            network = self._custom_network(spec, kwargs, state, unresolved)
         parameters = {name for name, _ in network.named_parameters()}  # buffers may hold infinities on purpose
         non_finite = _non_finite((name, tensor) for name, tensor in state.items() if name in parameters)
         if non_finite is not None:
@@ -555,10 +575,15 @@ class _Decoder:
         self._networks[index] = network
         return network
 
-    def _custom_network(self, spec: dict, kwargs: dict | None, state: dict) -> torch.nn.Module:
+    def _custom_network(self, spec: dict, kwargs: dict | None, state: dict,
+                        unresolved: str | None = None) -> torch.nn.Module:
         qualname = f"{spec['module']}.{spec['qualname']}"
         option = self.network_option
         if option is None:
+            if unresolved is not None:  # a built-in class, built with an argument this version cannot name
+                raise ValueError(f"the saved network is {_with_article(qualname)} built with {unresolved}; pass "
+                                 "network= to load: a factory that returns an untrained instance built that way, or "
+                                 "an instance")
             raise ValueError(f"the saved network is {_with_article(qualname)}, which is not a network clustpy-acedec "
                              "rebuilds by "
                              "itself (FeedforwardAutoencoder, ConvolutionalAutoencoder, SmallConvAutoencoder); pass "
@@ -745,11 +770,17 @@ def save_estimator(estimator, path: "str | os.PathLike") -> None:
             if not _is_fitted_attribute_name(type(estimator), name):  # what the loader would refuse
                 raise ValueError(f"cannot save the fitted attribute {name}: a fitted attribute's name is letters, "
                                  "digits and underscores (ASCII), ending in '_'")
+            if name == "feature_names_in_":  # an object array of str: stored as a JSON list
+                value = [str(feature) for feature in value]
             try:
                 fitted[name] = encoder.encode(value, strict=True)
             except _Unrepresentable as error:
                 raise ValueError(f"cannot save the fitted attribute {name} ({error.description})") from None
     params = {name: encoder.encode(value) for name, value in estimator.get_params(deep=False).items()}
+    if encoder.unresolvable:  # saved all the same (the weights are what matters); say now what loading will need
+        warn_caller(f"the network is built with {', '.join(sorted(encoder.unresolvable))}, which loading does not "
+                    "resolve by itself: load this file with network= (a factory that builds the network that way, "
+                    "or an instance)")
     metadata = dict(package_version=__version__, torch_version=torch.__version__, params=params, fitted=fitted,
                     networks=encoder.networks, model=model_spec)
     content = {"format": FORMAT_NAME, "format_version": list(FORMAT_VERSION),
@@ -873,7 +904,10 @@ def load_estimator(cls: type, path: "str | os.PathLike", device=None,
             if not _is_fitted_attribute_name(cls, name):  # a file sets fitted attributes, not methods or the class
                 raise ValueError(f"{path} is damaged: {name!r} is not the name of a fitted attribute")
             try:
-                setattr(estimator, name, decoder.decode(encoded))
+                value = decoder.decode(encoded)
+                if name == "feature_names_in_":
+                    value = _feature_names(value)
+                setattr(estimator, name, value)
             except _Unrepresentable as error:
                 raise ValueError(f"cannot rebuild the fitted attribute {name}: {error.description}") from None
         _check_consistency(estimator, decoder.model)
@@ -886,7 +920,7 @@ def load_estimator(cls: type, path: "str | os.PathLike", device=None,
                          f"({type(error).__name__}: {error})") from None
     estimator.neural_network_trained_ = estimator.model_.autoencoder
     if decoder.notes:
-        warnings.warn(f"{path}: " + "; ".join(dict.fromkeys(decoder.notes)), UserWarning, stacklevel=3)
+        warn_caller(f"{path}: " + "; ".join(dict.fromkeys(decoder.notes)))
     return estimator
 
 
@@ -907,6 +941,13 @@ def _described_tensors(metadata: dict, tensors: dict) -> set:
     prefixes = tuple(["model/"] + [spec["state"] for spec in metadata.get("networks", [])
                                    if isinstance(spec, dict) and isinstance(spec.get("state"), str) and spec["state"]])
     return {name for name in tensors if name in strings or name.startswith(prefixes)}
+
+
+def _feature_names(value) -> np.ndarray:
+    """A file's list of feature names as scikit-learn's object array of str."""
+    if not (isinstance(value, list) and all(isinstance(name, str) for name in value)):
+        raise ValueError("its feature_names_in_ is not a list of strings")
+    return np.asarray(value, dtype=object)
 
 
 def _is_fitted_attribute_name(cls: type, name) -> bool:

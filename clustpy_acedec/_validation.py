@@ -5,6 +5,8 @@ import numbers
 import numpy as np
 import torch
 
+from clustpy_acedec._warning import warn_caller
+
 
 def check_data(X, min_samples: int = 2) -> np.ndarray:
     """
@@ -26,7 +28,7 @@ def check_data(X, min_samples: int = 2) -> np.ndarray:
     if scipy.sparse.issparse(X):
         raise TypeError("sparse input is not supported: the network needs dense data, pass X.toarray()")
     if isinstance(X, torch.Tensor):
-        X = X.detach().cpu().numpy()
+        X = _tensor_as_numpy(X)
     try:
         X = np.asarray(X)
     except Exception as error:  # ragged nested lists and the like
@@ -51,6 +53,72 @@ def check_data(X, min_samples: int = 2) -> np.ndarray:
         raise ValueError(f"X holds values beyond float32's range (±{np.finfo(np.float32).max:.1e}), which the fit "
                          "computes in: scale the data (e.g. z-score it)")
     return X32
+
+
+def feature_names(X) -> "np.ndarray | None":
+    """
+    The column names of a data frame (pandas, polars: anything with ``columns``), as scikit-learn's
+    ``feature_names_in_`` holds them: an object array of str, or None for data without names or with
+    non-string names (e.g. pandas' default integer columns).
+
+    Raises
+    ------
+    TypeError
+        for columns named partly by strings and partly otherwise (scikit-learn refuses them too)
+    """
+    columns = getattr(X, "columns", None)
+    if columns is None or isinstance(X, (np.ndarray, torch.Tensor)):
+        return None
+    names = list(columns)
+    strings = [isinstance(name, str) for name in names]
+    if not any(strings):
+        return None
+    if not all(strings):
+        kinds = sorted({type(name).__name__ for name in names})
+        raise TypeError(f"X's column names must all be strings or all be non-strings, got {kinds}: convert them "
+                        "with X.columns = X.columns.astype(str)")
+    return np.asarray(names, dtype=object)
+
+
+def check_feature_names(fitted_names: "np.ndarray | None", X, estimator_name: str) -> None:
+    """
+    The column names of X (:func:`feature_names`) are those the estimator was fitted with, in the same order: a
+    frame with its columns reordered, renamed or replaced would otherwise be read by position, silently wrong.
+    A frame against a fit without names, or an array against a fit with names, only warns (as scikit-learn).
+
+    Raises
+    ------
+    ValueError
+        if both have names and they differ
+    """
+    names = feature_names(X)
+    if fitted_names is None:
+        if names is not None:
+            warn_caller(f"X has feature names, but {estimator_name} was fitted without feature names")
+        return
+    if names is None:
+        warn_caller(f"X does not have valid feature names, but {estimator_name} was fitted with feature names")
+        return
+    if list(names) == list(fitted_names):
+        return
+    unseen = [name for name in names if name not in set(fitted_names)]
+    missing = [name for name in fitted_names if name not in set(names)]
+    details = (f"unseen at fit time: {unseen[:5]}; " if unseen else "") + \
+              (f"seen at fit time, missing now: {missing[:5]}" if missing else "")
+    raise ValueError(f"X's feature names must be those {estimator_name} was fitted with, in the same order: "
+                     + (details.rstrip("; ") if details else "the same names in another order"))
+
+
+def _tensor_as_numpy(X: torch.Tensor) -> np.ndarray:
+    """A tensor's values as a NumPy array; floating-point types NumPy lacks (bfloat16, the float8 types) as float32,
+    which holds each of their values exactly."""
+    X = X.detach().cpu()
+    try:
+        return X.numpy()
+    except TypeError:
+        if X.is_floating_point():
+            return X.float().numpy()
+        raise TypeError(f"X must hold real numbers, got a tensor of dtype {X.dtype}") from None
 
 
 def _object_array_as_float(X: np.ndarray) -> np.ndarray:

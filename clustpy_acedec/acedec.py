@@ -4,7 +4,6 @@ ACeDeC: the ACe/DeC framework (Miklautz, Bauer et al., IJCAI 2021) wrapped aroun
 
 import inspect
 import math
-import warnings
 from collections.abc import Callable
 
 import numpy as np
@@ -32,6 +31,7 @@ from clustpy_acedec.bases import registered_objective
 from clustpy_acedec.pretraining import StackedDenoisingPretraining, resolve_pretraining
 from clustpy_acedec.devices import resolve_device
 from clustpy_acedec._subspace import DEFAULT_DIM_MARGIN, SubspaceLayer, hardened_dims
+from clustpy_acedec._warning import warn_caller
 
 #: n_s and l of the centre re-initialisation (ENRC §2.8), which ACeDeC uses with the paper's values.
 REINIT_SAMPLE_SIZE = 1000
@@ -187,6 +187,9 @@ class ACeDeC(SubspaceClustererMixin):
         features per sample seen in ``fit`` (the product of the samples' shape)
     input_shape_ : tuple
         the shape of one sample seen in ``fit`` (``predict`` and ``transform`` take the same)
+    feature_names_in_ : np.ndarray
+        the column names of a data frame seen in ``fit``, when they are all strings (absent otherwise);
+        ``predict`` and ``transform`` refuse a frame whose names differ or come in another order
 
     Examples
     --------
@@ -252,7 +255,7 @@ class ACeDeC(SubspaceClustererMixin):
             return self._fit(X, collective)
 
     def _fit(self, X: ArrayLike, collective: Collective | None) -> "ACeDeC":
-        X, n_samples = checked_input(X, collective)
+        X, n_samples, names = checked_input(X, collective)
         base = agreed(collective, self._resolved_base)
         config = for_this_rank(agreed(collective, lambda: self._fit_config(base, X, n_samples)), collective,
                                self.get_params(deep=True))
@@ -268,7 +271,8 @@ class ACeDeC(SubspaceClustererMixin):
             labels, attributes = finish_fit(model, run, X, betas_init)
         cluster_dims, shared_dims = cluster_and_shared_dims(torch.as_tensor(attributes["betas_"]), self.dim_margin)
         centers = model.cluster_centers()
-        self._set_fitted(dict(attributes, labels_=labels[:, 0], cluster_centers_=centers[0].cpu().numpy().copy(),
+        self._set_fitted(dict(attributes, feature_names_in_=names, labels_=labels[:, 0],
+                              cluster_centers_=centers[0].cpu().numpy().copy(),
                               shared_center_=centers[1][0].cpu().numpy(), cluster_space_dims_=cluster_dims,
                               shared_space_dims_=shared_dims, base_=base))
         return self
@@ -449,16 +453,13 @@ def _warn_ignored_weights(base, params: dict) -> None:
                 if name in params and name in defaults and params[name] is not defaults[name].default
                 and params[name] != defaults[name].default]
 
-    # stacklevel 7: the user's call of fit (fit -> _fit -> agreed -> lambda -> _fit_config -> here -> warn)
     weights, replaced = changed(_IGNORED_BASE_WEIGHTS), changed(_REPLACED_BASE_SETTINGS)
     if weights:
-        warnings.warn(f"ACeDeC ignores the base's {', '.join(weights)}: ACe/DeC has no "
-                      "trade-off between the clustering and the reconstruction loss to weight", UserWarning,
-                      stacklevel=7)
+        warn_caller(f"ACeDeC ignores the base's {', '.join(weights)}: ACe/DeC has no "
+                    "trade-off between the clustering and the reconstruction loss to weight")
     if replaced:
-        warnings.warn(f"ACeDeC ignores the base's {', '.join(replaced)}: it reconstructs "
-                      "with ACe/DeC's squared error (Eq. 1) and starts from k-means in the cluster space (§2.2)",
-                      UserWarning, stacklevel=7)
+        warn_caller(f"ACeDeC ignores the base's {', '.join(replaced)}: it reconstructs "
+                    "with ACe/DeC's squared error (Eq. 1) and starts from k-means in the cluster space (§2.2)")
 
 
 def _kmeans_objective(centers: torch.Tensor, batch_size: int, lloyd_steps: int) -> HardCentroidObjective:

@@ -209,6 +209,9 @@ class ENRC(SubspaceClustererMixin):
         features per sample seen in ``fit`` (the product of the samples' shape)
     input_shape_ : tuple
         the shape of one sample seen in ``fit`` (``predict`` and ``transform`` take the same)
+    feature_names_in_ : np.ndarray
+        the column names of a data frame seen in ``fit``, when they are all strings (absent otherwise);
+        ``predict`` and ``transform`` refuse a frame whose names differ or come in another order
 
     Examples
     --------
@@ -295,7 +298,7 @@ class ENRC(SubspaceClustererMixin):
             return self._fit(X, collective)
 
     def _fit(self, X: ArrayLike, collective: Collective | None) -> "ENRC":
-        X, n_samples = checked_input(X, collective)
+        X, n_samples, names = checked_input(X, collective)
         config = for_this_rank(agreed(collective, lambda: self._fit_config(X, n_samples)), collective,
                                self.get_params(deep=True))
         # "nrkmeans" has a single candidate: its restarts are Nr-Kmeans's own.
@@ -307,7 +310,7 @@ class ENRC(SubspaceClustererMixin):
                                                n_candidates)
             clustering_phase(model, run, scheduler=self._step_decay)
             labels, attributes = finish_fit(model, run, X, betas_init)
-        self._set_fitted(dict(attributes, labels_=labels,
+        self._set_fitted(dict(attributes, feature_names_in_=names, labels_=labels,
                               cluster_centers_=[c.cpu().numpy().copy() for c in model.cluster_centers()],
                               subspace_dims_=hardened_dims(torch.as_tensor(attributes["betas_"]), self.dim_margin),
                               n_clusters_=list(config.n_clusters)))

@@ -84,6 +84,10 @@ class StackedDenoisingPretraining:
     DEC's pretraining schedule (Xie et al. 2016: 50,000 iterations per layer pair, 100,000 of fine-tuning,
     dropout 0.2, SGD with momentum 0.9, the learning rate divided by 10 every 20,000 iterations).
 
+    The rate here is divided by 10 every 2/5 of each phase (at 2/5 and 4/5 of it, as DEC's layer pairs: at 20,000
+    and 40,000 of 50,000 iterations). In the fine-tuning that is every 40,000 of DEC's 100,000 iterations, two
+    divisions where DEC's code makes four; ``lr_decay_epochs`` sets another period for both phases.
+
     The defaults here are that schedule expressed in epochs of the data set, so that the estimators can
     derive it from ``pretrain_epochs``; :meth:`full` is DEC's budget in iterations, whatever the data set's
     size (on USPS at batch 256: 1,351 epochs per layer pair and 2,703 of fine-tuning). The loss is the mean
@@ -109,8 +113,8 @@ class StackedDenoisingPretraining:
         clip the gradient norm of every step to this value; it keeps the large rate from diverging
         (docs/user-guide.md, "Pretraining"); None: no clipping (default: 1.0)
     lr_decay_epochs : int | None
-        divide the learning rate by 10 after this many epochs of a phase; None: 2/5 of the phase, as in DEC
-        (20,000 of 50,000 iterations) (default: None)
+        divide the learning rate by 10 every this many epochs of a phase; None: every 2/5 of the phase (DEC's
+        20,000 of 50,000 iterations of a layer pair) (default: None)
     layerwise_iterations : int | None
         the budget per layer pair in optimiser steps instead of ``layerwise_epochs``: that many steps rounded to
         whole epochs of the data set (default: None)

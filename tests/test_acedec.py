@@ -124,6 +124,48 @@ def test_predict_on_training_data_equals_labels(fitted, data):
     np.testing.assert_array_equal(fitted.model.predict(X[:20].tolist()), fitted.model.labels_[:20])
 
 
+def test_a_data_frames_column_names_are_kept_and_checked(data, tmp_path):
+    """scikit-learn's feature_names_in_: a frame whose columns come in another order or under other names is
+    refused at predict (it would be read by position), kept through save and load, and gone after a refit on an
+    array."""
+    X, _ = data
+    frame = pd.DataFrame(X, columns=[f"f{i}" for i in range(X.shape[1])])
+    model = ACeDeC(base=tiny(), verbose=False).fit(frame)
+    np.testing.assert_array_equal(model.feature_names_in_, np.asarray(frame.columns, dtype=object))
+    np.testing.assert_array_equal(model.predict(frame), model.labels_)
+    with pytest.raises(ValueError, match="same order"):
+        model.predict(frame[frame.columns[::-1]])
+    with pytest.raises(ValueError, match=r"unseen at fit time: \['g0'\]"):
+        model.predict(frame.rename(columns={"f0": "g0"}))
+    with pytest.warns(UserWarning, match="does not have valid feature names") as record:
+        model.predict(X)
+        model.transform_shared(X)  # another path through the package: the warning still names this line
+    assert [w.filename for w in record if "feature names" in str(w.message)] == [__file__, __file__]
+    model.save(tmp_path / "model.pt")
+    loaded = ACeDeC.load(tmp_path / "model.pt")
+    np.testing.assert_array_equal(loaded.feature_names_in_, model.feature_names_in_)
+    with pytest.raises(ValueError, match="same order"):
+        loaded.transform(frame[frame.columns[::-1]])
+    model.fit(X)
+    assert not hasattr(model, "feature_names_in_")
+
+
+def test_a_frame_with_mixed_column_name_types_is_refused(data):
+    X, _ = data
+    frame = pd.DataFrame(X, columns=["a", *range(1, X.shape[1])])
+    with pytest.raises(TypeError, match="column names must all be strings"):
+        ACeDeC(base=tiny(), verbose=False).fit(frame)
+
+
+def test_predict_takes_tensors_of_types_numpy_lacks(fitted, data):
+    """A bfloat16 tensor (a model's own output, say) is read as the float32 numbers it holds."""
+    X, _ = data
+    half = torch.as_tensor(X[:20]).to(torch.bfloat16)
+    np.testing.assert_array_equal(fitted.model.predict(half), fitted.model.predict(half.float().numpy()))
+    with pytest.raises(TypeError, match="real numbers"):
+        fitted.model.predict(torch.ones(4, X.shape[1], dtype=torch.complex64))
+
+
 def test_labels_are_nearest_center_under_cluster_space_betas(fitted, data):
     model, (X, _) = fitted.model, data
     rotated = _rotated(model, X)

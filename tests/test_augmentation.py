@@ -98,6 +98,24 @@ def test_rejects_bad_image_shape():
         RandomRotationShift((10,))
 
 
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float16, torch.bfloat16])
+def test_a_batch_of_another_floating_point_type_is_augmented_as_float32_and_keeps_its_type(dtype):
+    """The same draws move the images alike whatever their floating-point type; the result has the batch's type."""
+    augment = RandomRotationShift((9, 9), max_degrees=30.0, max_shift=0.1, max_shear=8.0, fill=0.25)
+    images = _images().reshape(4, -1)
+    expected = augment(images, torch.Generator().manual_seed(3))
+    out = augment(images.to(dtype), torch.Generator().manual_seed(3))
+    assert out.dtype == dtype and out.shape == images.shape
+    tolerance = 1e-6 if dtype == torch.float64 else 1e-2
+    torch.testing.assert_close(out.float(), expected, atol=tolerance, rtol=0)
+
+
+def test_a_batch_of_integers_is_refused_with_its_type_named():
+    augment = RandomRotationShift((9, 9))
+    with pytest.raises(TypeError, match="floating-point images, got dtype torch.uint8"):
+        augment(torch.zeros(2, 81, dtype=torch.uint8), torch.Generator())
+
+
 def test_what_comes_into_view_is_the_fill_value():
     """What a rotation or shift moves into view has the fill value: a blank image of that value stays blank, and
     with the default fill 0 it gets a frame."""

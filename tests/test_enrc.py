@@ -15,6 +15,7 @@ from clustpy_acedec import ENRC
 from clustpy_acedec._centers import MiniBatchCenters
 from clustpy_acedec.metrics import best_match_nmi
 from clustpy_acedec._model import SubspaceClusteringModel
+from clustpy_acedec._estimator import subspace_optimizer
 from clustpy_acedec._objectives import HardCentroidObjective, SharedMeanObjective
 from clustpy_acedec._initialization import block_beta_logits, random_orthogonal
 from clustpy_acedec._subspace import SubspaceLayer, hardened_dims
@@ -514,6 +515,21 @@ def test_cluster_size_normalisation_is_enrc_eq_4(equivalence):
     assert abs(float(loss_sizes - loss_points)) > 1e-3
 
 
+@pytest.mark.parametrize("optimizer_class, params, rate", [
+    (torch.optim.Adam, {"lr": 1e-4}, 1e-4), (torch.optim.Adam, {}, 1e-3),
+    (torch.optim.Adagrad, {}, 1e-2), (torch.optim.RMSprop, {"alpha": 0.9}, 1e-2)])
+def test_beta_trains_at_ten_times_the_rate_also_when_it_is_the_optimisers_default(equivalence, optimizer_class,
+                                                                                  params, rate):
+    """ENRC §3.2: β's rate is ten times the others', whether the rate is given or the optimiser's own default."""
+    model = _enrc_model(equivalence)
+    optimizer = subspace_optimizer(model, params, optimizer_class, train_autoencoder=True)
+    rates = {id(p): group["lr"] for group in optimizer.param_groups for p in group["params"]}
+    assert rates[id(model.layer.beta_logits)] == pytest.approx(10 * rate)
+    assert rates[id(model.layer.V)] == pytest.approx(rate)
+    network_rates = [rates[id(p)] for p in model.autoencoder.parameters()]
+    assert network_rates == pytest.approx([rate] * len(network_rates))
+
+
 def test_points_normalisation_does_not_grow_with_the_number_of_clusters(data):
     """Eq. 4 sums one mean distance per cluster, so a clustering's term grows with K_s; the "points" option
     averages over the points instead. Both estimators share everything up to the initialisation."""
@@ -617,6 +633,18 @@ def test_a_noise_space_may_come_first_with_the_nrkmeans_start():
     assert model.n_clusters_ == [1, 3]
     assert [len(centers) for centers in model.cluster_centers_] == [1, 3]
     assert len(np.unique(model.labels_[:, 0])) == 1 and len(np.unique(model.labels_[:, 1])) == 3
+
+
+def test_default_start_survives_clusters_of_repeated_points_with_more_clusters_than_dimensions():
+    """max(n_clusters) >= d makes Nr-Kmeans find its noise space by MDL, where clusters of repeated points fail
+    clustpy's bare assertion on a scatter matrix's trace: the start treats that run as incomplete, not the fit."""
+    from sklearn.datasets import make_blobs
+    points = make_blobs(3, n_features=4, centers=3, random_state=0)[0].astype(np.float32)
+    X = np.repeat(points, 20, axis=0)
+    model = ENRC([3, 2], embedding_size=3, pretrain_epochs=1, clustering_epochs=1, batch_size=32, init_rounds=2,
+                 init_iterations=5, device="cpu", random_state=0).fit(X)
+    assert model.labels_.shape == (60, 2)
+    assert model.labels_[:, 0].max() < 3 and model.labels_[:, 1].max() < 2
 
 
 def test_degenerate_data_do_not_flood_warnings():

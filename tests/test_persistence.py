@@ -369,14 +369,44 @@ def test_a_custom_network_loads_when_passed(custom_enrc, data, tmp_path, how):
     custom_enrc.save(path)
     network = {"class": TinyAutoencoder, "factory": lambda: TinyAutoencoder([N_FEATURES, 4]),
                "instance": TinyAutoencoder([N_FEATURES, 4])}[how]
-    with pytest.warns(UserWarning, match=r"optimizer_class \(.*CustomAdam.*\).*default"):
+    with pytest.warns(UserWarning, match=r"optimizer_class \(.*CustomAdam.*\).*default") as record:
         loaded = ENRC.load(path, device="cpu", network=network)
+    assert {w.filename for w in record if "CustomAdam" in str(w.message)} == {__file__}  # the caller's load
     np.testing.assert_array_equal(loaded.predict(data), custom_enrc.predict(data))
     np.testing.assert_array_equal(loaded.transform(data), custom_enrc.transform(data))
     assert type(loaded.model_.autoencoder) is TinyAutoencoder and loaded.model_.autoencoder is not network
     assert loaded.get_params()["optimizer_class"] is torch.optim.Adam  # the default replaced the unknown class
     if how == "class":  # the class resolves the (class, params) tuple of the parameter too
         assert loaded.get_params()["neural_network"] == (TinyAutoencoder, {"layers": [N_FEATURES, 4]})
+
+
+class HalfReLU(torch.nn.Module):
+    def forward(self, x):
+        return torch.relu(x) / 2
+
+
+def test_a_linear_network_round_trips(data, tmp_path):
+    """torch.nn.Identity as the activation (no nonlinearity) is one loading resolves by itself."""
+    network = FeedforwardAutoencoder([N_FEATURES, 5, 3], activation_fn=torch.nn.Identity, random_state=1)
+    model = _fit_acedec(DCN(neural_network=network, **_base_params(random_state=0)), data)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no warning at saving or loading
+        model.save(tmp_path / "linear.pt")
+        loaded = ACeDeC.load(tmp_path / "linear.pt")
+    np.testing.assert_array_equal(loaded.predict(data), model.predict(data))
+
+
+def test_a_built_in_network_with_a_custom_activation_warns_at_saving_and_names_it_at_loading(data, tmp_path):
+    network = FeedforwardAutoencoder([N_FEATURES, 5, 3], activation_fn=HalfReLU, random_state=1)
+    model = _fit_acedec(DCN(neural_network=network, **_base_params(random_state=0)), data)
+    path = tmp_path / "custom_activation.pt"
+    with pytest.warns(UserWarning, match=r"built with .*HalfReLU.*load this file with network=") as record:
+        model.save(path)
+    assert [w.filename for w in record if "HalfReLU" in str(w.message)] == [__file__]  # once, at the caller
+    with pytest.raises(ValueError, match=r"FeedforwardAutoencoder built with .*HalfReLU.*pass network="):
+        ACeDeC.load(path)
+    loaded = ACeDeC.load(path, network=lambda: FeedforwardAutoencoder([N_FEATURES, 5, 3], activation_fn=HalfReLU))
+    np.testing.assert_array_equal(loaded.predict(data), model.predict(data))
 
 
 def test_a_network_of_another_class_is_refused(custom_enrc, tmp_path):
