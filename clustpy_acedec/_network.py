@@ -5,6 +5,7 @@ them.
 """
 
 import copy
+import inspect
 import os
 import warnings
 
@@ -15,6 +16,20 @@ from clustpy_acedec._distributed import Collective, comparable
 from clustpy_acedec._placement import DataPlacement, place
 from clustpy_acedec.networks import default_layers
 from clustpy_acedec._warning import warn_caller
+
+
+def _takes(network_class: type, name: str) -> bool:
+    """
+    Whether to pass ``network_class(...)`` the keyword argument ``name``: clustpy's defaults (layers,
+    random_state) unless the signature shows that the class does not take them, embedding_size only to a class
+    that names it (a ``**kwargs`` class may hand its arguments on to clustpy's feedforward network, which has none).
+    """
+    try:
+        parameters = inspect.signature(network_class).parameters
+    except (TypeError, ValueError):  # no signature to read
+        return name != "embedding_size"
+    return name in parameters or (name != "embedding_size" and any(
+        p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()))
 
 
 def build_autoencoder(input_dim: int, neural_network: "torch.nn.Module | tuple | None",
@@ -39,11 +54,14 @@ def build_autoencoder(input_dim: int, neural_network: "torch.nn.Module | tuple |
                             f"{comparable(network)}")
         else:
             network_class, params = network
-        params = {"layers": default_layers(input_dim, embedding_size), "random_state": seed,
-                  **params}
+        # clustpy's defaults, each where the class takes it: a feedforward network's layers, the seed, and the
+        # estimator's embedding_size for a class that takes that instead of layers (SmallConvAutoencoder)
+        defaults = {"layers": default_layers(input_dim, embedding_size), "random_state": seed,
+                    "embedding_size": embedding_size}
+        params = {**{name: value for name, value in defaults.items() if _takes(network_class, name)}, **params}
         if warn and embedding_size > input_dim:
             warn_caller(f"embedding_size ({embedding_size}) is larger than the number of features ({input_dim})")
-        if warn and params["layers"][-1] != embedding_size:
+        if warn and "layers" in params and params["layers"][-1] != embedding_size:
             warn_caller(f"the network's layers end in {params['layers'][-1]} dimensions, not embedding_size = "
                         f"{embedding_size}: the embedding has {params['layers'][-1]}")
         try:

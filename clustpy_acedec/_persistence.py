@@ -382,8 +382,8 @@ class _Encoder:
                     "value": self.encode(value.value, strict)}
         if value is None or isinstance(value, (bool, int, float, str)):
             return value
-        if isinstance(value, np.generic) and value.dtype.name in _NUMPY_DTYPES:
-            return {"$": "scalar", "dtype": value.dtype.name, "value": value.item()}
+        if isinstance(value, np.generic) and value.dtype.name in _NUMPY_DTYPES and value.dtype.kind != "c":
+            return {"$": "scalar", "dtype": value.dtype.name, "value": value.item()}  # (JSON has no complex number)
         if isinstance(value, list):
             return [self.encode(v, strict) for v in value]
         if isinstance(value, tuple):
@@ -614,6 +614,8 @@ class _Decoder:
         if type(network).__qualname__ != spec["qualname"]:
             raise ValueError(f"network= gave {_with_article(type(network).__qualname__)}, but the file holds the "
                              f"weights of {_with_article(qualname)}")
+        if self.custom_class is None:  # the user's class, from the user's own object: it resolves where the file
+            self.custom_class = type(network)  # names it (e.g. the neural_network=(class, params) parameter)
         return network
 
 

@@ -33,3 +33,15 @@ def test_the_shapes_may_be_any_sequence_of_integers():
 def test_bad_arguments_are_named(arguments, error, message):
     with pytest.raises(error, match=message):
         SmallConvAutoencoder(**arguments)
+
+
+def test_an_estimator_builds_it_from_a_class_and_parameters_with_its_embedding_size():
+    """neural_network=(SmallConvAutoencoder, {...}): the estimator passes clustpy's defaults only where the class
+    takes them (no feedforward `layers`), and its own embedding_size, which the class names."""
+    from clustpy_acedec import ENRC
+    X = np.random.RandomState(0).rand(48, 1, 8, 8).astype(np.float32)
+    model = ENRC([2, 2], neural_network=(SmallConvAutoencoder, {"image_shape": (1, 8, 8), "channels": (4, 4, 4)}),
+                 embedding_size=3, pretrain_epochs=1, clustering_epochs=1, batch_size=16, init_rounds=1,
+                 init_iterations=5, device="cpu", random_state=0).fit(X)
+    assert type(model.neural_network_trained_) is SmallConvAutoencoder
+    assert model.neural_network_trained_.encoder[-1].out_features == 3 and model.V_.shape == (3, 3)
