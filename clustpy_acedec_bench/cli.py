@@ -168,6 +168,14 @@ def select_plans(profile: str, datasets=None, methods=None, seeds=None, schedule
     return selected
 
 
+def _refuse_unused(args, mode: str, options: tuple) -> None:
+    """A ValueError naming the given ``options`` (attribute names of ``args``, default None) that ``mode`` does not
+    use: an option silently ignored would make the user believe it took effect."""
+    given = [f"--{name.replace('_', '-')}" for name in options if getattr(args, name) is not None]
+    if given:
+        raise ValueError(f"{', '.join(given)} {'does' if len(given) == 1 else 'do'} not apply to {mode}")
+
+
 def describe_machine(device: str) -> str:
     import torch
     if device.startswith("cuda"):
@@ -202,6 +210,9 @@ def _benchmark(args, argv) -> int:
         plans = select_plans(args.profile, args.datasets, args.methods, args.seeds, schedule)
         if len(args.precision) != 1:
             raise ValueError(f"--precision takes one value outside --speed, got {args.precision}")
+        if not plans:
+            raise ValueError(f"nothing to run: the {args.profile} profile runs none of the selected methods on the "
+                             "selected data sets")
     except ValueError as error:
         print(f"clustpy-acedec-bench: {error}", file=sys.stderr)
         return 2
@@ -246,6 +257,7 @@ def _speed(args, argv) -> int:
         if args.speed not in TASKS:
             raise ValueError(f"unknown speed task {args.speed!r}; known: {', '.join(sorted(TASKS))}")
         scheduled_task(args.speed, schedule)
+        _refuse_unused(args, "--speed (a task names its data set and both sides)", ("datasets", "methods"))
         if args.pretraining is not None:
             raise ValueError("--pretraining does not apply to --speed (both sides pretrain end to end)")
         if args.activation is not None:
@@ -273,6 +285,13 @@ def _scaling(args, argv) -> int:
                        methods=tuple(args.methods or SCALING_METHODS), seed=(args.seeds or [0])[0])
     try:
         grid.check()
+        _refuse_unused(args, "--scaling (synthetic data on the --scaling-* grid, in float32)",
+                       ("datasets", "data_dir", "max_samples", "pretrain_epochs", "clustering_epochs", "pretraining",
+                        "activation"))
+        if args.precision != [PRECISIONS[0]]:
+            raise ValueError(f"--precision does not apply to --scaling (it runs in {PRECISIONS[0]})")
+        if args.seeds is not None and len(args.seeds) > 1:
+            raise ValueError(f"--scaling runs one seed, got --seeds {' '.join(map(str, args.seeds))}")
     except ValueError as error:
         print(f"clustpy-acedec-bench: {error}", file=sys.stderr)
         return 2

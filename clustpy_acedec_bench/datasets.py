@@ -165,6 +165,11 @@ def _c_mnist(seed: int, data_dir):
     return _images("C-MNIST", pairs, pair_labels, f"generated from {source} by make_concatenated_mnist")
 
 
+#: The names of the ground-truth labelings, in the order of the loaders' label columns, where a paper's table
+#: lists them in another order (ENRC Table 1: NR-Objects as color, material, shape; make_nr_objects' columns are
+#: color, shape, material, the order of ENRC Table 2).
+LABELING_NAMES = {"NR-Objects": ("color", "shape", "material")}
+
 #: name -> loader(seed, data_dir); the ACe/DeC and ENRC data sets available offline.
 LOADERS = {
     "SYNTH-25": _synth,

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from clustpy_acedec_bench import paper_values as paper
+from clustpy_acedec_bench.datasets import LABELING_NAMES
 from clustpy_acedec_bench.methods import ENRC_VARIANTS
 
 #: our data-set names -> the column names of the papers' tables
@@ -38,6 +39,17 @@ def _lookup(table: dict, dataset: str, method: str):
     return None
 
 
+def _in_our_labeling_order(dataset: str, published: list | None) -> list | None:
+    """ENRC Table 1's values per ground-truth clustering, reordered to our label columns where the table lists
+    the clusterings in another order (:data:`clustpy_acedec_bench.datasets.LABELING_NAMES`)."""
+    ours = LABELING_NAMES.get(dataset)
+    papers = next((paper.ENRC_TABLE1_CLUSTERINGS[name] for name in _paper_names(dataset)
+                   if name in paper.ENRC_TABLE1_CLUSTERINGS), None)
+    if published is None or ours is None or papers is None:
+        return published
+    return [published[papers.index(name)] for name in ours]
+
+
 def aggregate(records: list) -> dict:
     """(dataset, method) -> dict with per-labeling NMI means/stds, VI, dims, seconds and the number of seeds."""
     grouped = defaultdict(list)
@@ -50,7 +62,7 @@ def aggregate(records: list) -> dict:
         vis = [r["vi"] for r in runs if r.get("vi") is not None]
         dims = [r["n_cluster_dims"] for r in runs if r.get("n_cluster_dims") is not None]
         summary[key] = {"nmi_mean": nmi.mean(0).tolist(), "nmi_std": nmi.std(0).tolist(), "n_seeds": len(runs),
-                        "vi": (float(np.mean(vis)), float(np.std(vis))) if vis else None,
+                        "vi": (float(np.mean(vis)), float(np.std(vis))) if vis else None, "vi_seeds": len(vis),
                         "dims": float(np.mean(dims)) if dims else None,
                         "seconds": float(np.mean([r["seconds"] for r in runs])),
                         "pretrain_seconds": float(np.mean([r.get("pretrain_seconds", 0.0) for r in runs]))}
@@ -196,7 +208,8 @@ def _section_enrc(summary, datasets) -> list:
     nmi_rows, vi_rows = [], []
     for dataset in multi:
         for method in methods:
-            published = _lookup(paper.ENRC_TABLE1, dataset, method) if method != "Nr-Kmeans" else None
+            published = _in_our_labeling_order(
+                dataset, _lookup(paper.ENRC_TABLE1, dataset, method) if method != "Nr-Kmeans" else None)
             published_vi = _lookup(paper.ENRC_TABLE3, dataset, method) if method != "Nr-Kmeans" else None
             result = summary.get((dataset, method))
             if result is None and published is None:
@@ -210,9 +223,12 @@ def _section_enrc(summary, datasets) -> list:
                                             published[g] if published and g < len(published) else None,
                                             result["n_seeds"]) for g in range(n))
                 vi = result["vi"]
-                vi_text = "n.a." if vi is None else _cell(vi[0], vi[1], published_vi, result["n_seeds"])
+                vi_text = "n.a." if vi is None else _cell(vi[0], vi[1], published_vi, result["vi_seeds"])
+                if vi is not None and result["vi_seeds"] < result["n_seeds"]:  # the others found < 2 clusterings
+                    vi_text += f" (n.a. on {result['n_seeds'] - result['vi_seeds']} of {result['n_seeds']} seeds)"
             label = method + (" (raw data)" if method == "Nr-Kmeans" else "")
-            nmi_rows.append([dataset, label, nmi_text])
+            names = LABELING_NAMES.get(dataset)
+            nmi_rows.append([dataset + (f" ({' / '.join(names)})" if names else ""), label, nmi_text])
             vi_rows.append([dataset, label, vi_text])
     lines = ["## ENRC Table 1: NMI per ground-truth clustering (best-matching found clustering)", "",
              "The paper's Nr-Kmeans, Orth1 and Orth2 ran on the autoencoder's embedding (our \"AE + Nr-Kmeans\"); "

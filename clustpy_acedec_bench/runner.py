@@ -52,14 +52,72 @@ def score(data: BenchmarkDataset, labels: np.ndarray, multi: bool) -> dict:
     return {"nmi": nmi, "vi": vi}
 
 
+#: What a plan sets for every run of a data set, recorded with each run: the runs of one data set in a folder
+#: must agree on them, or a resumed run with other settings would be averaged with the old ones in one cell.
+SETTINGS = ("pretrain_epochs", "clustering_epochs", "pretraining", "batch_size", "embedding_size", "max_samples",
+            "network", "activation", "linear_autoencoder", "init_iterations")
+
+
 def read_results(path: Path) -> list:
+    """
+    The records of ``results.jsonl``, the last one of each (data set, method, seed) where a failed run was run
+    again. A last line cut off by an interrupted write (no newline at its end) is not a record and is left out.
+
+    Raises
+    ------
+    ValueError
+        for any other line that is not a JSON record, naming the file and the line
+    """
     if not path.is_file():
         return []
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    text = path.read_text()
+    lines = text.splitlines()
+    records = {}
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+            key = _key(record)
+        except (json.JSONDecodeError, KeyError, TypeError) as error:
+            if number == len(lines) and not text.endswith("\n"):  # the write of the last run was interrupted
+                break
+            raise ValueError(f"{path}, line {number}, is not a benchmark record ({type(error).__name__}: {error}); "
+                             "remove or repair that line to resume") from None
+        records.pop(key, None)  # a rerun of a failed run replaces it, at its new place
+        records[key] = record
+    return list(records.values())
 
 
 def _key(record: dict) -> tuple:
     return record["dataset"], record["method"], record["seed"]
+
+
+def _check_settings(plans: list, previous: list, results_path: Path) -> None:
+    """Every plan's settings are those its data set's records in the folder were run with (where recorded)."""
+    for plan in plans:
+        for record in previous:
+            if record["dataset"] != plan.name:
+                continue
+            for name in SETTINGS:
+                if name in record and record[name] != getattr(plan, name):
+                    raise ValueError(f"{results_path} holds {plan.name} runs with {name}={record[name]!r}; this run "
+                                     f"asks {name}={getattr(plan, name)!r}: resume with the same settings or write "
+                                     "to another --output")
+
+
+def _append(results_path: Path, record: dict, replaces: bool) -> None:
+    """Append ``record`` to the folder's records; where it ``replaces`` a failed run of the same key (or the file
+    ends in a line cut off by an interrupted write), the file is rewritten without it, through a temporary file."""
+    text = results_path.read_text() if results_path.is_file() else ""
+    if not replaces and (not text or text.endswith("\n")):
+        with results_path.open("a") as file:
+            file.write(json.dumps(record) + "\n")
+        return
+    kept = [r for r in read_results(results_path) if _key(r) != _key(record)] + [record]
+    partial = results_path.with_name(results_path.name + ".partial")
+    partial.write_text("".join(json.dumps(r) + "\n" for r in kept))
+    partial.replace(results_path)
 
 
 def run_plan(plans: list, output: Path, device: str = "cpu", data_dir=None, verbose: bool = True,
@@ -111,7 +169,9 @@ def run_plan(plans: list, output: Path, device: str = "cpu", data_dir=None, verb
     if len(mixed) > 1:  # as the precision: the records of one folder come from one kind of network
         raise ValueError(f"{results_path} and this run together hold autoencoders with the activations "
                          f"{sorted(mixed)}; write each activation's runs to its own --output")
-    done = {_key(r) for r in previous}
+    _check_settings(plans, previous, results_path)
+    failed = {_key(r) for r in previous if r.get("error")}  # run again: the cause may be gone
+    done = {_key(r) for r in previous} - failed
     jobs = [(plan, seed, method) for plan in plans for seed in plan.seeds for method in plan.methods
             if (plan.name, method, seed) not in done]
     bar = tqdm.tqdm(total=len(jobs), desc="benchmark", unit="run", disable=not progress)
@@ -139,8 +199,7 @@ def run_plan(plans: list, output: Path, device: str = "cpu", data_dir=None, verb
                                      init_iterations=plan.init_iterations,
                                      precision=precision, verbose=progress, autoencoder_cache=autoencoder_cache)
             record = _run_one(data, context, method_name, plan, device)
-        with results_path.open("a") as file:
-            file.write(json.dumps(record) + "\n")
+        _append(results_path, record, replaces=_key(record) in failed)
         if verbose:
             bar.write(_describe(record))
         bar.update()  # the bar counts finished runs
@@ -151,9 +210,8 @@ def run_plan(plans: list, output: Path, device: str = "cpu", data_dir=None, verb
 def _run_one(data: BenchmarkDataset, context: RunContext, method_name: str, plan: DatasetPlan, device: str) -> dict:
     method = METHODS[method_name]
     record = {"dataset": plan.name, "method": method_name, "seed": context.seed, "n_samples": len(data.X),
-              "n_features": data.X.shape[1], "pretrain_epochs": plan.pretrain_epochs,
-              "clustering_epochs": plan.clustering_epochs, "pretraining": plan.pretraining,
-              "activation": plan.activation, "device": device, "precision": context.precision,
+              "n_features": data.X.shape[1], **{name: getattr(plan, name) for name in SETTINGS}, "device": device,
+              "precision": context.precision,
               "notes": "; ".join(data.notes), "nmi": None, "vi": None, "n_cluster_dims": None, "error": None}
     if method.multi and not data.is_multi:
         record["error"] = "needs a data set with several ground-truth labelings"
@@ -162,7 +220,9 @@ def _run_one(data: BenchmarkDataset, context: RunContext, method_name: str, plan
     try:
         if method.uses_autoencoder:  # pretraining is timed once per data set, seed and kind, not per method
             context.autoencoder(data, augmented)
-        record["pretrain_seconds"] = round(context.pretrain_seconds.get(augmented, 0.0), 2)
+        # a method on the raw data pretrains nothing, whatever the methods before it on this data set and seed did
+        record["pretrain_seconds"] = round(context.pretrain_seconds.get(augmented, 0.0), 2) \
+            if method.uses_autoencoder else 0.0
         start = time.perf_counter()
         result = method.run(data, context, **method.kwargs)
     except Exception as error:  # a failing baseline is reported, not fatal to the benchmark

@@ -58,6 +58,17 @@ def test_report_lays_out_the_papers_tables_with_published_values_and_flags(tmp_p
     assert len(json.loads((tmp_path / "results.json").read_text())) == 4
 
 
+def test_enrc_table_1_values_are_paired_with_our_labelings_by_name(tmp_path):
+    """ENRC Table 1 lists NR-Objects as (color, material, shape); our labels are (color, shape, material)."""
+    records = [_record("NR-Objects", "Orth1", 0, [0.70, 0.39, 0.46], vi=2.3)]
+    text = write_report(records, tmp_path, "cmd", "cpu").read_text()
+    color, material, shape = paper_values.ENRC_TABLE1["NR-Objects"]["Orth1"]
+    assert paper_values.ENRC_TABLE1_CLUSTERINGS["NR-Objects"] == ("color", "material", "shape")
+    cells = [f"{ours:.2f} ({paper[0]:.2f} ± {paper[1]:.2f})" for ours, paper in
+             zip([0.70, 0.39, 0.46], [color, shape, material])]
+    assert f"| NR-Objects (color / shape / material) | Orth1 | {' / '.join(cells)} |" in text
+
+
 def test_runs_are_appended_and_a_rerun_resumes(tmp_path):
     plan = DatasetPlan("SYNTH-25", ["k-means"], seeds=[0, 1], max_samples=400)
     records = run_plan([plan], tmp_path, verbose=False, progress=False)
@@ -67,6 +78,44 @@ def test_runs_are_appended_and_a_rerun_resumes(tmp_path):
     (tmp_path / "results.jsonl").write_text((tmp_path / "results.jsonl").read_text().splitlines()[0] + "\n")
     records = run_plan([plan], tmp_path, verbose=False, progress=False)  # only seed 1 is run again
     assert [r["seed"] for r in records] == [0, 1]
+
+
+def test_a_folder_refuses_to_resume_with_other_settings(tmp_path):
+    """A rerun with another --max-samples (or schedule) would be averaged with the old runs in one cell."""
+    run_plan([DatasetPlan("SYNTH-25", ["k-means"], seeds=[0], max_samples=400)], tmp_path, verbose=False,
+             progress=False)
+    with pytest.raises(ValueError, match=r"SYNTH-25 runs with max_samples=400; this run asks max_samples=300"):
+        run_plan([DatasetPlan("SYNTH-25", ["k-means"], seeds=[1], max_samples=300)], tmp_path, verbose=False,
+                 progress=False)
+    records = run_plan([DatasetPlan("SYNTH-25", ["k-means"], seeds=[0, 1], max_samples=400)], tmp_path,
+                       verbose=False, progress=False)
+    assert [(r["seed"], r["max_samples"]) for r in records] == [(0, 400), (1, 400)]
+
+
+def test_a_failed_run_is_run_again_and_replaces_its_record(tmp_path):
+    plan = DatasetPlan("SYNTH-25", ["k-means"], seeds=[0, 1], max_samples=400)
+    run_plan([plan], tmp_path, verbose=False, progress=False)
+    path = tmp_path / "results.jsonl"
+    first, second = (json.loads(line) for line in path.read_text().splitlines())
+    path.write_text(json.dumps({**first, "nmi": None, "error": "MemoryError: "}) + "\n" + json.dumps(second) + "\n")
+    records = run_plan([plan], tmp_path, verbose=False, progress=False)
+    assert [(r["seed"], r["error"]) for r in records] == [(1, None), (0, None)]
+    assert records[1]["nmi"] == first["nmi"]  # the same run, done this time
+    assert len(path.read_text().splitlines()) == 2  # the failed record is gone from the file
+
+
+def test_a_record_cut_off_by_an_interrupted_write_is_run_again(tmp_path):
+    plan = DatasetPlan("SYNTH-25", ["k-means"], seeds=[0, 1], max_samples=400)
+    run_plan([plan], tmp_path, verbose=False, progress=False)
+    path = tmp_path / "results.jsonl"
+    lines = path.read_text().splitlines()
+    path.write_text(lines[0] + "\n" + lines[1][: len(lines[1]) // 2])  # the second write stopped halfway
+    records = run_plan([plan], tmp_path, verbose=False, progress=False)
+    assert [r["seed"] for r in records] == [0, 1]
+    assert [json.loads(line)["seed"] for line in path.read_text().splitlines()] == [0, 1]
+    path.write_text(lines[0][:20] + "\n" + lines[1] + "\n")  # damage inside the file is not guessed at
+    with pytest.raises(ValueError, match=r"results.jsonl, line 1, is not a benchmark record"):
+        run_plan([plan], tmp_path, verbose=False, progress=False)
 
 
 def test_precision_reaches_the_pretraining_and_our_estimators_and_one_folder_keeps_one(tmp_path, monkeypatch):
@@ -541,3 +590,19 @@ def test_per_run_lines_round_scores_and_durations(tmp_path, capsys):
     # a run of a hundredth of a second reads "0.01 s" (not "0.0 s"), one of an hour "1 h 00 min"
     assert line.endswith(f"| {format_seconds(record['seconds'])}")
     assert format_seconds(0.012) == "0.01 s" and format_seconds(3600.4) == "1 h 00 min"
+
+
+def test_the_vi_cell_counts_only_the_seeds_that_have_a_vi(tmp_path):
+    records = [_record("stickfigures", "ENRC", 0, [1.0, 1.0], vi=2.0), _record("stickfigures", "ENRC", 1, [1.0, 0.0])]
+    assert aggregate(records)[("stickfigures", "ENRC")]["vi_seeds"] == 1
+    text = write_report(records, tmp_path, "cmd", "cpu").read_text()
+    published = paper_values.ENRC_TABLE3["Stickfigures"]["ENRC"]
+    assert f"| stickfigures | ENRC | 2.00 ({published[0]:.2f} ± {published[1]:.2f}) ⚠ (n.a. on 1 of 2 seeds) |" in text
+
+
+def test_a_method_on_the_raw_data_is_credited_with_no_pretraining(tmp_path):
+    # enough pretraining (120 steps) to take more than the 0.01 s the record rounds to
+    plan = DatasetPlan("SYNTH-0", ["AE + k-means", "k-means"], seeds=[0], max_samples=1000, embedding_size=2,
+                       pretrain_epochs=30, clustering_epochs=1, pretraining="end_to_end", linear_autoencoder=True)
+    records = {r["method"]: r for r in run_plan([plan], tmp_path, verbose=False, progress=False)}
+    assert records["AE + k-means"]["pretrain_seconds"] > 0 and records["k-means"]["pretrain_seconds"] == 0.0

@@ -79,3 +79,18 @@ def test_unknown_names_are_refused_with_the_known_ones(capsys):
     assert cli.main(["--speed", "no-such-task", "--quiet"]) == 2
     err = capsys.readouterr().err
     assert "unknown speed task 'no-such-task'; known: " in err and "acedec-digits" in err
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--scaling", "--datasets", "USPS"], "--datasets does not apply to --scaling"),
+    (["--scaling", "--pretrain-epochs", "5", "--max-samples", "10"],
+     "--max-samples, --pretrain-epochs do not apply to --scaling"),
+    (["--scaling", "--precision", "bfloat16"], "--precision does not apply to --scaling"),
+    (["--scaling", "--seeds", "0", "1"], "--scaling runs one seed"),
+    (["--speed", "acedec-digits", "--methods", "DEC"], "--methods does not apply to --speed"),
+    (["--quick", "--datasets", "USPS", "--methods", "ENRC"], "nothing to run: the quick profile runs none"),
+])
+def test_options_a_mode_would_ignore_are_refused(argv, message, capsys, tmp_path):
+    assert cli.main([*argv, "--quiet", "--output", str(tmp_path / "out")]) == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()  # refused before anything ran or was written
