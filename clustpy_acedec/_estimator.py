@@ -188,10 +188,10 @@ class FitRun:
 
 def checked_input(X, collective: Collective | None) -> tuple:
     """
-    The data set checked (:func:`clustpy_acedec._validation.check_data`), the number of samples of the
-    whole data set and the data's feature names (:func:`clustpy_acedec._validation.feature_names`, or None). In a distributed fit ``X`` is this rank's shard (one sample at least): every rank checks its
-    own, the shards' sample shapes must agree and hold two samples together, and every rank raises the error of
-    any rank.
+    The data set checked (:func:`clustpy_acedec._validation.check_data`), the number of samples of the whole data
+    set and the data's feature names (:func:`clustpy_acedec._validation.feature_names`, or None). In a distributed
+    fit ``X`` is this rank's shard (one sample at least): every rank checks its own, the shards' sample shapes and
+    column names must agree and the shards hold two samples together, and every rank raises the error of any rank.
 
     Returns
     -------
@@ -207,7 +207,19 @@ def checked_input(X, collective: Collective | None) -> tuple:
         if shape != shapes[0][1]:
             raise ValueError(f"the ranks of a distributed fit hold samples of different shapes: rank 0 {shapes[0][1]}, "
                              f"rank {rank} {shape}")
+    # frames whose columns differ between the shards would train on misaligned features
+    all_names = collective.all_gather_object(None if names is None else list(names))
+    for rank, rank_names in enumerate(all_names):
+        if rank_names != all_names[0]:
+            raise ValueError(f"the ranks of a distributed fit hold data frames with different column names: rank 0 "
+                             f"{_first_names(all_names[0])}, rank {rank} {_first_names(rank_names)}")
     return X, sum(n for n, _ in shapes), names
+
+
+def _first_names(names: list | None) -> str:
+    if names is None:
+        return "none (not a frame, or names that are not strings)"
+    return repr(names[:5])[:-1] + (", ...]" if len(names) > 5 else "]")
 
 
 #: Settings that may differ between the ranks of a distributed fit: the rest must agree, or the ranks would run
@@ -509,7 +521,8 @@ def subspace_optimizer(model: SubspaceClusteringModel, params: dict, optimizer_c
                        train_autoencoder: bool) -> torch.optim.Optimizer:
     """Optimiser over V, β (at BETA_LR_FACTOR times the rate, ENRC §3.2), learnable centres and optionally the
     autoencoder."""
-    beta_params = dict(params, lr=params.get("lr", _default_learning_rate(optimizer_class)) * BETA_LR_FACTOR)
+    rate = params["lr"] if "lr" in params else _default_learning_rate(optimizer_class)
+    beta_params = dict(params, lr=rate * BETA_LR_FACTOR)
     groups = [dict(params=[model.layer.V], **params),
               dict(params=[model.layer.beta_logits], **beta_params)]
     objective_params = [p for o in model.objectives for p in o.parameters()]

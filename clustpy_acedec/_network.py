@@ -18,6 +18,17 @@ from clustpy_acedec.networks import default_layers
 from clustpy_acedec._warning import warn_caller
 
 
+def network_defaults(network_class: type, input_dim: int, embedding_size: int, seed) -> dict:
+    """
+    The constructor arguments a network built from a ``(class, params)`` tuple gets where ``params`` lacks them:
+    clustpy's (a feedforward network's layers, the seed) and the estimator's embedding_size for a class that takes
+    it instead of layers (SmallConvAutoencoder), each only where the class takes it.
+    """
+    defaults = {"layers": default_layers(input_dim, embedding_size), "random_state": seed,
+                "embedding_size": embedding_size}
+    return {name: value for name, value in defaults.items() if _takes(network_class, name)}
+
+
 def _takes(network_class: type, name: str) -> bool:
     """
     Whether to pass ``network_class(...)`` the keyword argument ``name``: clustpy's defaults (layers,
@@ -54,11 +65,7 @@ def build_autoencoder(input_dim: int, neural_network: "torch.nn.Module | tuple |
                             f"{comparable(network)}")
         else:
             network_class, params = network
-        # clustpy's defaults, each where the class takes it: a feedforward network's layers, the seed, and the
-        # estimator's embedding_size for a class that takes that instead of layers (SmallConvAutoencoder)
-        defaults = {"layers": default_layers(input_dim, embedding_size), "random_state": seed,
-                    "embedding_size": embedding_size}
-        params = {**{name: value for name, value in defaults.items() if _takes(network_class, name)}, **params}
+        params = {**network_defaults(network_class, input_dim, embedding_size, seed), **params}
         if warn and embedding_size > input_dim:
             warn_caller(f"embedding_size ({embedding_size}) is larger than the number of features ({input_dim})")
         if warn and "layers" in params and params["layers"][-1] != embedding_size:

@@ -59,7 +59,8 @@ from clustpy_acedec._version import __version__
 from clustpy_acedec.bases import registered_bases, registered_objective
 from clustpy_acedec.devices import resolve_device
 from clustpy_acedec.losses import CLUSTER_SIZE, POINTS
-from clustpy_acedec.networks import SmallConvAutoencoder, default_layers
+from clustpy_acedec._network import network_defaults
+from clustpy_acedec.networks import SmallConvAutoencoder
 from clustpy_acedec.pretraining import StackedDenoisingPretraining
 from clustpy_acedec._warning import warn_caller
 
@@ -226,11 +227,8 @@ def _tuple_kwargs(network, estimator) -> dict | None:
     spec = params.get("neural_network")
     if not (isinstance(spec, tuple) and len(spec) == 2 and spec[0] is type(network) and isinstance(spec[1], dict)):
         return None
-    kwargs = dict(spec[1])
-    if "layers" not in kwargs:
-        kwargs["layers"] = default_layers(int(estimator.n_features_in_), int(estimator.V_.shape[0]))
-    kwargs.setdefault("random_state", None)
-    return kwargs
+    defaults = network_defaults(type(network), int(estimator.n_features_in_), int(estimator.V_.shape[0]), None)
+    return {**defaults, **spec[1]}
 
 
 def _state_signature(module: torch.nn.Module) -> dict:
@@ -330,7 +328,8 @@ class _Encoder:
         self.networks = []
         self._network_index = {}
         self._n_values = 0
-        self.unresolvable = set()  # classes and functions of built-in networks' arguments outside the allowlist
+        self.unresolvable = set()  # built-in networks' arguments that loading cannot rebuild (outside the allowlist,
+        # or not recordable at all, e.g. a functools.partial)
 
     def _tensor(self, tensor: torch.Tensor) -> str:
         name = f"values/{self._n_values}"
@@ -353,9 +352,11 @@ class _Encoder:
             tensors, n_values = dict(self.tensors), self._n_values
             try:
                 encoded_kwargs = self.encode(kwargs, strict=True)
-            except _Unrepresentable:  # not recorded: neither are the tensors of its arguments
+            except _Unrepresentable as error:  # not recorded: neither are the tensors of its arguments
                 encoded_kwargs = None
                 self.tensors, self._n_values = tensors, n_values
+                if builtin is not None:
+                    self.unresolvable.add(error.description)
         if builtin is not None:  # what loading cannot name makes it need network=: said once, at the save
             self.unresolvable.update(_references_outside(encoded_kwargs, _allowed_references(type(self.estimator))))
         prefix = f"networks/{index}/"
@@ -584,6 +585,11 @@ class _Decoder:
                 raise ValueError(f"the saved network is {_with_article(qualname)} built with {unresolved}; pass "
                                  "network= to load: a factory that returns an untrained instance built that way, or "
                                  "an instance")
+            if qualname in _builtin_networks():  # a built-in class whose arguments could not be recorded
+                raise ValueError(f"the saved network is {_with_article(qualname)} whose constructor arguments could "
+                                 "not be recorded (e.g. an activation given as a functools.partial); pass network= "
+                                 "to load: a factory that returns an untrained instance built that way, or an "
+                                 "instance")
             raise ValueError(f"the saved network is {_with_article(qualname)}, which is not a network clustpy-acedec "
                              "rebuilds by "
                              "itself (FeedforwardAutoencoder, ConvolutionalAutoencoder, SmallConvAutoencoder); pass "

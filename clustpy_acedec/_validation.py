@@ -101,12 +101,15 @@ def check_feature_names(fitted_names: "np.ndarray | None", X, estimator_name: st
         return
     if list(names) == list(fitted_names):
         return
-    unseen = [name for name in names if name not in set(fitted_names)]
-    missing = [name for name in fitted_names if name not in set(names)]
-    details = (f"unseen at fit time: {unseen[:5]}; " if unseen else "") + \
-              (f"seen at fit time, missing now: {missing[:5]}" if missing else "")
-    raise ValueError(f"X's feature names must be those {estimator_name} was fitted with, in the same order: "
-                     + (details.rstrip("; ") if details else "the same names in another order"))
+    fitted_set, given_set = set(fitted_names), set(names)
+    unseen = [name for name in names if name not in fitted_set]
+    missing = [name for name in fitted_names if name not in given_set]
+    details = "; ".join(([f"unseen at fit time: {unseen[:5]}"] if unseen else []) +
+                        ([f"seen at fit time, missing now: {missing[:5]}"] if missing else []))
+    # scikit-learn's wording first, so that code (and its estimator checks) that match it match ours
+    raise ValueError(f"The feature names should match those that were passed during fit. {estimator_name} was "
+                     "fitted with other names, or in another order (the columns are read by position): "
+                     + (details or "the same names in another order"))
 
 
 def _tensor_as_numpy(X: torch.Tensor) -> np.ndarray:

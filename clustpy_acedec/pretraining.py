@@ -84,9 +84,10 @@ class StackedDenoisingPretraining:
     DEC's pretraining schedule (Xie et al. 2016: 50,000 iterations per layer pair, 100,000 of fine-tuning,
     dropout 0.2, SGD with momentum 0.9, the learning rate divided by 10 every 20,000 iterations).
 
-    The rate here is divided by 10 every 2/5 of each phase (at 2/5 and 4/5 of it, as DEC's layer pairs: at 20,000
-    and 40,000 of 50,000 iterations). In the fine-tuning that is every 40,000 of DEC's 100,000 iterations, two
-    divisions where DEC's code makes four; ``lr_decay_epochs`` sets another period for both phases.
+    The rate here is divided by 10 every 2/5 of each phase, in whole epochs (at 2/5 and 4/5 of it, as DEC's layer
+    pairs: at 20,000 and 40,000 of 50,000 iterations; a phase of a few epochs, where 2/5 rounds down, decays more
+    often). In the fine-tuning that is every 40,000 of DEC's 100,000 iterations, two divisions where DEC's code
+    makes four; ``lr_decay_epochs`` sets another period for both phases.
 
     The defaults here are that schedule expressed in epochs of the data set, so that the estimators can
     derive it from ``pretrain_epochs``; :meth:`full` is DEC's budget in iterations, whatever the data set's

@@ -6,6 +6,7 @@ stopped.
 
 import contextlib
 import json
+import os
 import threading
 import time
 import traceback
@@ -116,7 +117,10 @@ def _append(results_path: Path, record: dict, replaces: bool) -> None:
         return
     kept = [r for r in read_results(results_path) if _key(r) != _key(record)] + [record]
     partial = results_path.with_name(results_path.name + ".partial")
-    partial.write_text("".join(json.dumps(r) + "\n" for r in kept))
+    with partial.open("w") as file:
+        file.write("".join(json.dumps(r) + "\n" for r in kept))
+        file.flush()
+        os.fsync(file.fileno())  # on disk before it replaces the records
     partial.replace(results_path)
 
 

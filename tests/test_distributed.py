@@ -159,13 +159,18 @@ def _bad_input(rank: int, problem: str) -> np.ndarray:
         shard = shard[:, :7]
     if problem == "too few":
         shard = shard[:2] if rank == 0 else shard[:1]
+    if problem == "columns":  # the same features, the frames' columns in another order on rank 1
+        import pandas as pd
+        names = [f"f{i}" for i in range(shard.shape[1])]
+        shard = pd.DataFrame(shard, columns=names[::-1] if rank == 1 else names)
     return shard
 
 
 #: problem -> a word its error names
 PROBLEMS = {"nan": "NaN", "features": "shape", "too few": "n_clusters", "settings": "batch_size", "base": "base",
             "enrc setting": "loss_normalization", "network": "same network", "batch norm": "batch normalisation",
-            "embedding": "embedding has 1 dimension", "out of memory": "no room"}
+            "embedding": "embedding has 1 dimension", "out of memory": "no room",
+            "columns": "different column names"}
 
 
 def _bad_model(rank: int, problem: str):
@@ -336,7 +341,7 @@ def test_bad_input_on_one_rank_fails_every_rank_with_a_clear_error(tmp_path):
             assert word in error, (rank, problem, error)
             assert float(arrays[f"{problem}/seconds"]) < TIMEOUT_S  # told at once, not after a timeout
             assert not bool(arrays[f"{problem}/fitted"])
-    for problem in ("nan", "features", "settings", "base", "enrc setting", "out of memory"):
+    for problem in ("nan", "features", "settings", "base", "enrc setting", "out of memory", "columns"):
         assert "rank 1" in str(ranks[0][problem])  # names the rank with the bad shard or settings
     assert "ranks [1]" in str(ranks[0]["network"])
 

@@ -7,6 +7,7 @@ module's.
 
 import copy
 import dataclasses
+import functools
 import io
 import json
 import warnings
@@ -345,6 +346,25 @@ class TinyAutoencoder(_AbstractAutoencoder):
         return self.decoder_layer(embedded)
 
 
+class SizedAutoencoder(TinyAutoencoder):
+    """A network class that takes the embedding's size instead of clustpy's layers."""
+
+    def __init__(self, n_features, embedding_size=16, random_state=None):
+        super().__init__([n_features, embedding_size], random_state=random_state)
+
+
+def test_a_class_that_takes_the_embedding_size_is_built_and_rebuilt_from_its_tuple(data, tmp_path):
+    """neural_network=(class, params): the estimator's embedding_size where the class takes it, no layers; the
+    file records the arguments the network was built with, so network=the class rebuilds it."""
+    model = ENRC(n_clusters=[3, 2], neural_network=(SizedAutoencoder, {"n_features": N_FEATURES}), embedding_size=4,
+                 pretrain_epochs=1, clustering_epochs=1, batch_size=32, init_rounds=1, init_iterations=5,
+                 device="cpu", random_state=0, verbose=False).fit(data)
+    assert model.neural_network_trained_.encoder_layer.out_features == 4
+    model.save(tmp_path / "sized.pt")
+    loaded = ENRC.load(tmp_path / "sized.pt", device="cpu", network=SizedAutoencoder)
+    np.testing.assert_array_equal(loaded.predict(data), model.predict(data))
+
+
 class CustomAdam(torch.optim.Adam):
     """An optimiser class outside the allowlist: it loads as the default, with a warning."""
 
@@ -396,16 +416,21 @@ def test_a_linear_network_round_trips(data, tmp_path):
     np.testing.assert_array_equal(loaded.predict(data), model.predict(data))
 
 
-def test_a_built_in_network_with_a_custom_activation_warns_at_saving_and_names_it_at_loading(data, tmp_path):
-    network = FeedforwardAutoencoder([N_FEATURES, 5, 3], activation_fn=HalfReLU, random_state=1)
+@pytest.mark.parametrize("activation, saved, loaded_message", [
+    (HalfReLU, r"HalfReLU", r"FeedforwardAutoencoder built with .*HalfReLU.*pass network="),
+    (functools.partial(torch.nn.LeakyReLU, 0.2), r"functools.partial",  # not even recordable by name
+     r"FeedforwardAutoencoder whose constructor arguments could not be recorded.*pass network=")])
+def test_a_built_in_network_with_a_custom_activation_warns_at_saving_and_names_it_at_loading(
+        data, tmp_path, activation, saved, loaded_message):
+    network = FeedforwardAutoencoder([N_FEATURES, 5, 3], activation_fn=activation, random_state=1)
     model = _fit_acedec(DCN(neural_network=network, **_base_params(random_state=0)), data)
     path = tmp_path / "custom_activation.pt"
-    with pytest.warns(UserWarning, match=r"built with .*HalfReLU.*load this file with network=") as record:
+    with pytest.warns(UserWarning, match=rf"built with .*{saved}.*load this file with network=") as record:
         model.save(path)
-    assert [w.filename for w in record if "HalfReLU" in str(w.message)] == [__file__]  # once, at the caller
-    with pytest.raises(ValueError, match=r"FeedforwardAutoencoder built with .*HalfReLU.*pass network="):
+    assert [w.filename for w in record if "load this file with" in str(w.message)] == [__file__]  # once, here
+    with pytest.raises(ValueError, match=loaded_message):
         ACeDeC.load(path)
-    loaded = ACeDeC.load(path, network=lambda: FeedforwardAutoencoder([N_FEATURES, 5, 3], activation_fn=HalfReLU))
+    loaded = ACeDeC.load(path, network=lambda: FeedforwardAutoencoder([N_FEATURES, 5, 3], activation_fn=activation))
     np.testing.assert_array_equal(loaded.predict(data), model.predict(data))
 
 
