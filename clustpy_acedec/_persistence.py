@@ -38,6 +38,7 @@ ignored. A file of a newer major version is refused with a ValueError.
 import copy
 import dataclasses
 import enum
+import functools
 import inspect
 import json
 import os
@@ -331,6 +332,11 @@ class _Encoder:
         self.unresolvable = set()  # built-in networks' arguments that loading cannot rebuild (outside the allowlist,
         # or not recordable at all, e.g. a functools.partial)
 
+    @functools.cached_property
+    def _allowed(self) -> dict:
+        """What loading this estimator's class resolves by name (computed once per save: it inspects torch)."""
+        return _allowed_references(type(self.estimator))
+
     def _tensor(self, tensor: torch.Tensor) -> str:
         name = f"values/{self._n_values}"
         self._n_values += 1
@@ -358,7 +364,7 @@ class _Encoder:
                 if builtin is not None:
                     self.unresolvable.add(error.description)
         if builtin is not None:  # what loading cannot name makes it need network=: said once, at the save
-            self.unresolvable.update(_references_outside(encoded_kwargs, _allowed_references(type(self.estimator))))
+            self.unresolvable.update(_references_outside(encoded_kwargs, self._allowed))
         prefix = f"networks/{index}/"
         for name, tensor in network.state_dict().items():
             self.tensors[prefix + name] = _stored(tensor)

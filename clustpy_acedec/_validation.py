@@ -67,7 +67,7 @@ def feature_names(X) -> "np.ndarray | None":
         for columns named partly by strings and partly otherwise (scikit-learn refuses them too)
     """
     columns = getattr(X, "columns", None)
-    if columns is None or isinstance(X, (np.ndarray, torch.Tensor)):
+    if columns is None:
         return None
     names = list(columns)
     strings = [isinstance(name, str) for name in names]

@@ -108,19 +108,23 @@ def _check_settings(plans: list, previous: list, results_path: Path) -> None:
 
 
 def _append(results_path: Path, record: dict, replaces: bool) -> None:
-    """Append ``record`` to the folder's records; where it ``replaces`` a failed run of the same key (or the file
-    ends in a line cut off by an interrupted write), the file is rewritten without it, through a temporary file."""
-    text = results_path.read_text() if results_path.is_file() else ""
-    if not replaces and (not text or text.endswith("\n")):
-        with results_path.open("a") as file:
-            file.write(json.dumps(record) + "\n")
+    """Append ``record`` to the folder's records; where it ``replaces`` a failed run of the same key, the file is
+    rewritten without that run's record."""
+    if replaces:
+        _rewrite(results_path, [r for r in read_results(results_path) if _key(r) != _key(record)] + [record])
         return
-    kept = [r for r in read_results(results_path) if _key(r) != _key(record)] + [record]
+    with results_path.open("a") as file:
+        file.write(json.dumps(record) + "\n")
+
+
+def _rewrite(results_path: Path, records: list) -> None:
+    """Replace the folder's records by ``records``, through a temporary file on disk: a stop leaves the old or
+    the new file, never part of one."""
     partial = results_path.with_name(results_path.name + ".partial")
     with partial.open("w") as file:
-        file.write("".join(json.dumps(r) + "\n" for r in kept))
+        file.write("".join(json.dumps(r) + "\n" for r in records))
         file.flush()
-        os.fsync(file.fileno())  # on disk before it replaces the records
+        os.fsync(file.fileno())
     partial.replace(results_path)
 
 
@@ -164,6 +168,8 @@ def run_plan(plans: list, output: Path, device: str = "cpu", data_dir=None, verb
     output.mkdir(parents=True, exist_ok=True)
     results_path = output / "results.jsonl"
     previous = read_results(results_path)
+    if results_path.is_file() and not results_path.read_text().endswith("\n"):
+        _rewrite(results_path, previous)  # without the line a stopped write cut off, so that appends start clean
     mixed = {r.get("precision", "float32") for r in previous} - {precision}
     if mixed:  # the runs of a report must be comparable: one precision per output folder
         raise ValueError(f"{results_path} holds runs at precision {sorted(mixed)}; resume it with that precision "
