@@ -95,7 +95,7 @@ def main(argv: list | None = None) -> int:
     nmi = normalized_mutual_info_score(y, model.labels_)
     print(f"NMI = {format_score(nmi)}   ({format_seconds(seconds)} on {model.model_.layer.V.device})")
     print(f"cluster-space dimensions: {model.cluster_space_dims_.tolist()} of {model.betas_.shape[1]}")
-    print(f"β_cs: {np.round(model.betas_[0], 2).tolist()}")
+    print("β_cs: [" + ", ".join(f"{beta:.2f}" for beta in model.betas_[0]) + "]")
     output = Path(args.output)
     output.mkdir(parents=True, exist_ok=True)
     plot_betas(model, path=output / "betas.png")

@@ -18,6 +18,8 @@ def test_demo_prints_nmi_and_writes_the_plots(tmp_path, capsys):
     # three decimals for the score; a duration under ten seconds with a decimal ("3.4 s", not "3 s")
     duration = r"(\d\.\d{1,2} s|[1-5]\d s|\d+ min \d\d s|\d+ h \d\d min)"
     assert re.search(rf"NMI = [01]\.\d{{3}}   \({duration} on cpu\)", out), out
+    # the weights with two decimals each, not float32's binary expansion ("0.8600000143051147")
+    assert re.search(r"β_cs: \[[01]\.\d\d(, [01]\.\d\d){3}\]\n", out), out
     for name in ("betas.png", "cluster_space.png", "space_reconstructions.png", "decoded_centers.png"):
         assert (tmp_path / name).stat().st_size > 0
 
