@@ -298,7 +298,9 @@ class ACeDeC(SubspaceClustererMixin):
             # clone deep-copies a RandomState, which would give every fit the same seed; as in scikit-learn,
             # repeated fits with one RandomState draw from the user's object
             overrides["random_state"] = own_state
-        return base.set_params(**overrides)
+        # a registered base of another library may lack either parameter: _fit_config then reads ACeDeC's own
+        settable = base.get_params(deep=False)
+        return base.set_params(**{name: value for name, value in overrides.items() if name in settable})
 
     def _fit_config(self, base, X: np.ndarray, n_samples: int) -> FitConfig:
         """Check ACeDeC's and its base's parameters against their declared constraints; the fit's settings for a
@@ -307,6 +309,12 @@ class ACeDeC(SubspaceClustererMixin):
         base_params = base.get_params(deep=False)
         if base_params.get("n_clusters") is None and self.n_clusters is None and self.base is None:
             raise ValueError("ACeDeC needs n_clusters or a base, e.g. ACeDeC(base=DCN(n_clusters=10))")
+        for name in ("n_clusters", "random_state"):  # a base without them: ACeDeC's own (_resolved_base)
+            if name not in base_params:
+                if name == "n_clusters" and self.n_clusters is None:
+                    raise ValueError(f"ACeDeC needs n_clusters: its base {type(base).__name__} has no n_clusters "
+                                     "parameter, so pass it to ACeDeC, e.g. ACeDeC(base=..., n_clusters=10)")
+                base_params[name] = getattr(self, name)
         n_clusters = check_n_clusters(base_params.get("n_clusters"), n_samples)
         if registered_objective(base) == "student_t":  # the Student-t kernel's degrees of freedom
             Real(0.0, math.inf).check(base_params.get("alpha", 1.0), "alpha")

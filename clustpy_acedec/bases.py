@@ -27,7 +27,8 @@ def register_base(cls: type, objective: str | Callable) -> None:
     objective : str | Callable
         "hard" (DCN-style: nearest centre, mini-batch k-means centres) or "student_t" (DEC-style), or a
         callable ``objective(base, initial_centers, space) -> SpaceObjective`` (:class:`SpaceObjective`) building the cluster-space
-        objective from the base estimator, the initial centres (K x d, rotated space) and the β row.
+        objective from the base estimator, the initial centres (K x d, rotated space) and the index of the cluster
+        space's row of β (0).
 
     Examples
     --------

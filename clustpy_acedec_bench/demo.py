@@ -112,10 +112,10 @@ def main(argv: list | None = None) -> int:
               f"variance along the rows {check['row_pixel_variance'].min():.3g} ... "
               f"{check['row_pixel_variance'].max():.3g} ({check['relative_row_variance'].min():.3g} ... "
               f"{check['relative_row_variance'].max():.3g} of the data's per-pixel variance)")
+    print(f"plots written to {output}/: {', '.join(written)}")
     if args.save_model:
         model.save(args.save_model)
-        written.append(str(args.save_model))
-    print(f"plots written to {output}/: {', '.join(written)}")
+        print(f"model saved to {args.save_model} (load it with ACeDeC.load)")
     return 0
 
 

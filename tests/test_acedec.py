@@ -504,6 +504,33 @@ def test_a_registered_objective_that_is_no_objective_is_a_type_error(data, clean
     assert not hasattr(model, "labels_")
 
 
+class _BaseWithout(BaseEstimator):
+    """A base of another library with DCN's hard assignments but neither n_clusters nor random_state."""
+
+    def __init__(self, pretrain_epochs=1, clustering_epochs=1, batch_size=64, embedding_size=4, device="cpu"):
+        self.pretrain_epochs = pretrain_epochs
+        self.clustering_epochs = clustering_epochs
+        self.batch_size = batch_size
+        self.embedding_size = embedding_size
+        self.device = device
+
+
+def test_a_base_without_n_clusters_or_random_state_takes_acedecs_own(data, clean_registry):
+    """clustpy's evaluate_dataset always sets random_state: such a base must still fit, with ACeDeC's values."""
+    register_base(_BaseWithout, "hard")
+    X = data[0]
+    fits = [ACeDeC(base=_BaseWithout(), n_clusters=3, random_state=seed, init_rounds=1, init_iterations=5,
+                   verbose=False).fit(X) for seed in (0, 0, 1)]
+    assert fits[0].cluster_centers_.shape[0] == 3 and set(fits[0].labels_) <= {0, 1, 2}
+    np.testing.assert_array_equal(fits[0].labels_, fits[1].labels_)  # ACeDeC's random_state seeds the fit
+    assert not np.array_equal(fits[0].V_, fits[2].V_)
+    assert fits[0].base_.get_params() == _BaseWithout().get_params()  # nothing set on the clone it cannot hold
+    model = ACeDeC(base=_BaseWithout(), random_state=0, verbose=False)
+    with pytest.raises(ValueError, match="its base _BaseWithout has no n_clusters parameter"):
+        model.fit(X)
+    assert not hasattr(model, "labels_")
+
+
 def test_fit_reports_seconds_per_phase():
     rng = np.random.default_rng(0)
     X = rng.normal(size=(64, 6)).astype(np.float32)
