@@ -141,7 +141,8 @@ def select_plans(profile: str, datasets=None, methods=None, seeds=None, schedule
     schedule = {name: value for name, value in (schedule or {}).items() if value is not None}
     for name, value in schedule.items():
         if isinstance(value, int) and value < (1 if name == "max_samples" else 0):
-            raise ValueError(f"--{name.replace('_', '-')} must be positive, got {value}")
+            raise ValueError(f"--{name.replace('_', '-')} must be {'positive' if name == 'max_samples' else 'at least 0'}"
+                             f", got {value}")
     plans = [dataclasses.replace(plan, **schedule) for plan in PROFILES[profile]()]
     known_datasets = {p.name for p in plans}
     if len(known_datasets) < len(plans):
@@ -164,6 +165,11 @@ def select_plans(profile: str, datasets=None, methods=None, seeds=None, schedule
             if plan.activation != "leaky_relu" and plan.network != "feedforward":
                 raise ValueError(f"--activation applies to the feedforward autoencoder; {plan.name} runs the "
                                  f"{plan.network} one")
+            if plan.pretraining.startswith("stacked_denoising") and plan.network != "feedforward":
+                # every deep run of the data set would fail (and be recorded as failed) at the pretraining
+                raise ValueError(f"--pretraining {plan.pretraining} (DEC's layer-wise procedure) applies to the "
+                                 f"feedforward autoencoder; {plan.name} runs the {plan.network} one: leave it out "
+                                 "with --datasets")
             selected.append(plan)
     return selected
 
@@ -213,20 +219,26 @@ def _benchmark(args, argv) -> int:
         if not plans:
             raise ValueError(f"nothing to run: the {args.profile} profile runs none of the selected methods on the "
                              "selected data sets")
+        device = str(resolve_device(args.device))  # e.g. --device cuda without CUDA: refused, no traceback
     except ValueError as error:
         print(f"clustpy-acedec-bench: {error}", file=sys.stderr)
         return 2
-    device = str(resolve_device(args.device))
     output = Path(args.output)
+    unavailable = []
     try:
         records = run_plan(plans, output, device=device, data_dir=args.data_dir, verbose=not args.quiet,
                            progress=not args.quiet, precision=args.precision[0],
-                           autoencoder_cache=output / "autoencoders" if args.autoencoder_cache else None)
+                           autoencoder_cache=output / "autoencoders" if args.autoencoder_cache else None,
+                           unavailable=unavailable)
     except ValueError as error:
         print(f"clustpy-acedec-bench: {error}", file=sys.stderr)
         return 2
-    report = write_report(records, output, _command(argv), describe_machine(device))
+    report = write_report(records, output, _command(argv), describe_machine(device), unavailable)
     print(f"report: {report}")
+    if unavailable:
+        print(f"clustpy-acedec-bench: not run, their data are not available: {', '.join(unavailable)} (see "
+              "--data-dir; a rerun resumes)", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -262,10 +274,10 @@ def _speed(args, argv) -> int:
             raise ValueError("--pretraining does not apply to --speed (both sides pretrain end to end)")
         if args.activation is not None:
             raise ValueError("--activation does not apply to --speed (both sides use clustpy's network)")
+        device = resolve_device(args.device)
     except ValueError as error:
         print(f"clustpy-acedec-bench: {error}", file=sys.stderr)
         return 2
-    device = resolve_device(args.device)
     output = Path(args.output)
     rows = compare(args.speed, args.seeds or [0, 1, 2], device, args.data_dir, output, tuple(args.precision),
                    schedule)
@@ -292,10 +304,10 @@ def _scaling(args, argv) -> int:
             raise ValueError(f"--precision does not apply to --scaling (it runs in {PRECISIONS[0]})")
         if args.seeds is not None and len(args.seeds) > 1:
             raise ValueError(f"--scaling runs one seed, got --seeds {' '.join(map(str, args.seeds))}")
+        device = resolve_device(args.device)
     except ValueError as error:
         print(f"clustpy-acedec-bench: {error}", file=sys.stderr)
         return 2
-    device = resolve_device(args.device)
     result = run_scaling(grid, device, log=None if args.quiet else print)
     paths = write_scaling(result, args.output, _command(argv), describe_machine(str(device)))
     print(f"report: {paths['md']}")
@@ -315,6 +327,8 @@ def _distributed(args, argv) -> int:
             raise ValueError("--activation does not apply to --distributed (clustpy's network)")
         if device.index is not None:
             raise ValueError(f"--distributed puts rank r on cuda:r: pass --device cuda, not {device}")
+        if args.seeds is not None and len(args.seeds) > 1:
+            raise ValueError(f"--distributed runs one seed, got --seeds {' '.join(map(str, args.seeds))}")
         plan = DistributedPlan(
             datasets=tuple(args.datasets or defaults["datasets"]), methods=tuple(args.methods or defaults["methods"]),
             world_sizes=tuple(dict.fromkeys(args.distributed_ranks or default_world_sizes(device))),

@@ -103,22 +103,22 @@ class RunContext:
                                       random_state=self.seed)
 
     def _pretraining_settings(self, data: BenchmarkDataset, augmented: bool) -> dict:
-        """Everything the pretrained weights depend on: a cached file is used only where all of it agrees (the
-        data by their digest, the code by its versions, the arithmetic by device type and CPU threads)."""
+        """What defines the pretraining: a cached file is used only where all of it agrees (the data by their
+        digest, the code by its versions). Not the device or the CPU threads: they change the last bits of the
+        arithmetic, not the procedure, and a resumed run on another machine or thread count (with the same
+        versions) should go on with the autoencoder its folder's other runs of the seed used, not average runs of
+        two pretrainings in one cell."""
         import clustpy
         import clustpy_acedec
-        from clustpy_acedec.devices import resolve_device
         if self._data_digest is None:
             import hashlib
             self._data_digest = hashlib.sha256(np.ascontiguousarray(self.network_input(data)).data).hexdigest()
-        device = resolve_device(self.device)
         return {"dataset": data.name, "n_samples": int(len(data.X)), "n_features": int(data.X.shape[1]),
                 "data_sha256": self._data_digest, "seed": self.seed, "augmented": bool(augmented),
                 "network": self.network, "activation": self.activation,
                 "linear_autoencoder": self.linear_autoencoder,
                 "embedding_size": self.embedding_size, "pretraining": self.pretraining,
                 "pretrain_epochs": self.pretrain_epochs, "batch_size": self.batch_size, "precision": self.precision,
-                "device_type": device.type, "cpu_threads": torch.get_num_threads() if device.type == "cpu" else None,
                 "versions": {"clustpy_acedec": str(clustpy_acedec.__version__), "clustpy": str(clustpy.__version__),
                              "torch": str(torch.__version__)}}
 
@@ -364,11 +364,12 @@ METHODS = {m.name: m for m in [
     *[_method(f"DCN (λ={lam}) @γ={gamma}", dcn, deep=True, lam=lam, lr_factor=gamma)
       for lam in (0.1, 1.0, 10.0) for gamma in LR_FACTORS],
     _method("ENRC", enrc, multi=True, deep=True, init="random", loss_normalization="cluster_size"),  # the paper's
-    _method("ENRC (Nr-Kmeans start)", enrc, multi=True, deep=True, init="nrkmeans"),
-    _method("ENRC (points)", enrc, multi=True, deep=True, loss_normalization="points"),
+    # each variant names both options: with ENRC's defaults (best, points) an unnamed one would not be the paper's
+    _method("ENRC (Nr-Kmeans start)", enrc, multi=True, deep=True, init="nrkmeans", loss_normalization="cluster_size"),
+    _method("ENRC (points)", enrc, multi=True, deep=True, init="random", loss_normalization="points"),
     _method("ENRC (Nr-Kmeans start, points)", enrc, multi=True, deep=True, init="nrkmeans",
             loss_normalization="points"),
-    _method("ENRC (best start)", enrc, multi=True, deep=True, init="best"),
+    _method("ENRC (best start)", enrc, multi=True, deep=True, init="best", loss_normalization="cluster_size"),
     _method("ENRC (best start, points)", enrc, multi=True, deep=True, init="best", loss_normalization="points"),
     # the defaults with every initial candidate trained through the whole phase, as the paper does (§2.6)
     _method("ENRC (best start, points, unscreened)", enrc, multi=True, deep=True, init="best",

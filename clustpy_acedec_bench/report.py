@@ -113,8 +113,9 @@ def _published_text(published) -> str:
     return f"{published:.2f}" if isinstance(published, (int, float)) else f"{published[0]:.2f} ± {published[1]:.2f}"
 
 
-def write_report(records: list, output: Path, command: str, device_description: str) -> Path:
-    """Write results.csv, results.json and report.md into ``output``; returns the report's path."""
+def write_report(records: list, output: Path, command: str, device_description: str, unavailable=()) -> Path:
+    """Write results.csv, results.json and report.md into ``output``; returns the report's path. ``unavailable``:
+    the data sets this command could not load (named in the report, which holds no runs of them)."""
     output.mkdir(parents=True, exist_ok=True)
     fields = ["dataset", "method", "seed", "nmi", "vi", "n_cluster_dims", "seconds", "pretrain_seconds", "n_samples",
               "n_features", "pretrain_epochs", "clustering_epochs", "pretraining", "activation", "device", "precision",
@@ -132,7 +133,8 @@ def write_report(records: list, output: Path, command: str, device_description: 
              f"{', '.join(sorted({r.get('precision', 'float32') for r in records}))}",
              f"- the feedforward autoencoder's hidden activation: "
              f"{', '.join(sorted({r.get('activation', 'leaky_relu') for r in records}))}",
-             f"- runs: {len(records)} ({sum(1 for r in records if r.get('error'))} failed or skipped)", "",
+             f"- runs: {len(records)} ({sum(1 for r in records if r.get('error'))} failed or skipped)",
+             *([f"- not run, their data were not available: {', '.join(unavailable)}"] if unavailable else []), "",
              "Cells: our NMI mean ± std over seeds (the paper's value in brackets); ⚠ = more than two standard "
              "deviations below the paper. An empty bracket-only cell (—) was not run.", ""]
     lines += _section_table1(summary, datasets)

@@ -129,7 +129,8 @@ def _rewrite(results_path: Path, records: list) -> None:
 
 
 def run_plan(plans: list, output: Path, device: str = "cpu", data_dir=None, verbose: bool = True,
-             progress: bool = True, precision: str = "float32", autoencoder_cache=None) -> list:
+             progress: bool = True, precision: str = "float32", autoencoder_cache=None,
+             unavailable: list | None = None) -> list:
     """
     Run every (data set, seed, method) of the plans that ``output/results.jsonl`` does not hold yet, the
     pretraining and our estimators at ``precision`` ("float32" or "bfloat16", recorded with every run).
@@ -158,6 +159,9 @@ def run_plan(plans: list, output: Path, device: str = "cpu", data_dir=None, verb
         folder where each pretrained autoencoder is saved when its pretraining ends and read back by a later
         run with the same settings, so that a stopped benchmark resumes without repeating hours of pretraining
         (default: None, no cache)
+    unavailable : list | None
+        where given, the names of the data sets that could not be loaded (no file, no download) are appended to it:
+        their runs are skipped, not recorded (default: None)
 
     Returns
     -------
@@ -170,25 +174,27 @@ def run_plan(plans: list, output: Path, device: str = "cpu", data_dir=None, verb
     previous = read_results(results_path)
     if results_path.is_file() and not results_path.read_text().endswith("\n"):
         _rewrite(results_path, previous)  # without the line a stopped write cut off, so that appends start clean
-    mixed = {r.get("precision", "float32") for r in previous} - {precision}
+    # the settings a folder is held to are those of its results; a failed run is run again with this run's
+    completed = [r for r in previous if not r.get("error")]
+    mixed = {r.get("precision", "float32") for r in completed} - {precision}
     if mixed:  # the runs of a report must be comparable: one precision per output folder
         raise ValueError(f"{results_path} holds runs at precision {sorted(mixed)}; resume it with that precision "
                          f"or write the {precision} runs to another --output")
     activations = {plan.activation for plan in plans}
-    mixed = {r.get("activation", "leaky_relu") for r in previous} | activations
+    mixed = {r.get("activation", "leaky_relu") for r in completed} | activations
     if len(mixed) > 1:  # as the precision: the records of one folder come from one kind of network
         raise ValueError(f"{results_path} and this run together hold autoencoders with the activations "
                          f"{sorted(mixed)}; write each activation's runs to its own --output")
-    _check_settings(plans, previous, results_path)
+    _check_settings(plans, completed, results_path)
     failed = {_key(r) for r in previous if r.get("error")}  # run again: the cause may be gone
     done = {_key(r) for r in previous} - failed
     jobs = [(plan, seed, method) for plan in plans for seed in plan.seeds for method in plan.methods
             if (plan.name, method, seed) not in done]
     bar = tqdm.tqdm(total=len(jobs), desc="benchmark", unit="run", disable=not progress)
     loaded = None  # (data set, seed) in memory: one data set and autoencoder at a time
-    unavailable = set()  # data sets whose file is missing and could not be downloaded: skipped, not recorded
+    skipped = set()  # data sets whose file is missing and could not be downloaded: skipped, not recorded
     for plan, seed, method_name in jobs:
-        if plan.name in unavailable:
+        if plan.name in skipped:
             bar.update()
             continue
         with _running(bar, f"{plan.name} / {method_name} / seed {seed}"):
@@ -197,7 +203,9 @@ def run_plan(plans: list, output: Path, device: str = "cpu", data_dir=None, verb
                 try:
                     data = load_dataset(plan.name, seed, data_dir, plan.max_samples)
                 except OSError as error:  # no file and no download (FileNotFoundError, URLError): others still run
-                    unavailable.add(plan.name)
+                    skipped.add(plan.name)
+                    if unavailable is not None:
+                        unavailable.append(plan.name)
                     bar.write(f"{plan.name}: not available ({type(error).__name__}: {error}); skipped, rerun to "
                               "resume")
                     bar.update()

@@ -114,8 +114,9 @@ class ScalingGrid:
                   self.batch_size, self.epochs]
         if min(values) < 1 or min(clusters) < 2 or self.init_iterations < 0:
             raise ValueError("every size must be positive and every K at least 2")
-        if max(clusters) > min(sizes):
-            raise ValueError("K must not exceed N")
+        crowded = [(n, k) for n, _, k in self.points() if k > n]  # the N axis runs n_clusters, the K axis n_samples
+        if crowded:
+            raise ValueError(f"K must not exceed N at any measured point, got (N, K) = {crowded[0]}")
 
 
 def grid_from_dict(values: dict) -> ScalingGrid:

@@ -104,6 +104,20 @@ def test_a_failed_run_is_run_again_and_replaces_its_record(tmp_path):
     assert len(path.read_text().splitlines()) == 2  # the failed record is gone from the file
 
 
+def test_failed_runs_do_not_hold_a_folder_to_their_settings(tmp_path):
+    """A run that failed with a wrong setting is run again with the corrected one, in the same folder."""
+    plan = DatasetPlan("SYNTH-25", ["k-means"], seeds=[0], max_samples=400)
+    run_plan([plan], tmp_path, verbose=False, progress=False)
+    path = tmp_path / "results.jsonl"
+    failed = {**json.loads(path.read_text()), "nmi": None, "error": "TypeError: ", "precision": "bfloat16"}
+    path.write_text(json.dumps(failed) + "\n")
+    records = run_plan([DatasetPlan("SYNTH-25", ["k-means"], seeds=[0], max_samples=300)], tmp_path, verbose=False,
+                       progress=False)
+    assert [(r["max_samples"], r["precision"], r["error"]) for r in records] == [(300, "float32", None)]
+    with pytest.raises(ValueError, match=r"SYNTH-25 runs with max_samples=300"):  # completed runs still do
+        run_plan([plan], tmp_path, verbose=False, progress=False)
+
+
 def test_a_record_cut_off_by_an_interrupted_write_is_run_again(tmp_path):
     plan = DatasetPlan("SYNTH-25", ["k-means"], seeds=[0, 1], max_samples=400)
     run_plan([plan], tmp_path, verbose=False, progress=False)
@@ -153,6 +167,9 @@ def test_the_activation_builds_the_network_and_one_folder_keeps_one(tmp_path):
         run_plan([default], tmp_path, verbose=False, progress=False)  # LeakyReLU runs would mix into a ReLU report
     with pytest.raises(ValueError, match="feedforward"):  # the convolutional network has its own activation
         select_plans("paper", datasets=["C-MNIST"], schedule=dict(activation="relu"))
+    with pytest.raises(ValueError, match="--pretraining stacked_denoising .* C-MNIST runs the convolutional"):
+        select_plans("paper", datasets=["C-MNIST"], schedule=dict(pretraining="stacked_denoising"))
+    assert select_plans("paper", datasets=["USPS"], schedule=dict(pretraining="stacked_denoising"))
     assert main(["--speed", "acedec-digits", "--activation", "relu", "--output", str(tmp_path)]) == 2
 
 
@@ -414,6 +431,15 @@ def test_a_pretrained_autoencoder_is_saved_and_reused_by_a_later_run_with_the_sa
     assert all(torch.equal(a, b) for a, b in zip(first.state_dict().values(), reused.state_dict().values()))
     assert (reused.fitted, reused.training) == (first.fitted, first.training) == (True, False)
     assert later.pretrain_seconds[False] == pytest.approx(torch.load(saved, weights_only=True)["pretrain_seconds"])
+    # a resume with another thread count goes on with the same autoencoder (the folder's other runs used it)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(threads + 1)
+    try:
+        resumed = RunContext(**settings).autoencoder(data)
+    finally:
+        torch.set_num_threads(threads)
+    assert all(torch.equal(a, b) for a, b in zip(first.state_dict().values(), resumed.state_dict().values()))
+    assert len(list(tmp_path.glob("*.pt"))) == 1
     # another schedule, or other data of the same size, is another pretraining: not read from this file
     RunContext(**{**settings, "pretrain_epochs": 1}).autoencoder(data)
     RunContext(**settings).autoencoder(BenchmarkDataset("toy/set", data.X[::-1].copy(), data.labels))
@@ -568,6 +594,20 @@ def test_an_unavailable_data_set_is_skipped_and_the_others_run(tmp_path, monkeyp
     assert "CMU faces: not available" in captured.out + captured.err
 
 
+def test_the_command_names_a_data_set_it_could_not_load_and_fails(tmp_path, monkeypatch, capsys):
+    import clustpy.data
+
+    def offline(return_X_y=False):
+        raise OSError("no network")
+
+    monkeypatch.setattr(clustpy.data, "load_cmu_faces", offline)
+    code = main(["--cpu", "--datasets", "CMU faces", "--methods", "Orth1", "--quiet", "--output",
+                 str(tmp_path / "out2"), "--data-dir", str(tmp_path)])
+    assert code == 1
+    assert "not run, their data are not available: CMU faces" in capsys.readouterr().err
+    assert "- not run, their data were not available: CMU faces" in (tmp_path / "out2" / "report.md").read_text()
+
+
 def test_progress_names_the_run_and_shows_the_estimators_bars_under_it(tmp_path, capsys):
     plan = DatasetPlan("SYNTH-0", ["ACe/DeC+DCN"], seeds=[0], max_samples=200, embedding_size=2, pretrain_epochs=1,
                        clustering_epochs=1, pretraining="end_to_end", linear_autoencoder=True, init_iterations=3)
@@ -607,3 +647,18 @@ def test_a_method_on_the_raw_data_is_credited_with_no_pretraining(tmp_path):
                        pretrain_epochs=30, clustering_epochs=1, pretraining="end_to_end", linear_autoencoder=True)
     records = {r["method"]: r for r in run_plan([plan], tmp_path, verbose=False, progress=False)}
     assert records["AE + k-means"]["pretrain_seconds"] > 0 and records["k-means"]["pretrain_seconds"] == 0.0
+
+
+def test_every_enrc_row_is_its_own_configuration():
+    """Each ENRC row names both of its options: with ENRC's defaults (best start, "points") a row naming one of
+    them would run the same fit as another row under a second name."""
+    from clustpy_acedec_bench.methods import METHODS
+    options = {name: (method.kwargs.get("init"), method.kwargs.get("loss_normalization"),
+                      method.kwargs.get("init_screen_iterations"))
+               for name, method in METHODS.items() if name.startswith("ENRC")}
+    assert len(options) == 7
+    assert all(init is not None and normalization is not None for init, normalization, _ in options.values())
+    assert len(set(options.values())) == len(options), options
+    assert options["ENRC"][:2] == ("random", "cluster_size")  # the paper's
+    assert options["ENRC (Nr-Kmeans start)"][:2] == ("nrkmeans", "cluster_size")
+    assert options["ENRC (points)"][:2] == ("random", "points")

@@ -89,6 +89,10 @@ def test_unknown_names_are_refused_with_the_known_ones(capsys):
     (["--scaling", "--seeds", "0", "1"], "--scaling runs one seed"),
     (["--speed", "acedec-digits", "--methods", "DEC"], "--methods does not apply to --speed"),
     (["--quick", "--datasets", "USPS", "--methods", "ENRC"], "nothing to run: the quick profile runs none"),
+    (["--distributed", "--seeds", "0", "3"], "--distributed runs one seed"),
+    (["--quick", "--datasets", "USPS", "--device", "meta"], "device 'meta' holds no data"),
+    (["--speed", "acedec-digits", "--device", "meta"], "device 'meta' holds no data"),
+    (["--scaling", "--device", "meta"], "device 'meta' holds no data"),
 ])
 def test_options_a_mode_would_ignore_are_refused(argv, message, capsys, tmp_path):
     assert cli.main([*argv, "--quiet", "--output", str(tmp_path / "out")]) == 2

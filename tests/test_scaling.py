@@ -27,8 +27,11 @@ def test_grid_points_are_distinct_and_checked():
     assert grid.points() == [(500, 4, 2), (1000, 4, 2), (500, 2, 2), (500, 4, 3)]
     with pytest.raises(ValueError, match="unknown scaling method"):
         ScalingGrid(methods=("DEC",)).check()
-    with pytest.raises(ValueError, match="K must not exceed N"):
-        ScalingGrid(sizes=(100,), clusters=(200,)).check()
+    with pytest.raises(ValueError, match=r"K must not exceed N at any measured point, got \(N, K\) = \(5, 10\)"):
+        ScalingGrid(sizes=(5,), n_clusters=10).check()  # the N axis runs K = n_clusters
+    with pytest.raises(ValueError, match=r"\(N, K\) = \(100, 200\)"):
+        ScalingGrid(sizes=(100,), clusters=(200,), n_samples=100).check()  # the K axis runs N = n_samples
+    ScalingGrid(sizes=(100,), clusters=(200,)).check()  # K = 200 only at N = n_samples = 100,000: no such point
 
 
 def test_phase_peaks_split_the_samples_at_the_phase_boundaries():
