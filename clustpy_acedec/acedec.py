@@ -280,7 +280,8 @@ class ACeDeC(SubspaceClustererMixin):
     def _resolved_base(self):
         """
         The base that this fit uses: a clone of ``base`` (or ``DCN()`` without one) with ACeDeC's ``n_clusters`` and
-        ``random_state`` filled in or overriding its own where they are set.
+        ``random_state`` filled in or overriding its own where they are set; a registered base that lacks either
+        parameter is left without it, and the fit reads ACeDeC's value (:meth:`_fit_config`).
         """
         from clustpy.deep import DCN
         if isinstance(self.base, type):

@@ -102,7 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
                           help="the hidden activation of the feedforward autoencoder: clustpy's LeakyReLU(0.01) "
                                "(default) or DEC's ReLU; one per --output folder")
     scaling = parser.add_argument_group("scaling (with --scaling; --methods picks among ACeDeC, ENRC, --seeds "
-                                        "takes the first seed)")
+                                        "takes one seed)")
     grid = SCALING_DEFAULTS
     scaling.add_argument("--scaling-sizes", nargs="+", type=int, default=list(grid["sizes"]), metavar="N",
                          help=f"numbers of points on the N axis (default: {_numbers(grid['sizes'])})")
@@ -119,7 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
     distributed = DISTRIBUTED_DEFAULTS
     group = parser.add_argument_group(
         f"distributed (with --distributed; every rank one fresh process with one torch thread, gloo on the CPU, NCCL "
-        f"on CUDA with rank r on cuda:r; --datasets, --methods, --seeds (the first), --max-samples, --pretraining, "
+        f"on CUDA with rank r on cuda:r; --datasets, --methods, --seeds (one), --max-samples, --pretraining, "
         f"--precision and --pretrain-epochs / --clustering-epochs apply, the latter two "
         f"{distributed['pretrain_epochs']} / {distributed['clustering_epochs']} unless given; ACeDeC has a DCN base)")
     group.add_argument("--distributed-ranks", nargs="+", type=int, default=None, metavar="G",
@@ -165,7 +165,8 @@ def select_plans(profile: str, datasets=None, methods=None, seeds=None, schedule
             if plan.activation != "leaky_relu" and plan.network != "feedforward":
                 raise ValueError(f"--activation applies to the feedforward autoencoder; {plan.name} runs the "
                                  f"{plan.network} one")
-            if plan.pretraining.startswith("stacked_denoising") and plan.network != "feedforward":
+            pretrains = any(METHODS[name].uses_autoencoder for name in plan.methods)
+            if plan.pretraining.startswith("stacked_denoising") and plan.network != "feedforward" and pretrains:
                 # every deep run of the data set would fail (and be recorded as failed) at the pretraining
                 raise ValueError(f"--pretraining {plan.pretraining} (DEC's layer-wise procedure) applies to the "
                                  f"feedforward autoencoder; {plan.name} runs the {plan.network} one: leave it out "

@@ -20,6 +20,14 @@ from clustpy_acedec_bench.datasets import BenchmarkDataset
 ACTIVATIONS = {"leaky_relu": torch.nn.LeakyReLU, "relu": torch.nn.ReLU}
 
 
+#: Settings that cache files written before 2026-12-02 also hold, and that no longer select a file
+_FORMER_CACHE_KEYS = ("device_type", "cpu_threads")
+
+
+def _without_former_keys(settings: dict) -> dict:
+    return {name: value for name, value in settings.items() if name not in _FORMER_CACHE_KEYS}
+
+
 @dataclass
 class RunContext:
     """One data set and seed: the schedule, and the autoencoders the deep methods start from (plain, and
@@ -65,7 +73,7 @@ class RunContext:
             if self.autoencoder_cache is not None:
                 settings = self._pretraining_settings(data, augmented)
                 path = self._cache_path(data, settings)
-                seconds = self._load_cached(path, settings, autoencoder)
+                seconds = self._load_cached(self._cached_file(path, settings), settings, autoencoder)
             if seconds is None:
                 self._pretrain(data, host, autoencoder, augmented)
                 seconds = time.perf_counter() - start
@@ -131,6 +139,22 @@ class RunContext:
         name = "".join(c if c.isalnum() else "-" for c in data.name)
         return Path(self.autoencoder_cache) / f"{name}-seed{self.seed}-{digest}.pt"
 
+    def _cached_file(self, path, settings: dict):
+        """``path``, or where it does not exist a file of the same data set and seed written before 2026-12-02,
+        whose name and settings also held the device type and CPU threads (:data:`_FORMER_CACHE_KEYS`), if its
+        other settings are these; else ``path``."""
+        if path.is_file():
+            return path
+        prefix = path.name[: path.name.rindex("-") + 1]  # "<data set>-seed<seed>-"
+        for candidate in sorted(path.parent.glob(f"{prefix}*.pt")):
+            try:
+                stored = torch.load(candidate, map_location="cpu", weights_only=True)["settings"]
+            except Exception:  # unreadable: not this run's file
+                continue
+            if set(_FORMER_CACHE_KEYS) <= set(stored) and _without_former_keys(stored) == settings:
+                return candidate
+        return path
+
     def _load_cached(self, path, settings: dict, autoencoder: torch.nn.Module) -> float | None:
         """
         Load the cached weights into ``autoencoder`` and mark it pretrained, as :func:`pretrain` leaves a network;
@@ -141,7 +165,7 @@ class RunContext:
             return None
         try:
             stored = torch.load(path, map_location=next(autoencoder.parameters()).device, weights_only=True)
-            if stored["settings"] != settings:
+            if _without_former_keys(stored["settings"]) != settings:
                 raise ValueError("its pretraining settings differ from this run's")
             state, expected = stored["state_dict"], autoencoder.state_dict()
             if {k: tuple(v.shape) for k, v in state.items()} != {k: tuple(v.shape) for k, v in expected.items()}:

@@ -114,8 +114,27 @@ def _published_text(published) -> str:
 
 
 def write_report(records: list, output: Path, command: str, device_description: str, unavailable=()) -> Path:
-    """Write results.csv, results.json and report.md into ``output``; returns the report's path. ``unavailable``:
-    the data sets this command could not load (named in the report, which holds no runs of them)."""
+    """
+    Write results.csv, results.json and report.md into ``output``.
+
+    Parameters
+    ----------
+    records : list
+        the folder's records (:func:`clustpy_acedec_bench.runner.read_results`)
+    output : Path
+        the folder
+    command : str
+        the command line, for the report's header
+    device_description : str
+        the machine, for the report's header
+    unavailable : Sequence[str]
+        data sets this command could not load, named in the header (default: none)
+
+    Returns
+    -------
+    Path
+        the report's path
+    """
     output.mkdir(parents=True, exist_ok=True)
     fields = ["dataset", "method", "seed", "nmi", "vi", "n_cluster_dims", "seconds", "pretrain_seconds", "n_samples",
               "n_features", "pretrain_epochs", "clustering_epochs", "pretraining", "activation", "device", "precision",
@@ -129,10 +148,11 @@ def write_report(records: list, output: Path, command: str, device_description: 
     summary = aggregate(records)
     datasets = list(dict.fromkeys(r["dataset"] for r in records))
     lines = ["# Benchmark report", "", f"- command: `{command}`", f"- machine: {device_description}",
+             # of the runs with results: a failed run may have been tried with other settings
              f"- precision of the pretraining and our estimators: "
-             f"{', '.join(sorted({r.get('precision', 'float32') for r in records}))}",
+             f"{', '.join(sorted({r.get('precision', 'float32') for r in records if not r.get('error')}))}",
              f"- the feedforward autoencoder's hidden activation: "
-             f"{', '.join(sorted({r.get('activation', 'leaky_relu') for r in records}))}",
+             f"{', '.join(sorted({r.get('activation', 'leaky_relu') for r in records if not r.get('error')}))}",
              f"- runs: {len(records)} ({sum(1 for r in records if r.get('error'))} failed or skipped)",
              *([f"- not run, their data were not available: {', '.join(unavailable)}"] if unavailable else []), "",
              "Cells: our NMI mean ± std over seeds (the paper's value in brackets); ⚠ = more than two standard "

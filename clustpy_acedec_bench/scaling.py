@@ -105,7 +105,8 @@ class ScalingGrid:
         return list(dict.fromkeys(settings))
 
     def check(self) -> None:
-        """Raise ValueError for an unknown method or a non-positive size."""
+        """Raise ValueError for an unknown method, a non-positive size, a K below 2, or a measured point with more
+        clusters than points."""
         unknown = [m for m in self.methods if m not in SCALING_METHODS]
         if unknown:
             raise ValueError(f"unknown scaling method(s) {unknown}; known: {', '.join(SCALING_METHODS)}")

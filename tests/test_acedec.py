@@ -523,6 +523,7 @@ def test_a_base_without_n_clusters_or_random_state_takes_acedecs_own(data, clean
                    verbose=False).fit(X) for seed in (0, 0, 1)]
     assert fits[0].cluster_centers_.shape[0] == 3 and set(fits[0].labels_) <= {0, 1, 2}
     np.testing.assert_array_equal(fits[0].labels_, fits[1].labels_)  # ACeDeC's random_state seeds the fit
+    np.testing.assert_array_equal(fits[0].V_, fits[1].V_)
     assert not np.array_equal(fits[0].V_, fits[2].V_)
     assert fits[0].base_.get_params() == _BaseWithout().get_params()  # nothing set on the clone it cannot hold
     model = ACeDeC(base=_BaseWithout(), random_state=0, verbose=False)

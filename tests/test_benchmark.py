@@ -440,6 +440,19 @@ def test_a_pretrained_autoencoder_is_saved_and_reused_by_a_later_run_with_the_sa
         torch.set_num_threads(threads)
     assert all(torch.equal(a, b) for a, b in zip(first.state_dict().values(), resumed.state_dict().values()))
     assert len(list(tmp_path.glob("*.pt"))) == 1
+    # a file written before 2026-12-02 (device and threads in its settings and name) is read too
+    current = saved.read_bytes()
+    stored = torch.load(saved, weights_only=True)
+    stored["settings"].update(device_type="cpu", cpu_threads=7)
+    former_file = tmp_path / "toy-set-seed0-0123456789abcdef.pt"
+    torch.save(stored, former_file)
+    saved.unlink()
+    former = RunContext(**settings)
+    assert all(torch.equal(a, b) for a, b in zip(first.state_dict().values(),
+                                                 former.autoencoder(data).state_dict().values()))
+    assert [p.name for p in tmp_path.glob("*.pt")] == [former_file.name]  # read, not pretrained again
+    former_file.unlink()
+    saved.write_bytes(current)
     # another schedule, or other data of the same size, is another pretraining: not read from this file
     RunContext(**{**settings, "pretrain_epochs": 1}).autoencoder(data)
     RunContext(**settings).autoencoder(BenchmarkDataset("toy/set", data.X[::-1].copy(), data.labels))
