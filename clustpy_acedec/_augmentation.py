@@ -17,6 +17,10 @@ def checked_augmentation(augmentation: Callable) -> Callable:
     network (or, for a channels-last function on channels-first batches, silently).
     """
     def checked(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        if x.shape[0] == 0:
+            # a rank's part of a global batch may be empty in a distributed fit: nothing to draw, and a function
+            # written for the batches of one process (e.g. torch.stack over the samples) need not handle it
+            return x
         x_aug = augmentation(x, generator)
         # shapes, dtypes and devices are host metadata: checking them costs no synchronisation
         if not isinstance(x_aug, torch.Tensor) or (x_aug.shape, x_aug.dtype, x_aug.device) != (x.shape, x.dtype,

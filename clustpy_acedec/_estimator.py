@@ -186,12 +186,13 @@ class FitRun:
         return min(self.config.batch_size, self.data.n_total)
 
 
-def checked_input(X, collective: Collective | None) -> tuple:
+def checked_input(X, collective: Collective | None, estimator: str) -> tuple:
     """
     The data set checked (:func:`clustpy_acedec._validation.check_data`), the number of samples of the whole data
     set and the data's feature names (:func:`clustpy_acedec._validation.feature_names`, or None). In a distributed
     fit ``X`` is this rank's shard (one sample at least): every rank checks its own, the shards' sample shapes and
-    column names must agree and the shards hold two samples together, and every rank raises the error of any rank.
+    column names must agree and the shards hold two samples together, every rank must fit the same ``estimator``
+    (its class name), and every rank raises the error of any rank.
 
     Returns
     -------
@@ -202,8 +203,13 @@ def checked_input(X, collective: Collective | None) -> tuple:
     X = agreed(collective, lambda: check_data(X, min_samples=2 if collective is None else 1))
     if collective is None:
         return X, X.shape[0], names
-    shapes = collective.all_gather_object((X.shape[0], tuple(X.shape[1:])))
-    for rank, (_, shape) in enumerate(shapes):
+    shapes = collective.all_gather_object((X.shape[0], tuple(X.shape[1:]), estimator))
+    # before any step of one estimator's own: another estimator on a rank would run other collectives
+    for rank, (_, _, other) in enumerate(shapes):
+        if other != estimator:
+            raise ValueError(f"the ranks of a distributed fit run different estimators: rank 0 {shapes[0][2]}, "
+                             f"rank {rank} {other}")
+    for rank, (_, shape, _) in enumerate(shapes):
         if shape != shapes[0][1]:
             raise ValueError(f"the ranks of a distributed fit hold samples of different shapes: rank 0 {shapes[0][1]}, "
                              f"rank {rank} {shape}")
@@ -213,7 +219,7 @@ def checked_input(X, collective: Collective | None) -> tuple:
         if rank_names != all_names[0]:
             raise ValueError(f"the ranks of a distributed fit hold data frames with different column names: rank 0 "
                              f"{_first_names(all_names[0])}, rank {rank} {_first_names(rank_names)}")
-    return X, sum(n for n, _ in shapes), names
+    return X, sum(n for n, _, _ in shapes), names
 
 
 def _first_names(names: list | None) -> str:
@@ -632,7 +638,9 @@ class SubspaceClustererMixin(TransformerMixin, ClusterMixin, BaseEstimator):
         """
         Save the fitted estimator: its parameters and fitted attributes as JSON, its tensors (network weights,
         V, β, centres) as tensors; no pickled Python objects (:mod:`clustpy_acedec._persistence`). In a
-        torch.distributed process group only rank 0 writes (every rank holds the same model).
+        torch.distributed process group call it on every rank, as ``fit``: rank 0 writes (every rank holds the
+        same model), and every rank returns once the file is written, or raises when rank 0 could not write it,
+        so that any rank may load it next.
 
         Parameters
         ----------
@@ -640,8 +648,10 @@ class SubspaceClustererMixin(TransformerMixin, ClusterMixin, BaseEstimator):
             target file
         """
         collective = current_collective()
-        if collective is None or collective.is_main:
+        if collective is None:
             save_estimator(self, path)
+            return
+        agreed(collective, lambda: save_estimator(self, path) if collective.is_main else None)
 
     @classmethod
     def load(cls, path: "str | os.PathLike", device: "str | torch.device | None" = None,

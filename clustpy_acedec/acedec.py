@@ -255,7 +255,7 @@ class ACeDeC(SubspaceClustererMixin):
             return self._fit(X, collective)
 
     def _fit(self, X: ArrayLike, collective: Collective | None) -> "ACeDeC":
-        X, n_samples, names = checked_input(X, collective)
+        X, n_samples, names = checked_input(X, collective, type(self).__name__)
         base = agreed(collective, self._resolved_base)
         config = for_this_rank(agreed(collective, lambda: self._fit_config(base, X, n_samples)), collective,
                                self.get_params(deep=True))

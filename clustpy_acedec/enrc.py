@@ -298,7 +298,7 @@ class ENRC(SubspaceClustererMixin):
             return self._fit(X, collective)
 
     def _fit(self, X: ArrayLike, collective: Collective | None) -> "ENRC":
-        X, n_samples, names = checked_input(X, collective)
+        X, n_samples, names = checked_input(X, collective, type(self).__name__)
         config = for_this_rank(agreed(collective, lambda: self._fit_config(X, n_samples)), collective,
                                self.get_params(deep=True))
         # "nrkmeans" has a single candidate: its restarts are Nr-Kmeans's own.

@@ -106,6 +106,11 @@ def scenario_equivalence(rank: int) -> dict:
     return out
 
 
+def per_sample_noise(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """A user's augmentation written for the batches of one process: torch.stack fails on an empty one."""
+    return torch.stack([xi + 0.01 * torch.randn(xi.shape, generator=generator, dtype=xi.dtype) for xi in x])
+
+
 def scenario_uneven(rank: int) -> dict:
     # 1,000 and 5 samples: in most global batches of 64 rank 1 has no sample at all
     X, _ = blobs(1005)
@@ -114,7 +119,10 @@ def scenario_uneven(rank: int) -> dict:
     # augmentation draws per sample of a rank's part of a batch, which is often empty here
     augmented = ACeDeC(base=DCN(n_clusters=4, augmentation_invariance=True, **schedule(clustering_epochs=2)),
                        init_iterations=20, init_rounds=1, image_shape=(2, 4)).fit(shard)
-    return {**fitted_state(model), **{f"aug/{k}": v for k, v in fitted_state(augmented).items()}}
+    own = ACeDeC(base=DCN(n_clusters=4, augmentation_invariance=True, **schedule(pretrain_epochs=1, clustering_epochs=1)),
+                 init_iterations=20, init_rounds=1, augmentation=per_sample_noise).fit(shard)
+    return {**fitted_state(model), **{f"aug/{k}": v for k, v in fitted_state(augmented).items()},
+            **{f"own/{k}": v for k, v in fitted_state(own).items()}}
 
 
 def scenario_variants(rank: int) -> dict:
@@ -142,12 +150,21 @@ def scenario_quiet(rank: int, directory: str) -> dict:
                        init_rounds=1, verbose=True)
         model.fit(X[:SPLIT] if rank == 0 else X[SPLIT:])
         model.save(os.path.join(directory, f"model-of-rank-{rank}.pt"))
+    # save is collective: once it returns on any rank the file is there, and rank 0's failure is every rank's
+    model.save(os.path.join(directory, "model.pt"))
+    loaded = ACeDeC.load(os.path.join(directory, "model.pt"), device="cpu")
+    try:
+        model.save(os.path.join(directory, "no-such-folder", "model.pt"))
+        save_error = "none"
+    except Exception as error:
+        save_error = f"{type(error).__name__}: {error}"
     alone = None
     if rank == 0:  # a fit of this rank alone, e.g. an evaluation, while rank 1 does something else
         with single_process():
             alone = ACeDeC(base=DCN(n_clusters=4, **schedule()), init_iterations=20, init_rounds=1).fit(X[:50])
     return {"alone": np.array(alone is not None and alone.labels_.shape == (50,)),"printed": np.array(len(printed.getvalue())), "text": np.array(printed.getvalue()),
-            "main": np.array(is_main_process())}
+            "main": np.array(is_main_process()), "loaded": np.array(np.array_equal(loaded.V_, model.V_)),
+            "save_error": np.array(save_error)}
 
 
 def _bad_input(rank: int, problem: str) -> np.ndarray:
@@ -170,12 +187,14 @@ def _bad_input(rank: int, problem: str) -> np.ndarray:
 PROBLEMS = {"nan": "NaN", "features": "shape", "too few": "n_clusters", "settings": "batch_size", "base": "base",
             "enrc setting": "loss_normalization", "network": "same network", "batch norm": "batch normalisation",
             "embedding": "embedding has 1 dimension", "out of memory": "no room",
-            "columns": "different column names"}
+            "columns": "different column names", "estimator": "different estimators"}
 
 
 def _bad_model(rank: int, problem: str):
     """The estimator of a rank for a problem: on rank 1 with another setting, base or network, where it asks."""
     other = rank == 1
+    if problem == "estimator" and other:  # ENRC on rank 1, ACeDeC on rank 0: their steps differ from the start
+        return ENRC(n_clusters=[4, 1], device="cpu", init_iterations=20, init_rounds=1, **schedule())
     if problem == "enrc setting":
         return ENRC(n_clusters=[4, 1], device="cpu", init_iterations=20, init_rounds=1,
                     loss_normalization="points" if other else "cluster_size", **schedule())
@@ -307,6 +326,7 @@ def test_a_rank_with_a_tiny_shard_and_empty_batches_fits_what_one_process_fits(t
     for key in ("V", "betas", "centers", "network"):
         assert np.array_equal(rank0[key], rank1[key]), key
         assert np.array_equal(rank0[f"aug/{key}"], rank1[f"aug/{key}"]), key
+        assert np.array_equal(rank0[f"own/{key}"], rank1[f"own/{key}"]), key  # never called on an empty batch
     np.testing.assert_allclose(rank0["V"], single["V"], atol=1e-4)
 
 
@@ -328,6 +348,9 @@ def test_only_rank_0_prints_and_writes(tmp_path):
     assert "clustering_loss_weight" in str(rank0["text"])
     assert bool(rank0["main"]) and not bool(rank1["main"])
     assert (tmp_path / "model-of-rank-0.pt").exists() and not (tmp_path / "model-of-rank-1.pt").exists()
+    assert bool(rank0["loaded"]) and bool(rank1["loaded"])
+    assert str(rank0["save_error"]).startswith(("FileNotFoundError", "OSError"))
+    assert str(rank1["save_error"]).startswith("RuntimeError: rank 0 of the distributed fit")
     assert bool(rank0["alone"])
 
 
@@ -341,7 +364,7 @@ def test_bad_input_on_one_rank_fails_every_rank_with_a_clear_error(tmp_path):
             assert word in error, (rank, problem, error)
             assert float(arrays[f"{problem}/seconds"]) < TIMEOUT_S  # told at once, not after a timeout
             assert not bool(arrays[f"{problem}/fitted"])
-    for problem in ("nan", "features", "settings", "base", "enrc setting", "out of memory", "columns"):
+    for problem in ("nan", "features", "settings", "base", "enrc setting", "out of memory", "columns", "estimator"):
         assert "rank 1" in str(ranks[0][problem])  # names the rank with the bad shard or settings
     assert "ranks [1]" in str(ranks[0]["network"])
 
