@@ -624,30 +624,33 @@ class SubspaceClustererMixin(TransformerMixin, ClusterMixin, BaseEstimator):
             tags.transformer_tags.preserves_dtype = ["float32"]  # the network computes in float32
         return tags
 
-    def _set_fitted(self, attributes: dict) -> None:
+    def _set_fitted(self, attributes: dict, collective: Collective | None) -> None:
         """Store the fitted attributes, all at once at the end of ``fit``: a fit that raised leaves the estimator
-        as it was."""
+        as it was. ``collective``: the ranks of a distributed fit, whose ``save`` is collective."""
         for name, value in attributes.items():
             if name == "feature_names_in_" and value is None:  # scikit-learn's convention: absent without names
                 self.__dict__.pop(name, None)
             else:
                 setattr(self, name, value)
+        self._fitted_across_ranks = collective is not None
 
     # ------------------------------------------------------------------------------------- persistence
     def save(self, path: "str | os.PathLike") -> None:
         """
         Save the fitted estimator: its parameters and fitted attributes as JSON, its tensors (network weights,
         V, β, centres) as tensors; no pickled Python objects (:mod:`clustpy_acedec._persistence`). In a
-        torch.distributed process group call it on every rank, as ``fit``: rank 0 writes (every rank holds the
-        same model), and every rank returns once the file is written, or raises when rank 0 could not write it,
-        so that any rank may load it next.
+        torch.distributed process group, after a distributed fit, call it on every rank, as ``fit``: rank 0
+        writes (every rank holds the same model), and every rank returns once the file is written, or raises when
+        rank 0 could not write it, so that any rank may load it next. A model fitted in one process (also inside
+        :func:`clustpy_acedec.distributed.single_process`) or loaded from a file is saved by the rank that calls
+        ``save``.
 
         Parameters
         ----------
         path : str | Path
             target file
         """
-        collective = current_collective()
+        collective = current_collective() if getattr(self, "_fitted_across_ranks", False) else None
         if collective is None:
             save_estimator(self, path)
             return

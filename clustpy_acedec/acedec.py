@@ -274,7 +274,7 @@ class ACeDeC(SubspaceClustererMixin):
         self._set_fitted(dict(attributes, feature_names_in_=names, labels_=labels[:, 0],
                               cluster_centers_=centers[0].cpu().numpy().copy(),
                               shared_center_=centers[1][0].cpu().numpy(), cluster_space_dims_=cluster_dims,
-                              shared_space_dims_=shared_dims, base_=base))
+                              shared_space_dims_=shared_dims, base_=base), collective)
         return self
 
     def _resolved_base(self):

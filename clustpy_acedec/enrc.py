@@ -313,7 +313,7 @@ class ENRC(SubspaceClustererMixin):
         self._set_fitted(dict(attributes, feature_names_in_=names, labels_=labels,
                               cluster_centers_=[c.cpu().numpy().copy() for c in model.cluster_centers()],
                               subspace_dims_=hardened_dims(torch.as_tensor(attributes["betas_"]), self.dim_margin),
-                              n_clusters_=list(config.n_clusters)))
+                              n_clusters_=list(config.n_clusters)), collective)
         return self
 
     def _fit_config(self, X: np.ndarray, n_samples: int) -> FitConfig:

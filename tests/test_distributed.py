@@ -162,6 +162,7 @@ def scenario_quiet(rank: int, directory: str) -> dict:
     if rank == 0:  # a fit of this rank alone, e.g. an evaluation, while rank 1 does something else
         with single_process():
             alone = ACeDeC(base=DCN(n_clusters=4, **schedule()), init_iterations=20, init_rounds=1).fit(X[:50])
+        alone.save(os.path.join(directory, "alone.pt"))  # a model of this rank alone: saved without the others
     return {"alone": np.array(alone is not None and alone.labels_.shape == (50,)),"printed": np.array(len(printed.getvalue())), "text": np.array(printed.getvalue()),
             "main": np.array(is_main_process()), "loaded": np.array(np.array_equal(loaded.V_, model.V_)),
             "save_error": np.array(save_error)}
@@ -349,6 +350,7 @@ def test_only_rank_0_prints_and_writes(tmp_path):
     assert bool(rank0["main"]) and not bool(rank1["main"])
     assert (tmp_path / "model-of-rank-0.pt").exists() and not (tmp_path / "model-of-rank-1.pt").exists()
     assert bool(rank0["loaded"]) and bool(rank1["loaded"])
+    assert (tmp_path / "alone.pt").exists()
     assert str(rank0["save_error"]).startswith(("FileNotFoundError", "OSError"))
     assert str(rank1["save_error"]).startswith("RuntimeError: rank 0 of the distributed fit")
     assert bool(rank0["alone"])
