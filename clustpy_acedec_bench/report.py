@@ -147,12 +147,12 @@ def write_report(records: list, output: Path, command: str, device_description: 
     (output / "results.json").write_text(json.dumps(records, indent=1))
     summary = aggregate(records)
     datasets = list(dict.fromkeys(r["dataset"] for r in records))
+    completed = [r for r in records if not r.get("error")]  # a failed run may have been tried with other settings
     lines = ["# Benchmark report", "", f"- command: `{command}`", f"- machine: {device_description}",
-             # of the runs with results: a failed run may have been tried with other settings
              f"- precision of the pretraining and our estimators: "
-             f"{', '.join(sorted({r.get('precision', 'float32') for r in records if not r.get('error')}))}",
+             f"{', '.join(sorted({r.get('precision', 'float32') for r in completed}))}",
              f"- the feedforward autoencoder's hidden activation: "
-             f"{', '.join(sorted({r.get('activation', 'leaky_relu') for r in records if not r.get('error')}))}",
+             f"{', '.join(sorted({r.get('activation', 'leaky_relu') for r in completed}))}",
              f"- runs: {len(records)} ({sum(1 for r in records if r.get('error'))} failed or skipped)",
              *([f"- not run, their data were not available: {', '.join(unavailable)}"] if unavailable else []), "",
              "Cells: our NMI mean ± std over seeds (the paper's value in brackets); ⚠ = more than two standard "
