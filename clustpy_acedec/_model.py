@@ -94,8 +94,8 @@ class SubspaceClusteringModel(torch.nn.Module):
     def initial_phase_loss(self, z: torch.Tensor) -> tuple:
         """
         Loss of one batch of the fixed embedding in the initial phase (ACe/DeC §2.2, ENRC §2.6): compression of
-        all spaces plus L_orth (ENRC Eq. 8), which stands in for the reconstruction through the fixed decoder:
-        it keeps V close to orthogonal at the cost of a d x d product instead of a decoder pass.
+        all spaces plus L_orth (ENRC Eq. 8), which keeps V approximately orthogonal while the autoencoder is
+        fixed; ENRC drops it afterwards, where the reconstruction controls V's degeneracy. No decoder pass.
 
         Parameters
         ----------
