@@ -1,5 +1,5 @@
 """
-Compression objectives of the spaces of the subspace layer, and the registry of supported bases.
+Compression objectives of the spaces of the subspace layer.
 
 An objective owns the centre state of one or more spaces and turns a batch of rotated points into a
 per-sample loss and hard labels for each of its spaces:
@@ -41,6 +41,15 @@ class SpaceObjective(torch.nn.Module):
         """
         Per-sample compression loss and hard labels of a batch.
 
+        Parameters
+        ----------
+        rotated : torch.Tensor
+            the batch in the rotated space, V^T z, shape (N, d)
+        betas : torch.Tensor
+            β of every space, shape (S, d)
+        layer : SubspaceLayer
+            the layer that holds V and β (for objectives whose centres live there)
+
         Returns
         -------
         tuple : (torch.Tensor, torch.Tensor)
@@ -50,21 +59,78 @@ class SpaceObjective(torch.nn.Module):
 
     def augmented_loss(self, rotated_aug: torch.Tensor, betas: torch.Tensor, layer: SubspaceLayer,
                        labels: torch.Tensor) -> torch.Tensor:
-        """Per-sample loss pulling augmented points to the centres their originals were assigned to, (N, len(spaces))."""
+        """
+        Per-sample loss pulling augmented points to the centres their originals were assigned to.
+
+        Parameters
+        ----------
+        rotated_aug : torch.Tensor
+            the augmented batch in the rotated space, shape (N, d)
+        betas : torch.Tensor
+            β of every space, shape (S, d)
+        layer : SubspaceLayer
+            the layer that holds V and β
+        labels : torch.Tensor
+            the originals' labels from :meth:`loss`, shape (N, len(spaces))
+
+        Returns
+        -------
+        torch.Tensor
+            shape (N, len(spaces))
+        """
         raise NotImplementedError
 
     def predict(self, rotated: torch.Tensor, betas: torch.Tensor, layer: SubspaceLayer) -> torch.Tensor:
-        """Hard labels, shape (N, len(spaces))."""
+        """
+        Hard labels of a batch (by default those of :meth:`loss`).
+
+        Parameters
+        ----------
+        rotated : torch.Tensor
+            the batch in the rotated space, V^T z, shape (N, d)
+        betas : torch.Tensor
+            β of every space, shape (S, d)
+        layer : SubspaceLayer
+            the layer that holds V and β (for objectives whose centres live there)
+
+        Returns
+        -------
+        torch.Tensor
+            shape (N, len(spaces))
+        """
         return self.loss(rotated, betas, layer)[1]
 
     def update(self, embedded: torch.Tensor, rotated: torch.Tensor, labels: torch.Tensor) -> None:
-        """Gradient-free state update after an optimiser step (detached inputs)."""
+        """
+        Gradient-free state update after an optimiser step (e.g. the mini-batch centres of ENRC Eq. 6-7).
+
+        Parameters
+        ----------
+        embedded : torch.Tensor
+            the batch's embedding z, detached, shape (N, d)
+        rotated : torch.Tensor
+            V^T z, detached, shape (N, d)
+        labels : torch.Tensor
+            the labels :meth:`loss` gave, shape (N, len(spaces))
+        """
 
     def end_epoch(self) -> None:
         """Called after every epoch."""
 
     def cluster_centers(self, layer: SubspaceLayer) -> list:
-        """One (K_s, d) tensor of centres in the rotated space per space."""
+        """
+        The centres of this objective's spaces.
+
+        Parameters
+        ----------
+        layer : SubspaceLayer
+            the layer that holds V and β
+
+        Returns
+        -------
+        list of torch.Tensor
+            one (K_s, d) tensor of centres in the rotated space per space
+        """
         raise NotImplementedError
 
     def reinitialize_lost(self, sample: Callable, betas: torch.Tensor, iteration: int) -> int:

@@ -268,10 +268,12 @@ def _verified_kwargs(network, kwargs: dict | None) -> dict | None:
     """``kwargs`` if they rebuild ``network``'s architecture (same state names and shapes), otherwise None."""
     if kwargs is None:
         return None
+    # The constructor may be a user's class, which can raise anything for arguments it does not take; then the
+    # file records no arguments and ``load`` asks for ``network=`` (its error says so), as for an instance.
     try:
         with torch.device("meta"):  # no memory, no initialisation: only the shapes are compared
             rebuilt = _construct(type(network), kwargs)
-    except Exception:
+    except Exception:  # some constructors cannot run on the meta device (e.g. they read their weights)
         try:
             rebuilt = _construct(type(network), kwargs)
         except Exception:

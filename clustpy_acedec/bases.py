@@ -48,9 +48,19 @@ def register_base(cls: type, objective: str | Callable) -> None:
     _REGISTRY[cls] = objective
 
 
-def registered_objective(base) -> str | Callable:
+def registered_objective(base: object) -> str | Callable:
     """
     The objective registered for a base estimator (exact class first, then its parents).
+
+    Parameters
+    ----------
+    base : object
+        an instance of a base estimator, e.g. ``DCN(n_clusters=10)``
+
+    Returns
+    -------
+    str or callable
+        "hard", "student_t" or the factory given to :func:`register_base`
 
     Raises
     ------
@@ -66,7 +76,14 @@ def registered_objective(base) -> str | Callable:
 
 
 def registered_bases() -> tuple:
-    """The classes registered as ACeDeC bases, in registration order."""
+    """
+    The classes registered as ACeDeC bases.
+
+    Returns
+    -------
+    tuple of type
+        the registered classes, in registration order (clustpy's DCN, DEC, IDEC first)
+    """
     return tuple(_REGISTRY)
 
 

@@ -62,7 +62,13 @@ def gather_labels(labels: np.ndarray) -> np.ndarray:
 
 
 def is_main_process() -> bool:
-    """Whether this process is rank 0 of a distributed fit, or not part of one: the process that prints and
-    writes files."""
+    """
+    Whether this process prints and writes files.
+
+    Returns
+    -------
+    bool
+        True on rank 0 of the current process group and in a process that is not part of one
+    """
     collective = current_collective()
     return collective is None or collective.is_main

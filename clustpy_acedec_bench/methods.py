@@ -6,6 +6,7 @@ methods); every deep method trains a copy of it for the same number of clusterin
 """
 
 import copy
+import pickle
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -149,8 +150,8 @@ class RunContext:
         for candidate in sorted(path.parent.glob(f"{prefix}*.pt")):
             try:
                 stored = torch.load(candidate, map_location="cpu", weights_only=True)["settings"]
-            except Exception:  # unreadable: not this run's file
-                continue
+            except (OSError, EOFError, RuntimeError, pickle.UnpicklingError, KeyError, TypeError):
+                continue  # unreadable, or not a cache file: not this run's
             if set(_FORMER_CACHE_KEYS) <= set(stored) and _without_former_keys(stored) == settings:
                 return candidate
         return path

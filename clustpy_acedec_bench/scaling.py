@@ -225,7 +225,7 @@ class HostMemoryTimeline(PeakHostMemory):
 
     def _sample(self):
         while self._running:
-            rss = self._rss_mb()
+            rss = self.rss_mb()
             if rss is not None:
                 self.samples.append((time.perf_counter(), rss))
                 self.peak_mb = max(self.peak_mb or 0.0, rss)
@@ -275,7 +275,7 @@ def measure(method: str, n_samples: int, embedding_size: int, n_clusters: int, g
     device_before = _device_allocated_mb(device)
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
-    host_before = PeakHostMemory._rss_mb()
+    host_before = PeakHostMemory.rss_mb()
     with HostMemoryTimeline() as memory:
         estimator.fit(X)
     seconds = estimator.fit_seconds_

@@ -75,7 +75,7 @@ class PeakHostMemory:
     """Peak resident memory of this process while the block runs (sampled from /proc every 20 ms; Linux)."""
 
     def __enter__(self):
-        self.peak_mb, self._running = self._rss_mb(), True
+        self.peak_mb, self._running = self.rss_mb(), True
         self._thread = threading.Thread(target=self._sample, daemon=True)
         self._thread.start()
         return self
@@ -83,17 +83,18 @@ class PeakHostMemory:
     def __exit__(self, *exc):
         self._running = False
         self._thread.join()
-        self.peak_mb = max(self.peak_mb or 0.0, self._rss_mb() or 0.0) or None
+        self.peak_mb = max(self.peak_mb or 0.0, self.rss_mb() or 0.0) or None
 
     def _sample(self):
         while self._running:
-            rss = self._rss_mb()
+            rss = self.rss_mb()
             if rss is not None:
                 self.peak_mb = max(self.peak_mb or 0.0, rss)
             time.sleep(0.02)
 
     @staticmethod
-    def _rss_mb() -> float | None:
+    def rss_mb() -> float | None:
+        """This process's resident memory in MiB from ``/proc/self/statm``; None where that file is absent."""
         try:
             with open("/proc/self/statm") as file:
                 return int(file.read().split()[1]) * 4096 / 2 ** 20
