@@ -11,9 +11,10 @@ import torch
 from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, clone
 
+from clustpy_acedec._fitted import SubspaceClustererMixin
 from clustpy_acedec._estimator import (DEFAULT_CLUSTERING_OPTIMIZER_PARAMS, DEFAULT_PRETRAIN_OPTIMIZER_PARAMS,
                                        EXECUTION_CONSTRAINTS, INIT_SCREEN_ITERATIONS, INIT_TOL, FitConfig, FitRun,
-                                       SubspaceClustererMixin, best_of_rounds, checked_input, clustering_phase,
+                                       best_of_rounds, checked_input, clustering_phase,
                                        document_shared_parameters, finish_fit, for_this_rank, start_fit)
 from clustpy_acedec._distributed import Collective, agreed, current_collective, quiet_unless_main
 from clustpy_acedec._validation import (Augmentation, Choice, Flag, Integer, OptimizerClass, OptimizerParams, Real,
