@@ -184,6 +184,7 @@ def _refuse_unused(args, mode: str, options: tuple) -> None:
 
 
 def describe_machine(device: str) -> str:
+    """The CPU or GPU a run used, in words, for the report's header."""
     import torch
     if device.startswith("cuda"):
         hardware = torch.cuda.get_device_name(torch.device(device))
@@ -196,6 +197,7 @@ def describe_machine(device: str) -> str:
 
 
 def main(argv: list | None = None) -> int:
+    """The ``clustpy-acedec-bench`` command; returns the exit status."""
     passive_waiting_unless_set()  # before torch is loaded: see clustpy_acedec_bench.openmp
     args = build_parser().parse_args(argv)
     with _progress_bars(enabled=not args.quiet):

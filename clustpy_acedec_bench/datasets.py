@@ -24,10 +24,12 @@ class BenchmarkDataset:
 
     @property
     def n_clusters(self) -> list:
+        """The number of clusters of each ground truth (one per column of ``labels``)."""
         return [len(np.unique(self.labels[:, g])) for g in range(self.labels.shape[1])]
 
     @property
     def is_multi(self) -> bool:
+        """Whether the data set has several ground truths (a non-redundant clustering task)."""
         return self.labels.shape[1] > 1
 
     def network_input(self, network: str) -> np.ndarray:

@@ -72,6 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list | None = None) -> int:
+    """The ``clustpy-acedec-demo`` command; returns the exit status."""
     passive_waiting_unless_set()  # before torch is loaded: see clustpy_acedec_bench.openmp
     args = build_parser().parse_args(argv)
     from clustpy.deep import DCN, DEC, IDEC

@@ -265,12 +265,14 @@ def _predict_all(model, X: np.ndarray, subset: np.ndarray) -> np.ndarray:
 
 # ------------------------------------------------------------------------------------------ raw data and AE+
 def kmeans(data, context, on_embedding: bool = False, augmented_pretraining: bool = False) -> dict:
+    """k-means on the raw data or (``on_embedding``) on the seed's pretrained embedding: the rows "k-means" and "AE + k-means"."""
     from sklearn.cluster import KMeans
     X = context.embedded(data, augmented_pretraining) if on_embedding else data.X
     return {"labels": KMeans(data.n_clusters[0], n_init=10, random_state=context.seed).fit_predict(X)}
 
 
 def subkmeans(data, context, on_embedding: bool = False) -> dict:
+    """clustpy's SubKmeans on the raw data or on the pretrained embedding: "SubKmeans" and "AE + SubKmeans"."""
     from clustpy.centroid import SubKmeans
     X = context.embedded(data) if on_embedding else data.X
     subset = context.subset(len(X), on_embedding)
@@ -308,6 +310,7 @@ def dcn(data, context, lam: float, lr_factor: float | None = None) -> dict:
 
 
 def dec(data, context, improved: bool = False) -> dict:
+    """clustpy's DEC (``improved``: IDEC) on the seed's pretrained autoencoder, Table 2's reimplementations."""
     from clustpy.deep import DEC, IDEC
     params = _deep_params(data, context)
     model = (IDEC(**params, ssl_loss_fn=reconstruction_loss) if improved else DEC(**params)).fit(
@@ -317,6 +320,8 @@ def dec(data, context, improved: bool = False) -> dict:
 
 def acedec(data, context, base: str, augmentation: bool = False, lr_factor: float | None = None,
            augmented_pretraining: bool = False) -> dict:
+    """ACeDeC with clustpy's ``base`` ("DCN", "DEC", "IDEC") on the seed's pretrained autoencoder; ``lr_factor``
+    scales the clustering learning rate (the paper's Fig. 4)."""
     from clustpy.deep import DCN, DEC, IDEC
     from clustpy_acedec import ACeDeC
     params = _deep_params(data, context, augmentation, lr_factor, augmented_pretraining)
@@ -342,6 +347,8 @@ def enrc(data, context, augmentation: bool = False, **options) -> dict:
 
 @dataclass(frozen=True)
 class Method:
+    """A row of the benchmark: its name in the reports and the function that runs it on a data set."""
+
     name: str
     run: object
     kwargs: dict

@@ -46,6 +46,7 @@ def _without_raw_subkmeans(methods: list) -> list:
 
 
 def paper() -> list:
+    """The ``--paper`` profile: both papers' tables at full size."""
     images = _TABLE1 + _AUG + _AUG_ABLATION + _TABLE2 + _LR_STUDY
     return [
         *[DatasetPlan(f"SYNTH-{k}", _SWEEP, seeds=list(range(20)), embedding_size=k + 2, **_SYNTH)
@@ -64,6 +65,7 @@ def paper() -> list:
 
 
 def quick() -> list:
+    """The ``--quick`` profile: a smoke run of the whole protocol in minutes (one seed, subsets, short schedules)."""
     return [
         DatasetPlan("SYNTH-0", ["AE + k-means", "ACe/DeC+DCN"], seeds=[0], embedding_size=2, max_samples=2000,
                     init_iterations=1000, **dict(_SYNTH, pretrain_epochs=10, clustering_epochs=5)),
