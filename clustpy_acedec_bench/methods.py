@@ -265,7 +265,8 @@ def _predict_all(model, X: np.ndarray, subset: np.ndarray) -> np.ndarray:
 
 # ------------------------------------------------------------------------------------------ raw data and AE+
 def kmeans(data, context, on_embedding: bool = False, augmented_pretraining: bool = False) -> dict:
-    """k-means on the raw data or (``on_embedding``) on the seed's pretrained embedding: the rows "k-means" and "AE + k-means"."""
+    """k-means on the raw data or (``on_embedding``) on the seed's pretrained embedding: the rows "k-means" and
+    "AE + k-means"."""
     from sklearn.cluster import KMeans
     X = context.embedded(data, augmented_pretraining) if on_embedding else data.X
     return {"labels": KMeans(data.n_clusters[0], n_init=10, random_state=context.seed).fit_predict(X)}
